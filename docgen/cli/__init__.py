@@ -1,0 +1,39 @@
+"""Command-line layer: parse options, call one library function, render the result.
+
+Each command lives in its own module of this package and is registered in :data:`COMMANDS`.
+Library modules never import click and never print.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from docgen.cli.common import run_cli
+
+# (module, attribute) of every top-level command, in the order --help lists them.
+COMMANDS: list[tuple[str, str]] = [
+    ("docgen.cli.init_cmd", "init"),
+]
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(package_name="docgen", message="docgen %(version)s")
+def cli() -> None:
+    """docgen:党风廉政建设责任书、承诺书的生成、数字签名、登记、验证与归档。
+
+    一月份的工作顺序:init → roster check → generate → keys → sign → status → verify → archive → report。
+    每个命令都可以加 --help 查看说明。
+    """
+
+
+for _module, _attr in COMMANDS:
+    cli.add_command(getattr(importlib.import_module(_module), _attr))
+
+
+def main() -> None:
+    sys.exit(run_cli(cli))
