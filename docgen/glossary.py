@@ -92,3 +92,78 @@ LETTER_CODES: dict[LetterKind, str] = {
 KIND_BY_CODE: dict[str, LetterKind] = {code: kind for kind, code in LETTER_CODES.items()}
 
 INSTITUTION_DEFAULT = "庆城县人民检察院"
+
+
+class ActivityKind(StrEnum):
+    """Countable activities of the ledger (articles 9.1, 9.3, 9.14, 10.3, 10.6–10.8, 11.2, 11.6,
+    13.2, 13.10)."""
+
+    PARTY_GROUP_MEETING = "party_group_meeting"
+    SPECIAL_INSPECTION = "special_inspection"
+    SPECIAL_REMEDIATION = "special_remediation"
+    TUTORIAL_REPORT = "tutorial_report"
+    ADMONITORY_TALK = "admonitory_talk"
+    HEART_TO_HEART_TALK = "heart_to_heart_talk"
+    DEPARTMENT_BRIEFING = "department_briefing"
+    INTEGRITY_TALK = "integrity_talk"
+    INTEGRITY_LECTURE = "integrity_lecture"
+    EXCHANGE_OF_VIEWS = "exchange_of_views"
+    YEAR_END_ASSESSMENT = "year_end_assessment"
+    ANNUAL_REPORT = "annual_report"
+
+    @property
+    def label(self) -> str:
+        return ACTIVITY_LABELS[self]
+
+    @property
+    def articles(self) -> tuple[str, ...]:
+        return ACTIVITY_ARTICLES[self]
+
+
+ACTIVITY_LABELS: dict[ActivityKind, str] = {
+    ActivityKind.PARTY_GROUP_MEETING: "党组专题会议",
+    ActivityKind.SPECIAL_INSPECTION: "专项督察",
+    ActivityKind.SPECIAL_REMEDIATION: "专项治理",
+    ActivityKind.TUTORIAL_REPORT: "专题辅导报告",
+    ActivityKind.ADMONITORY_TALK: "约谈",
+    ActivityKind.HEART_TO_HEART_TALK: "谈心谈话",
+    ActivityKind.DEPARTMENT_BRIEFING: "听取分管部门汇报",
+    ActivityKind.INTEGRITY_TALK: "廉政谈话",
+    ActivityKind.INTEGRITY_LECTURE: "廉政党课",
+    ActivityKind.EXCHANGE_OF_VIEWS: "交换意见",
+    ActivityKind.YEAR_END_ASSESSMENT: "检查考核",
+    ActivityKind.ANNUAL_REPORT: "年度报告",
+}
+
+ACTIVITY_ARTICLES: dict[ActivityKind, tuple[str, ...]] = {
+    ActivityKind.PARTY_GROUP_MEETING: ("9.1",),
+    ActivityKind.SPECIAL_INSPECTION: ("9.14",),
+    ActivityKind.SPECIAL_REMEDIATION: ("9.14",),
+    ActivityKind.TUTORIAL_REPORT: ("10.6",),
+    ActivityKind.ADMONITORY_TALK: ("10.7",),
+    ActivityKind.HEART_TO_HEART_TALK: ("10.8", "11.6"),
+    ActivityKind.DEPARTMENT_BRIEFING: ("11.6",),
+    ActivityKind.INTEGRITY_TALK: ("11.6",),
+    ActivityKind.INTEGRITY_LECTURE: ("11.6",),
+    ActivityKind.EXCHANGE_OF_VIEWS: ("13.2",),
+    ActivityKind.YEAR_END_ASSESSMENT: ("10.3", "11.2"),
+    ActivityKind.ANNUAL_REPORT: ("9.3", "13.10"),
+}
+
+# What a clerk may type for a kind: the code, the Chinese name, and a few common variants.
+ACTIVITY_ALIASES: dict[str, ActivityKind] = {
+    "专题会议": ActivityKind.PARTY_GROUP_MEETING,
+    "党组会": ActivityKind.PARTY_GROUP_MEETING,
+    "督察": ActivityKind.SPECIAL_INSPECTION,
+    "专项重点督察": ActivityKind.SPECIAL_INSPECTION,
+    "治理": ActivityKind.SPECIAL_REMEDIATION,
+    "辅导报告": ActivityKind.TUTORIAL_REPORT,
+    "谈心": ActivityKind.HEART_TO_HEART_TALK,
+    "汇报": ActivityKind.DEPARTMENT_BRIEFING,
+    "党课": ActivityKind.INTEGRITY_LECTURE,
+    "考核": ActivityKind.YEAR_END_ASSESSMENT,
+    "报告": ActivityKind.ANNUAL_REPORT,
+}
+for _kind in ActivityKind:
+    ACTIVITY_ALIASES[_kind.value] = _kind
+    ACTIVITY_ALIASES[ACTIVITY_LABELS[_kind]] = _kind
