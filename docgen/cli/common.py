@@ -64,10 +64,11 @@ def fail(message: str) -> None:
     click.echo(message, err=True)
 
 
-def run_cli(group: click.Group) -> int:
+def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
     """Run the click group, turning every DocgenError into one clear message and an exit code."""
-    verbose = "--verbose" in sys.argv
-    args = [a for a in sys.argv[1:] if a != "--verbose"]
+    raw = sys.argv[1:] if argv is None else argv
+    verbose = "--verbose" in raw
+    args = [a for a in raw if a != "--verbose"]
     try:
         group.main(args=args, prog_name="docgen", standalone_mode=False)
     except DocgenError as exc:
@@ -96,12 +97,7 @@ def run_cli(group: click.Group) -> int:
 
 def invoke(group: click.Group, args: list[str]) -> int:
     """Run a command in-process (for tests and the demo), with the same error handling."""
-    saved = sys.argv
-    sys.argv = ["docgen", *args]
-    try:
-        return run_cli(group)
-    finally:
-        sys.argv = saved
+    return run_cli(group, list(args))
 
 
 class RateColumn(ProgressColumn):

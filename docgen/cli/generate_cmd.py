@@ -1,0 +1,75 @@
+"""``docgen generate``: one letter per pairing, registered, with a manifest."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from docgen.cli.common import echo, now_utc, open_workspace, progress, workspace_option
+from docgen.generate import Change, GenerateResult, generate
+from docgen.glossary import LetterKind
+
+_LABELS = {
+    Change.NEW: "新生成",
+    Change.UNCHANGED: "未变化",
+    Change.RESTORED: "已恢复",
+    Change.UPDATED: "已更新",
+    Change.REISSUED: "已重新签发",
+    Change.NEEDS_REISSUE: "待确认重签",
+    Change.OBSOLETE: "已过时",
+    Change.VOIDED: "已作废",
+}
+
+
+@click.command("generate")
+@workspace_option
+@click.option("--year", type=int, default=None, help="年度(默认:配置中的 default_year)")
+@click.option("--reissue", is_flag=True, help="确认作废已变化或已过时的已签文书并重新签发")
+@click.option("--yes", "-y", is_flag=True, help="不询问,直接确认(与 --reissue 一起用)")
+def generate_command(workspace_path: Path | None, year: int | None, reissue: bool, yes: bool) -> None:
+    """按名册和模板生成全部责任书、承诺书,登记并写出 manifest.json。"""
+    ws = open_workspace(workspace_path)
+    year = year or ws.config.default_year
+    now = now_utc()
+    result = generate(ws, year, now=now, reissue=False, progress=progress)
+    if result.pending_confirmation and not reissue and sys.stdin.isatty() and not yes:
+        _show(result, ws.year_dir(year))
+        if click.confirm("以上文书需要作废并重新签发,是否继续?", default=False):
+            result = generate(ws, year, now=now, reissue=True, progress=progress)
+    elif reissue and result.pending_confirmation:
+        if not yes and sys.stdin.isatty():
+            _show(result, ws.year_dir(year))
+            click.confirm("以上文书将被作废并重新签发,是否继续?", abort=True)
+        result = generate(ws, year, now=now, reissue=True, progress=progress)
+    _show(result, ws.year_dir(year))
+
+
+def _show(result: GenerateResult, year_dir: Path) -> None:
+    for note in result.notes:
+        echo(f"提示:{note}")
+    for outcome in result.outcomes:
+        if outcome.change is Change.UNCHANGED:
+            continue
+        detail = f"({outcome.detail})" if outcome.detail else ""
+        echo(f"  {_LABELS[outcome.change]}  {outcome.doc_id}  {outcome.path}{detail}")
+    counts = result.per_kind()
+    echo(
+        f"{result.year} 年度文书:"
+        + ",".join(f"{kind.title} {counts[kind]} 份" for kind in LetterKind)
+        + f",共 {sum(counts.values())} 份。"
+    )
+    echo(
+        f"本次新生成 {result.count(Change.NEW)} 份,更新 {result.count(Change.UPDATED)} 份,"
+        f"重新签发 {result.count(Change.REISSUED)} 份,作废 {result.count(Change.VOIDED)} 份,"
+        f"未变化 {result.count(Change.UNCHANGED)} 份。"
+    )
+    waiting = result.count(Change.NEEDS_REISSUE) + result.count(Change.OBSOLETE)
+    if waiting:
+        echo(
+            f"注意:{waiting} 份已签文书已变化或已过时,尚未处理。"
+            "确认后运行 docgen generate --reissue 作废并重新签发。"
+        )
+    echo(f"文书目录:{year_dir}")
+    echo(f"清单:{result.manifest}")
