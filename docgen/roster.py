@@ -1,0 +1,726 @@
+"""Load a roster (名册) and check it, reporting every problem at once.
+
+The roster is YAML because a clerk edits it by hand. It is read as a node tree
+(``yaml.compose``) rather than as plain Python values, for two reasons: every message can
+then name the line of the offending field, and scalars keep the text the clerk typed
+(``id: 007`` stays ``"007"`` instead of becoming the integer 7).
+
+Checking is split in two: :func:`parse_roster_text` turns YAML into a :class:`Roster` and
+reports structural problems (syntax, missing fields, unknown roles); :func:`check_roster`
+reports problems of meaning (duplicate ids, unknown references, who may head or supervise
+what). :func:`load_roster` runs both and refuses a roster with any error.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from docgen.errors import Location, Problem, ProblemsError, ValidationError
+from docgen.glossary import ROLE_ALIASES, ROLE_LABELS, Role
+from docgen.models import Department, Person, Roster
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+"""Person ids go into file names and document ids, so they are plain ASCII."""
+
+ERROR = "error"
+WARNING = "warning"
+
+PERSON_FIELDS = ("id", "name", "title", "role")
+DEPARTMENT_FIELDS = ("name", "head", "supervisor", "members")
+TOP_FIELDS = ("institution", "people", "departments")
+
+FIELD_LABELS: dict[str, str] = {
+    "institution": "单位名称",
+    "people": "人员名单",
+    "departments": "部门",
+    "id": "编号",
+    "name": "姓名",
+    "title": "职务",
+    "role": "角色",
+    "head": "部门负责人",
+    "supervisor": "分管院领导",
+    "members": "部门成员",
+}
+
+SUPERVISOR_ROLES = frozenset({Role.PARTY_SECRETARY, Role.LEADER, Role.DISCIPLINE_HEAD})
+"""Who may be a department's 分管院领导: the 党组书记 and the 班子成员 (article 6, 11)."""
+
+LEADERSHIP_ROLES = frozenset(
+    {Role.PARTY_SECRETARY, Role.LEADER, Role.DISCIPLINE_HEAD, Role.COMMITTEE_MEMBER}
+)
+"""People who sign with the 书记 and need not belong to a department."""
+
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+@dataclass(frozen=True)
+class RosterLocator:
+    """Where each entry and field of a roster came from, for messages.
+
+    ``people``/``departments`` map (index in the roster tuple, field) to a line (YAML) or a
+    row (spreadsheet). ``rejected_ids`` are ids of entries that were already reported as
+    broken and left out, so references to them are not reported a second time.
+    """
+
+    file: str | None = None
+    sheet: str | None = None
+    people: Mapping[tuple[int, str], int] = field(default_factory=dict)
+    departments: Mapping[tuple[int, str], int] = field(default_factory=dict)
+    field_labels: Mapping[str, str] = field(default_factory=dict)
+    rejected_ids: frozenset[str] = frozenset()
+
+    def at(self, row: int | None, field_name: str | None = None) -> Location:
+        label = None
+        if field_name is not None:
+            label = self.field_labels.get(field_name, field_name)
+        return Location(file=self.file, row=row, field=label, sheet=self.sheet)
+
+    def person(self, roster: Roster, index: int, field_name: str | None = None) -> Location:
+        row = self.people.get((index, field_name or ""), roster.people[index].line)
+        return self.at(row, field_name)
+
+    def department(self, roster: Roster, index: int, field_name: str | None = None) -> Location:
+        row = self.departments.get((index, field_name or ""), roster.departments[index].line)
+        return self.at(row, field_name)
+
+
+@dataclass(frozen=True)
+class RosterCheck:
+    """The outcome of reading and checking a roster: the roster (if it could be built)
+    and every problem found, errors and warnings together."""
+
+    roster: Roster | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == ERROR)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity != ERROR)
+
+    @property
+    def ok(self) -> bool:
+        return self.roster is not None and not self.errors
+
+
+def is_valid_id(value: str) -> bool:
+    return ID_PATTERN.fullmatch(value) is not None
+
+
+def bad_characters(text: str) -> list[str]:
+    """Control and invisible formatting characters, as ``U+XXXX``; they break documents and
+    can disguise a name. Letters outside the BMP (𠮷), ``·``, ``&`` and ``<`` are fine."""
+    return [f"U+{ord(ch):04X}" for ch in text if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES]
+
+
+def parse_role(text: str) -> Role | None:
+    """A role from a Chinese word (党组书记, 副检察长, 干警 …) or a code name (leader …)."""
+    key = re.sub(r"\s+", "", text)
+    return ROLE_ALIASES.get(key) or ROLE_ALIASES.get(key.lower())
+
+
+def accepted_role_words() -> str:
+    return "、".join(ROLE_LABELS.values())
+
+
+def role_label(role: Role) -> str:
+    return ROLE_LABELS[role]
+
+
+def describe_person(person: Person) -> str:
+    return f"“{person.name}”({person.id})"
+
+
+# ---------------------------------------------------------------------------------------
+# Reading YAML into a Roster
+# ---------------------------------------------------------------------------------------
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+class _Parser:
+    """Walks the composed YAML nodes, collecting problems instead of stopping at the first."""
+
+    def __init__(self, source: str | None) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+        self.people: list[Person] = []
+        self.departments: list[Department] = []
+        self.person_lines: dict[tuple[int, str], int] = {}
+        self.department_lines: dict[tuple[int, str], int] = {}
+        self.rejected_ids: set[str] = set()
+
+    def problem(
+        self, message: str, line: int | None, field_name: str | None, severity: str = ERROR
+    ) -> None:
+        self.problems.append(
+            Problem(message, Location(file=self.source, row=line, field=field_name), severity)
+        )
+
+    def mapping(
+        self, node: yaml.MappingNode, known: tuple[str, ...], what: str
+    ) -> dict[str, yaml.Node]:
+        """Fields of a mapping node; duplicate and unknown keys are reported."""
+        fields: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(f"{what}中有无法识别的字段名", _line(key_node), None)
+                continue
+            key = str(key_node.value)
+            if key in fields:
+                self.problem(
+                    f"{what}中字段“{key}”写了两次,第 {_line(fields[key])} 行已有;请删去一处",
+                    _line(key_node),
+                    key,
+                )
+                continue
+            if key not in known:
+                self.problem(
+                    f"{what}中有未知字段“{key}”,已忽略;可用的字段:{'、'.join(known)}",
+                    _line(key_node),
+                    key,
+                    WARNING,
+                )
+                continue
+            fields[key] = value_node
+        return fields
+
+    def text(
+        self,
+        fields: dict[str, yaml.Node],
+        key: str,
+        what: str,
+        entry_line: int,
+        *,
+        required: bool,
+    ) -> str | None:
+        """A scalar field as the clerk typed it; ``None`` when absent or null."""
+        node = fields.get(key)
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG):
+            if required:
+                line = entry_line if node is None else _line(node)
+                self.problem(f"{what}缺少必填字段“{key}”({FIELD_LABELS.get(key, key)})", line, key)
+            return None
+        if not isinstance(node, yaml.ScalarNode):
+            self.problem(f"{what}的字段“{key}”应为一段文字,不能是列表或表", _line(node), key)
+            return None
+        return str(node.value).strip()
+
+    def name_like(self, value: str, what: str, line: int, key: str) -> bool:
+        if not value:
+            self.problem(f"{what}的{FIELD_LABELS[key]}为空", line, key)
+            return False
+        bad = bad_characters(value)
+        if bad:
+            self.problem(
+                f"{what}的{FIELD_LABELS[key]}含有控制字符或不可见字符({'、'.join(bad)});"
+                "请删去后重新输入",
+                line,
+                key,
+            )
+            return False
+        return True
+
+    def person(self, node: yaml.Node, position: int) -> None:
+        what = f"第 {position} 名人员"
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(
+                f"{what}应写成 {{id: …, name: …, title: …, role: …}} 的形式", _line(node), None
+            )
+            return
+        entry_line = _line(node)
+        fields = self.mapping(node, PERSON_FIELDS, what)
+        ok = True
+        person_id = self.text(fields, "id", what, entry_line, required=True)
+        if person_id is not None:
+            what = f"人员 {person_id}"
+            if not is_valid_id(person_id):
+                self.problem(
+                    f"编号“{person_id}”不合规:只能用英文字母、数字、“_”和“-”,以字母或数字开头,"
+                    "最长 32 个字符(编号会用于文件名和文书编号)",
+                    _line(fields["id"]),
+                    "id",
+                )
+                ok = False
+        else:
+            ok = False
+        name = self.text(fields, "name", what, entry_line, required=True)
+        if name is not None and not self.name_like(name, what, _line(fields["name"]), "name"):
+            ok = False
+        title = self.text(fields, "title", what, entry_line, required=True)
+        if title is not None and not self.name_like(title, what, _line(fields["title"]), "title"):
+            ok = False
+        role_text = self.text(fields, "role", what, entry_line, required=True)
+        role = None
+        if role_text is not None:
+            role = parse_role(role_text)
+            if role is None:
+                self.problem(
+                    f"{what}的角色“{role_text}”无法识别;可用:{accepted_role_words()}",
+                    _line(fields["role"]),
+                    "role",
+                )
+        if not ok or name is None or title is None or role is None or person_id is None:
+            if person_id is not None:
+                self.rejected_ids.add(person_id)
+            return
+        index = len(self.people)
+        self.people.append(Person(person_id, name, title, role, line=entry_line))
+        for key, value_node in fields.items():
+            self.person_lines[(index, key)] = _line(value_node)
+
+    def reference(
+        self, fields: dict[str, yaml.Node], key: str, what: str, entry_line: int
+    ) -> str | None:
+        value = self.text(fields, key, what, entry_line, required=False)
+        return value or None
+
+    def department(self, node: yaml.Node, position: int) -> None:
+        what = f"第 {position} 个部门"
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(
+                f"{what}应写成 {{name: …, head: …, supervisor: …, members: […]}} 的形式",
+                _line(node),
+                None,
+            )
+            return
+        entry_line = _line(node)
+        fields = self.mapping(node, DEPARTMENT_FIELDS, what)
+        name = self.text(fields, "name", what, entry_line, required=True)
+        if name is None or not self.name_like(name, what, _line(fields["name"]), "name"):
+            return
+        what = f"部门“{name}”"
+        head = self.reference(fields, "head", what, entry_line)
+        supervisor = self.reference(fields, "supervisor", what, entry_line)
+        members: list[str] = []
+        members_node = fields.get("members")
+        if members_node is not None:
+            if isinstance(members_node, yaml.SequenceNode):
+                for item in members_node.value:
+                    if isinstance(item, yaml.ScalarNode) and item.tag != _NULL_TAG:
+                        members.append(str(item.value).strip())
+                    else:
+                        self.problem(
+                            f"{what}的成员列表中有一项不是人员编号", _line(item), "members"
+                        )
+            elif not (isinstance(members_node, yaml.ScalarNode) and members_node.tag == _NULL_TAG):
+                self.problem(
+                    f"{what}的 members 应为人员编号的列表,如 [P011, P012]",
+                    _line(members_node),
+                    "members",
+                )
+        index = len(self.departments)
+        self.departments.append(Department(name, head, supervisor, tuple(members), line=entry_line))
+        for key, value_node in fields.items():
+            self.department_lines[(index, key)] = _line(value_node)
+
+    def sequence(self, fields: dict[str, yaml.Node], key: str) -> list[yaml.Node]:
+        node = fields.get(key)
+        if node is None:
+            self.problem(f"名册缺少“{key}”({FIELD_LABELS[key]})", None, key)
+            return []
+        if isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG:
+            return []
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(f"“{key}”应为一个列表(每项以“- ”开头)", _line(node), key)
+            return []
+        return list(node.value)
+
+    def root(self, node: yaml.Node | None) -> Roster | None:
+        if node is None:
+            self.problem("名册是空的;请参照 docgen init 生成的示例填写", None, None)
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(
+                "名册的最外层应包含 institution、people、departments 三项", _line(node), None
+            )
+            return None
+        fields = self.mapping(node, TOP_FIELDS, "名册")
+        institution = self.text(fields, "institution", "名册", 1, required=True)
+        if institution is not None and not self.name_like(
+            institution, "名册", _line(fields["institution"]), "institution"
+        ):
+            institution = None
+        for position, item in enumerate(self.sequence(fields, "people"), start=1):
+            self.person(item, position)
+        for position, item in enumerate(self.sequence(fields, "departments"), start=1):
+            self.department(item, position)
+        return Roster(
+            institution=institution or "",
+            people=tuple(self.people),
+            departments=tuple(self.departments),
+            source=self.source,
+        )
+
+
+def parse_roster_text(
+    text: str, source: str | None = None
+) -> tuple[Roster | None, list[Problem], RosterLocator]:
+    """Build a roster from YAML text, with the structural problems found on the way.
+
+    The roster leaves out entries that are too broken to use; they are among the problems.
+    ``None`` when the text is not YAML at all.
+    """
+    parser = _Parser(source)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = ""
+        line = None
+        if mark is not None:
+            line = int(mark.line) + 1
+            where = f"(第 {line} 行第 {int(mark.column) + 1} 列)"
+        reason = exc.problem or exc.context or "无法解析"
+        parser.problem(
+            f"YAML 格式错误{where}:{reason};常见原因是缩进不齐、冒号后缺空格或引号未配对",
+            line,
+            None,
+        )
+        return None, parser.problems, RosterLocator(file=source)
+    except yaml.YAMLError as exc:
+        parser.problem(f"YAML 格式错误:{exc}", None, None)
+        return None, parser.problems, RosterLocator(file=source)
+    roster = parser.root(node)
+    locator = RosterLocator(
+        file=source,
+        people=parser.person_lines,
+        departments=parser.department_lines,
+        field_labels={},
+        rejected_ids=frozenset(parser.rejected_ids),
+    )
+    return roster, parser.problems, locator
+
+
+# ---------------------------------------------------------------------------------------
+# Checking what the roster means
+# ---------------------------------------------------------------------------------------
+
+
+class _Checker:
+    def __init__(self, roster: Roster, locator: RosterLocator) -> None:
+        self.roster = roster
+        self.loc = locator
+        self.problems: list[Problem] = []
+        self.index: dict[str, int] = {}
+        for i, person in enumerate(roster.people):
+            self.index.setdefault(person.id, i)
+
+    def at_person(self, i: int, field_name: str | None, message: str, severity: str) -> None:
+        self.problems.append(
+            Problem(message, self.loc.person(self.roster, i, field_name), severity)
+        )
+
+    def at_department(self, i: int, field_name: str | None, message: str, severity: str) -> None:
+        self.problems.append(
+            Problem(message, self.loc.department(self.roster, i, field_name), severity)
+        )
+
+    def who(self, person_id: str) -> Person | None:
+        i = self.index.get(person_id)
+        return None if i is None else self.roster.people[i]
+
+    def run(self) -> list[Problem]:
+        self.ids()
+        self.secretary()
+        self.departments()
+        self.memberships()
+        return self.problems
+
+    def ids(self) -> None:
+        for i, person in enumerate(self.roster.people):
+            first = self.index[person.id]
+            if first != i:
+                other = self.roster.people[first]
+                line = self.loc.people.get((first, "id"), other.line)
+                self.at_person(
+                    i,
+                    "id",
+                    f"编号“{person.id}”重复:{describe_person(other)}"
+                    f"{f'(第 {line} 行)' if line else ''}已使用此编号;每人的编号必须唯一",
+                    ERROR,
+                )
+
+    def secretary(self) -> None:
+        secretaries = [
+            i for i, p in enumerate(self.roster.people) if p.role is Role.PARTY_SECRETARY
+        ]
+        if not secretaries:
+            self.problems.append(
+                Problem(
+                    "名册中没有党组书记:请把检察长(党组书记)的 role 设为“党组书记”",
+                    self.loc.at(None, "role"),
+                    ERROR,
+                )
+            )
+            return
+        if len(secretaries) > 1:
+            names = "、".join(describe_person(self.roster.people[i]) for i in secretaries)
+            for i in secretaries[1:]:
+                self.at_person(
+                    i,
+                    "role",
+                    f"名册中有 {len(secretaries)} 名党组书记({names}),只能有一名;"
+                    "请把其他人的 role 改为“班子成员”等",
+                    ERROR,
+                )
+
+    def reference(self, d: int, field_name: str, person_id: str) -> Person | None:
+        person = self.who(person_id)
+        if person is None and person_id not in self.loc.rejected_ids:
+            dept = self.roster.departments[d]
+            self.at_department(
+                d,
+                field_name,
+                f"部门“{dept.name}”的{FIELD_LABELS[field_name]}“{person_id}”不在人员名单中;"
+                "请填写 people 中已有的编号",
+                ERROR,
+            )
+        return person
+
+    def departments(self) -> None:
+        seen: dict[str, int] = {}
+        for d, dept in enumerate(self.roster.departments):
+            if dept.name in seen:
+                self.at_department(
+                    d,
+                    "name",
+                    f"部门“{dept.name}”重复出现;同一部门请只写一次",
+                    ERROR,
+                )
+            seen.setdefault(dept.name, d)
+            self.supervisor(d, dept)
+            self.head(d, dept)
+            if not dept.members:
+                self.at_department(
+                    d,
+                    "members",
+                    f"部门“{dept.name}”没有成员,将不签订《廉洁从检承诺书》",
+                    WARNING,
+                )
+            listed: set[str] = set()
+            for member_id in dept.members:
+                if member_id in listed:
+                    self.at_department(
+                        d,
+                        "members",
+                        f"部门“{dept.name}”的成员中“{member_id}”写了两次;请删去一处",
+                        ERROR,
+                    )
+                    continue
+                listed.add(member_id)
+                member = self.reference(d, "members", member_id)
+                if member is None:
+                    continue
+                if member_id == dept.head:
+                    self.at_department(
+                        d,
+                        "members",
+                        f"部门负责人{describe_person(member)}也列在本部门成员中;"
+                        "负责人不与自己签订承诺书,请从 members 中删去",
+                        WARNING,
+                    )
+                elif member.role in SUPERVISOR_ROLES:
+                    self.at_department(
+                        d,
+                        "members",
+                        f"{describe_person(member)}是{role_label(member.role)},"
+                        f"不能作为部门“{dept.name}”的普通成员;分管请写在 supervisor,"
+                        "兼任负责人请写在 head",
+                        ERROR,
+                    )
+
+    def supervisor(self, d: int, dept: Department) -> None:
+        if dept.supervisor is None:
+            self.at_department(
+                d,
+                "supervisor",
+                f"部门“{dept.name}”没有分管院领导:请在 supervisor 填写分管该部门的班子成员编号",
+                ERROR,
+            )
+            return
+        person = self.reference(d, "supervisor", dept.supervisor)
+        if person is not None and person.role not in SUPERVISOR_ROLES:
+            self.at_department(
+                d,
+                "supervisor",
+                f"部门“{dept.name}”的分管院领导{describe_person(person)}的角色是"
+                f"“{role_label(person.role)}”;只有党组书记、班子成员、纪检组长可以分管部门",
+                ERROR,
+            )
+
+    def head(self, d: int, dept: Department) -> None:
+        if dept.head is None:
+            self.at_department(
+                d,
+                "head",
+                f"部门“{dept.name}”没有负责人:成员将与分管院领导签订《廉洁从检承诺书》",
+                WARNING,
+            )
+            return
+        person = self.reference(d, "head", dept.head)
+        if person is None:
+            return
+        if person.role in (Role.STAFF, Role.COMMITTEE_MEMBER):
+            self.at_department(
+                d,
+                "head",
+                f"部门“{dept.name}”的负责人{describe_person(person)}的角色是"
+                f"“{role_label(person.role)}”,不能担任部门负责人;请把其 role 改为“部门负责人”",
+                ERROR,
+            )
+        elif person.role is not Role.DEPARTMENT_HEAD:
+            note = (
+                ",不与自己签订责任书;本部门成员与其签订《廉洁从检承诺书》"
+                if dept.supervisor == person.id
+                else ""
+            )
+            self.at_department(
+                d,
+                "head",
+                f"{role_label(person.role)}{describe_person(person)}兼任部门“{dept.name}”"
+                f"负责人(允许){note}",
+                WARNING,
+            )
+
+    def memberships(self) -> None:
+        placed: dict[str, int] = {}  # person id -> index of their department
+        heads: set[str] = set()
+        for d, dept in enumerate(self.roster.departments):
+            if dept.head is not None:
+                heads.add(dept.head)
+            for member_id in dict.fromkeys(dept.members):
+                if member_id == dept.head:
+                    continue
+                self.place(placed, member_id, d)
+        for d, dept in enumerate(self.roster.departments):
+            if dept.head is not None and dept.head in placed:
+                other_d = placed[dept.head]
+                person = self.who(dept.head)
+                if person is not None and other_d != d:
+                    other = self.roster.departments[other_d]
+                    self.at_department(
+                        d,
+                        "head",
+                        f"{describe_person(person)}既是部门“{dept.name}”的负责人,又是部门"
+                        f"“{other.name}”的成员;一人只能属于一个部门",
+                        ERROR,
+                    )
+        for i, person in enumerate(self.roster.people):
+            if self.index[person.id] != i:
+                continue
+            if person.role is Role.DEPARTMENT_HEAD and person.id not in heads:
+                self.at_person(
+                    i,
+                    "role",
+                    f"部门负责人{describe_person(person)}没有负责任何部门"
+                    "(没有出现在任何部门的 head)",
+                    WARNING,
+                )
+            elif person.role is Role.STAFF and person.id not in placed:
+                self.at_person(
+                    i,
+                    None,
+                    f"工作人员{describe_person(person)}不属于任何部门,将不签订《廉洁从检承诺书》;"
+                    "请把其编号加入所在部门的 members",
+                    WARNING,
+                )
+
+    def place(self, placed: dict[str, int], person_id: str, d: int) -> None:
+        person = self.who(person_id)
+        if person is None:
+            return
+        if person_id in placed:
+            first = self.roster.departments[placed[person_id]]
+            dept = self.roster.departments[d]
+            self.at_department(
+                d,
+                "members",
+                f"{describe_person(person)}同时在部门“{first.name}”和“{dept.name}”中;"
+                "一人只能属于一个部门",
+                ERROR,
+            )
+            return
+        placed[person_id] = d
+
+
+def check_roster(roster: Roster, locator: RosterLocator | None = None) -> list[Problem]:
+    """Problems of meaning in a roster, errors and warnings, in a stable order.
+
+    ``locator`` says where each entry came from; without it, the file is ``roster.source``
+    and the line of each entry is the one stored on the person or department.
+    """
+    return _Checker(roster, locator or RosterLocator(file=roster.source)).run()
+
+
+def inspect_roster_text(text: str, source: str | None = None) -> RosterCheck:
+    roster, problems, locator = parse_roster_text(text, source)
+    if roster is not None:
+        problems.extend(check_roster(roster, locator))
+    return RosterCheck(roster=roster, problems=tuple(problems))
+
+
+def read_roster_text(path: Path) -> str:
+    """The file's text; a missing file or bad encoding is one clear error."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ValidationError(
+            "找不到名册文件",
+            location=Location(file=str(path)),
+            hint="请先运行 docgen init,或用 docgen roster import 从人员表生成",
+        ) from exc
+    except IsADirectoryError as exc:
+        raise ValidationError("名册路径是一个目录", location=Location(file=str(path))) from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ValidationError(
+            "名册不是 UTF-8 编码",
+            location=Location(file=str(path), row=line),
+            hint="请用记事本或 WPS“另存为 UTF-8”后重试",
+        ) from exc
+
+
+def inspect_roster(path: Path) -> RosterCheck:
+    """Read and check a roster file; every problem is in the result, nothing is raised
+    except for a file that cannot be read at all."""
+    return inspect_roster_text(read_roster_text(path), str(path))
+
+
+def summary_line(check: RosterCheck) -> str:
+    people = len(check.roster.people) if check.roster else 0
+    departments = len(check.roster.departments) if check.roster else 0
+    return (
+        f"共 {people} 人,{departments} 个部门;"
+        f"错误 {len(check.errors)} 条,警告 {len(check.warnings)} 条"
+    )
+
+
+def raise_for_errors(check: RosterCheck, source: str | None) -> Roster:
+    if check.roster is None or check.errors:
+        raise ProblemsError(
+            f"名册{f' {source} ' if source else ''}有 {len(check.errors)} 处错误,"
+            f"{len(check.warnings)} 处警告",
+            check.problems,
+            hint="请逐条修改后运行 docgen roster check",
+        )
+    return check.roster
+
+
+def load_roster(path: Path) -> Roster:
+    """The roster at ``path``; raises :class:`ProblemsError` listing every problem if it
+    has any error (warnings alone do not block)."""
+    return raise_for_errors(inspect_roster(path), str(path))
