@@ -41,7 +41,9 @@ def from_file(path: Path) -> Passphrase:
         info = path.stat()
     except FileNotFoundError as exc:
         raise UsageError(
-            "口令文件不存在", location=Location(file=str(path)), hint="请检查 --passphrase-file 路径"
+            "口令文件不存在",
+            location=Location(file=str(path)),
+            hint="请检查口令文件选项中的路径",
         ) from exc
     if stat.S_ISREG(info.st_mode):
         if info.st_mode & 0o077:

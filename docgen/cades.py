@@ -1,0 +1,628 @@
+"""Detached CAdES-BES signatures: CMS SignedData (DER) over the exact bytes of a file.
+
+``cryptography`` makes and checks the raw signatures; ``asn1crypto`` builds and parses the CMS
+structure (RFC 5652) and the ESS signing-certificate-v2 attribute (RFC 5035). The verifier is a
+checklist: every check is run that can be run, each failure is listed, and a bad signature never
+raises — only a programming error does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import asn1crypto.tsp  # also registers the signing_certificate_v2 attribute with cms
+from asn1crypto import algos, cms, core
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from docgen.pki import (
+    RevocationReason,
+    SigningKey,
+    common_name_of,
+    crl_issued_by,
+    fingerprint,
+    iso_z,
+    issued_by,
+    person_id_of,
+    revocation_of,
+    revocation_reason,
+    same_public_key,
+    serial_hex,
+    utc,
+    validity_problem,
+)
+
+MAX_SIGNATURE_BYTES = 1 << 20
+DEFAULT_TOLERANCE = timedelta(minutes=10)
+
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+_ECDSA_ALGOS = {"sha256_ecdsa": "sha256", "sha384_ecdsa": "sha384", "sha512_ecdsa": "sha512"}
+_RSA_ALGOS = {"sha256_rsa": "sha256", "sha384_rsa": "sha384", "sha512_rsa": "sha512"}
+
+# Names of the checks, in the order they are reported.
+CHECK_STRUCTURE = "签名文件结构"
+CHECK_CONTENT_TYPE = "内容类型"
+CHECK_DIGEST_ALGORITHM = "摘要算法"
+CHECK_MESSAGE_DIGEST = "文件摘要"
+CHECK_CERTIFICATE = "签名证书"
+CHECK_SIGNATURE = "签名值"
+CHECK_SIGNING_CERTIFICATE = "签名证书属性"
+CHECK_CHAIN = "证书链"
+CHECK_VALIDITY = "证书有效期"
+CHECK_KEY_USAGE = "密钥用途"
+CHECK_REVOCATION = "吊销状态"
+CHECK_SIGNING_TIME = "签名时间"
+CHECK_SIGNER = "签名人"
+
+
+# ---------------------------------------------------------------------------------------------
+# signing
+
+
+def _digest(name: str, data: bytes) -> bytes:
+    return hashlib.new(name, data).digest()
+
+
+def _signing_time(moment: datetime) -> cms.Time:
+    moment = utc(moment).replace(microsecond=0)
+    if 1950 <= moment.year < 2050:
+        return cms.Time({"utc_time": moment})
+    return cms.Time({"generalized_time": moment})
+
+
+def sign_detached(
+    data: bytes,
+    key: SigningKey,
+    cert: x509.Certificate,
+    *,
+    signing_time: datetime,
+    chain: Sequence[x509.Certificate] = (),
+    digest_algorithm: str = "sha256",
+) -> bytes:
+    """A detached CAdES-BES SignedData (DER) over ``data``, signer certificate embedded.
+
+    Signed attributes: contentType, messageDigest, signingTime (seconds precision) and ESS
+    signingCertificateV2 (SHA-256 hash of the certificate plus issuer and serial).
+    """
+    if digest_algorithm not in _HASHES:
+        raise ValueError(f"unsupported digest algorithm {digest_algorithm!r}")
+    if not same_public_key(key, cert):
+        raise ValueError("the private key does not belong to the certificate")
+    cert_der = cert.public_bytes(serialization.Encoding.DER)
+    signer_cert = asn1_x509.Certificate.load(cert_der)
+    issuer_serial = {
+        "issuer": [asn1_x509.GeneralName({"directory_name": signer_cert.issuer})],
+        "serial_number": signer_cert.serial_number,
+    }
+    signing_certificate = asn1crypto.tsp.SigningCertificateV2(
+        {"certs": [{"cert_hash": _digest("sha256", cert_der), "issuer_serial": issuer_serial}]}
+    )
+    signed_attrs = cms.CMSAttributes(
+        [
+            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+            cms.CMSAttribute(
+                {"type": "message_digest", "values": [_digest(digest_algorithm, data)]}
+            ),
+            cms.CMSAttribute({"type": "signing_time", "values": [_signing_time(signing_time)]}),
+            cms.CMSAttribute(
+                {"type": "signing_certificate_v2", "values": [signing_certificate]}
+            ),
+        ]
+    )
+    to_be_signed = signed_attrs.dump()  # the SET OF encoding (tag 0x31), sorted as DER demands
+    hash_algorithm = _HASHES[digest_algorithm]()
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        signature = key.sign(to_be_signed, ec.ECDSA(hash_algorithm))
+        signature_algorithm = algos.SignedDigestAlgorithm(
+            {"algorithm": f"{digest_algorithm}_ecdsa"}
+        )
+    else:
+        signature = key.sign(to_be_signed, padding.PKCS1v15(), hash_algorithm)
+        signature_algorithm = algos.SignedDigestAlgorithm(
+            {"algorithm": "rsassa_pkcs1v15", "parameters": core.Null()}
+        )
+    digest_algo = algos.DigestAlgorithm({"algorithm": digest_algorithm})
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                        {"issuer": signer_cert.issuer, "serial_number": signer_cert.serial_number}
+                    )
+                }
+            ),
+            "digest_algorithm": digest_algo,
+            "signed_attrs": signed_attrs,
+            "signature_algorithm": signature_algorithm,
+            "signature": signature,
+        }
+    )
+    extra = [
+        asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain
+    ]
+    signed_data = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [digest_algo],
+            "encap_content_info": {"content_type": "data"},
+            "certificates": [signer_cert, *extra],
+            "signer_infos": [signer_info],
+        }
+    )
+    content_info = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
+    return bytes(content_info.dump())
+
+
+# ---------------------------------------------------------------------------------------------
+# verification results
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # Chinese, e.g. 文件摘要
+    ok: bool
+    detail: str
+
+    def describe(self) -> str:
+        return f"{'✓' if self.ok else '✗'} {self.name}:{self.detail}"
+
+
+@dataclass(frozen=True)
+class SignatureStatus:
+    valid: bool
+    signer_name: str | None
+    signer_id: str | None
+    signing_time: datetime | None
+    cert_fingerprint: str | None
+    cert_serial: str | None
+    checks: tuple[Check, ...]
+    failures: tuple[str, ...]
+    certificate: x509.Certificate | None = field(default=None, compare=False, repr=False)
+
+    def describe(self) -> str:
+        head = "签名有效" if self.valid else "签名无效"
+        who = self.signer_name or "未知签名人"
+        if self.signer_id:
+            who = f"{who}({self.signer_id})"
+        return "\n".join([f"{head}:{who}", *(c.describe() for c in self.checks)])
+
+
+class _Failed(Exception):
+    """One check failed; ``detail`` says why, in Chinese."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+# Errors asn1crypto or cryptography raise on malformed input, turned into a failed check.
+_MALFORMED = (ValueError, TypeError, KeyError, IndexError, OverflowError, UnsupportedAlgorithm)
+
+
+@dataclass
+class _State:
+    """What the earlier checks found, for the later ones."""
+
+    signer_info: cms.SignerInfo | None = None
+    signed_data: cms.SignedData | None = None
+    attributes: dict[str, list[Any]] = field(default_factory=dict)
+    digest_name: str | None = None
+    cert: x509.Certificate | None = None
+    cert_der: bytes | None = None
+    signing_time: datetime | None = None
+
+
+def _algorithm_parameters_ok(
+    algorithm: algos.DigestAlgorithm | algos.SignedDigestAlgorithm,
+) -> bool:
+    params = algorithm["parameters"]
+    return isinstance(params, core.Void | core.Null)
+
+
+def _attribute_map(signed_attrs: cms.CMSAttributes) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for attribute in signed_attrs:
+        name = attribute["type"].native
+        if name in found:
+            raise _Failed(f"签名属性 {name} 出现了不止一次")
+        found[name] = list(attribute["values"])
+    return found
+
+
+def _single(attributes: Mapping[str, list[Any]], name: str, label: str) -> Any:
+    values = attributes.get(name)
+    if values is None:
+        raise _Failed(f"缺少签名属性 {label}")
+    if len(values) != 1:
+        raise _Failed(f"签名属性 {label} 应恰有一个值")
+    return values[0]
+
+
+class _Verifier:
+    def __init__(
+        self,
+        data: bytes,
+        p7s: bytes,
+        *,
+        ca_cert: x509.Certificate,
+        crl: x509.CertificateRevocationList | None,
+        at: datetime,
+        expected_signer_fingerprint: str | None,
+        registry_time: datetime | None,
+        tolerance: timedelta,
+    ) -> None:
+        self.data = data
+        self.p7s = p7s
+        self.ca_cert = ca_cert
+        self.crl = crl
+        self.at = utc(at)
+        self.expected = expected_signer_fingerprint
+        self.registry_time = utc(registry_time) if registry_time is not None else None
+        self.tolerance = tolerance
+        self.state = _State()
+        self.checks: list[Check] = []
+
+    def run(self) -> SignatureStatus:
+        if not self._check(CHECK_STRUCTURE, self.structure):
+            return self._status()
+        steps: list[tuple[str, Callable[[], str]]] = [
+            (CHECK_CONTENT_TYPE, self.content_type),
+            (CHECK_DIGEST_ALGORITHM, self.digest_algorithm),
+            (CHECK_MESSAGE_DIGEST, self.message_digest),
+            (CHECK_CERTIFICATE, self.certificate),
+            (CHECK_SIGNATURE, self.signature),
+            (CHECK_SIGNING_CERTIFICATE, self.signing_certificate),
+            (CHECK_CHAIN, self.chain),
+            (CHECK_VALIDITY, self.validity),
+            (CHECK_KEY_USAGE, self.key_usage),
+            (CHECK_REVOCATION, self.revocation),
+            (CHECK_SIGNING_TIME, self.signing_time),
+        ]
+        if self.expected is not None:
+            steps.append((CHECK_SIGNER, self.signer))
+        for name, step in steps:
+            self._check(name, step)
+        return self._status()
+
+    def _check(self, name: str, step: Callable[[], str]) -> bool:
+        try:
+            detail = step()
+        except _Failed as failure:
+            self.checks.append(Check(name, False, failure.detail))
+            return False
+        except _MALFORMED as exc:
+            self.checks.append(Check(name, False, f"签名文件内容无法解析({type(exc).__name__})"))
+            return False
+        self.checks.append(Check(name, True, detail))
+        return True
+
+    def _status(self) -> SignatureStatus:
+        cert = self.state.cert
+        failures = tuple(f"{c.name}:{c.detail}" for c in self.checks if not c.ok)
+        return SignatureStatus(
+            valid=bool(self.checks) and not failures,
+            signer_name=common_name_of(cert) if cert is not None else None,
+            signer_id=person_id_of(cert) if cert is not None else None,
+            signing_time=self.state.signing_time,
+            cert_fingerprint=fingerprint(cert) if cert is not None else None,
+            cert_serial=serial_hex(cert) if cert is not None else None,
+            checks=tuple(self.checks),
+            failures=failures,
+            certificate=cert,
+        )
+
+    def _need_cert(self) -> x509.Certificate:
+        if self.state.cert is None:
+            raise _Failed("没有可用的签名证书,无法检查")
+        return self.state.cert
+
+    def _need_signing_time(self) -> datetime:
+        if self.state.signing_time is None:
+            raise _Failed("签名中没有可用的签名时间,无法检查")
+        return self.state.signing_time
+
+    # -- the checks -------------------------------------------------------------------------
+
+    def structure(self) -> str:
+        if len(self.p7s) > MAX_SIGNATURE_BYTES:
+            raise _Failed(
+                f"签名文件过大({len(self.p7s)} 字节,上限 {MAX_SIGNATURE_BYTES} 字节),"
+                "不是本系统的签名"
+            )
+        if not self.p7s:
+            raise _Failed("签名文件为空")
+        try:
+            info = cms.ContentInfo.load(self.p7s, strict=True)
+            _ = info.native  # parse everything now, so later checks meet no lazy parse errors
+        except _MALFORMED as exc:
+            raise _Failed(f"不是有效的 CMS 签名文件(DER):{type(exc).__name__}") from exc
+        if info["content_type"].native != "signed_data":
+            raise _Failed(f"CMS 内容类型为 {info['content_type'].dotted},不是 SignedData")
+        signed_data = info["content"]
+        signer_infos = signed_data["signer_infos"]
+        if len(signer_infos) != 1:
+            raise _Failed(f"签名文件应恰有一个签名人,实有 {len(signer_infos)} 个")
+        signer_info = signer_infos[0]
+        sid_kind = signer_info["sid"].name
+        expected_si = "v1" if sid_kind == "issuer_and_serial_number" else "v3"
+        if signer_info["version"].native != expected_si:
+            raise _Failed(f"签名人信息版本号 {signer_info['version'].native} 不符合 RFC 5652")
+        expected_sd = "v3" if expected_si == "v3" else "v1"
+        if signed_data["version"].native != expected_sd:
+            raise _Failed(f"SignedData 版本号 {signed_data['version'].native} 不符合 RFC 5652")
+        if signed_data["encap_content_info"]["content"].native is not None:
+            raise _Failed("签名文件内嵌了被签内容,应为分离式签名(detached)")
+        if isinstance(signer_info["signed_attrs"], core.Void):
+            raise _Failed("缺少签名属性(signedAttrs),不是 CAdES 签名")
+        self.state.attributes = _attribute_map(signer_info["signed_attrs"])
+        self.state.signed_data = signed_data
+        self.state.signer_info = signer_info
+        if "signing_time" in self.state.attributes:
+            value = _single(self.state.attributes, "signing_time", "signingTime")
+            self.state.signing_time = utc(value.native)
+        return "CMS SignedData,分离式,一个签名人"
+
+    def _si(self) -> cms.SignerInfo:
+        assert self.state.signer_info is not None and self.state.signed_data is not None
+        return self.state.signer_info
+
+    def content_type(self) -> str:
+        signed_data = self.state.signed_data
+        assert signed_data is not None
+        econtent = signed_data["encap_content_info"]["content_type"]
+        if econtent.native != "data":
+            raise _Failed(f"被签内容类型为 {econtent.dotted},应为 id-data")
+        value = _single(self.state.attributes, "content_type", "contentType")
+        if value.dotted != econtent.dotted:
+            raise _Failed("签名属性 contentType 与被签内容类型不一致")
+        return "id-data"
+
+    def digest_algorithm(self) -> str:
+        signer_info = self._si()
+        algorithm = signer_info["digest_algorithm"]
+        name = str(algorithm["algorithm"].native)
+        if name not in _HASHES:
+            raise _Failed(f"摘要算法 {name} 不安全或不受支持,只接受 SHA-256/384/512")
+        if not _algorithm_parameters_ok(algorithm):
+            raise _Failed("摘要算法参数不合规")
+        signed_data = self.state.signed_data
+        assert signed_data is not None
+        listed = [a["algorithm"].native for a in signed_data["digest_algorithms"]]
+        if name not in listed:
+            raise _Failed("SignedData 的摘要算法列表中没有签名人使用的算法")
+        self.state.digest_name = name
+        return name.upper().replace("SHA", "SHA-")
+
+    def message_digest(self) -> str:
+        if self.state.digest_name is None:
+            raise _Failed("摘要算法不被接受,未比较")
+        value = _single(self.state.attributes, "message_digest", "messageDigest")
+        actual = _digest(self.state.digest_name, self.data)
+        if value.native != actual:
+            raise _Failed("文件摘要与签名中记录的不一致:文件在签名后被改动,或签名不属于这个文件")
+        return f"与文件一致({actual.hex()[:16]}…)"
+
+    def certificate(self) -> str:
+        signer_info = self._si()
+        signed_data = self.state.signed_data
+        assert signed_data is not None
+        sid = signer_info["sid"]
+        candidates = [
+            c.chosen for c in signed_data["certificates"] if c.name == "certificate"
+        ] if not isinstance(signed_data["certificates"], core.Void) else []
+        match = None
+        for candidate in candidates:
+            if sid.name == "issuer_and_serial_number":
+                wanted = sid.chosen
+                if (
+                    candidate.issuer.dump() == wanted["issuer"].dump()
+                    and candidate.serial_number == wanted["serial_number"].native
+                ):
+                    match = candidate
+                    break
+            elif candidate.key_identifier == sid.chosen.native:
+                match = candidate
+                break
+        if match is None:
+            raise _Failed("签名文件中没有签名人的证书(按签名人标识找不到)")
+        cert_der = bytes(match.dump())
+        try:
+            cert = x509.load_der_x509_certificate(cert_der)
+        except ValueError as exc:
+            raise _Failed("签名人证书无法解析") from exc
+        self.state.cert = cert
+        self.state.cert_der = cert_der
+        name = common_name_of(cert) or cert.subject.rfc4514_string()
+        return f"{name},序列号 {serial_hex(cert)}"
+
+    def signature(self) -> str:
+        cert = self._need_cert()
+        signer_info = self._si()
+        raw_attrs = bytes(signer_info["signed_attrs"].dump())
+        if not raw_attrs or raw_attrs[0] != 0xA0:
+            raise _Failed("签名属性的编码不正确")
+        to_be_signed = b"\x31" + raw_attrs[1:]
+        signature = bytes(signer_info["signature"].native)
+        algorithm = signer_info["signature_algorithm"]
+        algo_name = algorithm["algorithm"].native
+        public = cert.public_key()
+        try:
+            if isinstance(public, ec.EllipticCurvePublicKey):
+                hash_name = _ECDSA_ALGOS.get(algo_name)
+                if hash_name is None:
+                    raise _Failed(f"签名算法 {algo_name} 与 ECDSA 证书不符或不受支持")
+                if not _algorithm_parameters_ok(algorithm):
+                    raise _Failed("签名算法参数不合规")
+                public.verify(signature, to_be_signed, ec.ECDSA(_HASHES[hash_name]()))
+            elif isinstance(public, rsa.RSAPublicKey):
+                if algo_name == "rsassa_pkcs1v15":
+                    hash_name = self.state.digest_name
+                    if hash_name is None:
+                        raise _Failed("摘要算法不被接受,无法验证签名")
+                else:
+                    hash_name = _RSA_ALGOS.get(algo_name)
+                if hash_name is None:
+                    raise _Failed(f"签名算法 {algo_name} 与 RSA 证书不符或不受支持")
+                if not _algorithm_parameters_ok(algorithm):
+                    raise _Failed("签名算法参数不合规")
+                public.verify(signature, to_be_signed, padding.PKCS1v15(), _HASHES[hash_name]())
+            else:
+                raise _Failed("证书公钥类型不受支持(只支持 ECDSA 和 RSA)")
+        except InvalidSignature as exc:
+            raise _Failed("签名值验证失败:签名属性被改动,或签名不是这张证书的私钥做的") from exc
+        return f"{algo_name} 验证通过"
+
+    def signing_certificate(self) -> str:
+        cert = self._need_cert()
+        assert self.state.cert_der is not None
+        value = _single(self.state.attributes, "signing_certificate_v2", "signingCertificateV2")
+        cert_ids = value["certs"]
+        if len(cert_ids) == 0:
+            raise _Failed("signingCertificateV2 中没有证书标识")
+        first = cert_ids[0]
+        hash_name = first["hash_algorithm"]["algorithm"].native
+        if hash_name not in _HASHES:
+            raise _Failed(f"signingCertificateV2 使用的摘要算法 {hash_name} 不被接受")
+        if bytes(first["cert_hash"].native) != _digest(hash_name, self.state.cert_der):
+            raise _Failed("signingCertificateV2 中的证书摘要与嵌入的签名证书不一致(证书被替换)")
+        issuer_serial = first["issuer_serial"]
+        if not isinstance(issuer_serial, core.Void):
+            issuer = asn1_x509.Name.load(cert.issuer.public_bytes())
+            named = any(
+                n.name == "directory_name" and n.chosen == issuer for n in issuer_serial["issuer"]
+            )
+            if not named or issuer_serial["serial_number"].native != cert.serial_number:
+                raise _Failed("signingCertificateV2 中的签发者和序列号与签名证书不一致")
+        return "与嵌入的签名证书一致"
+
+    def chain(self) -> str:
+        cert = self._need_cert()
+        problem = issued_by(cert, self.ca_cert)
+        if problem is not None:
+            raise _Failed(problem)
+        try:
+            basic = self.ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        except x509.ExtensionNotFound as exc:
+            raise _Failed("根证书没有 basicConstraints 扩展,不能作为根证书") from exc
+        if not basic.ca:
+            raise _Failed("根证书的 basicConstraints 不是 CA")
+        if self.state.signing_time is not None:
+            ca_problem = validity_problem(self.ca_cert, self.state.signing_time)
+            if ca_problem is not None:
+                raise _Failed(f"签名时根证书不在有效期内:{ca_problem}")
+        ca_name = common_name_of(self.ca_cert) or self.ca_cert.subject.rfc4514_string()
+        return f"由“{ca_name}”签发"
+
+    def validity(self) -> str:
+        cert = self._need_cert()
+        moment = self._need_signing_time()
+        problem = validity_problem(cert, moment)
+        if problem is not None:
+            raise _Failed(f"签名时{problem}")
+        return (
+            f"签名时({iso_z(moment)})在有效期内"
+            f"({iso_z(cert.not_valid_before_utc)} 至 {iso_z(cert.not_valid_after_utc)})"
+        )
+
+    def key_usage(self) -> str:
+        cert = self._need_cert()
+        try:
+            usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        except x509.ExtensionNotFound as exc:
+            raise _Failed("证书没有 keyUsage 扩展,不是签名证书") from exc
+        if not (usage.digital_signature or usage.content_commitment):
+            raise _Failed("证书的 keyUsage 既无 digitalSignature 也无 nonRepudiation,不能用于签名")
+        return "digitalSignature/nonRepudiation"
+
+    def revocation(self) -> str:
+        cert = self._need_cert()
+        if self.crl is None:
+            return "未提供证书吊销列表,未检查吊销状态"
+        if not crl_issued_by(self.crl, self.ca_cert):
+            raise _Failed("证书吊销列表不是本单位根证书签发的(签发者或签名不符)")
+        entry = revocation_of(self.crl, cert.serial_number)
+        if entry is None:
+            return f"未吊销(吊销列表发布于 {iso_z(self.crl.last_update_utc)})"
+        revoked_at = entry.revocation_date_utc
+        reason = revocation_reason(entry)
+        if self.registry_time is not None:
+            reference, label = self.registry_time, "登记时间"
+        else:
+            reference, label = self._need_signing_time(), "签名时间(未经登记簿佐证)"
+            if reason is RevocationReason.KEY_COMPROMISE and revoked_at <= self.at:
+                raise _Failed(
+                    f"证书已于 {iso_z(revoked_at)} 因{reason.label}吊销;"
+                    "没有登记时间佐证时,不接受私钥泄露证书的任何签名"
+                )
+        if revoked_at <= reference:
+            raise _Failed(
+                f"证书已于 {iso_z(revoked_at)} 吊销({reason.label}),"
+                f"不晚于{label} {iso_z(reference)}"
+            )
+        return f"证书于 {iso_z(revoked_at)} 吊销,晚于{label} {iso_z(reference)},签名仍有效"
+
+    def signing_time(self) -> str:
+        moment = self._need_signing_time()
+        if moment > self.at + self.tolerance:
+            raise _Failed(f"签名时间 {iso_z(moment)} 晚于验证时间 {iso_z(self.at)}")
+        if self.registry_time is not None:
+            gap = abs(moment - self.registry_time)
+            if gap > self.tolerance:
+                raise _Failed(
+                    f"签名时间 {iso_z(moment)} 与登记时间 {iso_z(self.registry_time)} "
+                    f"相差 {int(gap.total_seconds())} 秒,超过允许的 "
+                    f"{int(self.tolerance.total_seconds())} 秒"
+                )
+            return f"{iso_z(moment)},与登记时间相符"
+        return iso_z(moment)
+
+    def signer(self) -> str:
+        cert = self._need_cert()
+        assert self.expected is not None
+        actual = fingerprint(cert)
+        if actual != self.expected.lower():
+            raise _Failed(
+                f"签名证书指纹 {actual[:16]}… 与应签人的证书指纹 {self.expected[:16]}… 不一致"
+            )
+        return "与应签人的证书一致"
+
+
+def verify_detached(
+    data: bytes,
+    p7s: bytes,
+    *,
+    ca_cert: x509.Certificate,
+    crl: x509.CertificateRevocationList | None,
+    at: datetime,
+    expected_signer_fingerprint: str | None = None,
+    registry_time: datetime | None = None,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+) -> SignatureStatus:
+    """Check a detached signature over ``data``; every failed check is listed in the result.
+
+    Revocation is judged at ``registry_time`` when given (and the signing time must then lie
+    within ``tolerance`` of it); otherwise at the signing time, which alone is not trusted for
+    certificates revoked for key compromise.
+    """
+    return _Verifier(
+        data,
+        p7s,
+        ca_cert=ca_cert,
+        crl=crl,
+        at=at,
+        expected_signer_fingerprint=expected_signer_fingerprint,
+        registry_time=registry_time,
+        tolerance=tolerance,
+    ).run()
