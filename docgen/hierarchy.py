@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from docgen.glossary import LetterKind, Role
+from docgen.glossary import LETTER_TITLES, LetterKind, Role
 from docgen.models import Department, Pairing, PairingResult, Person, Roster
 from docgen.workspace import PairingOptions
 
@@ -124,7 +124,7 @@ class _Builder:
                 )
             elif department is not None:
                 self.note(
-                    f"{_who(superior)}与{_who(subordinate)}已签订党组书记层级的《{kind.title}》,"
+                    f"{_who(superior)}与{_who(subordinate)}已签订党组书记层级的《{LETTER_TITLES[kind]}》,"
                     f"部门“{department}”不再另签",
                     subordinate,
                 )
@@ -368,3 +368,32 @@ def counts_by_kind(result: PairingResult) -> dict[LetterKind, int]:
     for pairing in result.pairings:
         counts[pairing.kind] += 1
     return counts
+
+
+def _person_dict(person: Person) -> dict[str, str]:
+    return {"id": person.id, "name": person.name, "title": person.title, "role": person.role.value}
+
+
+def pairing_as_dict(pairing: Pairing) -> dict[str, object]:
+    """A pairing as plain JSON-ready data, for ``--json`` output."""
+    return {
+        "doc_id": pairing.doc_id,
+        "kind": pairing.kind.value,
+        "code": pairing.kind.code,
+        "title": LETTER_TITLES[pairing.kind],
+        "year": pairing.year,
+        "tier": tier_of(pairing),
+        "department": pairing.department,
+        "superior": _person_dict(pairing.superior),
+        "subordinate": _person_dict(pairing.subordinate),
+        "articles": list(pairing.articles),
+        "reason": pairing.reason,
+    }
+
+
+def result_as_dict(result: PairingResult) -> dict[str, object]:
+    return {
+        "pairings": [pairing_as_dict(p) for p in result.pairings],
+        "counts": {kind.code: n for kind, n in counts_by_kind(result).items()},
+        "notes": list(result.notes),
+    }

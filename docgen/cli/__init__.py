@@ -17,6 +17,8 @@ from docgen.cli.common import run_cli
 COMMANDS: list[tuple[str, str]] = [
     ("docgen.cli.init_cmd", "init"),
     ("docgen.cli.generate_cmd", "generate_command"),
+    ("docgen.cli.roster", "roster"),
+    ("docgen.cli.pairings", "pairings"),
 ]
 
 
