@@ -115,9 +115,7 @@ def sign_detached(
                 {"type": "message_digest", "values": [_digest(digest_algorithm, data)]}
             ),
             cms.CMSAttribute({"type": "signing_time", "values": [_signing_time(signing_time)]}),
-            cms.CMSAttribute(
-                {"type": "signing_certificate_v2", "values": [signing_certificate]}
-            ),
+            cms.CMSAttribute({"type": "signing_certificate_v2", "values": [signing_certificate]}),
         ]
     )
     to_be_signed = signed_attrs.dump()  # the SET OF encoding (tag 0x31), sorted as DER demands
@@ -149,9 +147,7 @@ def sign_detached(
             "signature": signature,
         }
     )
-    extra = [
-        asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain
-    ]
+    extra = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain]
     signed_data = cms.SignedData(
         {
             "version": "v1",
@@ -419,9 +415,11 @@ class _Verifier:
         signed_data = self.state.signed_data
         assert signed_data is not None
         sid = signer_info["sid"]
-        candidates = [
-            c.chosen for c in signed_data["certificates"] if c.name == "certificate"
-        ] if not isinstance(signed_data["certificates"], core.Void) else []
+        candidates = (
+            [c.chosen for c in signed_data["certificates"] if c.name == "certificate"]
+            if not isinstance(signed_data["certificates"], core.Void)
+            else []
+        )
         match = None
         for candidate in candidates:
             if sid.name == "issuer_and_serial_number":

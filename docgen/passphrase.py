@@ -53,9 +53,7 @@ def from_file(path: Path) -> Passphrase:
                 hint=f"请运行 chmod 600 {path}",
             )
         if info.st_size > _MAX_FILE_BYTES:
-            raise UsageError(
-                "口令文件过大,不像是口令文件", location=Location(file=str(path))
-            )
+            raise UsageError("口令文件过大,不像是口令文件", location=Location(file=str(path)))
     with path.open("rb") as fh:
         raw = fh.read(_MAX_FILE_BYTES + 1)
     if len(raw) > _MAX_FILE_BYTES:

@@ -320,9 +320,7 @@ def load_private_key(path: Path, passphrase: Passphrase) -> SigningKey:
             hint="请检查口令后重试;口令无法找回,遗忘时请用 docgen keys rotate 重新签发",
         ) from exc
     except UnsupportedAlgorithm as exc:
-        raise KeyFileError(
-            "私钥算法不受支持", location=Location(file=str(path))
-        ) from exc
+        raise KeyFileError("私钥算法不受支持", location=Location(file=str(path))) from exc
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise KeyFileError(
             "私钥类型不受支持(只支持 ECDSA 和 RSA)", location=Location(file=str(path))
@@ -340,9 +338,7 @@ def load_certificate(path: Path) -> x509.Certificate:
             return x509.load_pem_x509_certificate(data)
         return x509.load_der_x509_certificate(data)
     except ValueError as exc:
-        raise ValidationError(
-            f"证书文件无法解析:{exc}", location=Location(file=str(path))
-        ) from exc
+        raise ValidationError(f"证书文件无法解析:{exc}", location=Location(file=str(path))) from exc
 
 
 def _pem(cert: x509.Certificate) -> bytes:
@@ -497,9 +493,7 @@ def load_ca_key(keys_dir: Path, passphrase: Passphrase, ca_cert: x509.Certificat
     path = ca_paths(keys_dir).key
     key = load_private_key(path, passphrase)
     if not same_public_key(key, ca_cert):
-        raise CertificateRefusedError(
-            "根证书私钥与根证书不匹配", location=Location(file=str(path))
-        )
+        raise CertificateRefusedError("根证书私钥与根证书不匹配", location=Location(file=str(path)))
     return key
 
 
@@ -540,9 +534,7 @@ def _revoked_entry(
     serial: int, revoked_at: datetime, reason: RevocationReason
 ) -> x509.RevokedCertificate:
     builder = (
-        x509.RevokedCertificateBuilder()
-        .serial_number(serial)
-        .revocation_date(_second(revoked_at))
+        x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(_second(revoked_at))
     )
     if reason is not RevocationReason.UNSPECIFIED:
         builder = builder.add_extension(x509.CRLReason(reason.flag), critical=False)
@@ -998,7 +990,8 @@ def _find_certificate(paths: PersonPaths, serial: str | None) -> Path:
     if serial is None:
         if not paths.cert.exists():
             raise UsageError(
-                "此人没有在用的证书", location=Location(file=str(paths.cert)),
+                "此人没有在用的证书",
+                location=Location(file=str(paths.cert)),
                 hint="用 docgen keys list 查看各人证书",
             )
         return paths.cert
@@ -1009,7 +1002,8 @@ def _find_certificate(paths: PersonPaths, serial: str | None) -> Path:
     if candidate.exists():
         return candidate
     raise UsageError(
-        f"找不到序列号为 {serial} 的证书", location=Location(file=str(paths.directory)),
+        f"找不到序列号为 {serial} 的证书",
+        location=Location(file=str(paths.directory)),
         hint="用 docgen keys list --history 查看序列号",
     )
 
@@ -1140,16 +1134,24 @@ def load_signer(
     person_id: str,
     passphrase: Passphrase,
     *,
-    ca_cert: x509.Certificate,
-    crl: x509.CertificateRevocationList | None,
     now: datetime,
+    ca_cert: x509.Certificate | None = None,
+    crl: x509.CertificateRevocationList | None = None,
 ) -> Signer:
     """Open a person's key for signing, refusing anything that would make a bad signature.
 
     Refused with a Chinese message: unsafe key file modes, a certificate from another CA, not yet
     valid, expired or revoked at ``now``, a wrong passphrase, a key that does not match the
-    certificate. Nothing is written.
+    certificate. Nothing is written. ``ca_cert`` defaults to ``keys/ca/ca.pem``; the workspace's
+    CRL (``keys/ca/crl.pem``, checked against the CA) is always consulted when it exists, in
+    addition to ``crl`` when one is given.
     """
+    if ca_cert is None:
+        ca_cert = load_ca_certificate(ws_keys_dir)
+    crls = [crl] if crl is not None else []
+    workspace_crl = _current_crl(ws_keys_dir, ca_cert)
+    if workspace_crl is not None:
+        crls.append(workspace_crl)
     paths = person_paths(ws_keys_dir, person_id)
     if not paths.cert.exists():
         raise UsageError(
@@ -1171,8 +1173,8 @@ def load_signer(
         raise CertificateRefusedError(
             f"证书属于人员 {cert_person},不是 {person_id},拒绝签名", location=where
         )
-    if crl is not None:
-        entry = revocation_of(crl, cert.serial_number)
+    for revocations in crls:
+        entry = revocation_of(revocations, cert.serial_number)
         if entry is not None and entry.revocation_date_utc <= utc(now):
             raise CertificateRefusedError(
                 f"证书(序列号 {serial_hex(cert)})已于 {iso_z(entry.revocation_date_utc)} 吊销"

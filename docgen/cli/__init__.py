@@ -19,6 +19,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("docgen.cli.generate_cmd", "generate_command"),
     ("docgen.cli.roster", "roster"),
     ("docgen.cli.pairings", "pairings"),
+    ("docgen.cli.keys", "keys"),
     ("docgen.cli.registry_cmd", "registry"),
 ]
 

@@ -1,0 +1,336 @@
+"""``docgen keys``: the institution CA, personal keys and certificates, revocation.
+
+Passphrases come from a file option, an environment variable or a hidden prompt — never from a
+command-line argument — and are never echoed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from docgen import passphrase as passphrases
+from docgen import pki
+from docgen.cli.common import echo, fail, now_utc, open_workspace, workspace_option
+from docgen.lock import workspace_lock
+from docgen.models import Roster
+from docgen.passphrase import Passphrase
+from docgen.roster import load_roster
+from docgen.workspace import Workspace
+
+_ALGORITHMS = [a.value for a in pki.Algorithm]
+
+
+def _passphrase_file_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--passphrase-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="从文件第一行读取个人私钥口令(文件权限须为 600);"
+        f"也可用环境变量 {passphrases.PERSON_ENV}",
+    )(func)
+
+
+def _ca_passphrase_file_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--ca-passphrase-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"从文件第一行读取根证书口令(文件权限须为 600);也可用环境变量 {passphrases.CA_ENV}",
+    )(func)
+
+
+def _algorithm_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--algorithm",
+        type=click.Choice(_ALGORITHMS),
+        default=pki.Algorithm.ECDSA_P256.value,
+        show_default=True,
+        help="密钥算法",
+    )(func)
+
+
+def _prompt(label: str, *, new: bool) -> Callable[[], str]:
+    def ask() -> str:
+        return str(click.prompt(label, hide_input=True, confirmation_prompt=new))
+
+    return ask
+
+
+def _ca_passphrase(file: Path | None, *, new: bool = False) -> Passphrase:
+    return passphrases.resolve(
+        file=file,
+        env_name=passphrases.CA_ENV,
+        prompt=_prompt("根证书口令" if not new else "新的根证书口令", new=new),
+        what="根证书口令",
+    )
+
+
+def _person_passphrase(file: Path | None, label: str) -> Passphrase:
+    return passphrases.resolve(
+        file=file, env_name=passphrases.PERSON_ENV, prompt=_prompt(label, new=True)
+    )
+
+
+def _roster(ws: Workspace) -> Roster:
+    return load_roster(ws.roster_path)
+
+
+def _show_issued(item: pki.IssuedCertificate) -> None:
+    echo(
+        f"  {item.person_id}  {item.name}  序列号 {item.serial}  指纹 {item.fingerprint[:16]}…  "
+        f"有效期至 {pki.iso_z(item.cert.not_valid_after_utc)}"
+    )
+
+
+@click.group("keys")
+def keys() -> None:
+    """本单位电子签名证书:建立根证书(init-ca)、签发(issue)、查看(list)、
+    吊销(revoke)、发布吊销列表(crl)、更换密钥(rotate)。
+
+    口令只能来自口令文件、环境变量或终端隐藏输入,不能写在命令行上。
+    """
+
+
+@keys.command("init-ca")
+@workspace_option
+@_algorithm_option
+@click.option(
+    "--days", type=int, default=pki.CA_DAYS_DEFAULT, show_default=True, help="根证书有效期(天)"
+)
+@_ca_passphrase_file_option
+def init_ca(
+    workspace_path: Path | None, algorithm: str, days: int, ca_passphrase_file: Path | None
+) -> None:
+    """建立本单位根证书(keys/ca/ca.pem)和加密的根私钥(keys/ca/ca.key)。"""
+    ws = open_workspace(workspace_path)
+    secret = _ca_passphrase(ca_passphrase_file, new=True)
+    with workspace_lock(ws.root):
+        result = pki.init_ca(
+            ws.keys_dir,
+            institution=ws.config.institution,
+            passphrase=secret,
+            now=now_utc(),
+            algorithm=pki.Algorithm(algorithm),
+            days=days,
+        )
+    echo(f"已建立根证书:{result.cert_path}")
+    echo(f"  名称 {pki.common_name_of(result.cert)}  算法 {pki.Algorithm(algorithm).label}")
+    echo(f"  指纹(SHA-256){result.fingerprint}")
+    echo(f"  有效期至 {pki.iso_z(result.cert.not_valid_after_utc)}")
+    echo(f"根私钥(已加密,权限 600):{result.key_path}")
+    echo(f"证书吊销列表:{result.crl_path}")
+    echo("请妥善保管根证书口令;口令遗失后无法再签发或吊销证书。")
+
+
+@keys.command("issue")
+@workspace_option
+@click.option("--person", "person_ids", multiple=True, help="人员编号(可重复);与 --all 二选一")
+@click.option("--all", "all_people", is_flag=True, help="为名册中还没有证书的所有人签发(仅限演示)")
+@_algorithm_option
+@_passphrase_file_option
+@_ca_passphrase_file_option
+def issue(
+    workspace_path: Path | None,
+    person_ids: tuple[str, ...],
+    all_people: bool,
+    algorithm: str,
+    passphrase_file: Path | None,
+    ca_passphrase_file: Path | None,
+) -> None:
+    """为人员生成密钥对并签发签名证书(keys/people/<编号>/)。
+
+    正式使用时请每人单独运行 --person,由本人输入自己的口令;--all 对所有人使用同一个口令,
+    只适合演示。
+    """
+    if bool(person_ids) == all_people:
+        raise click.UsageError("请指定 --person 编号,或 --all(二选一)")
+    ws = open_workspace(workspace_path)
+    roster = _roster(ws)
+    ca_secret = _ca_passphrase(ca_passphrase_file)
+    if all_people:
+        fail("注意:--all 为所有人使用同一个私钥口令,只适合演示;正式使用请逐人 --person。")
+        label = "全体人员共用的私钥口令"
+    else:
+        label = f"{'、'.join(person_ids)} 的新私钥口令"
+    secret = _person_passphrase(passphrase_file, label)
+    with workspace_lock(ws.root):
+        result = pki.issue_certificates(
+            ws.keys_dir,
+            roster,
+            list(person_ids) if person_ids else None,
+            institution=ws.config.institution,
+            ca_passphrase=ca_secret,
+            passphrase=secret,
+            now=now_utc(),
+            days=ws.config.certificate_days,
+            algorithm=pki.Algorithm(algorithm),
+        )
+    for item in result.issued:
+        _show_issued(item)
+    if result.skipped:
+        echo(f"已有证书、未重新签发 {len(result.skipped)} 人(换新密钥请用 docgen keys rotate)。")
+    echo(f"本次签发 {len(result.issued)} 张证书。")
+
+
+@keys.command("rotate")
+@workspace_option
+@click.option("--person", "person_id", required=True, help="人员编号")
+@_algorithm_option
+@_passphrase_file_option
+@_ca_passphrase_file_option
+def rotate(
+    workspace_path: Path | None,
+    person_id: str,
+    algorithm: str,
+    passphrase_file: Path | None,
+    ca_passphrase_file: Path | None,
+) -> None:
+    """为一人生成新密钥和新证书;旧证书保存在 old/<序列号>.pem,旧签名仍可验证。"""
+    ws = open_workspace(workspace_path)
+    roster = _roster(ws)
+    ca_secret = _ca_passphrase(ca_passphrase_file)
+    secret = _person_passphrase(passphrase_file, f"{person_id} 的新私钥口令")
+    with workspace_lock(ws.root):
+        item = pki.rotate(
+            ws.keys_dir,
+            roster,
+            person_id,
+            institution=ws.config.institution,
+            ca_passphrase=ca_secret,
+            passphrase=secret,
+            now=now_utc(),
+            days=ws.config.certificate_days,
+            algorithm=pki.Algorithm(algorithm),
+        )
+    _show_issued(item)
+    echo(f"旧证书 {item.replaced_serial} 已移至 {item.cert_path.parent / pki.OLD_DIR}。")
+
+
+@keys.command("revoke")
+@workspace_option
+@click.option("--person", "person_id", required=True, help="人员编号")
+@click.option(
+    "--reason",
+    required=True,
+    help="吊销原因:" + "、".join(f"{r.value}({r.label})" for r in pki.RevocationReason),
+)
+@click.option("--serial", default=None, help="吊销已更换的旧证书时指定序列号(默认:在用证书)")
+@_ca_passphrase_file_option
+def revoke(
+    workspace_path: Path | None,
+    person_id: str,
+    reason: str,
+    serial: str | None,
+    ca_passphrase_file: Path | None,
+) -> None:
+    """吊销一人的证书并重新发布吊销列表;证书保存在 revoked/<序列号>.pem。"""
+    parsed = pki.RevocationReason.parse(reason)
+    ws = open_workspace(workspace_path)
+    ca_secret = _ca_passphrase(ca_passphrase_file)
+    with workspace_lock(ws.root):
+        result = pki.revoke(
+            ws.keys_dir,
+            person_id,
+            reason=parsed,
+            ca_passphrase=ca_secret,
+            now=now_utc(),
+            serial=serial,
+        )
+    echo(
+        f"已吊销 {person_id} 的证书 {pki.serial_hex(result.cert)}({parsed.label}),"
+        f"吊销时间 {pki.iso_z(result.revoked_at)}"
+    )
+    echo(f"证书已移至 {result.moved_to}")
+    echo(
+        f"吊销列表(第 {result.crl.number} 号,共 {result.crl.revoked_count} 张):"
+        f"{result.crl.pem_path}"
+    )
+
+
+@keys.command("crl")
+@workspace_option
+@click.option(
+    "--days", type=int, default=pki.CRL_DAYS_DEFAULT, show_default=True, help="下次更新间隔(天)"
+)
+@_ca_passphrase_file_option
+def crl(workspace_path: Path | None, days: int, ca_passphrase_file: Path | None) -> None:
+    """重新签发证书吊销列表(keys/ca/crl.pem 和 crl.der),保留全部吊销记录。"""
+    ws = open_workspace(workspace_path)
+    ca_secret = _ca_passphrase(ca_passphrase_file)
+    with workspace_lock(ws.root):
+        result = pki.publish_crl(ws.keys_dir, ca_passphrase=ca_secret, now=now_utc(), days=days)
+    echo(f"已发布吊销列表第 {result.number} 号(共 {result.revoked_count} 张吊销证书):")
+    echo(f"  {result.pem_path}")
+    echo(f"  {result.der_path}")
+
+
+def _listing_json(row: pki.KeyListing) -> dict[str, Any]:
+    def when(value: Any) -> str | None:
+        return pki.iso_z(value) if value is not None else None
+
+    return {
+        "person": row.person_id,
+        "name": row.name,
+        "slot": row.slot.value if row.slot is not None else None,
+        "state": row.state.value,
+        "serial": row.serial,
+        "fingerprint": row.fingerprint,
+        "not_before": when(row.not_before),
+        "not_after": when(row.not_after),
+        "revoked_at": when(row.revoked_at),
+        "has_key": row.has_key,
+        "in_roster": row.in_roster,
+    }
+
+
+@keys.command("list")
+@workspace_option
+@click.option("--history", is_flag=True, help="也列出已更换和已吊销的旧证书")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def list_command(workspace_path: Path | None, history: bool, as_json: bool) -> None:
+    """列出每人的证书:编号、姓名、状态、序列号、指纹前缀、到期时间、是否吊销。"""
+    ws = open_workspace(workspace_path)
+    roster = _roster(ws) if ws.roster_path.exists() else None
+    now = now_utc()
+    ca_cert = pki.load_ca_certificate(ws.keys_dir)
+    crl_path = pki.ca_paths(ws.keys_dir).crl_pem
+    revocations = pki.load_crl(crl_path, ca_cert=ca_cert) if crl_path.exists() else None
+    rows = [
+        r
+        for r in pki.list_keys(ws.keys_dir, now=now, crl=revocations, roster=roster)
+        if history or r.slot in (None, pki.CertSlot.CURRENT)
+    ]
+    if as_json:
+        echo(json.dumps([_listing_json(r) for r in rows], ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        name = row.name or "?"
+        if row.slot is None:
+            echo(f"{row.person_id}  {name}  无证书")
+            continue
+        assert row.not_after is not None and row.fingerprint is not None
+        parts = [
+            row.person_id,
+            name,
+            row.state.label if row.slot is pki.CertSlot.CURRENT else row.slot.label,
+            f"序列号 {row.serial}",
+            f"指纹 {row.fingerprint[:16]}…",
+            f"到期 {pki.iso_z(row.not_after)}",
+        ]
+        if row.revoked_at is not None:
+            parts.append(f"吊销于 {pki.iso_z(row.revoked_at)}")
+        if row.slot is pki.CertSlot.CURRENT and not row.has_key:
+            parts.append("缺少私钥")
+        if not row.in_roster:
+            parts.append("不在名册中")
+        echo("  ".join(parts))
+    counts: dict[pki.CertState, int] = {}
+    for row in rows:
+        if row.slot in (None, pki.CertSlot.CURRENT):
+            counts[row.state] = counts.get(row.state, 0) + 1
+    echo("合计:" + ",".join(f"{state.label} {n} 人" for state, n in counts.items()))
