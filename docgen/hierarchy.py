@@ -158,7 +158,8 @@ class _Builder:
         if not secretaries:
             if counterparts:
                 self.note(
-                    "警告:名册中没有党组书记,班子成员、检委会专职委员的"
+                    "警告:名册中没有党组书记,"
+                    f"{'、'.join(_who(p) for p in counterparts)}与党组书记的"
                     "《党风廉政建设责任书》《公开承诺书》无法生成",
                     *counterparts,
                 )

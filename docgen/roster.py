@@ -244,7 +244,7 @@ class _Parser:
         ok = True
         person_id = self.text(fields, "id", what, entry_line, required=True)
         if person_id is not None:
-            what = f"人员 {person_id}"
+            what = f"人员“{person_id}”"
             if not is_valid_id(person_id):
                 self.problem(
                     f"编号“{person_id}”不合规:只能用英文字母、数字、“_”和“-”,以字母或数字开头,"
