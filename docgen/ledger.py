@@ -234,8 +234,11 @@ def department_staff(department: Department) -> list[str]:
 
 
 def department_contacts(department: Department) -> list[str]:
-    """Who speaks for a department: its head, or all members when it has none."""
-    return [department.head] if department.head else list(department.members)
+    """Who speaks for a department to its 分管院领导: its head, or all its members when it has no
+    head or the 分管院领导 heads it himself."""
+    if department.head and department.head != department.supervisor:
+        return [department.head]
+    return [m for m in department.members if m != department.supervisor]
 
 
 def department_heads(roster: Roster) -> set[str]:
