@@ -375,7 +375,7 @@ def issued_by(cert: x509.Certificate, ca_cert: x509.Certificate) -> str | None:
         )
     aki, ski = _aki(cert), _ski(ca_cert)
     if aki is not None and ski is not None and aki != ski:
-        return "证书的颁发机构密钥标识(AKI)与根证书的密钥标识(SKI)不一致"
+        return "证书不是本单位根证书签发的:颁发机构密钥标识(AKI)与根证书的密钥标识(SKI)不一致"
     try:
         cert.verify_directly_issued_by(ca_cert)
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
