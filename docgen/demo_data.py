@@ -125,8 +125,7 @@ def demo_roster_yaml(institution: str = INSTITUTION_DEFAULT) -> str:
     (see ``tests/test_hierarchy.py`` for how the numbers follow from the roster).
     """
     return (
-        "# 演示用名册:单位与人员均为虚构。\n"
-        f"institution: {_quoted(institution)}\n\n" + _DEMO_BODY
+        f"# 演示用名册:单位与人员均为虚构。\ninstitution: {_quoted(institution)}\n\n" + _DEMO_BODY
     )
 
 

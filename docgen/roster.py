@@ -628,7 +628,7 @@ class _Checker:
                     "(没有出现在任何部门的 head)",
                     WARNING,
                 )
-            elif person.role is Role.STAFF and person.id not in placed:
+            elif person.role is Role.STAFF and person.id not in placed and person.id not in heads:
                 self.at_person(
                     i,
                     None,

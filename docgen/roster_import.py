@@ -359,6 +359,9 @@ class _Converter:
             return None
         if is_head is None:
             is_head = role is Role.DEPARTMENT_HEAD
+        elif is_head and role is Role.STAFF:
+            # 是否负责人 = 是 says what the clerk means even when 角色 still reads 干警.
+            role = Role.DEPARTMENT_HEAD
         return _Row(number, name, title, department, role, given_id, is_head, supervises)
 
     def convert(self) -> tuple[Roster, RosterLocator, int]:
