@@ -22,6 +22,7 @@ stated in the notes of every result so nobody reads the absence as an oversight.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -33,12 +34,17 @@ from docgen.ledger import (
     Activity,
     department_contacts,
     department_staff,
+    read_activities,
     supervised_departments,
 )
 from docgen.models import Department, Roster
+from docgen.registry import open_registry
+from docgen.roster import load_roster
+from docgen.state import read_year_state
 
 if TYPE_CHECKING:
     from docgen.registry import Registry
+    from docgen.workspace import Workspace
 
 Status = Literal["done", "due", "overdue"]
 STATUS_LABELS: dict[str, str] = {"done": "已完成", "due": "待完成", "overdue": "逾期"}
@@ -165,8 +171,6 @@ def signing_summary_from_registry(registry: Registry, year: int) -> SigningSumma
     A signature counts when its record names the letter's current hash (as ``docgen status``
     counts it); whether the CMS itself verifies is ``docgen verify``'s business.
     """
-    from docgen.state import read_year_state
-
     state = read_year_state(registry, year)
     letters: list[LetterCount] = []
     people: dict[tuple[str, LetterKind], tuple[int, int, list[str]]] = {}
@@ -617,3 +621,75 @@ def _leader_duties(
         evidence=b.matching(ActivityKind.INTEGRITY_LECTURE, yr, actor=leader),
         person=leader,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# a workspace, and a spreadsheet
+
+
+def duties_in_workspace(ws: Workspace, year: int, as_of: date) -> tuple[Roster, DutiesReport]:
+    roster = load_roster(ws.roster_path)
+    with open_registry(ws) as registry:
+        activities = read_activities(registry, year=year)
+        signing = signing_summary_from_registry(registry, year)
+    return roster, expand_duties(roster, year, activities, signing, as_of)
+
+
+XLSX_HEADER = (
+    "条款", "职责", "责任人编号", "责任人", "对象编号", "对象", "部门",
+    "期间", "期限", "应完成", "已完成", "状态", "依据(活动编号)", "说明",
+)  # fmt: skip
+
+
+def duties_workbook(report: DutiesReport, roster: Roster) -> bytes:
+    """The obligations as an .xlsx (one sheet, plus one for the notes); bytes depend only on
+    the report."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from docgen.report_docx import normalise_package
+
+    names = {p.id: p.name for p in roster.people}
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "职责落实情况"
+    sheet.append(list(XLSX_HEADER))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for o in report.obligations:
+        sheet.append(
+            [
+                o.article,
+                o.duty,
+                o.person_id or "",
+                names.get(o.person_id, o.person_id) if o.person_id else "党组",
+                o.counterpart_id or "",
+                names.get(o.counterpart_id, o.counterpart_id) if o.counterpart_id else "",
+                o.department or "",
+                o.period,
+                o.due,
+                o.required,
+                o.done,
+                o.status_label,
+                "、".join(o.evidence),
+                o.detail,
+            ]
+        )
+    for row in sheet.iter_rows(min_row=2, min_col=9, max_col=9):
+        for cell in row:
+            cell.number_format = "yyyy-mm-dd"
+    widths = (7, 44, 10, 10, 10, 10, 12, 14, 12, 7, 7, 7, 40, 30)
+    for column, width in zip("ABCDEFGHIJKLMN", widths, strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("说明")
+    notes.append([f"{report.year}年度,统计截至 {report.as_of.isoformat()}"])
+    for note in report.notes:
+        notes.append([note])
+    moment = datetime(report.as_of.year, report.as_of.month, report.as_of.day)
+    book.properties.created = moment
+    book.properties.modified = moment
+    book.properties.creator = "docgen"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return normalise_package(buffer.getvalue(), report.as_of)

@@ -23,10 +23,14 @@ import rfc8785
 from docgen.articles import article_label
 from docgen.errors import Location, Problem, ProblemsError, ValidationError
 from docgen.glossary import ACTIVITY_ALIASES, ActivityKind, Role
+from docgen.lock import workspace_lock
 from docgen.models import Department, Person, Roster
+from docgen.registry import open_registry
+from docgen.roster import load_roster
 
 if TYPE_CHECKING:
     from docgen.registry import Entry, Registry
+    from docgen.workspace import Workspace
 
 RECORD_TYPE = "activity"
 
@@ -618,3 +622,29 @@ def _csv_rows(path: Path) -> list[tuple[Any, ...]]:
                 hint="请另存为 UTF-8 编码的 CSV,或直接导入 .xlsx",
             ) from exc
     return [tuple(r) for r in csv.reader(io.StringIO(text, newline=""))]
+
+
+# ---------------------------------------------------------------------------------------------
+# a workspace
+
+
+def record_in_workspace(
+    ws: Workspace, inputs: Sequence[ActivityInput], *, now: datetime
+) -> list[Activity]:
+    """Check ``inputs`` against the workspace roster and record them, holding the workspace lock
+    so two clerks cannot record the same activity twice at once."""
+    roster = load_roster(ws.roster_path)
+    with workspace_lock(ws.root), open_registry(ws) as registry:
+        return record_activities(registry, roster, inputs, now=now)
+
+
+def activities_in_workspace(
+    ws: Workspace, *, year: int | None = None, include_voided: bool = False
+) -> list[Activity]:
+    with open_registry(ws) as registry:
+        return read_activities(registry, year=year, include_voided=include_voided)
+
+
+def void_in_workspace(ws: Workspace, activity_id: str, reason: str, *, now: datetime) -> int:
+    with workspace_lock(ws.root), open_registry(ws) as registry:
+        return void_activity(registry, activity_id, reason, now=now)

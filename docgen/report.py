@@ -38,7 +38,9 @@ from docgen.ledger import (
     supervised_departments,
 )
 from docgen.models import Roster
+from docgen.registry import open_registry
 from docgen.report_docx import render_report
+from docgen.roster import load_roster
 from docgen.workspace import atomic_write
 
 if TYPE_CHECKING:
@@ -578,3 +580,12 @@ def write_reports(
             WrittenReport(report_kind, recipient, path, hashlib.sha256(data).hexdigest())
         )
     return written
+
+
+def reports_in_workspace(
+    ws: Workspace, year: int, *, issued: date, kind: str = "all", to: str = "all"
+) -> list[WrittenReport]:
+    plan_reports(kind, to)  # refuse a bad choice before touching anything
+    roster = load_roster(ws.roster_path)
+    with open_registry(ws) as registry:
+        return write_reports(ws, registry, roster, year, issued=issued, kind=kind, to=to)

@@ -12,7 +12,8 @@ the content: fixed zip member order and timestamps, core properties from the 成
 from __future__ import annotations
 
 import io
-from datetime import datetime
+import zipfile
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from docx import Document
@@ -24,7 +25,6 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from docgen.render import normalize_package
 from docgen.workspace import Fonts
 
 if TYPE_CHECKING:
@@ -260,7 +260,7 @@ def render_report(content: ReportContent, fonts: Fonts) -> bytes:
 
     buffer = io.BytesIO()
     doc.save(buffer)
-    return normalize_package(buffer.getvalue(), year=content.issued.year)
+    return normalise_package(buffer.getvalue(), content.issued)
 
 
 def _core_properties(doc: Any, content: ReportContent) -> None:
@@ -278,3 +278,23 @@ def _core_properties(doc: Any, content: ReportContent) -> None:
     props.created = moment
     props.modified = moment
     props.revision = 1
+
+
+def normalise_package(data: bytes, when: date) -> bytes:
+    """Rewrite a saved OOXML package so its bytes depend only on its members: fixed member
+    order (``[Content_Types].xml`` first), timestamps from ``when``, compression and attributes.
+    (:mod:`zipfile` stamps members with the clock otherwise.)"""
+    stamp = (when.year, when.month, when.day, 0, 0, 0)
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        members = sorted(
+            source.infolist(), key=lambda i: (i.filename != "[Content_Types].xml", i.filename)
+        )
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in members:
+                fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
+                fixed.compress_type = zipfile.ZIP_DEFLATED
+                fixed.create_system = 3
+                fixed.external_attr = 0o644 << 16
+                target.writestr(fixed, source.read(info), compresslevel=6)
+    return out.getvalue()

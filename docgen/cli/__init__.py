@@ -21,6 +21,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("docgen.cli.pairings", "pairings"),
     ("docgen.cli.keys", "keys"),
     ("docgen.cli.registry_cmd", "registry"),
+    ("docgen.cli.activity", "activity"),
+    ("docgen.cli.duties", "duties"),
+    ("docgen.cli.report", "report"),
 ]
 
 
