@@ -668,7 +668,12 @@ def inspect_roster_text(text: str, source: str | None = None) -> RosterCheck:
     roster, problems, locator = parse_roster_text(text, source)
     if roster is not None:
         problems.extend(check_roster(roster, locator))
-    return RosterCheck(roster=roster, problems=tuple(problems))
+    return RosterCheck(roster=roster, problems=in_file_order(problems))
+
+
+def in_file_order(problems: list[Problem]) -> tuple[Problem, ...]:
+    """Problems from the top of the file down, so a clerk can fix them in one pass."""
+    return tuple(sorted(problems, key=lambda p: p.location.row or 0))
 
 
 def read_roster_text(path: Path) -> str:

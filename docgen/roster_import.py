@@ -40,6 +40,7 @@ from docgen.roster import (
     accepted_role_words,
     bad_characters,
     check_roster,
+    in_file_order,
     is_valid_id,
     parse_role,
 )
@@ -599,12 +600,11 @@ def convert_staff_list(path: Path, *, institution: str, sheet: str | None = None
     """Read and check a staff list; raises :class:`ProblemsError` with every problem."""
     table = read_table(path, sheet)
     roster, locator, generated = _Converter(table, institution).convert()
-    problems = check_roster(roster, locator)
-    check = RosterCheck(roster=roster, problems=tuple(problems))
+    check = RosterCheck(roster=roster, problems=in_file_order(check_roster(roster, locator)))
     if check.errors:
         raise ProblemsError(
             f"人员表 {table.file} 导入后的名册有 {len(check.errors)} 处错误,未生成名册",
-            problems,
+            check.problems,
             hint="请在表格中逐条修改后重新导入",
         )
     return ImportedRoster(

@@ -7,10 +7,13 @@ from pathlib import Path
 import click
 
 from docgen.cli.common import echo, open_workspace, workspace_option
+from docgen.errors import ValidationError
 from docgen.glossary import INSTITUTION_DEFAULT
 from docgen.roster import inspect_roster, summary_line
 from docgen.roster_import import import_roster
 from docgen.workspace import CONFIG_NAME, Workspace
+
+_ENCODING_NAMES = {"utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16"}
 
 
 @click.group("roster")
@@ -37,7 +40,9 @@ def check(workspace_path: Path | None, path: Path | None) -> None:
         echo(f"名册 {path} 检查通过。")
     echo(summary_line(result))
     if not result.ok:
-        raise click.exceptions.Exit(1)
+        raise ValidationError(
+            f"名册 {path} 有 {len(result.errors)} 处错误", hint="请按上面所列逐条修改后重新检查"
+        )
 
 
 def _workspace_for_import(workspace_path: Path | None, output: Path | None) -> Workspace | None:
@@ -90,7 +95,7 @@ def import_command(
         f"{len(imported.roster.departments)} 个部门,写入 {target}"
     )
     if imported.encoding:
-        echo(f"CSV 文字编码:{imported.encoding}")
+        echo(f"CSV 文字编码:{_ENCODING_NAMES.get(imported.encoding, imported.encoding)}")
     if imported.ids_generated:
         echo(f"其中 {imported.ids_generated} 人没有编号,已按行序生成。")
     for problem in imported.warnings:
