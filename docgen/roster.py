@@ -51,11 +51,6 @@ FIELD_LABELS: dict[str, str] = {
 SUPERVISOR_ROLES = frozenset({Role.PARTY_SECRETARY, Role.LEADER, Role.DISCIPLINE_HEAD})
 """Who may be a department's 分管院领导: the 党组书记 and the 班子成员 (article 6, 11)."""
 
-LEADERSHIP_ROLES = frozenset(
-    {Role.PARTY_SECRETARY, Role.LEADER, Role.DISCIPLINE_HEAD, Role.COMMITTEE_MEMBER}
-)
-"""People who sign with the 书记 and need not belong to a department."""
-
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _NULL_TAG = "tag:yaml.org,2002:null"
 
