@@ -17,6 +17,9 @@ from docgen.cli.common import run_cli
 COMMANDS: list[tuple[str, str]] = [
     ("docgen.cli.init_cmd", "init"),
     ("docgen.cli.generate_cmd", "generate_command"),
+    ("docgen.cli.sign_cmd", "sign"),
+    ("docgen.cli.status_cmd", "status"),
+    ("docgen.cli.status_cmd", "void"),
     ("docgen.cli.roster", "roster"),
     ("docgen.cli.pairings", "pairings"),
     ("docgen.cli.keys", "keys"),
@@ -24,6 +27,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("docgen.cli.activity", "activity"),
     ("docgen.cli.duties", "duties"),
     ("docgen.cli.report", "report"),
+    ("docgen.cli.verify", "verify"),
+    ("docgen.cli.archive", "archive"),
 ]
 
 

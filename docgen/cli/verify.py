@@ -1,0 +1,112 @@
+"""``docgen verify PATH…``: check letters, directories and archives, step by step."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from docgen.archive import workspace_trust
+from docgen.cli.common import echo, open_workspace, workspace_option
+from docgen.errors import EXIT_FAILURE, DocgenError, UsageError
+from docgen.registry import open_registry
+from docgen.verify import (
+    DEFAULT_TOLERANCE,
+    TrustAnchors,
+    load_trust_anchors,
+    report_data,
+    report_lines,
+    verify_paths,
+)
+from docgen.workspace import Workspace
+
+_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+def _is_archive(path: Path) -> bool:
+    if path.suffix.lower() == ".zip":
+        return True
+    return (path / "manifest.json").is_file() and (path / "checkpoint.txt").is_file()
+
+
+def _trust(
+    paths: tuple[Path, ...],
+    ca: Path | None,
+    crl: Path | None,
+    verifier_key: Path | None,
+    ws: Workspace | None,
+    tolerance: timedelta,
+) -> TrustAnchors | None:
+    given = [p for p in (ca, crl, verifier_key) if p is not None]
+    if given:
+        if ca is None or crl is None or verifier_key is None:
+            raise UsageError(
+                "--ca、--crl、--verifier-key 须同时指定",
+                hint="三者分别是根证书 ca.pem、吊销列表 crl.pem、登记簿验证公钥 registry.vkey",
+            )
+        return load_trust_anchors(ca, crl, verifier_key, tolerance=tolerance)
+    if ws is None:
+        return None
+    try:
+        return workspace_trust(ws)
+    except DocgenError:
+        if all(_is_archive(p) for p in paths):
+            return None
+        raise
+
+
+@click.command("verify")
+@workspace_option
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--ca", type=_FILE, default=None, help="根证书 ca.pem(默认:工作目录或归档中的)")
+@click.option("--crl", type=_FILE, default=None, help="证书吊销列表 crl.pem")
+@click.option("--verifier-key", type=_FILE, default=None, help="登记簿验证公钥 registry.vkey")
+@click.option(
+    "--online", is_flag=True, help="同时与工作目录中的在线登记簿核对(条目逐字节、一致性证明)"
+)
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.option("--failures-only", is_flag=True, help="只列出未通过的文书的检查步骤")
+def verify(
+    workspace_path: Path | None,
+    paths: tuple[Path, ...],
+    ca: Path | None,
+    crl: Path | None,
+    verifier_key: Path | None,
+    online: bool,
+    as_json: bool,
+    failures_only: bool,
+) -> None:
+    """逐份验证文书:文件哈希、登记证明、数字签名、签名人、证书链、吊销状态、签名是否齐全。
+
+    PATH 可以是 .docx 文书、目录(其中所有文书)或归档包 .zip。离线验证只需要签名文件、证明文件、
+    根证书、吊销列表和登记簿验证公钥;在工作目录中默认使用 keys/ 下的文件,归档包使用自带的文件。
+    全部通过(或已作废)时退出码为 0,否则为 1。
+    """
+    ws: Workspace | None
+    try:
+        ws = open_workspace(workspace_path)
+    except UsageError:
+        if workspace_path is not None or online:
+            raise
+        ws = None
+    tolerance = (
+        timedelta(seconds=ws.config.signing_time_tolerance_seconds)
+        if ws is not None
+        else DEFAULT_TOLERANCE
+    )
+    trust = _trust(paths, ca, crl, verifier_key, ws, tolerance)
+    if online:
+        assert ws is not None
+        with open_registry(ws) as registry:
+            report = verify_paths(list(paths), trust, registry, tolerance=tolerance)
+    else:
+        report = verify_paths(list(paths), trust, tolerance=tolerance)
+    if as_json:
+        echo(json.dumps(report_data(report), ensure_ascii=False, indent=2))
+    else:
+        for line in report_lines(report, verbose=not failures_only):
+            echo(line)
+    if not report.ok:
+        raise click.exceptions.Exit(EXIT_FAILURE)

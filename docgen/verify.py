@@ -1,0 +1,1406 @@
+"""Verify letters offline: a numbered checklist per letter, as sigstore-python verifies a bundle.
+
+What is checked, for each letter (the numbers are what a user sees):
+
+1. the file's SHA-256 equals the ``document`` entry in its proof bundle;
+2. every entry of the bundle is included in a checkpoint signed by the registry's key;
+3. every ``.p7s`` is a valid CAdES signature over these exact bytes, and every signature the
+   registry recorded has its file (and no file lacks a registry record);
+4. each signer is the expected party: the signer certificate's person id and fingerprint equal the
+   signature record's, and that person is the party of the document record;
+5. the signer certificate chains to the institution's CA and was valid when signed;
+6. the certificate was not revoked when the registry recorded the signature (``recorded_at``), and
+   the CMS signingTime agrees with that time within the configured tolerance;
+7. all parties have signed — or the letter is voided (作废), which the registry records;
+8. (online only) the registry still holds these entries, byte for byte, and its current checkpoint
+   extends the bundle's checkpoint (consistency proof).
+
+A letter is ``verified`` when all steps pass; ``voided`` when steps 1–6 pass and a verified
+``void`` entry exists (a voided letter is evidence kept on file, not a failure, but never counted
+as verified); ``incomplete`` when only step 7 fails; ``failed`` otherwise. A verification run
+succeeds when every letter is verified or voided and every container check passes.
+
+Inputs are read within size bounds and never trusted: a malformed file gives a failed step with a
+Chinese message, never an exception. Time is never read from the clock: signatures are judged at
+the registry's ``recorded_at`` of their entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import stat
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from docgen import cades
+from docgen.errors import DocgenError, Location, UsageError, VerificationError
+from docgen.naming import sanitize_component
+from docgen.pki import crl_issued_by
+from docgen.proofs import FORMAT as LETTER_PROOF_FORMAT
+from docgen.registry import Entry, Registry, verify_proof_bundle
+from docgen.registry.note import open_checkpoint, parse_verifier_key
+from docgen.verify_text import (
+    ARCHIVE_FORMAT,
+    CA_NAME,
+    CHECKPOINT_NAME,
+    CRL_NAME,
+    MANIFEST_NAME,
+    VKEY_NAME,
+    ArchiveAnchors,
+    render_derived_files,
+)
+
+MIB = 1 << 20
+MAX_LETTER_BYTES = 50 * MIB
+MAX_SIGNATURE_BYTES = 1 * MIB
+MAX_PROOF_BYTES = 1 * MIB
+MAX_CHECKPOINT_BYTES = 64 * 1024
+MAX_ANCHOR_BYTES = 8 * MIB
+MAX_MANIFEST_BYTES = 32 * MIB
+MAX_PROOF_ENTRIES = 1000
+
+PROOF_SUFFIX = ".proof.json"
+SIGNATURE_SUFFIX = ".p7s"
+LETTER_SUFFIX = ".docx"
+DEFAULT_TOLERANCE = timedelta(seconds=600)
+
+STEP_NAMES: dict[int, str] = {
+    1: "文件哈希与登记一致",
+    2: "登记条目包含在已签名的检查点中",
+    3: "数字签名有效",
+    4: "签名人为约定的签订方",
+    5: "证书由本单位根证书签发",
+    6: "登记签名时证书未吊销",
+    7: "签名齐全",
+    8: "与在线登记簿一致",
+}
+
+_SIG_CHECKS_VALID = {
+    cades.CHECK_STRUCTURE,
+    cades.CHECK_CONTENT_TYPE,
+    cades.CHECK_DIGEST_ALGORITHM,
+    cades.CHECK_MESSAGE_DIGEST,
+    cades.CHECK_CERTIFICATE,
+    cades.CHECK_SIGNATURE,
+    cades.CHECK_SIGNING_CERTIFICATE,
+    cades.CHECK_KEY_USAGE,
+}
+_SIG_CHECKS_SIGNER = {cades.CHECK_SIGNER}
+_SIG_CHECKS_CHAIN = {cades.CHECK_CHAIN, cades.CHECK_VALIDITY}
+_SIG_CHECKS_REVOCATION = {cades.CHECK_REVOCATION, cades.CHECK_SIGNING_TIME}
+
+PARTY_LABELS = {"superior": "甲方", "subordinate": "乙方"}
+
+
+class LetterStatus(StrEnum):
+    VERIFIED = "verified"
+    FAILED = "failed"
+    INCOMPLETE = "incomplete"
+    VOIDED = "voided"
+
+    @property
+    def label(self) -> str:
+        return {
+            LetterStatus.VERIFIED: "验证通过",
+            LetterStatus.FAILED: "验证失败",
+            LetterStatus.INCOMPLETE: "签名不全",
+            LetterStatus.VOIDED: "已作废",
+        }[self]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    number: int
+    name: str
+    ok: bool
+    detail: str
+    skipped: bool = False  # not run because something it needs failed earlier
+    file: str | None = None  # the file found at fault, if one
+
+    @property
+    def mark(self) -> str:
+        return "–" if self.skipped else ("✓" if self.ok else "✗")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A check of a whole container (archive, directory, registry), not of one letter."""
+
+    name: str
+    ok: bool
+    detail: str
+    file: str | None = None
+
+
+@dataclass(frozen=True)
+class Party:
+    party: str  # "superior" | "subordinate"
+    id: str
+    name: str
+    title: str
+
+
+@dataclass(frozen=True)
+class SignatureInfo:
+    """What a registered signature says, once its entry is proved to be in the registry."""
+
+    signer: str
+    name: str
+    party: str
+    path: str
+    p7s_sha256: str
+    cert_fingerprint: str
+    cert_serial: str
+    signing_time: str
+    recorded_at: str
+    registry_index: int
+
+
+@dataclass(frozen=True)
+class VoidInfo:
+    reason: str
+    replaced_by: str | None
+    recorded_at: str
+    registry_index: int
+
+
+@dataclass(frozen=True)
+class LetterReport:
+    doc_id: str | None
+    path: str
+    steps: tuple[StepResult, ...]
+    status: LetterStatus
+    kind: str | None = None
+    title: str | None = None
+    year: int | None = None
+    sha256: str | None = None
+    registry_index: int | None = None
+    recorded_at: str | None = None
+    parties: tuple[Party, ...] = ()
+    signatures: tuple[SignatureInfo, ...] = ()
+    missing: tuple[Party, ...] = ()
+    void: VoidInfo | None = None
+
+    @property
+    def failed_steps(self) -> tuple[StepResult, ...]:
+        return tuple(s for s in self.steps if not s.ok and not s.skipped)
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    letters: tuple[LetterReport, ...]
+    checks: tuple[CheckResult, ...] = ()
+
+    def count(self, status: LetterStatus) -> int:
+        return sum(1 for letter in self.letters if letter.status is status)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            bool(self.letters)
+            and all(c.ok for c in self.checks)
+            and all(
+                letter.status in (LetterStatus.VERIFIED, LetterStatus.VOIDED)
+                for letter in self.letters
+            )
+        )
+
+    def summary(self) -> str:
+        text = (
+            f"共 {len(self.letters)} 份:验证通过 {self.count(LetterStatus.VERIFIED)} 份,"
+            f"失败 {self.count(LetterStatus.FAILED)} 份,"
+            f"签名不全 {self.count(LetterStatus.INCOMPLETE)} 份"
+        )
+        voided = self.count(LetterStatus.VOIDED)
+        if voided:
+            text += f",已作废 {voided} 份"
+        bad_checks = sum(1 for c in self.checks if not c.ok)
+        if bad_checks:
+            text += f";另有 {bad_checks} 项整体检查未通过"
+        return text
+
+
+@dataclass(frozen=True)
+class TrustAnchors:
+    """What a verifier must already trust: the CA, its CRL, and the registry's verifier key."""
+
+    ca_cert: x509.Certificate
+    crl: x509.CertificateRevocationList
+    verifier_key: str
+    tolerance: timedelta = DEFAULT_TOLERANCE
+
+    @property
+    def ca_fingerprint(self) -> str:
+        return hashlib.sha256(self.ca_cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Blob:
+    """The bytes of one input file, or why they could not be read."""
+
+    path: str
+    data: bytes | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class LetterFiles:
+    path: str  # the .docx, as shown to the user
+    docx: Blob
+    proof: Blob
+    signatures: tuple[tuple[str, Blob], ...] = ()  # (signer id from the file name, file)
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    max_members: int = 50_000
+    max_member_bytes: int = MAX_LETTER_BYTES
+    max_total_bytes: int = 2 * 1024 * MIB
+    max_ratio: int = 100
+    ratio_floor_bytes: int = MIB  # members smaller than this are not judged by their ratio
+
+
+# ---------------------------------------------------------------------------------------------
+# trust anchors
+
+
+def _anchor_error(what: str, where: str, reason: str) -> VerificationError:
+    return VerificationError(
+        f"{what}无法使用:{reason}",
+        location=Location(file=where),
+        hint="请提供本单位根证书 ca.pem、吊销列表 crl.pem 和登记簿验证公钥 registry.vkey 的原件",
+    )
+
+
+def trust_from_bytes(
+    ca_data: bytes,
+    crl_data: bytes,
+    vkey_data: bytes,
+    *,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+    names: tuple[str, str, str] = (CA_NAME, CRL_NAME, VKEY_NAME),
+) -> TrustAnchors:
+    ca_name, crl_name, vkey_name = names
+    try:
+        if ca_data.lstrip().startswith(b"-----BEGIN"):
+            ca_cert = x509.load_pem_x509_certificate(ca_data)
+        else:
+            ca_cert = x509.load_der_x509_certificate(ca_data)
+    except ValueError as exc:
+        raise _anchor_error("根证书", ca_name, "不是有效的 X.509 证书") from exc
+    try:
+        if crl_data.lstrip().startswith(b"-----BEGIN"):
+            crl = x509.load_pem_x509_crl(crl_data)
+        else:
+            crl = x509.load_der_x509_crl(crl_data)
+    except ValueError as exc:
+        raise _anchor_error("证书吊销列表", crl_name, "不是有效的 CRL") from exc
+    if not crl_issued_by(crl, ca_cert):
+        raise _anchor_error("证书吊销列表", crl_name, "不是该根证书签发的(签发者或签名不符)")
+    try:
+        vkey = vkey_data.decode("utf-8").strip()
+        parse_verifier_key(vkey)
+    except (UnicodeDecodeError, VerificationError) as exc:
+        raise _anchor_error("登记簿验证公钥", vkey_name, "格式不对") from exc
+    return TrustAnchors(ca_cert=ca_cert, crl=crl, verifier_key=vkey, tolerance=tolerance)
+
+
+def _read_anchor(path: Path, what: str) -> bytes:
+    try:
+        info = path.stat()
+    except FileNotFoundError as exc:
+        raise UsageError(
+            f"{what}不存在",
+            location=Location(file=str(path)),
+            hint="请用 --ca、--crl、--verifier-key 指定,或在 docgen 工作目录中运行",
+        ) from exc
+    if info.st_size > MAX_ANCHOR_BYTES:
+        raise _anchor_error(what, str(path), f"文件过大({info.st_size} 字节)")
+    return path.read_bytes()
+
+
+def load_trust_anchors(
+    ca: Path, crl: Path, verifier_key: Path, *, tolerance: timedelta = DEFAULT_TOLERANCE
+) -> TrustAnchors:
+    """Read the three trust anchors from files (PEM or DER for the CA and CRL)."""
+    return trust_from_bytes(
+        _read_anchor(ca, "根证书"),
+        _read_anchor(crl, "证书吊销列表"),
+        _read_anchor(verifier_key, "登记簿验证公钥"),
+        tolerance=tolerance,
+        names=(str(ca), str(crl), str(verifier_key)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the checklist of one letter
+
+
+class _StepFailed(Exception):
+    def __init__(self, detail: str, file: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.file = file
+
+
+class _Skip(Exception):
+    pass
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _parse_time(text: object) -> datetime | None:
+    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", text):
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def signature_file_name(letter_path: str, signer: str) -> str:
+    return f"{letter_path}.{sanitize_component(signer)}{SIGNATURE_SUFFIX}"
+
+
+@dataclass
+class _Signature:
+    entry: Entry
+    record: dict[str, Any]
+    recorded_at: datetime
+    blob: Blob | None = None
+    status: cades.SignatureStatus | None = None
+
+
+@dataclass
+class _Letter:
+    """What the earlier steps established, for the later ones."""
+
+    files: LetterFiles
+    trust: TrustAnchors
+    expected_checkpoint: bytes | None
+    online: Registry | None
+    docx: bytes | None = None
+    bundle: dict[str, Any] | None = None
+    doc_id: str | None = None
+    claimed: dict[str, Any] | None = None
+    document: Entry | None = None
+    entries: list[Entry] = field(default_factory=list)
+    signatures: dict[str, _Signature] = field(default_factory=dict)
+    void: Entry | None = None
+    checkpoint_note: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        if self.document is None:
+            raise _Skip
+        return self.document.record
+
+    def parties(self) -> list[dict[str, Any]]:
+        parties = self.record().get("parties")
+        if not isinstance(parties, list):
+            raise _StepFailed("文书登记记录中没有签订方(parties)")
+        return [p for p in parties if isinstance(p, dict)]
+
+
+def _load_bundle(letter: _Letter) -> None:
+    """Parse the proof bundle just enough to find the document entry it claims."""
+    proof = letter.files.proof
+    if proof.data is None:
+        raise _StepFailed(
+            f"证明文件 {proof.path} {proof.problem or '无法读取'},无法与登记簿比对", proof.path
+        )
+    if len(proof.data) > MAX_PROOF_BYTES:
+        raise _StepFailed(
+            f"证明文件过大({len(proof.data)} 字节,上限 {MAX_PROOF_BYTES} 字节)", proof.path
+        )
+    try:
+        bundle = json.loads(proof.data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _StepFailed(f"证明文件不是有效的 JSON:{exc}", proof.path) from exc
+    if not isinstance(bundle, dict) or bundle.get("format") != LETTER_PROOF_FORMAT:
+        raise _StepFailed(f"证明文件格式不对(应为 {LETTER_PROOF_FORMAT})", proof.path)
+    entries = bundle.get("entries")
+    doc_id = bundle.get("doc_id")
+    if not isinstance(doc_id, str) or not isinstance(entries, list) or not entries:
+        raise _StepFailed("证明文件缺少 doc_id 或登记条目(entries)", proof.path)
+    if len(entries) > MAX_PROOF_ENTRIES or not all(isinstance(e, dict) for e in entries):
+        raise _StepFailed("证明文件的登记条目列表格式不对", proof.path)
+    documents = []
+    for item in entries:
+        try:
+            record = json.loads(str(item.get("entry", "")))
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(record, dict) and record.get("type") == "document":
+            documents.append(record)
+    if len(documents) != 1:
+        raise _StepFailed(
+            f"证明文件中应恰有一条文书登记记录,实有 {len(documents)} 条", proof.path
+        )
+    if documents[0].get("doc_id") != doc_id:
+        raise _StepFailed("证明文件中文书登记记录的编号与证明文件不一致", proof.path)
+    letter.bundle, letter.doc_id, letter.claimed = bundle, doc_id, documents[0]
+
+
+def _step_hash(letter: _Letter) -> str:
+    docx = letter.files.docx
+    if docx.data is None:
+        raise _StepFailed(f"文书文件{docx.problem or '无法读取'}", docx.path)
+    if len(docx.data) > MAX_LETTER_BYTES:
+        raise _StepFailed(
+            f"文书文件过大({len(docx.data)} 字节,上限 {MAX_LETTER_BYTES} 字节)", docx.path
+        )
+    letter.docx = docx.data
+    _load_bundle(letter)
+    assert letter.claimed is not None
+    actual = _sha(docx.data)
+    registered = letter.claimed.get("sha256")
+    if actual != registered:
+        raise _StepFailed(
+            f"文件 SHA-256 为 {actual},登记的是 {registered}:文件在登记后被改动过", docx.path
+        )
+    return f"SHA-256 {actual}"
+
+
+def _step_inclusion(letter: _Letter) -> str:
+    if letter.bundle is None:
+        raise _Skip
+    proof_path = letter.files.proof.path
+    verifier_key = letter.trust.verifier_key
+    entries: list[Entry] = []
+    notes: set[str] = set()
+    for position, item in enumerate(letter.bundle["entries"], start=1):
+        try:
+            entry = verify_proof_bundle(item, verifier_key)
+        except VerificationError as exc:
+            raise _StepFailed(f"第 {position} 个登记条目:{exc.diagnostics()}", proof_path) from exc
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            raise _StepFailed(
+                f"第 {position} 个登记条目格式错误({type(exc).__name__})", proof_path
+            ) from exc
+        if entry.record.get("doc_id") != letter.doc_id:
+            raise _StepFailed(
+                f"登记簿第 {entry.index} 条属于文书 {entry.record.get('doc_id')},不属于本文书",
+                proof_path,
+            )
+        if entry.record.get("type") not in ("document", "signature", "void"):
+            raise _StepFailed(f"登记簿第 {entry.index} 条的类型不应出现在文书证明中", proof_path)
+        entries.append(entry)
+        notes.add(str(item.get("checkpoint")))
+    indices = [e.index for e in entries]
+    if len(set(indices)) != len(indices):
+        raise _StepFailed("证明文件中同一登记条目出现了多次", proof_path)
+    top = letter.bundle.get("checkpoint")
+    if isinstance(top, str):
+        notes.add(top)
+    verifier = parse_verifier_key(verifier_key)
+    sizes: dict[str, int] = {}
+    for note in sorted(notes):
+        try:
+            sizes[note] = open_checkpoint(note.encode("utf-8"), verifier).size
+        except VerificationError as exc:
+            raise _StepFailed(f"证明文件中的检查点:{exc.diagnostics()}", proof_path) from exc
+    if letter.expected_checkpoint is not None and notes != {
+        letter.expected_checkpoint.decode("utf-8", errors="replace")
+    }:
+        raise _StepFailed(f"证明文件中的检查点与归档的 {CHECKPOINT_NAME} 不一致", proof_path)
+    letter.checkpoint_note = max(sizes, key=sizes.__getitem__)
+    letter.entries = sorted(entries, key=lambda e: e.index)
+    documents = [e for e in entries if e.record.get("type") == "document"]
+    letter.document = documents[0]
+    if letter.document.record != letter.claimed:
+        raise _StepFailed("证明文件中的文书登记记录前后不一致", proof_path)
+    doc_sha = letter.document.record.get("sha256")
+    for entry in letter.entries:
+        record = entry.record
+        if record.get("type") == "signature":
+            signer = record.get("signer")
+            if not isinstance(signer, str) or record.get("doc_sha256") != doc_sha:
+                continue
+            recorded = _parse_time(record.get("recorded_at"))
+            if recorded is None:
+                raise _StepFailed(f"登记簿第 {entry.index} 条没有有效的登记时间", proof_path)
+            letter.signatures.setdefault(signer, _Signature(entry, record, recorded))
+        elif record.get("type") == "void" and letter.void is None:
+            letter.void = entry
+    shown = "、".join(str(i) for i in indices)
+    return (
+        f"{len(entries)} 条登记记录(第 {shown} 条)均包含在登记簿签名检查点"
+        f"(大小 {max(sizes.values())})中"
+    )
+
+
+def _signature_blobs(letter: _Letter) -> dict[str, Blob]:
+    return dict(letter.files.signatures)
+
+
+def _step_signatures_valid(letter: _Letter) -> str:
+    if letter.document is None or letter.docx is None:
+        raise _Skip
+    blobs = _signature_blobs(letter)
+    expected = {sanitize_component(signer): signer for signer in letter.signatures}
+    problems: list[tuple[str, str]] = []
+    for file_id, extra in sorted(blobs.items()):
+        if file_id not in expected:
+            problems.append(
+                (extra.path, "签名文件在登记簿中没有对应的签名记录(未登记或证明文件不是最新)")
+            )
+    for signer, sig in sorted(letter.signatures.items()):
+        found = blobs.get(sanitize_component(signer))
+        path = signature_file_name(letter.files.path, signer)
+        if found is None or found.data is None:
+            reason = found.problem if found is not None and found.problem else "不存在"
+            problems.append(
+                (found.path if found else path,
+                 f"登记簿第 {sig.entry.index} 条记录了 {signer} 的签名,但签名文件{reason}")
+            )
+            continue
+        blob, p7s = found, found.data
+        sig.blob = blob
+        if len(p7s) > MAX_SIGNATURE_BYTES:
+            problems.append((blob.path, f"签名文件过大(上限 {MAX_SIGNATURE_BYTES} 字节)"))
+            continue
+        sig.status = cades.verify_detached(
+            letter.docx,
+            p7s,
+            ca_cert=letter.trust.ca_cert,
+            crl=letter.trust.crl,
+            at=sig.recorded_at,
+            expected_signer_fingerprint=str(sig.record.get("cert_fingerprint", "")),
+            registry_time=sig.recorded_at,
+            tolerance=letter.trust.tolerance,
+        )
+        bad = [c for c in sig.status.checks if c.name in _SIG_CHECKS_VALID and not c.ok]
+        if bad:
+            problems.append((blob.path, ";".join(f"{c.name}:{c.detail}" for c in bad)))
+    if problems:
+        raise _StepFailed("\n".join(f"{p}:{d}" for p, d in problems), problems[0][0])
+    if not letter.signatures:
+        return "尚无签名"
+    return f"{len(letter.signatures)} 个签名均为有效的 CAdES 签名,且针对本文件"
+
+
+def _checked_signatures(letter: _Letter) -> list[tuple[str, _Signature, cades.SignatureStatus]]:
+    if letter.document is None:
+        raise _Skip
+    found = []
+    for signer, sig in sorted(letter.signatures.items()):
+        if sig.status is None or sig.blob is None:
+            raise _Skip
+        found.append((signer, sig, sig.status))
+    return found
+
+
+def _group(status: cades.SignatureStatus, names: set[str]) -> list[str]:
+    return [f"{c.name}:{c.detail}" for c in status.checks if c.name in names and not c.ok]
+
+
+def _step_signers(letter: _Letter) -> str:
+    signatures = _checked_signatures(letter)
+    parties = {str(p.get("id")): p for p in letter.parties()}
+    problems: list[tuple[str, str]] = []
+    names = []
+    for signer, sig, status in signatures:
+        assert sig.blob is not None and sig.blob.data is not None
+        path = sig.blob.path
+        reasons = _group(status, _SIG_CHECKS_SIGNER)
+        party = parties.get(signer)
+        if party is None:
+            reasons.append(f"{signer} 不是本文书的签订方")
+        elif party.get("party") != sig.record.get("party"):
+            reasons.append(f"签名记录的签订方身份“{sig.record.get('party')}”与文书登记不符")
+        if status.signer_id != signer:
+            reasons.append(f"签名证书中的人员编号为 {status.signer_id},不是 {signer}")
+        if status.cert_serial != sig.record.get("cert_serial"):
+            reasons.append("签名证书序列号与签名登记记录不符")
+        if _sha(sig.blob.data) != sig.record.get("p7s_sha256"):
+            reasons.append("签名文件的 SHA-256 与登记的不一致(签名文件被替换或改动)")
+        if reasons:
+            problems.append((path, ";".join(reasons)))
+        elif party is not None:
+            label = PARTY_LABELS.get(str(party.get("party")), "")
+            names.append(f"{party.get('name')}({signer},{label})")
+    if problems:
+        raise _StepFailed("\n".join(f"{p}:{d}" for p, d in problems), problems[0][0])
+    return "、".join(names) if names else "尚无签名"
+
+
+def _step_chain(letter: _Letter) -> str:
+    signatures = _checked_signatures(letter)
+    problems = [
+        (sig.blob.path, ";".join(_group(status, _SIG_CHECKS_CHAIN)))
+        for _, sig, status in signatures
+        if sig.blob is not None and _group(status, _SIG_CHECKS_CHAIN)
+    ]
+    if problems:
+        raise _StepFailed("\n".join(f"{p}:{d}" for p, d in problems), problems[0][0])
+    ca = letter.trust.ca_fingerprint
+    return f"根证书 SHA-256 指纹 {ca[:16]}…;签名时证书均在有效期内" if signatures else "尚无签名"
+
+
+def _step_revocation(letter: _Letter) -> str:
+    signatures = _checked_signatures(letter)
+    problems: list[tuple[str, str]] = []
+    for _, sig, status in signatures:
+        assert sig.blob is not None
+        reasons = _group(status, _SIG_CHECKS_REVOCATION)
+        claimed = _parse_time(sig.record.get("signing_time"))
+        if claimed is None or status.signing_time is None:
+            reasons.append("签名登记记录或签名文件中没有签名时间")
+        elif abs(claimed - status.signing_time) > letter.trust.tolerance:
+            reasons.append("签名文件中的签名时间与登记记录的签名时间不一致")
+        if reasons:
+            problems.append((sig.blob.path, ";".join(reasons)))
+    if problems:
+        raise _StepFailed("\n".join(f"{p}:{d}" for p, d in problems), problems[0][0])
+    if not signatures:
+        return "尚无签名"
+    return "各签名登记时证书均未吊销,签名时间与登记时间相符"
+
+
+def _step_complete(letter: _Letter) -> str:
+    if letter.document is None:
+        raise _Skip
+    if letter.void is not None:
+        record = letter.void.record
+        replaced = record.get("replaced_by")
+        tail = f",由 {replaced} 替代" if replaced else ""
+        return (
+            f"已作废(登记簿第 {letter.void.index} 条,原因:{record.get('reason')}{tail});"
+            "作废文书不再要求签名齐全"
+        )
+    missing = [p for p in letter.parties() if str(p.get("id")) not in letter.signatures]
+    if missing:
+        shown = "、".join(
+            f"{p.get('name')}({p.get('id')},{PARTY_LABELS.get(str(p.get('party')), '')})"
+            for p in missing
+        )
+        raise _StepFailed(f"尚缺 {shown} 的签名", letter.files.path)
+    return "双方均已签名"
+
+
+def _step_online(letter: _Letter) -> str:
+    registry = letter.online
+    if registry is None or letter.document is None or letter.checkpoint_note is None:
+        raise _Skip
+    size = registry.size()
+    for entry in letter.entries:
+        if entry.index >= size:
+            raise _StepFailed(
+                f"在线登记簿只有 {size} 条,没有第 {entry.index} 条(登记簿被截断或回滚)"
+            )
+        live = registry.entry(entry.index)
+        if live.data != entry.data:
+            raise _StepFailed(f"在线登记簿第 {entry.index} 条的内容与证明文件不一致(登记簿被改动)")
+    try:
+        pinned = registry.check_pinned(letter.checkpoint_note.encode("utf-8"))
+    except DocgenError as exc:
+        raise _StepFailed(f"一致性证明:{exc.diagnostics()}") from exc
+    known = {e.index for e in letter.entries}
+    newer = [
+        e.index
+        for e in registry.entries(doc_id=letter.doc_id)
+        if e.index not in known and e.record.get("type") in ("signature", "void")
+        and e.index >= pinned.pinned_size
+    ]
+    if newer:
+        raise _StepFailed(
+            f"在线登记簿中另有本文书的记录(第 {'、'.join(map(str, newer))} 条)未包含在证明文件中,"
+            "证明文件不是最新的",
+            letter.files.proof.path,
+        )
+    return (
+        f"登记条目与在线登记簿逐字节一致;当前检查点(大小 {pinned.current_size})"
+        f"是证明文件检查点(大小 {pinned.pinned_size})的延续"
+    )
+
+
+_STEPS: tuple[tuple[int, Callable[[_Letter], str]], ...] = (
+    (1, _step_hash),
+    (2, _step_inclusion),
+    (3, _step_signatures_valid),
+    (4, _step_signers),
+    (5, _step_chain),
+    (6, _step_revocation),
+    (7, _step_complete),
+)
+
+
+def _run_step(number: int, step: Callable[[_Letter], str], letter: _Letter) -> StepResult:
+    name = STEP_NAMES[number]
+    try:
+        detail = step(letter)
+    except _Skip:
+        return StepResult(number, name, False, "未检查:所需的前面步骤未通过", skipped=True)
+    except _StepFailed as failure:
+        return StepResult(number, name, False, failure.detail, file=failure.file)
+    except DocgenError as exc:
+        return StepResult(number, name, False, exc.diagnostics(), file=letter.files.path)
+    return StepResult(number, name, True, detail)
+
+
+def verify_letter(
+    files: LetterFiles,
+    trust: TrustAnchors,
+    *,
+    online_registry: Registry | None = None,
+    expected_checkpoint: bytes | None = None,
+) -> LetterReport:
+    """Run the checklist on one letter; never raises for bad input, only reports it."""
+    letter = _Letter(files, trust, expected_checkpoint, online_registry)
+    steps = [_run_step(n, step, letter) for n, step in _STEPS]
+    if online_registry is not None:
+        steps.append(_run_step(8, _step_online, letter))
+    return _report(letter, tuple(steps))
+
+
+def _report(letter: _Letter, steps: tuple[StepResult, ...]) -> LetterReport:
+    essential = [s for s in steps if s.number != 7]
+    if not all(s.ok for s in essential):
+        status = LetterStatus.FAILED
+    elif letter.void is not None:
+        status = LetterStatus.VOIDED
+    elif not steps[6].ok:
+        status = LetterStatus.INCOMPLETE
+    else:
+        status = LetterStatus.VERIFIED
+    document = letter.document
+    if document is None:
+        return LetterReport(letter.doc_id, letter.files.path, steps, status)
+    record = document.record
+    parties = tuple(
+        Party(str(p.get("party")), str(p.get("id")), str(p.get("name")), str(p.get("title", "")))
+        for p in record.get("parties", [])
+        if isinstance(p, dict)
+    )
+    by_id = {p.id: p for p in parties}
+    signatures = tuple(
+        SignatureInfo(
+            signer=signer,
+            name=by_id[signer].name if signer in by_id else signer,
+            party=str(sig.record.get("party")),
+            path=signature_file_name(letter.files.path, signer),
+            p7s_sha256=str(sig.record.get("p7s_sha256")),
+            cert_fingerprint=str(sig.record.get("cert_fingerprint")),
+            cert_serial=str(sig.record.get("cert_serial")),
+            signing_time=str(sig.record.get("signing_time")),
+            recorded_at=str(sig.record.get("recorded_at")),
+            registry_index=sig.entry.index,
+        )
+        for signer, sig in sorted(letter.signatures.items(), key=lambda kv: kv[1].entry.index)
+    )
+    void = None
+    if letter.void is not None:
+        vr = letter.void.record
+        replaced = vr.get("replaced_by")
+        void = VoidInfo(
+            reason=str(vr.get("reason")),
+            replaced_by=str(replaced) if replaced else None,
+            recorded_at=str(vr.get("recorded_at")),
+            registry_index=letter.void.index,
+        )
+    year = record.get("year")
+    return LetterReport(
+        doc_id=letter.doc_id,
+        path=letter.files.path,
+        steps=steps,
+        status=status,
+        kind=str(record.get("kind")),
+        title=str(record.get("title")),
+        year=year if isinstance(year, int) else None,
+        sha256=str(record.get("sha256")),
+        registry_index=document.index,
+        recorded_at=str(record.get("recorded_at")),
+        parties=parties,
+        signatures=signatures,
+        missing=tuple(p for p in parties if p.id not in letter.signatures),
+        void=void,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# letters on disk
+
+
+def read_blob(path: Path, shown: str, limit: int, what: str) -> Blob:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return Blob(shown, None, "不存在")
+    except OSError as exc:
+        return Blob(shown, None, f"无法读取({exc.strerror})")
+    if not stat.S_ISREG(info.st_mode):
+        return Blob(shown, None, "不是普通文件")
+    if info.st_size > limit:
+        return Blob(shown, None, f"过大({info.st_size} 字节,{what}上限 {limit} 字节)")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Blob(shown, None, f"无法读取({exc.strerror})")
+    if len(data) > limit:
+        return Blob(shown, None, f"过大({what}上限 {limit} 字节)")
+    return Blob(shown, data)
+
+
+def letter_files_from_disk(docx: Path, shown: str | None = None) -> LetterFiles:
+    """The letter, its proof bundle and every ``<letter>.<signer>.p7s`` next to it."""
+    label = shown if shown is not None else str(docx)
+    prefix = docx.name + "."
+    signatures: list[tuple[str, Blob]] = []
+    if docx.parent.is_dir():
+        for candidate in sorted(docx.parent.iterdir()):
+            name = candidate.name
+            if name.startswith(prefix) and name.endswith(SIGNATURE_SUFFIX):
+                signer = name[len(prefix) : -len(SIGNATURE_SUFFIX)]
+                if signer:
+                    signatures.append(
+                        (signer, read_blob(candidate, f"{label}.{signer}{SIGNATURE_SUFFIX}",
+                                            MAX_SIGNATURE_BYTES, "签名文件"))
+                    )
+    return LetterFiles(
+        path=label,
+        docx=read_blob(docx, label, MAX_LETTER_BYTES, "文书文件"),
+        proof=read_blob(docx.parent / (docx.name + PROOF_SUFFIX), label + PROOF_SUFFIX,
+                         MAX_PROOF_BYTES, "证明文件"),
+        signatures=tuple(signatures),
+    )
+
+
+def letter_files_from_members(members: Mapping[str, bytes], path: str) -> LetterFiles:
+    """The same, from files held in memory (an archive)."""
+
+    def blob(name: str, limit: int, what: str) -> Blob:
+        data = members.get(name)
+        if data is None:
+            return Blob(name, None, "不存在")
+        if len(data) > limit:
+            return Blob(name, None, f"过大({len(data)} 字节,{what}上限 {limit} 字节)")
+        return Blob(name, data)
+
+    prefix = path + "."
+    signatures = tuple(
+        (name[len(prefix) : -len(SIGNATURE_SUFFIX)], blob(name, MAX_SIGNATURE_BYTES, "签名文件"))
+        for name in sorted(members)
+        if name.startswith(prefix)
+        and name.endswith(SIGNATURE_SUFFIX)
+        and "/" not in name[len(prefix) :]
+        and len(name) > len(prefix) + len(SIGNATURE_SUFFIX)
+    )
+    return LetterFiles(
+        path=path,
+        docx=blob(path, MAX_LETTER_BYTES, "文书文件"),
+        proof=blob(path + PROOF_SUFFIX, MAX_PROOF_BYTES, "证明文件"),
+        signatures=signatures,
+    )
+
+
+def _manifest_paths(data: object) -> list[str]:
+    if not isinstance(data, dict):
+        return []
+    documents = data.get("documents")
+    if not isinstance(documents, list):
+        return []
+    paths = []
+    for doc in documents:
+        path = doc.get("path") if isinstance(doc, dict) else None
+        if isinstance(path, str) and safe_relative(path):
+            paths.append(path)
+    return paths
+
+
+def safe_relative(name: str) -> bool:
+    if not name or name.startswith(("/", "\\")) or "\\" in name or "\x00" in name:
+        return False
+    if re.match(r"^[A-Za-z]:", name):
+        return False
+    parts = PurePosixPath(name).parts
+    return all(part not in ("", ".", "..") for part in parts) and not name.endswith("/")
+
+
+def _read_json_file(path: Path, limit: int) -> object | None:
+    blob = read_blob(path, str(path), limit, "清单文件")
+    if blob.data is None:
+        return None
+    try:
+        data: object = json.loads(blob.data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return data
+
+
+def _is_archive_dir(directory: Path) -> bool:
+    data = _read_json_file(directory / MANIFEST_NAME, MAX_MANIFEST_BYTES)
+    return isinstance(data, dict) and data.get("format") == ARCHIVE_FORMAT
+
+
+def _letters_in_dir(
+    directory: Path, shown: str
+) -> tuple[list[LetterFiles], list[CheckResult]]:
+    found: dict[str, Path] = {}
+    checks: list[CheckResult] = []
+    for docx in sorted(directory.rglob(f"*{LETTER_SUFFIX}")):
+        if docx.is_file() and (docx.parent / (docx.name + PROOF_SUFFIX)).exists():
+            found[docx.relative_to(directory).as_posix()] = docx
+    for manifest in sorted(directory.rglob(MANIFEST_NAME)):
+        data = _read_json_file(manifest, MAX_MANIFEST_BYTES)
+        base = manifest.parent
+        if data is None:
+            checks.append(
+                CheckResult("文书清单", False, "清单文件无法读取或不是有效的 JSON",
+                            str(manifest.relative_to(directory)))
+            )
+            continue
+        for rel in _manifest_paths(data):
+            found.setdefault((base / rel).relative_to(directory).as_posix(), base / rel)
+    letters = [
+        letter_files_from_disk(path, f"{shown.rstrip('/')}/{rel}")
+        for rel, path in sorted(found.items())
+    ]
+    return letters, checks
+
+
+# ---------------------------------------------------------------------------------------------
+# archives
+
+
+def read_zip(path: Path, limits: ZipLimits | None = None) -> dict[str, bytes]:
+    """All members of a zip archive, in memory, refusing anything unsafe before reading it."""
+    limits = limits or ZipLimits()
+    shown = str(path)
+
+    def refuse(reason: str) -> VerificationError:
+        return VerificationError(
+            f"拒绝处理该压缩包:{reason}",
+            location=Location(file=shown),
+            hint="这不是 docgen 生成的归档包,或已被篡改;不要解压,请向归档来源核实",
+        )
+
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError as exc:
+        raise UsageError("文件不存在", location=Location(file=shown)) from exc
+    if size > limits.max_total_bytes:
+        raise refuse(f"文件过大({size} 字节)")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise refuse(f"不是有效的 zip 文件({exc})") from exc
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > limits.max_members:
+            raise refuse(f"成员过多({len(infos)} 个,上限 {limits.max_members} 个)")
+        total = 0
+        seen: set[str] = set()
+        for info in infos:
+            name = info.filename
+            if info.is_dir():
+                if not safe_relative(name.rstrip("/")):
+                    raise refuse(f"成员路径不安全:“{name}”(绝对路径或含 ..)")
+                continue
+            if not safe_relative(name):
+                raise refuse(f"成员路径不安全:“{name}”(绝对路径或含 ..)")
+            if any(ord(ch) < 0x20 for ch in name):
+                raise refuse(f"成员名含控制字符:{name!r}")
+            if name in seen:
+                raise refuse(f"成员“{name}”重复出现")
+            seen.add(name)
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise refuse(f"成员“{name}”是符号链接")
+            if info.flag_bits & 0x1:
+                raise refuse(f"成员“{name}”已加密")
+            if info.file_size > limits.max_member_bytes:
+                raise refuse(
+                    f"成员“{name}”解压后 {info.file_size} 字节,超过上限 {limits.max_member_bytes}"
+                )
+            total += info.file_size
+            if total > limits.max_total_bytes:
+                raise refuse(f"解压后总大小超过上限 {limits.max_total_bytes} 字节(疑似压缩炸弹)")
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size >= limits.ratio_floor_bytes and ratio > limits.max_ratio:
+                raise refuse(
+                    f"成员“{name}”压缩比 {ratio:.0f}:1 超过上限 {limits.max_ratio}:1(疑似压缩炸弹)"
+                )
+        members: dict[str, bytes] = {}
+        for info in infos:
+            if info.is_dir():
+                continue
+            try:
+                with archive.open(info) as handle:
+                    data = handle.read(info.file_size + 1)
+            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+                raise refuse(f"成员“{info.filename}”已损坏({exc})") from exc
+            if len(data) != info.file_size:
+                raise refuse(f"成员“{info.filename}”的实际大小与声明不符(疑似压缩炸弹)")
+            members[info.filename] = data
+    return members
+
+
+def read_archive_dir(directory: Path, limits: ZipLimits | None = None) -> dict[str, bytes]:
+    """An extracted archive, read into memory within the same bounds as a zip."""
+    limits = limits or ZipLimits()
+    members: dict[str, bytes] = {}
+    total = 0
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory).as_posix()
+        if path.is_symlink():
+            raise VerificationError(
+                "归档目录中有符号链接,拒绝处理", location=Location(file=str(path))
+            )
+        if not path.is_file():
+            continue
+        if len(members) >= limits.max_members:
+            raise VerificationError(
+                f"归档目录中文件过多(上限 {limits.max_members} 个)",
+                location=Location(file=str(directory)),
+            )
+        size = path.stat().st_size
+        total += size
+        if size > limits.max_member_bytes or total > limits.max_total_bytes:
+            raise VerificationError(
+                "归档目录中的文件过大,拒绝处理", location=Location(file=str(path))
+            )
+        members[rel] = path.read_bytes()
+    return members
+
+
+def _member_check(
+    members: Mapping[str, bytes], name: str, limit: int, label: str
+) -> tuple[bytes | None, CheckResult | None]:
+    data = members.get(name)
+    if data is None:
+        return None, CheckResult(label, False, f"归档中缺少 {name}", name)
+    if len(data) > limit:
+        return None, CheckResult(label, False, f"{name} 过大(上限 {limit} 字节)", name)
+    return data, None
+
+
+def verify_archive_members(
+    members: Mapping[str, bytes],
+    *,
+    name: str,
+    trust: TrustAnchors | None = None,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+    online_registry: Registry | None = None,
+) -> VerifyReport:
+    """Check a whole archive held in memory: anchors, checkpoint, manifest, every letter.
+
+    Trust anchors come from the archive unless ``trust`` is given; then the archive's CA and
+    verifier key must equal the given ones (its CRL may be older, and the given one is used).
+    """
+    checks: list[CheckResult] = []
+
+    def prefixed(file: str | None) -> str | None:
+        return f"{name}:{file}" if file else name
+
+    ca_data, problem = _member_check(members, CA_NAME, MAX_ANCHOR_BYTES, "根证书")
+    crl_data, problem_crl = _member_check(members, CRL_NAME, MAX_ANCHOR_BYTES, "证书吊销列表")
+    vkey_data, problem_vkey = _member_check(members, VKEY_NAME, MAX_ANCHOR_BYTES, "登记簿验证公钥")
+    checks.extend(c for c in (problem, problem_crl, problem_vkey) if c is not None)
+    archived: TrustAnchors | None = None
+    if ca_data is not None and crl_data is not None and vkey_data is not None:
+        try:
+            archived = trust_from_bytes(ca_data, crl_data, vkey_data, tolerance=tolerance)
+        except VerificationError as exc:
+            checks.append(CheckResult("信任锚", False, exc.diagnostics(), exc.location.file
+                                      if exc.location else None))
+    if trust is not None and archived is not None:
+        same = (
+            archived.ca_fingerprint == trust.ca_fingerprint
+            and archived.verifier_key == trust.verifier_key
+        )
+        checks.append(
+            CheckResult(
+                "信任锚与指定的一致",
+                same,
+                "归档中的根证书和登记簿验证公钥与指定的一致"
+                if same
+                else "归档中的根证书或登记簿验证公钥与指定的不一致:归档可能被整体伪造",
+                CA_NAME,
+            )
+        )
+    anchors = trust or archived
+    if anchors is None:
+        return VerifyReport((), tuple(_prefix_checks(checks, prefixed)))
+
+    checkpoint, problem = _member_check(members, CHECKPOINT_NAME, MAX_CHECKPOINT_BYTES, "检查点")
+    if problem is not None:
+        checks.append(problem)
+    else:
+        assert checkpoint is not None
+        try:
+            cp = open_checkpoint(checkpoint, parse_verifier_key(anchors.verifier_key))
+            checks.append(
+                CheckResult("检查点签名", True, f"登记簿检查点(大小 {cp.size})签名有效",
+                            CHECKPOINT_NAME)
+            )
+        except VerificationError as exc:
+            checks.append(CheckResult("检查点签名", False, exc.diagnostics(), CHECKPOINT_NAME))
+
+    manifest_raw, problem = _member_check(members, MANIFEST_NAME, MAX_MANIFEST_BYTES, "文件清单")
+    manifest: object = None
+    if problem is not None:
+        checks.append(problem)
+    else:
+        assert manifest_raw is not None
+        try:
+            manifest = json.loads(manifest_raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            checks.append(CheckResult("文件清单", False, f"不是有效的 JSON:{exc}", MANIFEST_NAME))
+    paths = set(_manifest_paths(manifest))
+    for member in members:
+        if member.endswith(LETTER_SUFFIX) and member + PROOF_SUFFIX in members:
+            paths.add(member)
+    letters = tuple(
+        verify_letter(
+            letter_files_from_members(members, path),
+            anchors,
+            online_registry=online_registry,
+            expected_checkpoint=checkpoint,
+        )
+        for path in sorted(paths)
+    )
+    letters = tuple(_prefix_letter(letter, name) for letter in letters)
+    if manifest_raw is not None and checkpoint is not None and ca_data and vkey_data and crl_data:
+        checks.extend(
+            _derived_checks(
+                members,
+                [_unprefix_letter(letter, name) for letter in letters],
+                ArchiveAnchors(ca_pem=ca_data, crl=crl_data, vkey=vkey_data, checkpoint=checkpoint),
+            )
+        )
+    return VerifyReport(letters, tuple(_prefix_checks(checks, prefixed)))
+
+
+def _derived_checks(
+    members: Mapping[str, bytes], letters: Sequence[LetterReport], anchors: ArchiveAnchors
+) -> list[CheckResult]:
+    """Every file the archive builder derives must be byte-identical to a fresh derivation."""
+    checks: list[CheckResult] = []
+    content = {k: v for k, v in members.items()}
+    try:
+        expected = render_derived_files(letters, anchors, content)
+    except (KeyError, ValueError) as exc:
+        return [CheckResult("归档说明文件", False, f"无法重新生成:{exc}", MANIFEST_NAME)]
+    declared = set(members) - {MANIFEST_NAME}
+    listed = {
+        name for name in expected.files_in_manifest
+    }
+    extra = sorted(declared - listed)
+    missing = sorted(listed - declared)
+    if extra:
+        checks.append(
+            CheckResult(
+                "文件清单完整", False, "归档中有清单以外的文件:" + "、".join(extra), extra[0]
+            )
+        )
+    if missing:
+        checks.append(
+            CheckResult("文件清单完整", False, "归档中缺少文件:" + "、".join(missing), missing[0])
+        )
+    if not extra and not missing:
+        checks.append(CheckResult("文件清单完整", True, f"{len(listed)} 个文件与清单一一对应"))
+    for member, data in sorted(expected.derived.items()):
+        actual = members.get(member)
+        if actual is None:
+            continue
+        if actual != data:
+            checks.append(
+                CheckResult(
+                    f"{member} 与归档内容一致",
+                    False,
+                    f"{member} 与按已验证内容重新生成的不同(第 {_first_difference(actual, data)}"
+                    " 字节起),文件被改动过",
+                    member,
+                )
+            )
+        else:
+            checks.append(CheckResult(f"{member} 与归档内容一致", True, "逐字节一致", member))
+    return checks
+
+
+def _first_difference(a: bytes, b: bytes) -> int:
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return i + 1
+    return min(len(a), len(b)) + 1
+
+
+def _prefix_checks(
+    checks: Iterable[CheckResult], prefixed: Callable[[str | None], str | None]
+) -> list[CheckResult]:
+    return [CheckResult(c.name, c.ok, c.detail, prefixed(c.file)) for c in checks]
+
+
+def _prefix_letter(letter: LetterReport, name: str) -> LetterReport:
+    from dataclasses import replace
+
+    def fix(path: str | None) -> str | None:
+        return f"{name}:{path}" if path else path
+
+    return replace(
+        letter,
+        path=f"{name}:{letter.path}",
+        steps=tuple(replace(s, file=fix(s.file)) for s in letter.steps),
+    )
+
+
+def _unprefix_letter(letter: LetterReport, name: str) -> LetterReport:
+    from dataclasses import replace
+
+    head = f"{name}:"
+
+    def fix(path: str | None) -> str | None:
+        return path[len(head):] if path and path.startswith(head) else path
+
+    return replace(
+        letter,
+        path=fix(letter.path) or letter.path,
+        steps=tuple(replace(s, file=fix(s.file)) for s in letter.steps),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# paths
+
+
+def verify_paths(
+    paths: Sequence[Path],
+    trust: TrustAnchors | None,
+    online_registry: Registry | None = None,
+    *,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+    zip_limits: ZipLimits | None = None,
+) -> VerifyReport:
+    """Verify letters, directories of letters, and archives (.zip or an extracted archive).
+
+    ``trust`` may be None only when every path is an archive, which carries its own anchors.
+    """
+    letters: list[LetterReport] = []
+    checks: list[CheckResult] = []
+    for path in paths:
+        shown = str(path)
+        if path.is_file() and path.suffix.lower() == ".zip":
+            try:
+                members = read_zip(path, zip_limits)
+            except VerificationError as exc:
+                checks.append(CheckResult("压缩包安全", False, exc.message, shown))
+                continue
+            report = verify_archive_members(
+                members, name=shown, trust=trust, tolerance=tolerance,
+                online_registry=online_registry,
+            )
+        elif path.is_dir() and _is_archive_dir(path):
+            try:
+                members = read_archive_dir(path, zip_limits)
+            except VerificationError as exc:
+                checks.append(CheckResult("归档目录", False, exc.diagnostics(), shown))
+                continue
+            report = verify_archive_members(
+                members, name=shown, trust=trust, tolerance=tolerance,
+                online_registry=online_registry,
+            )
+        else:
+            if trust is None:
+                raise UsageError(
+                    f"验证 {shown} 需要根证书、吊销列表和登记簿验证公钥",
+                    hint="请在 docgen 工作目录中运行,或用 --ca、--crl、--verifier-key 指定",
+                )
+            if path.is_dir():
+                found, dir_checks = _letters_in_dir(path, shown)
+                checks.extend(dir_checks)
+                if not found:
+                    checks.append(
+                        CheckResult(
+                            "查找文书", False, "目录中没有找到带证明文件的文书(.docx)", shown
+                        )
+                    )
+            elif path.exists():
+                found = [letter_files_from_disk(path, shown)]
+            else:
+                checks.append(CheckResult("查找文书", False, "文件或目录不存在", shown))
+                continue
+            report = VerifyReport(
+                tuple(verify_letter(f, trust, online_registry=online_registry) for f in found)
+            )
+        letters.extend(report.letters)
+        checks.extend(report.checks)
+    return VerifyReport(tuple(letters), tuple(checks))
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering (data only; the CLI prints)
+
+
+def report_data(report: VerifyReport) -> dict[str, Any]:
+    """The report as plain JSON-able data, for ``--json``."""
+    return {
+        "ok": report.ok,
+        "summary": report.summary(),
+        "counts": {
+            "total": len(report.letters),
+            **{status.value: report.count(status) for status in LetterStatus},
+        },
+        "checks": [
+            {"name": c.name, "ok": c.ok, "detail": c.detail, "file": c.file} for c in report.checks
+        ],
+        "letters": [
+            {
+                "doc_id": letter.doc_id,
+                "path": letter.path,
+                "status": letter.status.value,
+                "status_label": letter.status.label,
+                "steps": [
+                    {
+                        "number": s.number,
+                        "name": s.name,
+                        "ok": s.ok,
+                        "skipped": s.skipped,
+                        "detail": s.detail,
+                        "file": s.file,
+                    }
+                    for s in letter.steps
+                ],
+                "signatures": [
+                    {"signer": sig.signer, "name": sig.name, "party": sig.party,
+                     "signing_time": sig.signing_time, "recorded_at": sig.recorded_at,
+                     "registry_index": sig.registry_index}
+                    for sig in letter.signatures
+                ],
+                "missing": [p.id for p in letter.missing] if letter.void is None else [],
+            }
+            for letter in report.letters
+        ],
+    }
+
+
+def report_lines(report: VerifyReport, *, verbose: bool = True) -> list[str]:
+    """The human checklist: per letter its steps with ✓/✗, then container checks, then a summary."""
+    lines: list[str] = []
+    for letter in report.letters:
+        head = f"{letter.status.label}  {letter.doc_id or '(编号未知)'}  {letter.path}"
+        lines.append(("✓ " if letter.status is LetterStatus.VERIFIED else "✗ "
+                      if letter.status is LetterStatus.FAILED else "• ") + head)
+        if verbose or letter.status is not LetterStatus.VERIFIED:
+            for step in letter.steps:
+                detail_lines = step.detail.split("\n")
+                lines.append(f"    {step.mark} {step.number}. {step.name}:{detail_lines[0]}")
+                lines.extend(f"         {extra}" for extra in detail_lines[1:])
+    if report.checks:
+        lines.append("整体检查:")
+        for check in report.checks:
+            where = f"[{check.file}] " if check.file else ""
+            lines.append(f"    {'✓' if check.ok else '✗'} {check.name}:{where}{check.detail}")
+    lines.append(report.summary())
+    return lines
+
