@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -107,7 +108,7 @@ def list_command(
             "、".join(a.participants),
             a.note,
         )
-    Console(highlight=False).print(table)
+    Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
     echo(f"共 {len(found)} 项。")
 
 

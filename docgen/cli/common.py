@@ -70,7 +70,8 @@ def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
     verbose = "--verbose" in raw
     args = [a for a in raw if a != "--verbose"]
     try:
-        group.main(args=args, prog_name="docgen", standalone_mode=False)
+        # Without standalone mode click returns (not raises) the code of ``Exit`` from a command.
+        result = group.main(args=args, prog_name="docgen", standalone_mode=False)
     except DocgenError as exc:
         if verbose:
             traceback.print_exc()
@@ -92,7 +93,7 @@ def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
             traceback.print_exc()
         click.echo(f"错误:读写文件失败:{exc.strerror or exc}({exc.filename or ''})", err=True)
         return EXIT_FAILURE
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def invoke(group: click.Group, args: list[str]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -91,7 +92,8 @@ def _render(report: DutiesReport, roster: Roster) -> None:
             f"{o.done}/{o.required}",
             f"[{_COLOURS[o.status]}]{o.status_label}[/]",
         )
-    Console(highlight=False).print(table)
+    # Piped output is for grep and files: do not wrap rows at 80 columns.
+    Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
     echo(
         f"共 {len(report.obligations)} 项:已完成 {report.count('done')},"
         f"待完成 {report.count('due')},逾期 {report.count('overdue')}。"

@@ -1,0 +1,367 @@
+"""The duties engine: obligations per article, person and period, and their status as of a date."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from helpers import run_docgen
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ledger_fixtures import RECORDED, YEAR, small_roster, small_roster_yaml
+from openpyxl import load_workbook
+
+from docgen.demo_data import demo_roster_yaml
+from docgen.demo_ledger import demo_activities
+from docgen.duties import (
+    DutiesReport,
+    LetterCount,
+    PersonSigning,
+    SigningSummary,
+    expand_duties,
+    signing_summary_from_registry,
+    status_of,
+)
+from docgen.glossary import LetterKind
+from docgen.ledger import Activity, ActivityInput, build_activity
+from docgen.models import Roster
+from docgen.registry import open_registry
+from docgen.roster import load_roster
+from docgen.workspace import find_workspace
+from docgen.workspace_init import init_workspace
+
+NO_LETTERS = SigningSummary(year=YEAR)
+YEAR_END = date(2028, 1, 10)
+
+
+def act(kind: str, day: str, actor: str, participants: str = "", note: str = "") -> Activity:
+    raw = ActivityInput(kind=kind, date=day, actor=actor, participants=participants, note=note)
+    return build_activity(small_roster(), raw, today=date(2028, 12, 31))
+
+
+def duties(activities: list[Activity], as_of: date = YEAR_END, **kw: object) -> DutiesReport:
+    roster = kw.get("roster", small_roster())
+    assert isinstance(roster, Roster)
+    return expand_duties(roster, YEAR, activities, NO_LETTERS, as_of)
+
+
+def by_article(report: DutiesReport) -> Counter[str]:
+    return Counter(o.article for o in report.obligations)
+
+
+def test_expansion_counts_per_article_for_the_small_roster() -> None:
+    report = duties([])
+    assert by_article(report) == {
+        "9.1": 1,
+        "9.3": 1,
+        "9.14": 3,  # 专项督察 each half-year + 专项治理 once
+        "9.5": 1,
+        "9.6": 1,
+        "9.7": 1,
+        "10.3": 5,  # 4 班子成员 + 1 检委会专职委员
+        "10.6": 1,
+        "10.7": 4,  # each 班子成员
+        "10.8": 7,  # 4 班子成员 + 3 部门负责人
+        "11.2": 4,  # one per supervised department
+        # 汇报 4 depts × 4 quarters + 廉政谈话 3 heads × 4 + 谈心谈话 5+2+2 staff + 3 党课
+        "11.6": 16 + 12 + 9 + 3,
+        "13.2": 6,  # 3 other 班子成员 × 2 half-years
+        "13.10": 1,
+    }
+    assert all(o.status == "overdue" for o in report.obligations)
+    assert report.by_article("9.1")[0].required == 2
+    lectures = [o for o in report.obligations if o.duty == "每年至少为分管部门讲1次廉政党课"]
+    assert [o.person_id for o in lectures] == ["P02", "P03", "P04"]
+    assert any("P06" in n and "没有分管部门" in n for n in report.notes)
+    assert any("检委会专职委员" in n and "不单列" in n for n in report.notes)
+
+
+def test_expansion_counts_for_the_demo_roster(tmp_path: Path) -> None:
+    path = tmp_path / "roster.yaml"
+    path.write_text(demo_roster_yaml(), encoding="utf-8")
+    roster = load_roster(path)
+    report = expand_duties(roster, YEAR, [], NO_LETTERS, YEAR_END)
+    counts = by_article(report)
+    # 9 departments, each with a 分管院领导 (the 书记 supervises 案件管理部; 王建华 heads the
+    # 第四检察部 he supervises, so there is no 廉政谈话 there); 37 people in them besides
+    # their supervisors; 5 people supervise departments.
+    assert counts["11.6"] == 9 * 4 + 8 * 4 + 37 + 5
+    assert counts["11.2"] == 9
+    assert counts["10.7"] == 5
+    assert counts["10.8"] == 5 + 8
+    assert counts["10.3"] == 5 + 2
+    assert counts["13.2"] == 4 * 2
+
+
+def test_quarter_boundary() -> None:
+    none = duties([], as_of=date(2027, 3, 31))
+    q1 = [o for o in none.obligations if o.period == "2027年第1季度"]
+    assert q1 and all(o.status == "due" for o in q1)
+    assert all(o.due == date(2027, 3, 31) for o in q1)
+    after = duties([], as_of=date(2027, 4, 1))
+    assert all(o.status == "overdue" for o in after.obligations if o.period == "2027年第1季度")
+    assert all(o.status == "due" for o in after.obligations if o.period == "2027年第2季度")
+
+    on_the_day = act("廉政谈话", "2027-03-31", "P02", "H1")
+    next_day = act("廉政谈话", "2027-04-01", "P02", "H2")
+    report = duties([on_the_day, next_day], as_of=date(2027, 4, 1))
+    talks = {
+        (o.counterpart_id, o.period): o
+        for o in report.obligations
+        if o.duty.startswith("每季度与分管部门负责人")
+    }
+    assert talks[("H1", "2027年第1季度")].status == "done"
+    assert talks[("H1", "2027年第1季度")].evidence == (on_the_day.activity_id,)
+    assert talks[("H2", "2027年第1季度")].status == "overdue"  # April counts for Q2
+    assert talks[("H2", "2027年第2季度")].status == "done"
+    # as of 31 March the April talk has not happened yet
+    earlier = duties([on_the_day, next_day], as_of=date(2027, 3, 31))
+    q2 = [
+        o
+        for o in earlier.obligations
+        if o.counterpart_id == "H2"
+        and o.period == "2027年第2季度"
+        and o.article == "11.6"
+        and o.duty.startswith("每季度与")
+    ]
+    assert [o.status for o in q2] == ["due"]
+
+
+def test_activities_count_only_for_their_counterparts() -> None:
+    talk = act("约谈", "2027-06-03", "P01", "P02,P04")
+    briefing = act("听取分管部门汇报", "2027-02-10", "P04", "S6")  # headless 第四部
+    heart = act("谈心谈话", "2027-10-02", "P02", "S1,H2")
+    report = duties([talk, briefing, heart])
+    done = {
+        (o.article, o.person_id, o.counterpart_id, o.department, o.period)
+        for o in report.obligations
+        if o.status == "done"
+    }
+    assert done == {
+        ("10.7", "P01", "P02", None, "2027年度"),
+        ("10.7", "P01", "P04", None, "2027年度"),
+        ("11.6", "P04", None, "第四部", "2027年第1季度"),
+        ("11.6", "P02", "S1", "第一部", "2027年度"),
+        ("11.6", "P02", "H2", "第二部", "2027年度"),
+    }
+
+
+def test_meetings_need_two_and_half_years_are_separate() -> None:
+    one = act("党组专题会议", "2027-03-08", "P01")
+    two = act("党组专题会议", "2027-08-20", "P01")
+    inspection = act("专项督察", "2027-05-16", "P03")
+    report = duties([one], as_of=date(2027, 12, 31))
+    (meetings,) = report.by_article("9.1")
+    assert (meetings.done, meetings.required, meetings.status) == (1, 2, "due")
+    report = duties([one, two, inspection])
+    (meetings,) = report.by_article("9.1")
+    assert meetings.status == "done" and set(meetings.evidence) == {
+        one.activity_id,
+        two.activity_id,
+    }
+    halves = {o.period: o.status for o in report.by_article("9.14") if "督察" in o.duty}
+    assert halves == {"2027年上半年": "done", "2027年下半年": "overdue"}
+
+
+def test_voided_and_other_years_do_not_count() -> None:
+    from dataclasses import replace
+
+    lecture = act("廉政党课", "2027-07-01", "P02")
+    last_year = act("廉政党课", "2026-07-01", "P03")
+    report = duties([replace(lecture, voided=True), last_year])
+    assert all(o.status == "overdue" for o in report.obligations if "廉政党课" in o.duty)
+
+
+def test_signing_obligations() -> None:
+    signing = SigningSummary(
+        year=YEAR,
+        letters=(
+            LetterCount(LetterKind.RESPONSIBILITY, generated=4, complete=4),
+            LetterCount(LetterKind.PUBLIC_COMMITMENT, generated=4, complete=3),
+        ),
+        people=(
+            PersonSigning(
+                "P01",
+                LetterKind.PUBLIC_COMMITMENT,
+                required=4,
+                signed=3,
+                missing=("2027-CN-P01-P06",),
+            ),
+            PersonSigning("P06", LetterKind.PUBLIC_COMMITMENT, required=1, signed=1),
+        ),
+    )
+    report = expand_duties(small_roster(), YEAR, [], signing, date(2027, 3, 31))
+    status = {(o.article, o.person_id): (o.done, o.required, o.status) for o in report.obligations
+              if o.article in ("9.5", "9.6", "9.7")}  # fmt: skip
+    assert status == {
+        ("9.5", None): (4, 4, "done"),
+        ("9.6", None): (3, 4, "due"),
+        ("9.7", None): (0, 1, "due"),  # nothing generated yet: not done
+        ("9.6", "P01"): (3, 4, "due"),
+        ("9.6", "P06"): (1, 1, "done"),
+    }
+    (p01,) = report.for_person("P01").by_article("9.6")
+    assert "2027-CN-P01-P06" in p01.detail
+    later = expand_duties(small_roster(), YEAR, [], signing, date(2027, 4, 1))
+    assert {o.status for o in later.by_article("9.6")} == {"overdue", "done"}
+
+
+def test_signing_summary_from_registry(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    init_workspace(root, institution="庆城县人民检察院", year=YEAR, roster_yaml=small_roster_yaml())
+
+    def document(doc_id: str, kind: str, sup: str, sub: str) -> dict[str, object]:
+        return {
+            "type": "document", "doc_id": doc_id, "kind": kind, "year": YEAR, "title": "t",
+            "parties": [{"party": "superior", "id": sup, "name": sup, "title": ""},
+                        {"party": "subordinate", "id": sub, "name": sub, "title": ""}],
+            "sha256": "ab" * 32, "path": f"{doc_id}.docx",
+        }  # fmt: skip
+
+    def signature(doc_id: str, signer: str, party: str, when: str) -> dict[str, object]:
+        return {
+            "type": "signature", "doc_id": doc_id, "signer": signer, "party": party,
+            "cert_fingerprint": "cd" * 32, "cert_serial": "01", "p7s_sha256": "ef" * 32,
+            "doc_sha256": "ab" * 32, "signing_time": when,
+        }  # fmt: skip
+
+    records = [
+        document("2027-ZR-P01-P02", "responsibility", "P01", "P02"),
+        document("2027-ZR-P01-P04", "responsibility", "P01", "P04"),
+        document("2027-ZR-P01-P06", "responsibility", "P01", "P06"),
+        document("2027-LJ-H1-S1", "integrity_pledge", "H1", "S1"),
+        signature("2027-ZR-P01-P02", "P01", "superior", "2027-01-05T02:00:00Z"),
+        signature("2027-ZR-P01-P02", "P02", "subordinate", "2027-01-06T17:00:00Z"),
+        signature("2027-ZR-P01-P04", "P01", "superior", "2027-01-05T02:10:00Z"),
+        signature("2027-LJ-H1-S1", "S1", "subordinate", "2027-01-08T02:00:00Z"),
+        {"type": "void", "doc_id": "2027-ZR-P01-P06", "reason": "调离", "replaced_by": None},
+    ]
+    with open_registry(find_workspace(root)) as registry:
+        registry.append(records, now=RECORDED)
+        summary = signing_summary_from_registry(registry, YEAR)
+    zr = summary.letter(LetterKind.RESPONSIBILITY)
+    assert (zr.generated, zr.complete, zr.voided) == (2, 1, 1)
+    # 17:00 UTC on 6 January is 7 January in Beijing
+    assert (zr.first_signed, zr.last_signed) == (date(2027, 1, 5), date(2027, 1, 7))
+    lj = summary.letter(LetterKind.INTEGRITY_PLEDGE)
+    assert (lj.generated, lj.complete) == (1, 0)
+    people = {(p.person_id, p.kind): (p.required, p.signed, p.missing) for p in summary.people}
+    assert people[("P01", LetterKind.RESPONSIBILITY)] == (2, 2, ())
+    assert people[("P04", LetterKind.RESPONSIBILITY)] == (1, 0, ("2027-ZR-P01-P04",))
+    assert people[("H1", LetterKind.INTEGRITY_PLEDGE)] == (1, 0, ("2027-LJ-H1-S1",))
+    assert ("P06", LetterKind.RESPONSIBILITY) not in people  # voided letter
+    assert summary.generated == 3 and summary.complete == 1
+
+
+def test_demo_ledger_leaves_exactly_the_planned_gaps(tmp_path: Path) -> None:
+    path = tmp_path / "roster.yaml"
+    path.write_text(demo_roster_yaml(), encoding="utf-8")
+    roster = load_roster(path)
+    records = demo_activities(roster, YEAR)
+    assert len({r["activity_id"] for r in records}) == len(records)
+    activities = [Activity.from_record(r) for r in records]
+    report = expand_duties(roster, YEAR, activities, NO_LETTERS, YEAR_END)
+    overdue = {
+        (o.article, o.duty[:8], o.person_id, o.counterpart_id, o.period)
+        for o in report.obligations
+        if o.status == "overdue" and o.article not in ("9.5", "9.6", "9.7")
+    }
+    assert overdue == {
+        ("9.3", "每年向县委、县纪", None, None, "2027年度"),
+        ("9.14", "每半年组织1次党", None, None, "2027年下半年"),
+        ("11.6", "每季度与分管部门", "P006", "P014", "2027年第3季度"),
+        ("11.6", "每年至少同分管部", "P006", "P017", "2027年度"),
+        ("13.10", "每年向县纪委和市", "P005", None, "2027年度"),
+    }
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    picks=st.lists(st.integers(min_value=0, max_value=7), max_size=8),
+    offset=st.integers(min_value=0, max_value=400),
+)
+def test_status_follows_the_rule(picks: list[int], offset: int) -> None:
+    pool = [
+        act("党组专题会议", "2027-03-08", "P01"),
+        act("党组专题会议", "2027-09-08", "P01"),
+        act("廉政谈话", "2027-02-01", "P02", "H1"),
+        act("廉政谈话", "2027-05-01", "P02", "H1,H2"),
+        act("约谈", "2027-06-03", "P01", "P02,P03,P04,P06"),
+        act("交换意见", "2027-06-30", "P03", "P02,P04,P06"),
+        act("专项督察", "2027-07-01", "P03"),
+        act("谈心谈话", "2027-12-31", "P01", "H1,H2,H3"),
+    ]
+    chosen = [pool[i] for i in dict.fromkeys(picks)]
+    as_of = date(2027, 1, 1) + timedelta(days=offset)
+    report = duties(chosen, as_of=as_of)
+    assert len(report.obligations) == len(duties([], as_of=as_of).obligations)
+    for o in report.obligations:
+        assert o.status == status_of(o.required, o.done, o.due, as_of)
+        assert o.done == len(o.evidence)
+        for activity_id in o.evidence:
+            (used,) = [a for a in chosen if a.activity_id == activity_id]
+            assert used.date <= as_of
+
+
+# ------------------------------------------------------------------------------------- CLI
+
+
+@pytest.fixture
+def demo_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "ws"
+    init_workspace(root, institution="庆城县人民检察院", year=YEAR, roster_yaml=demo_roster_yaml())
+    monkeypatch.setenv("DOCGEN_NOW", "2028-01-10T02:00:00+00:00")
+    ws = find_workspace(root)
+    with open_registry(ws) as registry:
+        registry.append(demo_activities(load_roster(ws.roster_path), YEAR), now=RECORDED)
+    return root
+
+
+def test_duties_cli_json_and_exit_code(demo_ws: Path) -> None:
+    outcome = run_docgen("duties", "-w", str(demo_ws), "--year", "2027", "--json")
+    assert outcome.code == 1  # there are overdue duties
+    data = json.loads(outcome.out)
+    assert data["as_of"] == "2028-01-10"
+    assert data["counts"]["overdue"] == sum(
+        1 for o in data["obligations"] if o["status"] == "overdue"
+    )
+    assert data["counts"]["overdue"] == 8
+    early = run_docgen("duties", "-w", str(demo_ws), "--year", "2027", "--as-of", "2027-01-15",
+                       "--json")  # fmt: skip
+    assert early.code == 0
+    counts = json.loads(early.out)["counts"]
+    assert counts["overdue"] == 0 and counts["done"] == 0
+
+
+def test_duties_cli_table_person_and_xlsx(demo_ws: Path, tmp_path: Path) -> None:
+    target = tmp_path / "职责.xlsx"
+    outcome = run_docgen("duties", "-w", str(demo_ws), "--year", "2027", "--person", "P006",
+                         "--xlsx", str(target))  # fmt: skip
+    assert outcome.code == 1
+    assert "第十一条第6项" in outcome.out and "刘海燕" in outcome.out
+    assert "张明远" not in outcome.out  # only P006's own duties
+    assert "逾期 2。" in outcome.out
+    sheet = load_workbook(target).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("条款", "职责", "责任人编号", "责任人")
+    assert {r[2] for r in rows[1:]} == {"P006"}
+    assert sum(1 for r in rows[1:] if r[11] == "逾期") == 2
+    again = tmp_path / "again.xlsx"
+    run_docgen("duties", "-w", str(demo_ws), "--year", "2027", "--person", "P006",
+               "--xlsx", str(again))  # fmt: skip
+    assert again.read_bytes() == target.read_bytes()
+
+
+@pytest.mark.parametrize("bad", ["2027-02-30", "2027/01/01", "tomorrow"])
+def test_duties_cli_bad_as_of(demo_ws: Path, bad: str) -> None:
+    outcome = run_docgen("duties", "-w", str(demo_ws), "--as-of", bad)
+    assert outcome.code == 2
+    assert "--as-of" in outcome.err
+
+
+def test_duties_cli_unknown_person(demo_ws: Path) -> None:
+    outcome = run_docgen("duties", "-w", str(demo_ws), "--person", "P999")
+    assert outcome.code == 2 and "P999" in outcome.err
