@@ -15,6 +15,7 @@ from docgen.cli.common import run_cli
 
 # (module, attribute) of every top-level command, in the order --help lists them.
 COMMANDS: list[tuple[str, str]] = [
+    ("docgen.cli.demo_cmd", "demo"),
     ("docgen.cli.init_cmd", "init"),
     ("docgen.cli.generate_cmd", "generate_command"),
     ("docgen.cli.sign_cmd", "sign"),

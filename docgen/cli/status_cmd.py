@@ -1,0 +1,73 @@
+"""``docgen status`` and ``docgen void``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from docgen.cli.common import echo, now_utc, open_workspace, workspace_option
+from docgen.errors import EXIT_FAILURE
+from docgen.status import StatusReport, void_letter, year_status
+
+
+@click.command("status")
+@workspace_option
+@click.option("--year", type=int, default=None, help="年度(默认:配置中的 default_year)")
+@click.option("--person", default=None, help="只看某人(编号)")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+def status(workspace_path: Path | None, year: int | None, person: str | None, as_json: bool) -> None:
+    """签订进度:每份文书谁已签、谁未签,每人还要签什么。全部完成时退出码为 0,否则为 1。"""
+    ws = open_workspace(workspace_path)
+    report = year_status(ws, year or ws.config.default_year, person=person)
+    if as_json:
+        echo(json.dumps(asdict(report), ensure_ascii=False, indent=2, default=str))
+    else:
+        _render(report)
+    if not report.all_complete:
+        raise click.exceptions.Exit(EXIT_FAILURE)
+
+
+def _render(report: StatusReport) -> None:
+    console = Console(highlight=False)
+    table = Table(title=f"{report.year} 年度签订情况")
+    for column in ("文书编号", "文书", "甲方", "乙方", "状态", "未签"):
+        table.add_column(column)
+    for s in report.letters:
+        table.add_row(
+            s.doc_id,
+            s.kind.title,
+            s.superior.name,
+            s.subordinate.name,
+            s.label if not s.voided else f"已作废({s.void_reason})",
+            "、".join(s.missing) if not s.voided else "",
+        )
+    console.print(table)
+    for c in report.counts:
+        echo(f"{c.kind.title}:有效 {c.active} 份,已完成 {c.complete} 份,已作废 {c.voided} 份")
+    waiting = [t for t in report.todo if t.waiting]
+    if waiting:
+        echo("待签清单:")
+        for t in waiting:
+            echo(f"  {t.person_id} {t.name}:还有 {len(t.waiting)} 份待签({'、'.join(t.waiting)})")
+    if report.not_generated:
+        echo(f"名册要求但尚未生成的文书 {len(report.not_generated)} 份:{'、'.join(report.not_generated)}")
+        echo("请运行 docgen generate。")
+    if report.all_complete:
+        echo("全部文书已由双方签署完毕。")
+
+
+@click.command("void")
+@workspace_option
+@click.argument("doc_id")
+@click.option("--reason", required=True, help="作废原因,例如:人员调离")
+def void(workspace_path: Path | None, doc_id: str, reason: str) -> None:
+    """作废一份文书。作废记录写入登记簿,文书本身仍保留在登记簿和年度档案中。"""
+    ws = open_workspace(workspace_path)
+    letter = void_letter(ws, doc_id, reason, now=now_utc())
+    echo(f"已作废 {letter.doc_id}(原因:{reason}),登记序号 {letter.void.index if letter.void else ''}。")
+    echo("如需重新签订,请运行 docgen generate --reissue。")

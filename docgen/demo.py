@@ -1,0 +1,110 @@
+"""``docgen demo``: a fictional county procuratorate taken through the whole year's pipeline.
+
+The passphrase that protects the demo's keys is made at run time and written to
+``keys/demo-passphrase.txt`` (mode 0600) so that the user can go on signing by hand; it is never
+printed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from docgen import pki
+from docgen.demo_data import demo_roster_yaml
+from docgen.generate import ProgressFactory, generate, no_progress
+from docgen.glossary import LetterKind
+from docgen.passphrase import Passphrase
+from docgen.registry import open_registry
+from docgen.roster import load_roster
+from docgen.signing import sign_everyone
+from docgen.workspace import Workspace, atomic_write, find_workspace
+from docgen.workspace_init import init_workspace
+
+PASSPHRASE_FILE = "demo-passphrase.txt"
+Say = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    workspace: Path
+    year: int
+    letters: dict[LetterKind, int] = field(default_factory=dict)
+    certificates: int = 0
+    signatures: int = 0
+    registry_size: int = 0
+    artefacts: dict[str, Path] = field(default_factory=dict)
+
+
+def _passphrase(ws: Workspace) -> Passphrase:
+    secret = secrets.token_urlsafe(24).encode("ascii")
+    atomic_write(ws.keys_dir / PASSPHRASE_FILE, secret + b"\n", mode=0o600)
+    return Passphrase(secret, f"文件 {ws.keys_dir / PASSPHRASE_FILE}")
+
+
+def setup_keys(ws: Workspace, passphrase: Passphrase, *, now: datetime) -> int:
+    """Create the CA and every person's certificate, and record the issuance in the registry."""
+    roster = load_roster(ws.roster_path)
+    pki.init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=passphrase, now=now)
+    issued = pki.issue_certificates(
+        ws.keys_dir,
+        roster,
+        None,
+        institution=ws.config.institution,
+        ca_passphrase=passphrase,
+        passphrase=passphrase,
+        now=now,
+        days=ws.config.certificate_days,
+    )
+    with open_registry(ws) as registry:
+        registry.append(list(issued.records), now=now)
+    return len(issued.issued)
+
+
+def run_demo(
+    directory: Path,
+    *,
+    now: datetime,
+    say: Say,
+    progress: ProgressFactory = no_progress,
+) -> DemoResult:
+    year = now.year
+    init_workspace(directory, institution="庆城县人民检察院", year=year, roster_yaml=demo_roster_yaml())
+    ws = find_workspace(directory)
+    result = DemoResult(workspace=ws.root, year=year)
+    say(f"1. 已建立工作目录 {ws.root}(虚构的县检察院名册:{ws.roster_path.name})")
+
+    generated = generate(ws, year, now=now, progress=progress)
+    result.letters = generated.per_kind()
+    say(
+        f"2. 已生成 {year} 年度文书 {sum(result.letters.values())} 份:"
+        + ",".join(f"{kind.title} {n} 份" for kind, n in result.letters.items())
+    )
+    for note in generated.notes:
+        say(f"   提示:{note}")
+
+    passphrase = _passphrase(ws)
+    result.certificates = setup_keys(ws, passphrase, now=now)
+    say(
+        f"3. 已建立单位根证书,并为 {result.certificates} 人签发个人证书"
+        f"(演示口令保存在 {ws.keys_dir / PASSPHRASE_FILE},权限 600)"
+    )
+
+    result.signatures = sign_everyone(
+        ws, lambda _pid: passphrase, year=year, now=now, progress=progress
+    )
+    say(f"4. 全部签订方已签名:共 {result.signatures} 个签名(每份文书双方各 1 个)")
+
+    with open_registry(ws) as registry:
+        result.registry_size = registry.size()
+        audit = registry.audit()
+    say(
+        f"5. 登记簿共 {result.registry_size} 条记录,审计"
+        + ("通过" if audit.ok else f"未通过:{audit.problems}")
+    )
+    result.artefacts["文书目录"] = ws.year_dir(year)
+    result.artefacts["清单"] = ws.year_dir(year) / "manifest.json"
+    return result
