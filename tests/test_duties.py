@@ -8,10 +8,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import run_docgen
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ledger_fixtures import RECORDED, YEAR, small_roster, small_roster_yaml
 from openpyxl import load_workbook
 
 from docgen.demo_data import demo_roster_yaml
@@ -32,6 +30,8 @@ from docgen.registry import open_registry
 from docgen.roster import load_roster
 from docgen.workspace import find_workspace
 from docgen.workspace_init import init_workspace
+from tests.helpers import run_docgen
+from tests.ledger_fixtures import RECORDED, YEAR, small_roster, small_roster_yaml
 
 NO_LETTERS = SigningSummary(year=YEAR)
 YEAR_END = date(2028, 1, 10)

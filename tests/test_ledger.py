@@ -8,8 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import run_docgen
-from ledger_fixtures import RECORDED, YEAR, small_roster, small_roster_yaml
 from openpyxl import Workbook
 
 from docgen.errors import ProblemsError, ValidationError
@@ -26,6 +24,8 @@ from docgen.ledger import (
 from docgen.registry import open_registry
 from docgen.workspace import find_workspace
 from docgen.workspace_init import init_workspace
+from tests.helpers import run_docgen
+from tests.ledger_fixtures import RECORDED, YEAR, small_roster, small_roster_yaml
 
 TODAY = date(2027, 12, 31)
 

@@ -1,0 +1,376 @@
+"""The yearly report drafts: 公文 structure, and every number traced back to registry and ledger."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
+
+from docgen.demo_data import demo_roster_yaml
+from docgen.demo_ledger import demo_activities
+from docgen.duties import expand_duties, signing_summary_from_registry
+from docgen.hierarchy import build_pairings
+from docgen.ledger import department_staff, read_activities, supervised_departments
+from docgen.registry import open_registry
+from docgen.roster import load_roster
+from docgen.workspace import find_workspace
+from docgen.workspace_init import init_workspace
+from tests.helpers import run_docgen
+from tests.ledger_fixtures import RECORDED, YEAR
+
+ISSUED = "2028-01-10"
+MAIN = "2027年度党组落实主体责任情况报告"
+SUPERVISION = "2027年度纪检组履行监督责任情况报告"
+UNSIGNED = {"2027-ZR-P001-P004": "P004", "2027-LJ-P009-P012": "P012"}  # party who has not signed
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo roster, its demo ledger, and letters: all registered, two awaiting a signature,
+    one voided."""
+    root = tmp_path_factory.mktemp("report") / "ws"
+    init_workspace(root, institution="庆城县人民检察院", year=YEAR, roster_yaml=demo_roster_yaml())
+    ws = find_workspace(root)
+    roster = load_roster(ws.roster_path)
+    records: list[dict[str, Any]] = []
+    for pairing in build_pairings(roster, YEAR, ws.config.pairing).pairings:
+        parties = [("superior", pairing.superior), ("subordinate", pairing.subordinate)]
+        records.append(
+            {
+                "type": "document", "doc_id": pairing.doc_id, "kind": pairing.kind.value,
+                "year": YEAR, "title": pairing.kind.title,
+                "parties": [{"party": party, "id": p.id, "name": p.name, "title": p.title}
+                            for party, p in parties],
+                "sha256": "ab" * 32, "path": f"{pairing.doc_id}.docx",
+            }
+        )  # fmt: skip
+        for party, person in parties:
+            if UNSIGNED.get(pairing.doc_id) == person.id:
+                continue
+            records.append(
+                {
+                    "type": "signature", "doc_id": pairing.doc_id, "signer": person.id,
+                    "party": party, "cert_fingerprint": "cd" * 32, "cert_serial": "01",
+                    "p7s_sha256": "ef" * 32, "doc_sha256": "ab" * 32,
+                    "signing_time": "2027-01-12T01:30:00Z" if party == "superior"
+                    else "2027-01-14T03:00:00Z",
+                }
+            )  # fmt: skip
+    records.append(
+        {"type": "void", "doc_id": "2027-LJ-P014-P017", "reason": "调离", "replaced_by": None}
+    )
+    with open_registry(ws) as registry:
+        registry.append(records, now=RECORDED)
+        registry.append(demo_activities(roster, YEAR), now=RECORDED)
+    outcome = run_docgen("report", "-w", str(root), "--year", "2027", "--date", ISSUED)
+    assert outcome.code == 0, outcome.text
+    return root
+
+
+def report_path(root: Path, stem: str, to: str) -> Path:
+    return root / "output" / "2027" / "reports" / f"{stem}_{to}.docx"
+
+
+def texts(path: Path) -> list[str]:
+    return [p.text for p in Document(str(path)).paragraphs]
+
+
+def body_text(path: Path) -> str:
+    return "\n".join(texts(path))
+
+
+def east_asia(element: Any) -> str | None:
+    fonts = element.find(qn("w:rPr") + "/" + qn("w:rFonts"))
+    return None if fonts is None else fonts.get(qn("w:eastAsia"))
+
+
+def test_one_file_per_report_and_recipient(workspace: Path) -> None:
+    folder = workspace / "output" / "2027" / "reports"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"{MAIN}_{to}.docx" for to in ("县委", "县纪委", "市检院党组")]
+        + [f"{SUPERVISION}_{to}.docx" for to in ("县纪委", "市检院纪检组")]
+    )
+
+
+@pytest.mark.parametrize(
+    ("stem", "to", "addressee", "title", "issuer"),
+    [
+        (MAIN, "县委", "中共庆城县委:",
+         "中共庆城县人民检察院党组关于2027年度落实党风廉政建设主体责任情况的报告",
+         "中共庆城县人民检察院党组"),
+        (MAIN, "市检院党组", "庆阳市人民检察院党组:",
+         "中共庆城县人民检察院党组关于2027年度落实党风廉政建设主体责任情况的报告",
+         "中共庆城县人民检察院党组"),
+        (SUPERVISION, "市检院纪检组", "庆阳市人民检察院纪检组:",
+         "庆城县人民检察院纪检组关于2027年度履行党风廉政建设监督责任情况的报告",
+         "庆城县人民检察院纪检组"),
+    ],
+)  # fmt: skip
+def test_official_document_structure(
+    workspace: Path, stem: str, to: str, addressee: str, title: str, issuer: str
+) -> None:
+    doc = Document(str(report_path(workspace, stem, to)))
+    paragraphs = doc.paragraphs
+    head = paragraphs[0]
+    assert head.text == title
+    assert head.style.name == "公文标题"
+    assert head.style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert head.runs[0].font.size == Pt(22)
+    assert east_asia(head.runs[0]._element) == "方正小标宋简体"
+    assert paragraphs[1].text == addressee
+    assert paragraphs[1].style.name == "主送机关"
+
+    h1 = [p for p in paragraphs if p.style.name == "公文一级标题"]
+    assert [p.text for p in h1] == [
+        "一、基本情况",
+        "二、主要做法和成效",
+        "三、存在问题",
+        "四、下一步打算",
+    ]
+    assert all(east_asia(p.runs[0]._element) == "黑体" for p in h1)
+    h2 = [p.text for p in paragraphs if p.style.name == "公文二级标题"]
+    assert h2 and [t[:3] for t in h2] == ["(一)", "(二)", "(三)", "(四)", "(五)", "(六)"][: len(h2)]
+    assert all(east_asia(p.runs[0]._element) == "楷体_GB2312" for p in paragraphs
+               if p.style.name == "公文二级标题")  # fmt: skip
+    body = [p for p in paragraphs if p.style.name == "Normal" and p.text]
+    assert all(east_asia(p.runs[0]._element) == "仿宋_GB2312" for p in body)
+    assert all(p.runs[0].font.size == Pt(16) for p in body)
+    assert any("【待填写】" in p.text for p in body)
+
+    texts_ = [p.text for p in paragraphs]
+    note = texts_.index("附件:党风廉政建设责任制落实情况统计表")
+    assert note > texts_.index("四、下一步打算")
+    signature = [p for p in paragraphs if p.style.name == "公文落款"]
+    assert [p.text for p in signature] == [issuer, "2028年1月10日"]
+    assert texts_.index(issuer) == note + 1
+    assert all(p.style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.RIGHT for p in signature)
+    attachment = texts_.index("附件")
+    assert paragraphs[attachment].paragraph_format.page_break_before
+    assert texts_[attachment + 1] == "党风廉政建设责任制落实情况统计表"
+
+    (table,) = doc.tables
+    assert [c.text for c in table.rows[0].cells] == [
+        "序号", "条款", "职责", "责任人", "应完成", "已完成", "逾期", "状态",
+    ]  # fmt: skip
+
+    section = doc.sections[0]
+    sizes = (section.page_width, section.page_height, section.top_margin,
+             section.bottom_margin, section.left_margin, section.right_margin)  # fmt: skip
+    assert [round(s.mm, 1) for s in sizes if s is not None] == [210, 297, 37, 35, 28, 26]
+    for footer in (section.footer, section.even_page_footer):
+        xml = footer._element.xml
+        assert "PAGE" in xml and "— " in footer.paragraphs[0].text
+    assert doc.settings.odd_and_even_pages_header_footer
+    styles = {s.name: s for s in doc.styles}
+    assert east_asia(styles["Normal"].element) == "仿宋_GB2312"
+    assert east_asia(styles["公文标题"].element) == "方正小标宋简体"
+
+
+def _registry_facts(root: Path) -> tuple[Any, list[Any], dict[str, Any]]:
+    ws = find_workspace(root)
+    with open_registry(ws) as registry:
+        activities = read_activities(registry, year=YEAR)
+        docs = [e.record for e in registry.entries(type="document")]
+        signers: dict[str, set[str]] = {}
+        for e in registry.entries(type="signature"):
+            signers.setdefault(e.record["doc_id"], set()).add(e.record["signer"])
+        voided = {e.record["doc_id"] for e in registry.entries(type="void")}
+    letters = {}
+    for kind in ("responsibility", "public_commitment", "integrity_pledge"):
+        current = [d for d in docs if d["kind"] == kind and d["doc_id"] not in voided]
+        complete = [
+            d for d in current if {p["id"] for p in d["parties"]} <= signers.get(d["doc_id"], set())
+        ]
+        letters[kind] = (len(current), len(complete))
+    return load_roster(ws.roster_path), activities, letters
+
+
+def test_every_number_in_the_main_report_matches(workspace: Path) -> None:
+    roster, activities, letters = _registry_facts(workspace)
+    text = body_text(report_path(workspace, MAIN, "县委"))
+
+    roles = Counter(p.role.label for p in roster.people)
+    assert (
+        f"现有干警{len(roster.people)}人,其中党组书记、检察长{roles['党组书记']}人,"
+        f"班子成员{roles['班子成员'] + roles['纪检组长']}人(含纪检组长),"
+        f"检委会专职委员{roles['检委会专职委员']}人,部门负责人{roles['部门负责人']}人,"
+        f"工作人员{roles['工作人员']}人;内设部门{len(roster.departments)}个。"
+    ) in text
+    generated = sum(g for g, _ in letters.values())
+    complete = sum(c for _, c in letters.values())
+    assert generated == 15 + 15 + 29 - 1 and complete == generated - 2
+    assert f"签订各类责任书、承诺书{generated}份" in text
+    assert f"双方均已签署{complete}份;党风廉政建设活动登记簿记载活动{len(activities)}项" in text
+    titles = {"responsibility": "党风廉政建设责任书", "public_commitment": "公开承诺书",
+              "integrity_pledge": "廉洁从检承诺书"}  # fmt: skip
+    for kind, (g, c) in letters.items():
+        assert f"《{titles[kind]}》{g}份,双方均已签署{c}份" in text
+    assert "因人员变动作废1份" in text
+    assert "签署时间为1月12日至1月14日" in text
+
+    def kinds(kind: str, actor: str | None = None) -> list[Any]:
+        return [a for a in activities if a.kind.value == kind and actor in (None, a.actor)]
+
+    for label, kind in (("召开党组专题会议", "party_group_meeting"),
+                        ("组织党风检纪专项重点督察", "special_inspection"),
+                        ("开展检风检纪突出问题专项治理", "special_remediation")):  # fmt: skip
+        found = kinds(kind)
+        days = "、".join(
+            f"{a.date.month}月{a.date.day}日" for a in sorted(found, key=lambda a: a.date)
+        )
+        assert f"{label}{len(found)}次({days})" in text
+
+    talks = kinds("admonitory_talk", "P001")
+    assert f"约谈班子成员{sum(len(a.participants) for a in talks)}人次,覆盖班子成员5/5人" in text
+
+    pattern = re.compile(
+        r"(\S+?)\((.+?)\),分管(.+?):听取分管部门党风廉政建设情况汇报(\d+)次,"
+        r"与分管部门负责人廉政谈话(\d+)人次,同分管部门人员谈心谈话(\d+)人次,"
+        r"讲廉政党课(\d+)次,年底检查考核(\d+)次。"
+    )
+    found_rows = pattern.findall(text)
+    by_name = {p.name: p for p in roster.people}
+    assert len(found_rows) == 5
+    for name, _title, depts, briefings, integrity, hearts, lectures, checks in found_rows:
+        person = by_name[name]
+        supervised = supervised_departments(roster, person.id)
+        assert depts == "、".join(d.name for d in supervised)
+        staff = {s for d in supervised for s in department_staff(d)} - {person.id}
+        assert int(briefings) == len(kinds("department_briefing", person.id))
+        assert int(integrity) == sum(
+            len(a.participants) for a in kinds("integrity_talk", person.id)
+        )
+        assert int(hearts) == sum(
+            1 for a in kinds("heart_to_heart_talk", person.id) for p in a.participants if p in staff
+        )
+        assert int(lectures) == len(kinds("integrity_lecture", person.id))
+        assert int(checks) == len(kinds("year_end_assessment", person.id))
+
+    ws = find_workspace(workspace)
+    with open_registry(ws) as registry:
+        signing = signing_summary_from_registry(registry, YEAR)
+    duties = expand_duties(roster, YEAR, activities, signing, date(2028, 1, 10))
+    overdue = [o for o in duties.obligations if o.status == "overdue"
+               and o.article not in ("9.3", "13.10")]  # fmt: skip
+    assert f"有{len(overdue)}项职责未按期完成" in text
+    numbered = re.findall(r"^(\d+)\.第", text, flags=re.MULTILINE)
+    assert numbered == [str(i) for i in range(1, len(overdue) + 1)]
+    assert "第九条第14项“每半年组织1次党风检纪专项重点督察”,党组,2027年下半年,已完成0/1。" in text
+    assert "对象胡静,2027年第3季度" in text
+
+
+def test_appendix_table_matches_the_duties(workspace: Path) -> None:
+    roster, activities, _ = _registry_facts(workspace)
+    with open_registry(find_workspace(workspace)) as registry:
+        signing = signing_summary_from_registry(registry, YEAR)
+    duties = expand_duties(roster, YEAR, activities, signing, date(2028, 1, 10))
+    names = {p.id: p.name for p in roster.people}
+    expected: dict[tuple[str, str, str], list[int]] = {}
+    for o in duties.obligations:
+        if o.article in ("9.3", "13.10") or (o.person_id and o.article in ("9.5", "9.6", "9.7")):
+            continue
+        row = expected.setdefault(
+            (o.article, o.duty, names.get(o.person_id or "", "党组")), [0, 0, 0]
+        )
+        row[0] += o.required
+        row[1] += min(o.done, o.required)
+        row[2] += o.status == "overdue"
+    (table,) = Document(str(report_path(workspace, SUPERVISION, "县纪委"))).tables
+    rows = [[c.text for c in r.cells] for r in table.rows[1:]]
+    assert [r[0] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    got = {(r[1], r[2], r[3]): [int(r[4]), int(r[5]), int(r[6])] for r in rows}
+    assert got == expected
+    statuses = {r[2]: r[7] for r in rows if r[3] == "党组"}
+    assert statuses["每半年组织1次党风检纪专项重点督察"] == "逾期"
+    assert statuses["每年至少组织1次检风检纪方面突出问题专项治理"] == "已完成"
+    assert statuses["每年至少召开两次党组专题会议"] == "已完成"
+
+
+def test_supervision_report_numbers(workspace: Path) -> None:
+    _, activities, _ = _registry_facts(workspace)
+    text = body_text(report_path(workspace, SUPERVISION, "县纪委"))
+    exchanges = [a for a in activities if a.kind.value == "exchange_of_views"]
+    first = sum(len(a.participants) for a in exchanges if a.date.month <= 6)
+    second = sum(len(a.participants) for a in exchanges if a.date.month > 6)
+    assert f"上半年交换意见{first}人次,覆盖班子成员4/4人" in text
+    assert f"下半年交换意见{second}人次,覆盖班子成员4/4人" in text
+    assert "纪检组长陈志刚。" in text
+    meetings = [
+        a for a in activities if a.kind.value == "party_group_meeting" and "P005" in a.participants
+    ]
+    assert f"参加党组专题会议{len(meetings)}次" in text
+    assert "第十一条第6项“四个一”共110项,截至2028年1月10日已完成108项。" in text
+
+
+def test_bytes_are_deterministic(workspace: Path, tmp_path: Path) -> None:
+    path = report_path(workspace, MAIN, "县纪委")
+    first = path.read_bytes()
+    outcome = run_docgen("report", "-w", str(workspace), "--year", "2027", "--kind", "main",
+                         "--to", "县纪委", "--date", ISSUED)  # fmt: skip
+    assert outcome.code == 0, outcome.text
+    assert path.read_bytes() == first
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist()[0] == "[Content_Types].xml"
+        assert {i.date_time for i in archive.infolist()} == {(2028, 1, 10, 0, 0, 0)}
+    props = Document(str(path)).core_properties
+    assert props.created is not None and props.created.date() == date(2028, 1, 10)
+    assert props.title.startswith("中共庆城县人民检察院党组关于2027年度")
+    later = run_docgen("report", "-w", str(workspace), "--year", "2027", "--kind", "main",
+                       "--to", "县纪委", "--date", "2028-01-11")  # fmt: skip
+    assert later.code == 0
+    assert path.read_bytes() != first
+    assert "2028年1月11日" in body_text(path)
+    run_docgen("report", "-w", str(workspace), "--year", "2027", "--kind", "main",
+               "--to", "县纪委", "--date", ISSUED)  # fmt: skip
+    assert path.read_bytes() == first
+
+
+def test_fonts_come_from_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "ws"
+    init_workspace(root, institution="示例县人民检察院", year=YEAR, roster_yaml=demo_roster_yaml())
+    config = root / "docgen.toml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace('title = "方正小标宋简体"', 'title = "宋体"').replace(
+        'body = "仿宋_GB2312"', 'body = "仿宋"'
+    )
+    config.write_text(text, encoding="utf-8")
+    outcome = run_docgen("report", "-w", str(root), "--year", "2027", "--kind", "main",
+                         "--to", "县委", "--date", ISSUED)  # fmt: skip
+    assert outcome.code == 0, outcome.text
+    path = report_path(root, MAIN, "县委")
+    doc = Document(str(path))
+    assert east_asia(doc.paragraphs[0].runs[0]._element) == "宋体"
+    assert east_asia(doc.styles["Normal"].element) == "仿宋"
+    assert doc.paragraphs[1].text == "中共示例县委:"
+    text = body_text(path)
+    assert "活动登记簿记载活动0项" in text
+    assert "签订各类责任书、承诺书0份" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["--kind", "supervision", "--to", "县委"], 2, "不报送县委"),
+        (["--kind", "main", "--to", "市检院纪检组"], 2, "不报送市检院纪检组"),
+        (["--date", "2028-02-30"], 2, "--date 的日期“2028-02-30”不存在"),
+        (["--to", "省院"], 2, "省院"),
+    ],
+)
+def test_report_cli_refuses_bad_choices(
+    tmp_path: Path, args: list[str], code: int, words: str
+) -> None:
+    root = tmp_path / "ws"
+    init_workspace(root, institution="庆城县人民检察院", year=YEAR, roster_yaml=demo_roster_yaml())
+    outcome = run_docgen("report", "-w", str(root), "--year", "2027", *args)
+    assert outcome.code == code
+    assert words in outcome.err
+    assert not (root / "output" / "2027" / "reports").exists()
