@@ -13,7 +13,9 @@ every built-in template and for awkward names).  A template whose layout this cl
 reproduce exactly (footnotes in a document with several sections, where docxtpl renders the
 footnotes once per section) is rendered through :func:`render_letter` instead, still correctly.
 
-A :class:`CompiledTemplate` holds no per-letter state, so one instance can serve several threads.
+A :class:`CompiledTemplate` holds no per-letter state, so one instance can serve several threads;
+pickling it (to hand it to worker processes) sends the template bytes, and the worker compiles its
+own copy.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class CompiledTemplate:
     def __init__(
         self,
         *,
+        original: tuple[bytes, Fonts | None],
         template: bytes,
         year: int,
         source: str | None,
@@ -87,6 +90,7 @@ class CompiledTemplate:
         fixed: tuple[ZipMember, ...],
         fallback: bool,
     ) -> None:
+        self._original = original
         self._template = template
         self._year = year
         self._source = source
@@ -116,11 +120,21 @@ class CompiledTemplate:
         prepared = substitute_fonts(template, fonts)
         tpl = open_docx_template(prepared, source)
         env = jinja_environment()
+
+        def compiled(parts: tuple[_Part, ...], fixed: tuple[ZipMember, ...]) -> CompiledTemplate:
+            return cls(
+                original=(template, fonts),
+                template=prepared,
+                year=year,
+                source=source,
+                parts=parts,
+                fixed=fixed,
+                fallback=not parts,
+            )
+
         footnotes = [p for p in tpl.docx.part.package.parts if p.content_type == _FOOTNOTES]
         if footnotes and len(tpl.docx.sections) != 1:
-            return cls(
-                template=prepared, year=year, source=source, parts=(), fixed=(), fallback=True
-            )
+            return compiled((), ())
         try:
             parts = (
                 _body_part(tpl, env),
@@ -129,10 +143,15 @@ class CompiledTemplate:
             )
         except jinja2.TemplateError as exc:
             raise template_error(exc, source) from exc
-        fixed = _fixed_members(prepared, year, {p.name for p in parts})
-        return cls(
-            template=prepared, year=year, source=source, parts=parts, fixed=fixed, fallback=False
-        )
+        names = {p.name for p in parts}
+        if len(names) != len(parts):
+            # One header or footer shared by two sections: docxtpl renders it twice.
+            return compiled((), ())
+        return compiled(parts, _fixed_members(prepared, year, names))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        template, fonts = self._original
+        return (_compile, (template, self._year, fonts, self._source))
 
     def render(self, context: Mapping[str, Any]) -> bytes:
         """One letter as .docx bytes."""
@@ -147,6 +166,12 @@ class CompiledTemplate:
         except jinja2.TemplateError as exc:
             raise template_error(exc, self._source) from exc
         return assemble_zip(members, year=self._year)
+
+
+def _compile(
+    template: bytes, year: int, fonts: Fonts | None, source: str | None
+) -> CompiledTemplate:
+    return CompiledTemplate.from_bytes(template, year=year, fonts=fonts, source=source)
 
 
 def _member_name(partname: object) -> str:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import multiprocessing as mp
+import pickle
 import shutil
 import subprocess
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -550,3 +553,26 @@ def test_libreoffice_opens_a_fast_path_letter(
     assert "公开承诺书" in text
     assert "𠮷田·A&B" in text
     assert "自愿接受组织调查和承担连带责任" in text
+
+
+def test_compiled_template_survives_pickling_for_worker_processes(
+    templates: dict[LetterKind, bytes],
+) -> None:
+    kind = LetterKind.RESPONSIBILITY
+    fonts = Fonts(body="仿宋")
+    original = CompiledTemplate.from_bytes(templates[kind], year=YEAR, fonts=fonts)
+    copy = pickle.loads(pickle.dumps(original))
+    ctx = context(kind, "department", subordinate_name="𠮷田")
+    assert copy.year == YEAR
+    assert copy.render(ctx) == original.render(ctx)
+    assert copy.render(ctx) == render_letter(templates[kind], ctx, year=YEAR, fonts=fonts)
+
+
+def test_worker_processes_render_the_same_bytes(
+    compiled: dict[LetterKind, CompiledTemplate],
+) -> None:
+    kind = LetterKind.INTEGRITY_PLEDGE
+    contexts = [context(kind, "staff", subordinate_name=f"干警{i}") for i in range(4)]
+    with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("spawn")) as pool:
+        remote = list(pool.map(compiled[kind].render, contexts))
+    assert remote == [compiled[kind].render(c) for c in contexts]
