@@ -1335,7 +1335,29 @@ def verify_paths(
             )
         letters.extend(report.letters)
         checks.extend(report.checks)
+    if online_registry is not None:
+        checks.append(_audit_check(online_registry))
     return VerifyReport(tuple(letters), tuple(checks))
+
+
+def _audit_check(registry: Registry) -> CheckResult:
+    """Recompute the live registry from its stored entries (catches edits behind its back)."""
+    try:
+        audit = registry.audit()
+    except DocgenError as exc:
+        return CheckResult("在线登记簿自检", False, exc.diagnostics(), registry.location)
+    if audit.ok:
+        return CheckResult(
+            "在线登记簿自检", True, f"{audit.size} 条记录、树节点与检查点全部重新计算一致",
+            registry.location,
+        )
+    shown = ";".join(audit.problems[:5])
+    return CheckResult(
+        "在线登记簿自检",
+        False,
+        f"登记簿已被改动(第一处问题在第 {audit.first_bad_index} 条):{shown}",
+        registry.location,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
