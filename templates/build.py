@@ -461,7 +461,8 @@ def set_fonts(rpr: Any, font: str) -> None:
     rfonts = rpr.find(qn("w:rFonts"))
     if rfonts is None:
         rfonts = OxmlElement("w:rFonts")
-        rpr.insert(0, rfonts)
+        style = rpr.find(qn("w:rStyle"))
+        rpr.insert(0 if style is None else 1, rfonts)  # schema order: rStyle, rFonts, …
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         rfonts.set(qn(attr), font)
 
@@ -565,6 +566,11 @@ def _styles(doc: Any) -> None:
     normal = doc.styles["Normal"]
     _paragraph_style(normal, dict(font=FONTS.body, size=16, indent=2))
     normal.font.name = FONTS.body
+    # 28 characters a line: 156 mm / 28 = 15.79 pt a character, so condense 16 pt text by 0.25 pt.
+    # (A Word character grid would do the same, but LibreOffice and WPS misread its charSpace.)
+    condense = OxmlElement("w:spacing")
+    condense.set(qn("w:val"), "-5")
+    normal.element.get_or_add_rPr().find(qn("w:sz")).addprevious(condense)  # schema order
     set_fonts(normal.element.get_or_add_rPr(), FONTS.body)
     for style_id, spec in STYLE_SPECS.items():
         style = doc.styles.add_style(spec["name"], WD_STYLE_TYPE.PARAGRAPH)
@@ -664,6 +670,10 @@ def _section(doc: Any) -> None:
     section.header_distance = Mm(15)
     section.footer_distance = Mm(18)
     doc.settings.odd_and_even_pages_header_footer = True
+    # 22 lines: 225 mm / 22 = 28.95 pt line pitch (the exact 28 pt spacing of the styles governs).
+    grid = section._sectPr.find(qn("w:docGrid"))
+    grid.set(qn("w:type"), "lines")
+    grid.set(qn("w:linePitch"), "579")
     _footer(doc, section.footer, "right")
     _footer(doc, section.even_page_footer, "left")
 
@@ -710,6 +720,28 @@ def _drop_parts(doc: Any) -> None:
             del doc.part.rels[rid]
 
 
+# Font table entries, so Word and WPS substitute sensibly where a 公文 font is not installed
+# (Windows ships 仿宋 and 楷体, not their _GB2312 variants).  GB2312 charset is 86.
+FONT_TABLE = (
+    (FONTS.title, "宋体", "roman", "variable"),
+    (FONTS.body, "仿宋", "modern", "fixed"),
+    (FONTS.subheading, "楷体", "modern", "fixed"),
+    (FONTS.heading, "SimHei", "modern", "fixed"),
+    (FONTS.page_number, "SimSun", "auto", "variable"),
+)
+
+
+def _font_table(doc: Any) -> None:
+    for part in doc.part.package.iter_parts():
+        if str(part.partname) == "/word/fontTable.xml":
+            entries = "".join(
+                f'<w:font w:name="{name}"><w:altName w:val="{alt}"/><w:charset w:val="86"/>'
+                f'<w:family w:val="{family}"/><w:pitch w:val="{pitch}"/></w:font>'
+                for name, alt, family, pitch in FONT_TABLE
+            )
+            part._blob = part.blob.replace(b"</w:fonts>", entries.encode("utf-8") + b"</w:fonts>")
+
+
 APP_XML = (
     b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
     b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"'
@@ -731,6 +763,7 @@ def build(kind: LetterKind) -> bytes:
     doc = Document()
     _drop_parts(doc)
     _app_properties(doc)
+    _font_table(doc)
     _settings(doc)
     _styles(doc)
     body = doc.element.body

@@ -88,6 +88,9 @@ def test_styles_follow_gbt9704(kind: LetterKind) -> None:
     assert normal.paragraph_format.first_line_indent == Pt(32)
     ind = normal.element.pPr.find(qn("w:ind"))
     assert ind.get(qn("w:firstLineChars")) == "200"
+    # 28 characters in the 156 mm type area: 16 pt condensed by 0.25 pt (in twentieths).
+    condense = int(normal.element.rPr.find(qn("w:spacing")).get(qn("w:val"))) / 20
+    assert 27 * 16 < 28 * (16 + condense) <= Mm(156).pt
     title = styles["公文标题"]
     assert title.font.size == Pt(22)
     assert title.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
