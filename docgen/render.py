@@ -322,6 +322,9 @@ def render_members(
     """docxtpl's rendering of ``template`` (fonts already substituted), member → bytes."""
     tpl = open_docx_template(template, source)
     raw = raw_core_properties(tpl)
+    # docxtpl would render these through Jinja too; they are kept as the template has them.
+    for name in raw:
+        setattr(tpl.docx.core_properties, name, "")
     try:
         tpl.render(prepare_context(context), jinja_env=jinja_environment(), autoescape=True)
     except jinja2.TemplateError as exc:

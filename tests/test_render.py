@@ -576,3 +576,16 @@ def test_worker_processes_render_the_same_bytes(
     with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("spawn")) as pool:
         remote = list(pool.map(compiled[kind].render, contexts))
     assert remote == [compiled[kind].render(c) for c in contexts]
+
+
+def test_document_properties_are_kept_not_rendered(templates: dict[LetterKind, bytes]) -> None:
+    kind = LetterKind.INTEGRITY_PLEDGE
+    document = _open(templates[kind])
+    document.core_properties.title = "{{ not_a_variable }} & 承诺书"
+    out = io.BytesIO()
+    document.save(out)
+    template = out.getvalue()
+    ctx = context(kind, "staff")
+    plain = render_letter(template, ctx, year=YEAR)
+    assert CompiledTemplate.from_bytes(template, year=YEAR).render(ctx) == plain
+    assert _open(plain).core_properties.title == "{{ not_a_variable }} & 承诺书"
