@@ -1187,15 +1187,12 @@ def _derived_checks(
 ) -> list[CheckResult]:
     """Every file the archive builder derives must be byte-identical to a fresh derivation."""
     checks: list[CheckResult] = []
-    content = {k: v for k, v in members.items()}
     try:
-        expected = render_derived_files(letters, anchors, content)
-    except (KeyError, ValueError) as exc:
+        expected = render_derived_files(letters, anchors, members)
+    except (KeyError, ValueError, DocgenError) as exc:
         return [CheckResult("归档说明文件", False, f"无法重新生成:{exc}", MANIFEST_NAME)]
     declared = set(members) - {MANIFEST_NAME}
-    listed = {
-        name for name in expected.files_in_manifest
-    }
+    listed = set(expected.expected_names)
     extra = sorted(declared - listed)
     missing = sorted(listed - declared)
     if extra:

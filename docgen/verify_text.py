@@ -66,10 +66,6 @@ class DerivedFiles:
     derived: dict[str, bytes]  # name -> bytes of each derived file
     expected_names: frozenset[str]  # every member the archive must hold, except manifest.json
 
-    @property
-    def files_in_manifest(self) -> frozenset[str]:
-        return self.expected_names
-
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

@@ -256,3 +256,17 @@ def test_arbitrary_bytes_never_raise(signed: Path, proof: bytes, p7s: bytes) -> 
     mixed = LetterFiles(genuine.path, genuine.docx, genuine.proof,
                         (("P001", Blob(f"{letter}.P001.p7s", p7s)),))
     assert verify_letter(mixed, trust).status is LetterStatus.FAILED
+
+
+def test_online_check_passes_after_the_registry_grew(signed: Path, tmp_path: Path) -> None:
+    """Older proofs stay valid: the live checkpoint is proved to extend theirs."""
+    from docgen.status import void_letter
+
+    ws = copy_workspace(signed, tmp_path / "ws")
+    letters = letters_of(ws)
+    void_letter(ws, letters[-1].name.split("_")[0], "人员调离", now=SIGNED_AT)
+    outcome = run_docgen("verify", "--online", "-w", str(ws.root), str(letters[0]))
+    assert outcome.code == 0, outcome.text
+    assert "✓ 8. 与在线登记簿一致" in outcome.out
+    assert "是证明文件检查点(大小 33)的延续" in outcome.out
+    assert "✓ 在线登记簿自检" in outcome.out
