@@ -24,3 +24,34 @@ def demo_workspace(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     init_workspace(root, institution="庆城县人民检察院", year=2027, roster_yaml=demo_roster_yaml())
     return root
+
+
+PASSPHRASE = "演示口令-for-tests-2027"
+
+
+@pytest.fixture(scope="session")
+def keyed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo workspace with letters generated and every person's key issued (built once)."""
+    from docgen.demo import setup_keys
+    from docgen.demo_data import demo_roster_yaml
+    from docgen.generate import generate
+    from docgen.passphrase import Passphrase
+    from docgen.workspace import find_workspace
+    from docgen.workspace_init import init_workspace
+
+    root = tmp_path_factory.mktemp("keyed") / "ws"
+    init_workspace(root, institution="庆城县人民检察院", year=2027, roster_yaml=demo_roster_yaml())
+    ws = find_workspace(root)
+    generate(ws, 2027, now=NOW)
+    setup_keys(ws, Passphrase(PASSPHRASE.encode(), "测试"), now=NOW)
+    return root
+
+
+@pytest.fixture
+def keyed_workspace(keyed_template: Path, tmp_path: Path) -> Path:
+    """A private copy of :func:`keyed_template` that a test may change."""
+    import shutil
+
+    root = tmp_path / "ws"
+    shutil.copytree(keyed_template, root)
+    return root
