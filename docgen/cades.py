@@ -204,7 +204,15 @@ class _Failed(Exception):
 
 
 # Errors asn1crypto or cryptography raise on malformed input, turned into a failed check.
-_MALFORMED = (ValueError, TypeError, KeyError, IndexError, OverflowError, UnsupportedAlgorithm)
+_MALFORMED = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    UnsupportedAlgorithm,
+    x509.InvalidVersion,
+)
 
 
 @dataclass
@@ -341,7 +349,6 @@ class _Verifier:
             raise _Failed("签名文件为空")
         try:
             info = cms.ContentInfo.load(self.p7s, strict=True)
-            _ = info.native  # parse everything now, so later checks meet no lazy parse errors
         except _MALFORMED as exc:
             raise _Failed(f"不是有效的 CMS 签名文件(DER):{type(exc).__name__}") from exc
         if info["content_type"].native != "signed_data":
@@ -395,9 +402,11 @@ class _Verifier:
             raise _Failed("摘要算法参数不合规")
         signed_data = self.state.signed_data
         assert signed_data is not None
-        listed = [a["algorithm"].native for a in signed_data["digest_algorithms"]]
-        if name not in listed:
+        listed = list(signed_data["digest_algorithms"])
+        if name not in [a["algorithm"].native for a in listed]:
             raise _Failed("SignedData 的摘要算法列表中没有签名人使用的算法")
+        if not all(_algorithm_parameters_ok(a) for a in listed):
+            raise _Failed("SignedData 摘要算法列表中的算法参数不合规")
         self.state.digest_name = name
         return name.upper().replace("SHA", "SHA-")
 
@@ -438,7 +447,11 @@ class _Verifier:
         cert_der = bytes(match.dump())
         try:
             cert = x509.load_der_x509_certificate(cert_der)
-        except ValueError as exc:
+            # cryptography parses lazily: touch every field the later checks and the status use.
+            _ = (cert.subject, cert.issuer, cert.extensions, cert.public_key())
+            _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.serial_number)
+            _ = (common_name_of(cert), person_id_of(cert))
+        except (*_MALFORMED, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
             raise _Failed("签名人证书无法解析") from exc
         self.state.cert = cert
         self.state.cert_der = cert_der

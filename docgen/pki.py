@@ -337,7 +337,7 @@ def load_certificate(path: Path) -> x509.Certificate:
         if data.lstrip().startswith(b"-----BEGIN"):
             return x509.load_pem_x509_certificate(data)
         return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise ValidationError(f"证书文件无法解析:{exc}", location=Location(file=str(path))) from exc
 
 
