@@ -14,13 +14,18 @@ from datetime import datetime
 from pathlib import Path
 
 from docgen import pki
+from docgen.archive import build_archive, workspace_trust
 from docgen.demo_data import demo_roster_yaml
+from docgen.demo_ledger import demo_activities
+from docgen.duties import duties_in_workspace
 from docgen.generate import ProgressFactory, generate, no_progress
 from docgen.glossary import LetterKind
 from docgen.passphrase import Passphrase
 from docgen.registry import open_registry
 from docgen.roster import load_roster
+from docgen.report import reports_in_workspace
 from docgen.signing import sign_everyone
+from docgen.verify import LetterStatus, verify_paths
 from docgen.workspace import Workspace, atomic_write, find_workspace
 from docgen.workspace_init import init_workspace
 
@@ -36,6 +41,8 @@ class DemoResult:
     certificates: int = 0
     signatures: int = 0
     registry_size: int = 0
+    activities: int = 0
+    verified: int = 0
     artefacts: dict[str, Path] = field(default_factory=dict)
 
 
@@ -86,6 +93,7 @@ def run_demo(
     for note in generated.notes:
         say(f"   提示:{note}")
 
+    roster = load_roster(ws.roster_path)
     passphrase = _passphrase(ws)
     result.certificates = setup_keys(ws, passphrase, now=now)
     say(
@@ -107,4 +115,29 @@ def run_demo(
     )
     result.artefacts["文书目录"] = ws.year_dir(year)
     result.artefacts["清单"] = ws.year_dir(year) / "manifest.json"
+
+    today = now.date()
+    records = [r for r in demo_activities(roster, year) if r["date"] <= today.isoformat()]
+    with open_registry(ws) as registry:
+        registry.append(records, now=now)
+    result.activities = len(records)
+    _roster, duties = duties_in_workspace(ws, year, today)
+    say(
+        f"6. 已记入工作台账 {len(records)} 项活动(截至 {today.isoformat()});职责完成情况:"
+        f"已完成 {duties.count('done')} 项,未到期 {duties.count('due')} 项,"
+        f"逾期 {duties.count('overdue')} 项(演示名册中有意留下几项未完成)"
+    )
+
+    verified = verify_paths([ws.year_dir(year)], workspace_trust(ws))
+    result.verified = verified.count(LetterStatus.VERIFIED)
+    say(f"7. 逐份核验:{verified.summary()}")
+
+    archive = build_archive(ws, year)
+    result.artefacts["年度档案包"] = archive.path
+    say(f"8. 已生成年度档案包 {archive.path}(含 VERIFY.txt,可只用 openssl 核对)")
+
+    reports = reports_in_workspace(ws, year, issued=today)
+    for report in reports:
+        result.artefacts[f"报告:{report.path.stem}"] = report.path
+    say(f"9. 已生成年度报告初稿 {len(reports)} 份(【待填写】处由办公室补写)")
     return result
