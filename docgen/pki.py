@@ -287,6 +287,13 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
 # keys and certificates on disk
 
 
+def algorithm_of(cert: x509.Certificate) -> Algorithm:
+    """The algorithm of a certificate's key; new personal keys default to the CA's."""
+    if isinstance(cert.public_key(), rsa.RSAPublicKey):
+        return Algorithm.RSA3072
+    return Algorithm.ECDSA_P256
+
+
 def generate_private_key(algorithm: Algorithm) -> SigningKey:
     if algorithm is Algorithm.RSA3072:
         return rsa.generate_private_key(public_exponent=65537, key_size=3072)
@@ -811,7 +818,7 @@ def issue_certificates(
     passphrase: Passphrase,
     now: datetime,
     days: int,
-    algorithm: Algorithm = Algorithm.ECDSA_P256,
+    algorithm: Algorithm | None = None,
 ) -> IssueResult:
     """Give each person (``None``: everyone in the roster) a key pair and a certificate.
 
@@ -859,11 +866,11 @@ def _issue_one(
     passphrase: Passphrase,
     now: datetime,
     days: int,
-    algorithm: Algorithm,
+    algorithm: Algorithm | None,
     replaced: x509.Certificate | None,
 ) -> IssuedCertificate:
     paths = person_paths(keys_dir, person.id)
-    key = generate_private_key(algorithm)
+    key = generate_private_key(algorithm or algorithm_of(ca.cert))
     cert = _person_certificate(
         person, key, institution=institution, ca_cert=ca.cert, ca_key=ca.key, now=now, days=days
     )
@@ -896,7 +903,7 @@ def rotate(
     passphrase: Passphrase,
     now: datetime,
     days: int,
-    algorithm: Algorithm = Algorithm.ECDSA_P256,
+    algorithm: Algorithm | None = None,
 ) -> IssuedCertificate:
     """Issue a new key and certificate; the old certificate moves to ``old/<serial>.pem``.
 
@@ -1062,7 +1069,10 @@ def list_keys(
     crl: x509.CertificateRevocationList | None,
     roster: Roster | None = None,
 ) -> tuple[KeyListing, ...]:
-    """Everyone's certificates (current, replaced, revoked), plus roster members without one."""
+    """Everyone's certificates (current, replaced, revoked).
+
+    A person without a current certificate gets one row with ``slot=None`` (state ``none``).
+    """
     people_dir = keys_dir / PEOPLE_DIR
     on_disk = (
         sorted(p.name for p in people_dir.iterdir() if p.is_dir()) if people_dir.is_dir() else []
@@ -1079,11 +1089,12 @@ def list_keys(
         for slot, folder in ((CertSlot.OLD, paths.old), (CertSlot.REVOKED, paths.revoked)):
             if folder.is_dir():
                 found.extend((slot, f) for f in sorted(folder.glob("*.pem")))
-        if not found:
-            rows.append(
-                KeyListing(pid, names.get(pid), None, CertState.NONE, in_roster=pid in names)
-            )
-            continue
+        if not paths.cert.exists():
+            # the "no current certificate" row; replaced or revoked ones follow it
+            name = names.get(pid)
+            if name is None and found:
+                name = common_name_of(load_certificate(found[0][1]))
+            rows.append(KeyListing(pid, name, None, CertState.NONE, in_roster=pid in names))
         for slot, path in found:
             cert = load_certificate(path)
             entry = revocation_of(crl, cert.serial_number) if crl is not None else None

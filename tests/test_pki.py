@@ -493,6 +493,8 @@ def test_list_keys_reports_states(issued_pki: Pki) -> None:
     assert late.state is pki.CertState.REVOKED and late.revoked_at == LATE_REVOCATION
     assert late.name == "李卫东"
     assert (LATE_REVOKED, pki.CertSlot.CURRENT) not in by
+    assert by[(LATE_REVOKED, None)].state is pki.CertState.NONE
+    assert not by[(LATE_REVOKED, None)].has_key
 
 
 def test_person_id_cannot_escape_the_keys_dir(tmp_path: Path) -> None:

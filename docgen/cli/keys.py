@@ -54,6 +54,15 @@ def _algorithm_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def _person_algorithm_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--algorithm",
+        type=click.Choice(_ALGORITHMS),
+        default=None,
+        help="密钥算法(默认:与根证书相同)",
+    )(func)
+
+
 def _prompt(label: str, *, new: bool) -> Callable[[], str]:
     def ask() -> str:
         return str(click.prompt(label, hide_input=True, confirmation_prompt=new))
@@ -131,14 +140,14 @@ def init_ca(
 @workspace_option
 @click.option("--person", "person_ids", multiple=True, help="人员编号(可重复);与 --all 二选一")
 @click.option("--all", "all_people", is_flag=True, help="为名册中还没有证书的所有人签发(仅限演示)")
-@_algorithm_option
+@_person_algorithm_option
 @_passphrase_file_option
 @_ca_passphrase_file_option
 def issue(
     workspace_path: Path | None,
     person_ids: tuple[str, ...],
     all_people: bool,
-    algorithm: str,
+    algorithm: str | None,
     passphrase_file: Path | None,
     ca_passphrase_file: Path | None,
 ) -> None:
@@ -168,7 +177,7 @@ def issue(
             passphrase=secret,
             now=now_utc(),
             days=ws.config.certificate_days,
-            algorithm=pki.Algorithm(algorithm),
+            algorithm=pki.Algorithm(algorithm) if algorithm else None,
         )
     for item in result.issued:
         _show_issued(item)
@@ -180,13 +189,13 @@ def issue(
 @keys.command("rotate")
 @workspace_option
 @click.option("--person", "person_id", required=True, help="人员编号")
-@_algorithm_option
+@_person_algorithm_option
 @_passphrase_file_option
 @_ca_passphrase_file_option
 def rotate(
     workspace_path: Path | None,
     person_id: str,
-    algorithm: str,
+    algorithm: str | None,
     passphrase_file: Path | None,
     ca_passphrase_file: Path | None,
 ) -> None:
@@ -205,7 +214,7 @@ def rotate(
             passphrase=secret,
             now=now_utc(),
             days=ws.config.certificate_days,
-            algorithm=pki.Algorithm(algorithm),
+            algorithm=pki.Algorithm(algorithm) if algorithm else None,
         )
     _show_issued(item)
     echo(f"旧证书 {item.replaced_serial} 已移至 {item.cert_path.parent / pki.OLD_DIR}。")
@@ -311,7 +320,7 @@ def list_command(workspace_path: Path | None, history: bool, as_json: bool) -> N
     for row in rows:
         name = row.name or "?"
         if row.slot is None:
-            echo(f"{row.person_id}  {name}  无证书")
+            echo(f"{row.person_id}  {name}  无在用证书")
             continue
         assert row.not_after is not None and row.fingerprint is not None
         parts = [
