@@ -22,8 +22,8 @@ from docgen.generate import ProgressFactory, generate, no_progress
 from docgen.glossary import LetterKind
 from docgen.passphrase import Passphrase
 from docgen.registry import open_registry
-from docgen.roster import load_roster
 from docgen.report import reports_in_workspace
+from docgen.roster import load_roster
 from docgen.signing import sign_everyone
 from docgen.verify import LetterStatus, verify_paths
 from docgen.workspace import Workspace, atomic_write, find_workspace
@@ -79,7 +79,9 @@ def run_demo(
     progress: ProgressFactory = no_progress,
 ) -> DemoResult:
     year = now.year
-    init_workspace(directory, institution="庆城县人民检察院", year=year, roster_yaml=demo_roster_yaml())
+    init_workspace(
+        directory, institution="庆城县人民检察院", year=year, roster_yaml=demo_roster_yaml()
+    )
     ws = find_workspace(directory)
     result = DemoResult(workspace=ws.root, year=year)
     say(f"1. 已建立工作目录 {ws.root}(虚构的县检察院名册:{ws.roster_path.name})")

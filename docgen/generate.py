@@ -217,7 +217,9 @@ def generate(
     )
 
 
-def _outcome(pairing: Pairing, doc_id: str, change: Change, path: str, detail: str = "") -> LetterOutcome:
+def _outcome(
+    pairing: Pairing, doc_id: str, change: Change, path: str, detail: str = ""
+) -> LetterOutcome:
     return LetterOutcome(
         doc_id=doc_id,
         kind=pairing.kind,
@@ -267,13 +269,17 @@ def _plan_letter(
         if _file_sha(year_dir / path) == sha:
             return _outcome(pairing, current.doc_id, Change.UNCHANGED, path), [], []
         return (
-            _outcome(pairing, current.doc_id, Change.RESTORED, path, "文件缺失或被改动,已按登记内容重写"),
+            _outcome(
+                pairing, current.doc_id, Change.RESTORED, path, "文件缺失或被改动,已按登记内容重写"
+            ),
             [(year_dir / path, data)],
             [],
         )
     if not current.signatures:
         return (
-            _outcome(pairing, current.doc_id, Change.UPDATED, path, "模板或名册变化,尚无人签名,已更新"),
+            _outcome(
+                pairing, current.doc_id, Change.UPDATED, path, "模板或名册变化,尚无人签名,已更新"
+            ),
             [(year_dir / path, data)],
             [document_record(pairing, current.doc_id, path, sha)],
         )

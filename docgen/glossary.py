@@ -68,7 +68,7 @@ class LetterKind(StrEnum):
     INTEGRITY_PLEDGE = "integrity_pledge"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # the letter's title, not str.title()
         return LETTER_TITLES[self]
 
     @property

@@ -1,4 +1,4 @@
-"""``output/<year>/manifest.json``: the office's view of a year's letters, derived from the registry."""
+"""``output/<year>/manifest.json``: the office's view of a year, derived from the registry."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def manifest_data(state: YearState, institution: str) -> dict[str, Any]:
                 "path": record["path"],
                 "sha256": record["sha256"],
                 "registry_index": letter.document.index,
-                "status": "voided" if letter.voided else ("complete" if letter.complete else "pending"),
+                "status": "voided"
+                if letter.voided
+                else ("complete" if letter.complete else "pending"),
                 "signatures": [
                     {
                         "signer": signer,
@@ -35,7 +37,9 @@ def manifest_data(state: YearState, institution: str) -> dict[str, Any]:
                         "p7s_sha256": entry.record["p7s_sha256"],
                         "registry_index": entry.index,
                     }
-                    for signer, entry in sorted(letter.signatures.items(), key=lambda kv: kv[1].index)
+                    for signer, entry in sorted(
+                        letter.signatures.items(), key=lambda kv: kv[1].index
+                    )
                 ],
                 "proof": proof_relpath(record["path"]),
                 "void": None
@@ -47,7 +51,12 @@ def manifest_data(state: YearState, institution: str) -> dict[str, Any]:
                 },
             }
         )
-    return {"format": FORMAT, "institution": institution, "year": state.year, "documents": documents}
+    return {
+        "format": FORMAT,
+        "institution": institution,
+        "year": state.year,
+        "documents": documents,
+    }
 
 
 def write_manifest(year_dir: Path, state: YearState, institution: str) -> Path:

@@ -18,13 +18,11 @@ _MAX_COMPONENT = 40
 
 
 def sanitize_component(text: str) -> str:
-    """One path component: no separators, control or bidi characters, dots-only or reserved names."""
+    """One path component: no separators, control/bidi characters, dot-only or reserved names."""
     cleaned = []
     for ch in text:
         category = unicodedata.category(ch)
-        if category in ("Cc", "Cf", "Zl", "Zp") or _FORBIDDEN.match(ch):
-            cleaned.append("_")
-        elif ch.isspace():
+        if category in ("Cc", "Cf", "Zl", "Zp") or _FORBIDDEN.match(ch) or ch.isspace():
             cleaned.append("_")
         else:
             cleaned.append(ch)

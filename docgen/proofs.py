@@ -1,4 +1,4 @@
-"""Per-letter proof bundles (``<file>.docx.proof.json``): everything needed to check a letter offline."""
+"""Per-letter proof bundles (``<file>.docx.proof.json``): all a letter needs offline."""
 
 from __future__ import annotations
 
@@ -26,9 +26,7 @@ def letter_proof(registry: Registry, letter: LetterState) -> dict[str, Any]:
     }
 
 
-def write_letter_proofs(
-    registry: Registry, year_dir: Path, letters: Iterable[LetterState]
-) -> int:
+def write_letter_proofs(registry: Registry, year_dir: Path, letters: Iterable[LetterState]) -> int:
     count = 0
     for letter in letters:
         data = letter_proof(registry, letter)

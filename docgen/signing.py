@@ -68,9 +68,7 @@ def waiting_letters(
             )
         candidates = [letter]
     else:
-        candidates = [
-            s for s in state.active() if person_id in s.party_ids().values()
-        ]
+        candidates = [s for s in state.active() if person_id in s.party_ids().values()]
     waiting = [s for s in candidates if person_id not in s.signatures]
     done = [s.doc_id for s in candidates if person_id in s.signatures]
     return waiting, done
@@ -81,7 +79,7 @@ def _party_of(letter: LetterState, person_id: str) -> str:
 
 
 def _read_unchanged(year_dir: Path, letter: LetterState) -> bytes:
-    path = year_dir / letter.record["path"]
+    path: Path = year_dir / str(letter.record["path"])
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
@@ -131,7 +129,9 @@ def _sign_letters(
         p7s = sign_detached(data, signer.key, signer.cert, signing_time=now)
         rel = signature_relpath(letter.record["path"], signer.person_id)
         writes.append((year_dir / rel, p7s))
-        records.append(signature_record(letter, signer, _party_of(letter, signer.person_id), p7s, now))
+        records.append(
+            signature_record(letter, signer, _party_of(letter, signer.person_id), p7s, now)
+        )
         signed.append(SignedLetter(letter.doc_id, letter.record["path"], rel))
         advance(1)
     return writes, records, signed

@@ -58,7 +58,7 @@ def base_id(doc_id: str) -> str:
 
 
 def revision(doc_id: str) -> int:
-    head, sep, tail = doc_id.rpartition("-R")
+    _head, sep, tail = doc_id.rpartition("-R")
     return int(tail) if sep and tail.isdigit() else 1
 
 

@@ -106,9 +106,7 @@ def status_from_state(
 ) -> StatusReport:
     letters = [_letter_status(letter) for letter in state.letters.values()]
     if person is not None:
-        letters = [
-            s for s in letters if person in (s.superior.id, s.subordinate.id)
-        ]
+        letters = [s for s in letters if person in (s.superior.id, s.subordinate.id)]
     counts = tuple(
         KindCount(
             kind=kind,

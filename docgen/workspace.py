@@ -92,16 +92,14 @@ def _typed(data: dict[str, object], key: str, default: _T, path: Path) -> _T:
             location=Location(file=str(path), field=key),
             hint="请按 docgen init 生成的示例修改",
         )
-    return value  # type: ignore[return-value]
+    return value
 
 
 def load_config(path: Path) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ValidationError(
-            f"配置文件格式错误:{exc}", location=Location(file=str(path))
-        ) from exc
+        raise ValidationError(f"配置文件格式错误:{exc}", location=Location(file=str(path))) from exc
     base = Config()
     fonts_data = _section(data, "fonts", path)
     pairing_data = _section(data, "pairing", path)
@@ -120,7 +118,7 @@ def load_config(path: Path) -> Config:
             "signing_time_tolerance_seconds",
         )
     }
-    return Config(fonts=fonts, pairing=pairing, **scalars)  # type: ignore[arg-type]
+    return Config(fonts=fonts, pairing=pairing, **scalars)
 
 
 def find_workspace(start: Path) -> Workspace:

@@ -6,9 +6,9 @@ import json
 import os
 from pathlib import Path
 
+from docgen.demo_data import example_roster_yaml
 from docgen.errors import UsageError
 from docgen.glossary import LetterKind
-from docgen.demo_data import example_roster_yaml
 from docgen.render import load_template
 from docgen.workspace import CONFIG_NAME, atomic_write, config_text
 
@@ -38,7 +38,11 @@ def init_workspace(
         created.append(path)
 
     write(CONFIG_NAME, config_text(institution, year).encode("utf-8"))
-    roster_text = roster_yaml if roster_yaml is not None else _with_institution(example_roster_yaml(), institution)
+    roster_text = (
+        roster_yaml
+        if roster_yaml is not None
+        else _with_institution(example_roster_yaml(), institution)
+    )
     write("roster.yaml", roster_text.encode("utf-8"))
     for kind in LetterKind:
         write(f"templates/{kind.value}.docx", load_template(None, kind))
@@ -54,6 +58,8 @@ def init_workspace(
 def _with_institution(roster_yaml: str, institution: str) -> str:
     lines = roster_yaml.splitlines(keepends=True)
     return "".join(
-        f"institution: {json.dumps(institution, ensure_ascii=False)}\n" if line.startswith("institution:") else line
+        f"institution: {json.dumps(institution, ensure_ascii=False)}\n"
+        if line.startswith("institution:")
+        else line
         for line in lines
     )

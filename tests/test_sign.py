@@ -56,14 +56,18 @@ def test_sign_as_party_signs_every_waiting_letter(
         assert p7s.is_file()
     assert PASSPHRASE not in out.text
 
-    again = run_docgen("sign", "--workspace", str(keyed_workspace), "--as", "P001", "--year", "2027")
+    again = run_docgen(
+        "sign", "--workspace", str(keyed_workspace), "--as", "P001", "--year", "2027"
+    )
     assert again.code == 0
     assert "无需重复签名" in again.out
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl 未安装,无法做互操作检查")
 def test_openssl_accepts_our_signatures(keyed_workspace: Path, env_passphrase: None) -> None:
-    assert run_docgen("sign", "-w", str(keyed_workspace), "--as", "P002", "--year", "2027").code == 0
+    assert (
+        run_docgen("sign", "-w", str(keyed_workspace), "--as", "P002", "--year", "2027").code == 0
+    )
     year_dir = keyed_workspace / "output" / "2027"
     ca = keyed_workspace / "keys" / "ca" / "ca.pem"
     signatures = list(year_dir.rglob("*.P002.p7s"))

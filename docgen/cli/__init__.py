@@ -40,7 +40,8 @@ COMMANDS: list[tuple[str, str]] = [
 def cli() -> None:
     """docgen:党风廉政建设责任书、承诺书的生成、数字签名、登记、验证与归档。
 
-    一月份的工作顺序:init → roster check → generate → keys → sign → status → verify → archive → report。
+    一月份的工作顺序:init → roster check → generate → keys → sign → status →
+    verify → archive → report。
     每个命令都可以加 --help 查看说明。
     """
 

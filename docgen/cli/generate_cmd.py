@@ -28,7 +28,9 @@ _LABELS = {
 @click.option("--year", type=int, default=None, help="年度(默认:配置中的 default_year)")
 @click.option("--reissue", is_flag=True, help="确认作废已变化或已过时的已签文书并重新签发")
 @click.option("--yes", "-y", is_flag=True, help="不询问,直接确认(与 --reissue 一起用)")
-def generate_command(workspace_path: Path | None, year: int | None, reissue: bool, yes: bool) -> None:
+def generate_command(
+    workspace_path: Path | None, year: int | None, reissue: bool, yes: bool
+) -> None:
     """按名册和模板生成全部责任书、承诺书,登记并写出 manifest.json。"""
     ws = open_workspace(workspace_path)
     year = year or ws.config.default_year

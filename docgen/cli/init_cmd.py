@@ -20,4 +20,6 @@ def init(directory: Path, institution: str, year: int) -> None:
     echo(f"已建立工作目录:{directory.resolve()}")
     for path in created:
         echo(f"  {path}")
-    echo("下一步:编辑 roster.yaml(或 docgen roster import 人员表.xlsx),再运行 docgen roster check。")
+    echo(
+        "下一步:编辑 roster.yaml(或 docgen roster import 人员表.xlsx),再运行 docgen roster check。"
+    )

@@ -20,7 +20,9 @@ from docgen.status import StatusReport, void_letter, year_status
 @click.option("--year", type=int, default=None, help="年度(默认:配置中的 default_year)")
 @click.option("--person", default=None, help="只看某人(编号)")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
-def status(workspace_path: Path | None, year: int | None, person: str | None, as_json: bool) -> None:
+def status(
+    workspace_path: Path | None, year: int | None, person: str | None, as_json: bool
+) -> None:
     """签订进度:每份文书谁已签、谁未签,每人还要签什么。全部完成时退出码为 0,否则为 1。"""
     ws = open_workspace(workspace_path)
     report = year_status(ws, year or ws.config.default_year, person=person)
@@ -55,7 +57,8 @@ def _render(report: StatusReport) -> None:
         for t in waiting:
             echo(f"  {t.person_id} {t.name}:还有 {len(t.waiting)} 份待签({'、'.join(t.waiting)})")
     if report.not_generated:
-        echo(f"名册要求但尚未生成的文书 {len(report.not_generated)} 份:{'、'.join(report.not_generated)}")
+        missing = "、".join(report.not_generated)
+        echo(f"名册要求但尚未生成的文书 {len(report.not_generated)} 份:{missing}")
         echo("请运行 docgen generate。")
     if report.all_complete:
         echo("全部文书已由双方签署完毕。")
@@ -69,5 +72,6 @@ def void(workspace_path: Path | None, doc_id: str, reason: str) -> None:
     """作废一份文书。作废记录写入登记簿,文书本身仍保留在登记簿和年度档案中。"""
     ws = open_workspace(workspace_path)
     letter = void_letter(ws, doc_id, reason, now=now_utc())
-    echo(f"已作废 {letter.doc_id}(原因:{reason}),登记序号 {letter.void.index if letter.void else ''}。")
+    index = letter.void.index if letter.void else ""
+    echo(f"已作废 {letter.doc_id}(原因:{reason}),登记序号 {index}。")
     echo("如需重新签订,请运行 docgen generate --reissue。")

@@ -28,6 +28,7 @@ from docgen.errors import DocgenError, UsageError, WorkspaceBusyError
 SCHEMA_VERSION = "1"
 APPEND_ONLY_MESSAGE = "docgen registry is append-only"
 TABLES = ("registry_entries", "registry_nodes", "registry_checkpoints", "registry_meta")
+_TABLE_LIST = "(" + ", ".join(f"'{t}'" for t in TABLES) + ")"
 
 Row = tuple[Any, ...]
 
@@ -180,7 +181,7 @@ class SQLiteDatabase(Database):
 
     def ensure_schema(self) -> None:
         present = self.query(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'registry_%'"
+            f"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN {_TABLE_LIST}"
         )[0][0]
         if present == len(TABLES):
             return
@@ -289,11 +290,11 @@ class PostgresDatabase(Database):
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._errors():
-            return self._conn.execute(self._sql(sql), tuple(params)).fetchall()
+            return self._conn.execute(self._sql(sql), tuple(params) or None).fetchall()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._errors():
-            self._conn.execute(self._sql(sql), tuple(params))
+            self._conn.execute(self._sql(sql), tuple(params) or None)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self._errors(), self._conn.cursor() as cur:
@@ -327,7 +328,7 @@ class PostgresDatabase(Database):
     def ensure_schema(self) -> None:
         present = self.query(
             "SELECT COUNT(*) FROM information_schema.tables "
-            "WHERE table_schema = current_schema() AND table_name LIKE 'registry\\_%'"
+            f"WHERE table_schema = current_schema() AND table_name IN {_TABLE_LIST}"
         )[0][0]
         if present == len(TABLES):
             return

@@ -283,8 +283,7 @@ class Checkpoint:
 
 def parse_checkpoint(text: str) -> Checkpoint:
     """Parse checkpoint text strictly (exact lines, decimal size, base64 of a 32-byte hash)."""
-    if not text.endswith("\n"):
-        raise _malformed("检查点正文必须以换行结尾")
+    _check_text(text)
     lines = text[:-1].split("\n")
     if len(lines) < 3:
         raise _malformed("检查点正文至少要有来源、大小、根哈希三行")
