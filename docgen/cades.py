@@ -553,6 +553,12 @@ class _Verifier:
             usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
         except x509.ExtensionNotFound as exc:
             raise _Failed("证书没有 keyUsage 扩展,不是签名证书") from exc
+        try:
+            basic = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        except x509.ExtensionNotFound:
+            basic = None
+        if basic is not None and basic.ca:
+            raise _Failed("签名证书是 CA 证书,不能用于签署文书")
         if not (usage.digital_signature or usage.content_commitment):
             raise _Failed("证书的 keyUsage 既无 digitalSignature 也无 nonRepudiation,不能用于签名")
         return "digitalSignature/nonRepudiation"

@@ -965,17 +965,21 @@ def revoke(
     ca_key = load_ca_key(keys_dir, ca_passphrase, ca_cert)
     current = _current_crl(keys_dir, ca_cert)
     entries: list[x509.RevokedCertificate] = list(current) if current is not None else []
-    if any(e.serial_number == cert.serial_number for e in entries):
-        raise UsageError(
-            f"证书 {serial_hex(cert)} 已经吊销过了", location=Location(file=str(source))
-        )
-    entries.append(_revoked_entry(cert.serial_number, now, reason))
-    number = (_crl_number(current) if current is not None else 0) + 1
-    crl = _build_crl(
-        ca_cert, ca_key, entries=entries, number=number, now=now, days=CRL_DAYS_DEFAULT
-    )
     cpaths = ca_paths(keys_dir)
-    _write_crl(cpaths, crl)
+    listed = revocation_of(current, cert.serial_number) if current is not None else None
+    if current is not None and listed is not None:
+        # Already on the CRL (an earlier run stopped before moving the files): finish the move,
+        # keeping the recorded date and reason.
+        crl, number = current, _crl_number(current)
+        revoked_at, reason = listed.revocation_date_utc, revocation_reason(listed)
+    else:
+        revoked_at = _second(now)
+        entries.append(_revoked_entry(cert.serial_number, revoked_at, reason))
+        number = (_crl_number(current) if current is not None else 0) + 1
+        crl = _build_crl(
+            ca_cert, ca_key, entries=entries, number=number, now=now, days=CRL_DAYS_DEFAULT
+        )
+        _write_crl(cpaths, crl)
     _private_dir(paths.revoked)
     target = paths.revoked / f"{serial_hex(cert)}.pem"
     _write_atomic(target, _pem(cert), _PUBLIC_FILE_MODE)
@@ -986,10 +990,10 @@ def revoke(
         person_id=person_id,
         cert=cert,
         reason=reason,
-        revoked_at=_second(now),
+        revoked_at=revoked_at,
         moved_to=target,
         crl=CrlResult(crl, cpaths.crl_pem, cpaths.crl_der, number, len(entries)),
-        record=revocation_record(person_id, cert, reason, _second(now)),
+        record=revocation_record(person_id, cert, reason, revoked_at),
     )
 
 

@@ -553,6 +553,13 @@ def test_signing_time_in_the_future_fails(issued_pki: Pki) -> None:
     assert _failed(_verify(issued_pki, p7s)) == {"签名时间"}
 
 
+def test_ca_certificate_cannot_sign_letters(issued_pki: Pki) -> None:
+    ca_key = pki.load_ca_key(issued_pki.keys_dir, ca_passphrase(), issued_pki.ca_cert)
+    p7s = sign_detached(DATA, ca_key, issued_pki.ca_cert, signing_time=SIGNED_AT)
+    status = _verify(issued_pki, p7s)
+    assert _failed(status) == {"密钥用途"}
+
+
 def test_expected_signer(issued_pki: Pki) -> None:
     right = pki.fingerprint(issued_pki.certs[VALID])
     wrong = pki.fingerprint(issued_pki.certs[SHORT_LIVED])

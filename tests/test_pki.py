@@ -445,6 +445,33 @@ def test_revoke_twice_is_refused(fresh_keys: Path) -> None:
         )
 
 
+def test_interrupted_revocation_is_completed(fresh_keys: Path) -> None:
+    paths = pki.person_paths(fresh_keys, VALID)
+    cert_pem = paths.cert.read_bytes()
+    first = pki.revoke(
+        fresh_keys,
+        VALID,
+        reason=pki.RevocationReason.KEY_COMPROMISE,
+        ca_passphrase=ca_passphrase(),
+        now=SIGNED_AT,
+    )
+    # as if the first run had stopped after publishing the CRL, before moving the certificate
+    first.moved_to.unlink()
+    paths.cert.write_bytes(cert_pem)
+    again = pki.revoke(
+        fresh_keys,
+        VALID,
+        reason=pki.RevocationReason.UNSPECIFIED,
+        ca_passphrase=ca_passphrase(),
+        now=VERIFY_AT,
+    )
+    assert again.revoked_at == SIGNED_AT
+    assert again.reason is pki.RevocationReason.KEY_COMPROMISE
+    assert again.crl.number == first.crl.number
+    assert again.record == first.record
+    assert again.moved_to.exists() and not paths.cert.exists()
+
+
 def test_unknown_reason_lists_choices() -> None:
     with pytest.raises(UsageError, match="key_compromise"):
         pki.RevocationReason.parse("不想用了")
