@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from docgen.cli.common import echo, fail, now_utc, open_workspace, workspace_opt
 from docgen.lock import workspace_lock
 from docgen.models import Roster
 from docgen.passphrase import Passphrase
+from docgen.registry import open_registry
 from docgen.roster import load_roster
 from docgen.workspace import Workspace
 
@@ -87,6 +89,13 @@ def _person_passphrase(file: Path | None, label: str) -> Passphrase:
 
 def _roster(ws: Workspace) -> Roster:
     return load_roster(ws.roster_path)
+
+
+def _register(ws: Workspace, records: list[dict[str, Any]], now: datetime) -> None:
+    """Record issuance and revocation in the registry, so they are as tamper-evident as letters."""
+    if records:
+        with open_registry(ws) as registry:
+            registry.append(records, now=now)
 
 
 def _show_issued(item: pki.IssuedCertificate) -> None:
@@ -167,6 +176,7 @@ def issue(
     else:
         label = f"{'、'.join(person_ids)} 的新私钥口令"
     secret = _person_passphrase(passphrase_file, label)
+    now = now_utc()
     with workspace_lock(ws.root):
         result = pki.issue_certificates(
             ws.keys_dir,
@@ -175,10 +185,11 @@ def issue(
             institution=ws.config.institution,
             ca_passphrase=ca_secret,
             passphrase=secret,
-            now=now_utc(),
+            now=now,
             days=ws.config.certificate_days,
             algorithm=pki.Algorithm(algorithm) if algorithm else None,
         )
+        _register(ws, list(result.records), now)
     for item in result.issued:
         _show_issued(item)
     if result.skipped:
@@ -204,6 +215,7 @@ def rotate(
     roster = _roster(ws)
     ca_secret = _ca_passphrase(ca_passphrase_file)
     secret = _person_passphrase(passphrase_file, f"{person_id} 的新私钥口令")
+    now = now_utc()
     with workspace_lock(ws.root):
         item = pki.rotate(
             ws.keys_dir,
@@ -212,10 +224,11 @@ def rotate(
             institution=ws.config.institution,
             ca_passphrase=ca_secret,
             passphrase=secret,
-            now=now_utc(),
+            now=now,
             days=ws.config.certificate_days,
             algorithm=pki.Algorithm(algorithm) if algorithm else None,
         )
+        _register(ws, [item.record], now)
     _show_issued(item)
     echo(f"旧证书 {item.replaced_serial} 已移至 {item.cert_path.parent / pki.OLD_DIR}。")
 
@@ -241,15 +254,17 @@ def revoke(
     parsed = pki.RevocationReason.parse(reason)
     ws = open_workspace(workspace_path)
     ca_secret = _ca_passphrase(ca_passphrase_file)
+    now = now_utc()
     with workspace_lock(ws.root):
         result = pki.revoke(
             ws.keys_dir,
             person_id,
             reason=parsed,
             ca_passphrase=ca_secret,
-            now=now_utc(),
+            now=now,
             serial=serial,
         )
+        _register(ws, [result.record], now)
     echo(
         f"已吊销 {person_id} 的证书 {pki.serial_hex(result.cert)}({parsed.label}),"
         f"吊销时间 {pki.iso_z(result.revoked_at)}"
