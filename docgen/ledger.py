@@ -450,7 +450,7 @@ def record_activities(
     if not inputs:
         raise ValidationError("没有要登记的活动", hint="导入文件中至少要有一行活动")
     today = now.date()
-    existing = {a.activity_id: a for a in read_activities(registry, include_voided=False)}
+    existing = {a.activity_id: a for a in read_activities(registry, include_voided=True)}
     built: list[Activity] = []
     problems: list[tuple[ValidationError, Location]] = []
     seen: dict[str, ActivityInput] = {}
@@ -463,12 +463,20 @@ def record_activities(
         where = Location(file=raw.file, row=raw.row, sheet=raw.sheet)
         if activity.activity_id in existing:
             prior = existing[activity.activity_id]
-            duplicate = ValidationError(
-                f"与已登记的活动 {prior.activity_id}(登记簿第 {prior.index} 条)完全相同,"
-                "属于重复登记",
-                location=where,
-                hint="如确为另一次活动,请在备注中注明以示区别",
-            )
+            if prior.voided:
+                # The same content would get the voided entry's id (and count as voided).
+                duplicate = ValidationError(
+                    f"与已作废的活动 {prior.activity_id}(登记簿第 {prior.index} 条)内容完全相同",
+                    location=where,
+                    hint="重新登记时请在备注中注明,例如“更正登记”",
+                )
+            else:
+                duplicate = ValidationError(
+                    f"与已登记的活动 {prior.activity_id}(登记簿第 {prior.index} 条)完全相同,"
+                    "属于重复登记",
+                    location=where,
+                    hint="如确为另一次活动,请在备注中注明以示区别",
+                )
             problems.append((duplicate, where))
             continue
         if activity.activity_id in seen:

@@ -332,6 +332,12 @@ def test_void_keeps_the_record_but_stops_counting_it(ws_root: Path) -> None:
             void_activity(registry, recorded.activity_id, "再次", now=RECORDED)
         with pytest.raises(ValidationError, match="没有活动"):
             void_activity(registry, "A-2027-0000000000", "无", now=RECORDED)
+        same = ActivityInput(kind="廉政党课", date="2027-07-01", actor="P02")
+        with pytest.raises(ValidationError, match="与已作废的活动"):
+            record_activities(registry, roster, [same], now=RECORDED)
+        corrected = ActivityInput(kind="廉政党课", date="2027-07-01", actor="P02", note="更正登记")
+        (again,) = record_activities(registry, roster, [corrected], now=RECORDED)
+        assert [a.activity_id for a in read_activities(registry)] == [again.activity_id]
 
 
 def test_several_bad_inputs_are_all_reported(ws_root: Path) -> None:
