@@ -129,6 +129,15 @@ def canonical_entry(record: Mapping[str, Any], *, position: int | None = None) -
         ) from exc
 
 
+def _blob(value: object) -> bytes:
+    """A stored BLOB as bytes; SQLite lets a hand edit store TEXT, which the audit then flags."""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode("utf-8")
+
+
 def _entry(index: int, data: bytes) -> Entry:
     record = json.loads(data)
     return Entry(index, data, record, merkle.leaf_hash(data))
@@ -277,7 +286,7 @@ class Registry:
                 f"登记簿中没有索引为 {index} 的条目(共 {self.size()} 条)",
                 hint="索引从 0 开始",
             )
-        return _entry(index, bytes(rows[0][0]))
+        return _entry(index, _blob(rows[0][0]))
 
     def entries(self, *, type: str | None = None, doc_id: str | None = None) -> Iterator[Entry]:
         """Entries in ascending index order, optionally filtered by type and/or doc_id."""
@@ -296,7 +305,7 @@ class Registry:
         while True:
             rows = self._db.query(sql, (after, *params))
             for idx, data in rows:
-                yield _entry(int(idx), bytes(data))
+                yield _entry(int(idx), _blob(data))
             if len(rows) < _PAGE:
                 return
             after = int(rows[-1][0])
@@ -311,7 +320,7 @@ class Registry:
         )
         if not rows:
             raise self._damaged("没有任何签名检查点")
-        return int(rows[0][0]), bytes(rows[0][1])
+        return int(rows[0][0]), _blob(rows[0][1])
 
     def _latest_checkpoint(self) -> Checkpoint:
         size, note = self._latest_note()
@@ -330,7 +339,7 @@ class Registry:
             f"SELECT level, idx, hash FROM registry_nodes WHERE (level, idx) IN (VALUES {values})",
             [v for node in ordered for v in node],
         )
-        found = {(int(level), int(idx)): bytes(h) for level, idx, h in rows}
+        found = {(int(level), int(idx)): _blob(h) for level, idx, h in rows}
         missing = wanted - found.keys()
         if missing:
             level, idx = min(missing, key=lambda n: n[1] << n[0])
@@ -470,7 +479,7 @@ class _Auditor:
             "SELECT size, note FROM registry_checkpoints ORDER BY size"
         ):
             try:
-                checkpoint = open_checkpoint(bytes(note), self.verifier)
+                checkpoint = open_checkpoint(_blob(note), self.verifier)
             except VerificationError as exc:
                 self.fail(None, f"大小为 {size} 的检查点验证失败:{exc.message}")
                 self.suspect_ranges.append((0, int(size)))
@@ -528,7 +537,9 @@ class _Auditor:
                     )
                     done = True
                     break
-                data = bytes(raw)
+                data = _blob(raw)
+                if not isinstance(raw, bytes | memoryview):
+                    self.fail(idx, f"条目 {idx} 的存储类型被改动(应为二进制 BLOB)")
                 self._check_entry(idx, data, kind, doc_id)
                 tree.append(merkle.leaf_hash(data), pending)
                 expected += 1
@@ -568,7 +579,7 @@ class _Auditor:
         for level, wanted in sorted(by_level.items()):
             low, high = min(wanted), max(wanted)
             stored = {
-                int(i): bytes(h)
+                int(i): _blob(h)
                 for i, h in self.db.query(
                     "SELECT idx, hash FROM registry_nodes WHERE level = ? AND idx BETWEEN ? AND ?",
                     (level, low, high),
@@ -583,7 +594,8 @@ class _Auditor:
                         "缺少叶哈希" if idx not in stored else "数据与存储的叶哈希不符(条目被改动)"
                     )
                     self.fail(first, f"条目 {idx}:{what}")
-                else:
+                elif not any(first <= bad < first + (1 << level) for bad in self.bad):
+                    # Reported only when no bad entry below it already explains the mismatch.
                     what = "缺失" if idx not in stored else "与重新计算的不符"
                     self.fail(
                         first,
@@ -644,7 +656,7 @@ class _Auditor:
             f"SELECT level, idx, hash FROM registry_nodes WHERE (level, idx) IN (VALUES {values})",
             [v for node in ordered for v in node],
         )
-        found = {(int(level), int(idx)): bytes(h) for level, idx, h in rows}
+        found = {(int(level), int(idx)): _blob(h) for level, idx, h in rows}
         return found if len(found) == len(wanted) else None
 
 
