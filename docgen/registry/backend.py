@@ -54,6 +54,13 @@ class Database(ABC):
     @abstractmethod
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows (inside :meth:`write`)."""
+        marks = ", ".join("?" for _ in columns)
+        self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
     @abstractmethod
     def write(self) -> AbstractContextManager[None]:
         """The exclusive append transaction; waits for other writers up to the busy timeout."""
@@ -64,6 +71,10 @@ class Database(ABC):
 
     @abstractmethod
     def ensure_schema(self) -> None: ...
+
+    @abstractmethod
+    def missing_triggers(self) -> list[str]:
+        """Append-only triggers that should exist but do not (someone dropped them)."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -192,6 +203,14 @@ class SQLiteDatabase(Database):
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
 
+    def missing_triggers(self) -> list[str]:
+        present = {
+            str(name)
+            for (name,) in self.query("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+        wanted = [f"{t}_{op}" for t in TABLES for op in ("no_update", "no_delete")]
+        return [name for name in wanted if name not in present]
+
     def close(self) -> None:
         self._conn.close()
 
@@ -300,6 +319,15 @@ class PostgresDatabase(Database):
         with self._errors(), self._conn.cursor() as cur:
             cur.executemany(self._sql(sql), rows)
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """``COPY ... FROM STDIN``: several times faster than row-by-row INSERT."""
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self._errors(), self._conn.cursor() as cur, cur.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
     @contextmanager
     def _transaction(self, *statements: str) -> Iterator[None]:
         if self._in_transaction:
@@ -335,6 +363,17 @@ class PostgresDatabase(Database):
         lock = f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})"
         with self._transaction(self._lock_timeout(), lock), self._errors():
             self._conn.execute(_PG_SCHEMA)
+
+    def missing_triggers(self) -> list[str]:
+        present = {
+            str(name)
+            for (name,) in self.query(
+                "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                " WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal"
+            )
+        }
+        wanted = [f"{t}_{what}" for t in TABLES for what in ("no_change", "no_truncate")]
+        return [name for name in wanted if name not in present]
 
     def close(self) -> None:
         self._conn.close()
