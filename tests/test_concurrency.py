@@ -111,11 +111,7 @@ def test_eight_signers_at_once_each_signature_recorded_exactly_once(
     report = json.loads(out.out)
     statuses = Counter(letter["status"] for letter in report["letters"])
     assert statuses["failed"] == 0, out.out[-2000:]
-    both = sum(
-        1
-        for letter in before.active()
-        if set(letter.party_ids().values()) <= set(SIGNERS)
-    )
+    both = sum(1 for letter in before.active() if set(letter.party_ids().values()) <= set(SIGNERS))
     assert statuses["verified"] == both > 0
 
     monkeypatch.setenv("DOCGEN_PASSPHRASE", PASSPHRASE)
@@ -140,9 +136,7 @@ def test_two_generate_runs_racing_register_each_letter_once(demo_workspace: Path
     ws = find_workspace(demo_workspace)
     manifest = json.loads((ws.year_dir(YEAR) / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["documents"]) == len(documents)
-    registered = {
-        str(r["path"]): str(r["sha256"]) for r in records if r["type"] == "document"
-    }
+    registered = {str(r["path"]): str(r["sha256"]) for r in records if r["type"] == "document"}
     on_disk = {
         p.relative_to(ws.year_dir(YEAR)).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in ws.year_dir(YEAR).rglob("*.docx")
