@@ -95,70 +95,118 @@ def sign_detached(
     Signed attributes: contentType, messageDigest, signingTime (seconds precision) and ESS
     signingCertificateV2 (SHA-256 hash of the certificate plus issuer and serial).
     """
-    if digest_algorithm not in _HASHES:
-        raise ValueError(f"unsupported digest algorithm {digest_algorithm!r}")
-    if not same_public_key(key, cert):
-        raise ValueError("the private key does not belong to the certificate")
-    cert_der = cert.public_bytes(serialization.Encoding.DER)
-    signer_cert = asn1_x509.Certificate.load(cert_der)
-    issuer_serial = {
-        "issuer": [asn1_x509.GeneralName({"directory_name": signer_cert.issuer})],
-        "serial_number": signer_cert.serial_number,
-    }
-    signing_certificate = asn1crypto.tsp.SigningCertificateV2(
-        {"certs": [{"cert_hash": _digest("sha256", cert_der), "issuer_serial": issuer_serial}]}
+    return DetachedSigner(key, cert, chain=chain, digest_algorithm=digest_algorithm).sign(
+        data, signing_time=signing_time
     )
-    signed_attrs = cms.CMSAttributes(
-        [
-            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
-            cms.CMSAttribute(
-                {"type": "message_digest", "values": [_digest(digest_algorithm, data)]}
-            ),
-            cms.CMSAttribute({"type": "signing_time", "values": [_signing_time(signing_time)]}),
-            cms.CMSAttribute({"type": "signing_certificate_v2", "values": [signing_certificate]}),
+
+
+class DetachedSigner:
+    """Signs many files with one key: everything that does not depend on the file is encoded once.
+
+    Building the certificate, issuer-and-serial and signingCertificateV2 structures with
+    asn1crypto costs far more than the signature itself; for bulk signing they are built once
+    per signer and reused (as already-encoded values), so each further signature only encodes
+    its messageDigest and signingTime.
+    """
+
+    def __init__(
+        self,
+        key: SigningKey,
+        cert: x509.Certificate,
+        *,
+        chain: Sequence[x509.Certificate] = (),
+        digest_algorithm: str = "sha256",
+    ) -> None:
+        if digest_algorithm not in _HASHES:
+            raise ValueError(f"unsupported digest algorithm {digest_algorithm!r}")
+        if not same_public_key(key, cert):
+            raise ValueError("the private key does not belong to the certificate")
+        self._key = key
+        self._digest_algorithm = digest_algorithm
+        cert_der = cert.public_bytes(serialization.Encoding.DER)
+        signer_cert = asn1_x509.Certificate.load(cert_der)
+        issuer_serial = {
+            "issuer": [asn1_x509.GeneralName({"directory_name": signer_cert.issuer})],
+            "serial_number": signer_cert.serial_number,
+        }
+        signing_certificate = asn1crypto.tsp.SigningCertificateV2(
+            {"certs": [{"cert_hash": _digest("sha256", cert_der), "issuer_serial": issuer_serial}]}
+        )
+        self._content_type = cms.CMSAttribute({"type": "content_type", "values": ["data"]}).dump()
+        self._signing_certificate = cms.CMSAttribute(
+            {"type": "signing_certificate_v2", "values": [signing_certificate]}
+        ).dump()
+        self._sid = cms.SignerIdentifier(
+            {
+                "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                    {"issuer": signer_cert.issuer, "serial_number": signer_cert.serial_number}
+                )
+            }
+        ).dump()
+        self._digest_algo = algos.DigestAlgorithm({"algorithm": digest_algorithm}).dump()
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            signature_algorithm = algos.SignedDigestAlgorithm(
+                {"algorithm": f"{digest_algorithm}_ecdsa"}
+            )
+        else:
+            signature_algorithm = algos.SignedDigestAlgorithm(
+                {"algorithm": "rsassa_pkcs1v15", "parameters": core.Null()}
+            )
+        self._signature_algorithm = signature_algorithm.dump()
+        self._certificates = [
+            signer_cert.dump(),
+            *(c.public_bytes(serialization.Encoding.DER) for c in chain),
         ]
-    )
-    to_be_signed = signed_attrs.dump()  # the SET OF encoding (tag 0x31), sorted as DER demands
-    hash_algorithm = _HASHES[digest_algorithm]()
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        signature = key.sign(to_be_signed, ec.ECDSA(hash_algorithm))
-        signature_algorithm = algos.SignedDigestAlgorithm(
-            {"algorithm": f"{digest_algorithm}_ecdsa"}
+
+    def sign(self, data: bytes, *, signing_time: datetime) -> bytes:
+        """A detached CAdES-BES SignedData (DER) over ``data``."""
+        digest_algorithm = self._digest_algorithm
+        signed_attrs = cms.CMSAttributes(
+            [
+                cms.CMSAttribute.load(self._content_type),
+                cms.CMSAttribute(
+                    {"type": "message_digest", "values": [_digest(digest_algorithm, data)]}
+                ),
+                cms.CMSAttribute(
+                    {"type": "signing_time", "values": [_signing_time(signing_time)]}
+                ),
+                cms.CMSAttribute.load(self._signing_certificate),
+            ]
         )
-    else:
-        signature = key.sign(to_be_signed, padding.PKCS1v15(), hash_algorithm)
-        signature_algorithm = algos.SignedDigestAlgorithm(
-            {"algorithm": "rsassa_pkcs1v15", "parameters": core.Null()}
+        to_be_signed = signed_attrs.dump()  # the SET OF encoding (tag 0x31), sorted as DER demands
+        hash_algorithm = _HASHES[digest_algorithm]()
+        key = self._key
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            signature = key.sign(to_be_signed, ec.ECDSA(hash_algorithm))
+        else:
+            signature = key.sign(to_be_signed, padding.PKCS1v15(), hash_algorithm)
+        digest_algo = algos.DigestAlgorithm.load(self._digest_algo)
+        signer_info = cms.SignerInfo(
+            {
+                "version": "v1",
+                "sid": cms.SignerIdentifier.load(self._sid),
+                "digest_algorithm": digest_algo,
+                "signed_attrs": signed_attrs,
+                "signature_algorithm": algos.SignedDigestAlgorithm.load(
+                    self._signature_algorithm
+                ),
+                "signature": signature,
+            }
         )
-    digest_algo = algos.DigestAlgorithm({"algorithm": digest_algorithm})
-    signer_info = cms.SignerInfo(
-        {
-            "version": "v1",
-            "sid": cms.SignerIdentifier(
-                {
-                    "issuer_and_serial_number": cms.IssuerAndSerialNumber(
-                        {"issuer": signer_cert.issuer, "serial_number": signer_cert.serial_number}
-                    )
-                }
-            ),
-            "digest_algorithm": digest_algo,
-            "signed_attrs": signed_attrs,
-            "signature_algorithm": signature_algorithm,
-            "signature": signature,
-        }
-    )
-    extra = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain]
-    signed_data = cms.SignedData(
-        {
-            "version": "v1",
-            "digest_algorithms": [digest_algo],
-            "encap_content_info": {"content_type": "data"},
-            "certificates": [signer_cert, *extra],
-            "signer_infos": [signer_info],
-        }
-    )
-    content_info = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
-    return bytes(content_info.dump())
+        signed_data = cms.SignedData(
+            {
+                "version": "v1",
+                "digest_algorithms": [algos.DigestAlgorithm.load(self._digest_algo)],
+                "encap_content_info": {"content_type": "data"},
+                "certificates": [
+                    cms.CertificateChoices({"certificate": asn1_x509.Certificate.load(der)})
+                    for der in self._certificates
+                ],
+                "signer_infos": [signer_info],
+            }
+        )
+        content_info = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
+        return bytes(content_info.dump())
 
 
 # ---------------------------------------------------------------------------------------------

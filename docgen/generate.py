@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,12 +26,23 @@ from docgen.lock import workspace_lock
 from docgen.manifest import write_manifest
 from docgen.models import Pairing, Roster
 from docgen.naming import letter_relpath
+from docgen.parallel import DEFAULT_CHUNK, map_chunks
 from docgen.proofs import write_letter_proofs
 from docgen.registry import open_registry
 from docgen.render import load_template
 from docgen.roster import load_roster
 from docgen.state import LetterState, YearState, read_year_state, with_revision
-from docgen.workspace import Workspace, atomic_write
+from docgen.workspace import (
+    Fonts,
+    StagedFile,
+    Workspace,
+    discard_staged,
+    publish_staged,
+    stage_file,
+    sync_staged,
+)
+
+APPEND_CHUNK = 10_000  # registry entries per append transaction
 
 ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]
 
@@ -90,6 +101,14 @@ def letter_context(
     pairing: Pairing, roster: Roster, institution: str, doc_id: str
 ) -> dict[str, Any]:
     """The variables every template may use (templates/README.md lists them)."""
+    return _context(
+        pairing, institution, doc_id, supervised_departments(roster, pairing.subordinate.id)
+    )
+
+
+def _context(
+    pairing: Pairing, institution: str, doc_id: str, supervised: Sequence[str]
+) -> dict[str, Any]:
     return {
         "institution": institution,
         "year": pairing.year,
@@ -101,7 +120,7 @@ def letter_context(
         "subordinate_name": pairing.subordinate.name,
         "subordinate_title": pairing.subordinate.title,
         "department": pairing.department or "",
-        "supervised_departments": supervised_departments(roster, pairing.subordinate.id),
+        "supervised_departments": list(supervised),
         "articles": articles_label(pairing.articles),
     }
 
@@ -135,21 +154,118 @@ def _file_sha(path: Path) -> str | None:
         return None
 
 
-class _Renderer:
-    def __init__(self, ws: Workspace, roster: Roster, year: int) -> None:
-        self.ws = ws
-        self.roster = roster
-        self.compiled: Mapping[LetterKind, CompiledTemplate] = {
-            kind: CompiledTemplate.from_bytes(
-                load_template(ws.templates_dir, kind), year=year, fonts=ws.config.fonts
-            )
-            for kind in LetterKind
-        }
+# --- the work of one letter, run in a worker process (or in this one) ---
 
-    def render(self, pairing: Pairing, doc_id: str) -> tuple[str, bytes, str]:
-        context = letter_context(pairing, self.roster, self.ws.config.institution, doc_id)
+
+@dataclass(frozen=True)
+class _Current:
+    """What the registry says about a pairing's current letter."""
+
+    doc_id: str
+    sha256: str
+    path: str
+    signed: bool
+
+
+@dataclass(frozen=True)
+class _Job:
+    pairing: Pairing
+    supervised: tuple[str, ...]  # departments the subordinate supervises
+    current: _Current | None
+    next_id: str  # the id a new revision of this pairing's letter gets
+
+
+@dataclass(frozen=True)
+class _Setup:
+    templates: tuple[tuple[LetterKind, bytes], ...]
+    year: int
+    fonts: Fonts
+    institution: str
+    year_dir: Path
+    reissue: bool
+
+
+@dataclass(frozen=True)
+class _Renderer:
+    compiled: Mapping[LetterKind, CompiledTemplate]
+    setup: _Setup
+
+    def render(self, job: _Job, doc_id: str) -> tuple[str, bytes, str]:
+        pairing = job.pairing
+        context = _context(pairing, self.setup.institution, doc_id, job.supervised)
         data = self.compiled[pairing.kind].render(context)
         return letter_relpath(pairing, doc_id), data, hashlib.sha256(data).hexdigest()
+
+
+# ("document", doc_id, path, sha256) or ("void", doc_id, reason, replaced_by)
+_RecordSpec = tuple[str, str, str, str | None]
+
+
+@dataclass(frozen=True)
+class _Planned:
+    outcome: LetterOutcome
+    staged: tuple[StagedFile, ...]
+    records: tuple[_RecordSpec, ...]
+
+
+def _compile(setup: _Setup) -> _Renderer:
+    compiled = {
+        kind: CompiledTemplate.from_bytes(data, year=setup.year, fonts=setup.fonts)
+        for kind, data in setup.templates
+    }
+    return _Renderer(compiled, setup)
+
+
+def _plan_chunk(renderer: _Renderer, jobs: Sequence[_Job]) -> list[_Planned]:
+    """Render a chunk of letters, stage the files that change, and sync them to disk."""
+    planned: list[_Planned] = []
+    try:
+        for job in jobs:
+            planned.append(_plan_letter(job, renderer))
+        sync_staged([f for p in planned for f in p.staged])
+    except BaseException:
+        discard_staged(f for p in planned for f in p.staged)
+        raise
+    return planned
+
+
+def _templates(ws: Workspace) -> tuple[tuple[LetterKind, bytes], ...]:
+    return tuple((kind, load_template(ws.templates_dir, kind)) for kind in LetterKind)
+
+
+def _supervision(roster: Roster) -> dict[str, tuple[str, ...]]:
+    """Person id → the departments they supervise, in roster order (one pass for all letters)."""
+    found: dict[str, list[str]] = {}
+    for department in roster.departments:
+        if department.supervisor is not None:
+            found.setdefault(department.supervisor, []).append(department.name)
+    return {pid: tuple(names) for pid, names in found.items()}
+
+
+def _job(pairing: Pairing, state: YearState, supervision: Mapping[str, tuple[str, ...]]) -> _Job:
+    base = pairing.doc_id
+    letter = state.current_for_base(base)
+    current = (
+        None
+        if letter is None
+        else _Current(
+            letter.doc_id, letter.record["sha256"], letter.record["path"], bool(letter.signatures)
+        )
+    )
+    return _Job(
+        pairing=pairing,
+        supervised=supervision.get(pairing.subordinate.id, ()),
+        current=current,
+        next_id=with_revision(base, state.last_revision(base) + 1),
+    )
+
+
+def _record(pairing: Pairing, spec: _RecordSpec) -> dict[str, Any]:
+    kind, doc_id, third, fourth = spec
+    if kind == "document":
+        assert fourth is not None
+        return document_record(pairing, doc_id, third, fourth)
+    return void_record(doc_id, third, fourth)
 
 
 def generate(
@@ -159,46 +275,77 @@ def generate(
     now: datetime,
     reissue: bool = False,
     progress: ProgressFactory = no_progress,
+    jobs: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
 ) -> GenerateResult:
-    """Bring ``output/<year>/`` and the registry in line with the roster and templates."""
+    """Bring ``output/<year>/`` and the registry in line with the roster and templates.
+
+    Letters are rendered by ``jobs`` worker processes (default: one per CPU) in chunks of
+    ``chunk_size``; the files, the registry entries and their order do not depend on ``jobs``.
+    Nothing becomes visible until every letter has been rendered: the files are staged under
+    temporary names, synced, and renamed only then.
+    """
     roster = load_roster(ws.roster_path)
     pairing_result = build_pairings(roster, year, ws.config.pairing)
-    renderer = _Renderer(ws, roster, year)
+    supervision = _supervision(roster)
+    setup = _Setup(
+        templates=_templates(ws),
+        year=year,
+        fonts=ws.config.fonts,
+        institution=ws.config.institution,
+        year_dir=ws.year_dir(year),
+        reissue=reissue,
+    )
+    # Compile here first: a broken template is reported before any worker starts.
+    _compile(setup)
     year_dir = ws.year_dir(year)
 
     with workspace_lock(ws.root), open_registry(ws) as registry:
         state = read_year_state(registry, year)
+        work = [_job(p, state, supervision) for p in pairing_result.pairings]
         outcomes: list[LetterOutcome] = []
-        writes: list[tuple[Path, bytes]] = []
-        records: list[dict[str, Any]] = []
-        wanted_bases = set()
+        staged: list[StagedFile] = []
+        specs: list[tuple[Pairing | None, _RecordSpec]] = []
+        wanted_bases = {p.doc_id for p in pairing_result.pairings}
 
-        with progress(len(pairing_result.pairings), "生成文书") as advance:
-            for pairing in pairing_result.pairings:
-                wanted_bases.add(pairing.doc_id)
-                outcome, new_writes, new_records = _plan_letter(
-                    pairing, state, renderer, year_dir, reissue=reissue
-                )
-                outcomes.append(outcome)
-                writes.extend(new_writes)
-                records.extend(new_records)
-                advance(1)
+        try:
+            with progress(len(work), "生成文书") as advance:
+                results = map_chunks(
+                    _compile, setup, _plan_chunk, work,
+                    jobs=jobs, chunk_size=chunk_size, advance=advance,
+                )  # fmt: skip
+                position = 0
+                for chunk in results:
+                    for planned in chunk:
+                        pairing = work[position].pairing
+                        position += 1
+                        outcomes.append(planned.outcome)
+                        staged.extend(planned.staged)
+                        specs.extend((pairing, spec) for spec in planned.records)
+        except BaseException:
+            discard_staged(staged)
+            raise
 
         for letter in state.active():
             if letter.base_id in wanted_bases:
                 continue
             outcome = _obsolete(letter)
             if reissue:
-                records.append(void_record(letter.doc_id, "人员变动,结对关系已不存在", None))
+                specs.append((None, ("void", letter.doc_id, "人员变动,结对关系已不存在", None)))
                 outcome = dataclasses.replace(outcome, change=Change.VOIDED)
             outcomes.append(outcome)
 
-        for path, data in writes:
-            atomic_write(path, data)
+        publish_staged(staged)
         touched: set[str] = set()
-        if records:
+        for start in range(0, len(specs), APPEND_CHUNK):
+            part = specs[start : start + APPEND_CHUNK]
+            records = [
+                _record(pairing, spec) if pairing is not None else void_record(*spec[1:])
+                for pairing, spec in part
+            ]
             registry.append(records, now=now)
-            touched = {r["doc_id"] for r in records}
+            touched.update(r["doc_id"] for r in records)
+        del work, specs, staged
         state = read_year_state(registry, year)
         missing_proofs = [
             letter
@@ -206,7 +353,8 @@ def generate(
             if letter.doc_id in touched
             or not (year_dir / (letter.record["path"] + ".proof.json")).exists()
         ]
-        write_letter_proofs(registry, year_dir, missing_proofs)
+        with progress(len(missing_proofs), "证明文件") as advance:
+            write_letter_proofs(registry, year_dir, missing_proofs, advance)
         manifest = write_manifest(year_dir, state, ws.config.institution)
 
     return GenerateResult(
@@ -244,64 +392,59 @@ def _obsolete(letter: LetterState) -> LetterOutcome:
     )
 
 
-def _plan_letter(
-    pairing: Pairing,
-    state: YearState,
-    renderer: _Renderer,
-    year_dir: Path,
-    *,
-    reissue: bool,
-) -> tuple[LetterOutcome, list[tuple[Path, bytes]], list[dict[str, Any]]]:
-    base = pairing.doc_id
-    current = state.current_for_base(base)
+def _plan_letter(job: _Job, renderer: _Renderer) -> _Planned:
+    pairing = job.pairing
+    year_dir = renderer.setup.year_dir
+
+    def stage(path: str, data: bytes) -> tuple[StagedFile, ...]:
+        return (stage_file(year_dir / path, data),)
+
+    current = job.current
     if current is None:
-        doc_id = with_revision(base, state.last_revision(base) + 1)
-        path, data, sha = renderer.render(pairing, doc_id)
-        return (
-            _outcome(pairing, doc_id, Change.NEW, path),
-            [(year_dir / path, data)],
-            [document_record(pairing, doc_id, path, sha)],
+        path, data, sha = renderer.render(job, job.next_id)
+        return _Planned(
+            _outcome(pairing, job.next_id, Change.NEW, path),
+            stage(path, data),
+            (("document", job.next_id, path, sha),),
         )
 
-    path, data, sha = renderer.render(pairing, current.doc_id)
-    registered = current.record
-    if sha == registered["sha256"] and path == registered["path"]:
+    path, data, sha = renderer.render(job, current.doc_id)
+    if sha == current.sha256 and path == current.path:
         if _file_sha(year_dir / path) == sha:
-            return _outcome(pairing, current.doc_id, Change.UNCHANGED, path), [], []
-        return (
+            return _Planned(_outcome(pairing, current.doc_id, Change.UNCHANGED, path), (), ())
+        return _Planned(
             _outcome(
                 pairing, current.doc_id, Change.RESTORED, path, "文件缺失或被改动,已按登记内容重写"
             ),
-            [(year_dir / path, data)],
-            [],
+            stage(path, data),
+            (),
         )
-    if not current.signatures:
-        return (
+    if not current.signed:
+        return _Planned(
             _outcome(
                 pairing, current.doc_id, Change.UPDATED, path, "模板或名册变化,尚无人签名,已更新"
             ),
-            [(year_dir / path, data)],
-            [document_record(pairing, current.doc_id, path, sha)],
+            stage(path, data),
+            (("document", current.doc_id, path, sha),),
         )
-    if not reissue:
-        return (
+    if not renderer.setup.reissue:
+        return _Planned(
             _outcome(
                 pairing,
                 current.doc_id,
                 Change.NEEDS_REISSUE,
-                registered["path"],
+                current.path,
                 "内容已变化但已有签名,需确认后作废重签",
             ),
-            [],
-            [],
+            (),
+            (),
         )
-    new_id = with_revision(base, state.last_revision(base) + 1)
-    new_path, new_data, new_sha = renderer.render(pairing, new_id)
-    return (
-        _outcome(pairing, new_id, Change.REISSUED, new_path, f"替代已作废的 {current.doc_id}"),
-        [(year_dir / new_path, new_data)],
-        [
-            void_record(current.doc_id, "模板或名册变化,重新签订", new_id),
-            document_record(pairing, new_id, new_path, new_sha),
-        ],
+    new_path, new_data, new_sha = renderer.render(job, job.next_id)
+    return _Planned(
+        _outcome(pairing, job.next_id, Change.REISSUED, new_path, f"替代已作废的 {current.doc_id}"),
+        stage(new_path, new_data),
+        (
+            ("void", current.doc_id, "模板或名册变化,重新签订", job.next_id),
+            ("document", job.next_id, new_path, new_sha),
+        ),
     )

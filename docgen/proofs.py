@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from docgen.naming import proof_relpath
 from docgen.registry import Registry
 from docgen.state import LetterState
-from docgen.workspace import atomic_write
+from docgen.workspace import atomic_write_many
 
 FORMAT = "docgen-letter-proof-v1"
+_LETTERS_PER_BATCH = 500
 
 
-def letter_proof(registry: Registry, letter: LetterState) -> dict[str, Any]:
-    bundles = [registry.proof_bundle(entry.index) for entry in letter.entries()]
+def _letter_proof(
+    registry: Registry, letter: LetterState, bundles: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "doc_id": letter.doc_id,
@@ -26,12 +29,36 @@ def letter_proof(registry: Registry, letter: LetterState) -> dict[str, Any]:
     }
 
 
-def write_letter_proofs(registry: Registry, year_dir: Path, letters: Iterable[LetterState]) -> int:
-    count = 0
-    for letter in letters:
-        data = letter_proof(registry, letter)
-        path = year_dir / proof_relpath(letter.record["path"])
-        text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        atomic_write(path, text.encode("utf-8"))
-        count += 1
-    return count
+def letter_proof(registry: Registry, letter: LetterState) -> dict[str, Any]:
+    bundles = registry.proof_bundles([entry.index for entry in letter.entries()])
+    return _letter_proof(registry, letter, bundles)
+
+
+def letter_proofs(
+    registry: Registry, letters: Iterable[LetterState]
+) -> Iterator[tuple[LetterState, dict[str, Any]]]:
+    """Proof bundles for many letters; the registry is asked once per batch of letters."""
+    remaining = iter(letters)
+    while batch := list(islice(remaining, _LETTERS_PER_BATCH)):
+        indices = [[entry.index for entry in letter.entries()] for letter in batch]
+        bundles = iter(registry.proof_bundles([i for group in indices for i in group]))
+        for letter, group in zip(batch, indices, strict=True):
+            yield letter, _letter_proof(registry, letter, list(islice(bundles, len(group))))
+
+
+def proof_bytes(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def write_letter_proofs(
+    registry: Registry,
+    year_dir: Path,
+    letters: Iterable[LetterState],
+    advance: Callable[[int], None] = lambda _n: None,
+) -> int:
+    def files() -> Iterator[tuple[Path, bytes]]:
+        for letter, data in letter_proofs(registry, letters):
+            yield year_dir / proof_relpath(letter.record["path"]), proof_bytes(data)
+            advance(1)
+
+    return atomic_write_many(files())

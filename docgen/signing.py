@@ -13,20 +13,30 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from docgen import pki
-from docgen.cades import sign_detached
+from docgen.cades import DetachedSigner
 from docgen.errors import Location, ValidationError
-from docgen.generate import ProgressFactory, no_progress
+from docgen.generate import APPEND_CHUNK, ProgressFactory, no_progress
 from docgen.lock import workspace_lock
 from docgen.manifest import write_manifest
 from docgen.naming import signature_relpath
+from docgen.parallel import map_chunks
 from docgen.passphrase import Passphrase
 from docgen.proofs import write_letter_proofs
 from docgen.registry import Registry, open_registry
 from docgen.state import LetterState, YearState, read_year_state
-from docgen.workspace import Workspace, atomic_write
+from docgen.workspace import (
+    StagedFile,
+    Workspace,
+    atomic_write_many,
+    discard_staged,
+    publish_staged,
+    stage_file,
+    sync_staged,
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ def waiting_letters(
             )
         candidates = [letter]
     else:
-        candidates = [s for s in state.active() if person_id in s.party_ids().values()]
+        candidates = [s for s in state.of_party(person_id) if not s.voided]
     waiting = [s for s in candidates if person_id not in s.signatures]
     done = [s.doc_id for s in candidates if person_id in s.signatures]
     return waiting, done
@@ -79,18 +89,24 @@ def _party_of(letter: LetterState, person_id: str) -> str:
 
 
 def _read_unchanged(year_dir: Path, letter: LetterState) -> bytes:
-    path: Path = year_dir / str(letter.record["path"])
+    return _read_unchanged_file(
+        year_dir, letter.doc_id, str(letter.record["path"]), letter.record["sha256"]
+    )
+
+
+def _read_unchanged_file(year_dir: Path, doc_id: str, relpath: str, sha256: str) -> bytes:
+    path = year_dir / relpath
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
         raise ValidationError(
-            f"找不到文书文件(编号 {letter.doc_id})",
+            f"找不到文书文件(编号 {doc_id})",
             location=Location(file=str(path)),
             hint="请运行 docgen generate 恢复文件后再签",
         ) from exc
-    if hashlib.sha256(data).hexdigest() != letter.record["sha256"]:
+    if hashlib.sha256(data).hexdigest() != sha256:
         raise ValidationError(
-            f"文书 {letter.doc_id} 自生成登记后已被改动,拒绝签名",
+            f"文书 {doc_id} 自生成登记后已被改动,拒绝签名",
             location=Location(file=str(path)),
             hint="请运行 docgen generate 按登记内容恢复,或核实是谁改动了文件",
         )
@@ -124,9 +140,10 @@ def _sign_letters(
     writes: list[tuple[Path, bytes]] = []
     records: list[dict[str, Any]] = []
     signed: list[SignedLetter] = []
+    cms_signer = DetachedSigner(signer.key, signer.cert)
     for letter in letters:
         data = _read_unchanged(year_dir, letter)
-        p7s = sign_detached(data, signer.key, signer.cert, signing_time=now)
+        p7s = cms_signer.sign(data, signing_time=now)
         rel = signature_relpath(letter.record["path"], signer.person_id)
         writes.append((year_dir / rel, p7s))
         records.append(
@@ -137,6 +154,15 @@ def _sign_letters(
     return writes, records, signed
 
 
+def _finish(ws: Workspace, registry: Registry, year: int, touched: set[str]) -> None:
+    """Refresh the proof bundles of the letters just signed, and the manifest."""
+    state = read_year_state(registry, year)
+    write_letter_proofs(
+        registry, ws.year_dir(year), [s for s in state.letters.values() if s.doc_id in touched]
+    )
+    write_manifest(ws.year_dir(year), state, ws.config.institution)
+
+
 def _commit(
     ws: Workspace,
     registry: Registry,
@@ -145,17 +171,11 @@ def _commit(
     records: list[dict[str, Any]],
     now: datetime,
 ) -> None:
-    for path, p7s in writes:
-        atomic_write(path, p7s)
+    atomic_write_many(writes)
     if not records:
         return
     registry.append(records, now=now)
-    state = read_year_state(registry, year)
-    touched = {r["doc_id"] for r in records}
-    write_letter_proofs(
-        registry, ws.year_dir(year), [s for s in state.letters.values() if s.doc_id in touched]
-    )
-    write_manifest(ws.year_dir(year), state, ws.config.institution)
+    _finish(ws, registry, year, {r["doc_id"] for r in records})
 
 
 def sign_as(
@@ -182,6 +202,99 @@ def sign_as(
     return SignResult(person_id, tuple(signed), tuple(done))
 
 
+# --- bulk signing in worker processes ---
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    doc_id: str
+    path: str
+    sha256: str
+    party: str
+
+
+@dataclass(frozen=True)
+class _PersonJob:
+    person_id: str
+    passphrase: Passphrase
+    letters: tuple[_Waiting, ...]
+
+
+@dataclass(frozen=True)
+class _SignSetup:
+    keys_dir: Path
+    year_dir: Path
+    now: datetime
+
+
+@dataclass(frozen=True)
+class _SignWorker:
+    setup: _SignSetup
+    ca_cert: x509.Certificate
+
+
+# (doc_id, signer, party, cert fingerprint, cert serial, p7s sha256, doc sha256)
+_SignatureSpec = tuple[str, str, str, str, str, str, str]
+
+
+def _sign_worker(setup: _SignSetup) -> _SignWorker:
+    return _SignWorker(setup, pki.load_ca_certificate(setup.keys_dir))
+
+
+def _sign_chunk(
+    worker: _SignWorker, people: Sequence[_PersonJob]
+) -> list[tuple[StagedFile, _SignatureSpec]]:
+    """Each person's key is opened once; their letters are signed and staged, then synced."""
+    setup = worker.setup
+    done: list[tuple[StagedFile, _SignatureSpec]] = []
+    try:
+        for job in people:
+            signer = pki.load_signer(
+                setup.keys_dir, job.person_id, job.passphrase, now=setup.now, ca_cert=worker.ca_cert
+            )
+            cms_signer = DetachedSigner(signer.key, signer.cert)
+            der = signer.cert.public_bytes(serialization.Encoding.DER)
+            fingerprint = hashlib.sha256(der).hexdigest()
+            serial = format(signer.cert.serial_number, "x")
+            for letter in job.letters:
+                data = _read_unchanged_file(
+                    setup.year_dir, letter.doc_id, letter.path, letter.sha256
+                )
+                p7s = cms_signer.sign(data, signing_time=setup.now)
+                rel = signature_relpath(letter.path, job.person_id)
+                staged = stage_file(setup.year_dir / rel, p7s)
+                spec = (
+                    letter.doc_id,
+                    job.person_id,
+                    letter.party,
+                    fingerprint,
+                    serial,
+                    hashlib.sha256(p7s).hexdigest(),
+                    letter.sha256,
+                )
+                done.append((staged, spec))
+        sync_staged([staged for staged, _ in done])
+    except BaseException:
+        discard_staged(staged for staged, _ in done)
+        raise
+    return done
+
+
+def _spec_record(spec: _SignatureSpec, now: datetime) -> dict[str, Any]:
+    doc_id, signer, party, fingerprint, serial, p7s_sha, doc_sha = spec
+    return {
+        "type": "signature",
+        "doc_id": doc_id,
+        "signer": signer,
+        "party": party,
+        "cert_fingerprint": fingerprint,
+        "cert_serial": serial,
+        "p7s_sha256": p7s_sha,
+        "doc_sha256": doc_sha,
+        "signing_time": utc_iso(now),
+    }
+
+
 def sign_everyone(
     ws: Workspace,
     passphrases: Callable[[str], Passphrase],
@@ -189,26 +302,65 @@ def sign_everyone(
     year: int,
     now: datetime,
     progress: ProgressFactory = no_progress,
+    jobs: int | None = None,
+    chunk_size: int = 64,
 ) -> int:
     """Bulk mode for the demo and benchmarks: every party signs every letter waiting for them.
 
     Real signers use :func:`sign_as`; this exists because the demo has to play every person.
+    People are shared out among ``jobs`` worker processes (``chunk_size`` people at a time), so
+    each key is decrypted once. Signatures are committed (files renamed into place, then one
+    registry append) every :data:`APPEND_CHUNK` signatures; if anything fails, what was committed
+    so far still gets its proof bundles and the manifest before the error is raised.
     """
     with workspace_lock(ws.root), open_registry(ws) as registry:
         state = read_year_state(registry, year)
-        people = sorted({pid for s in state.active() for pid in s.party_ids().values()})
-        plan = [(pid, waiting_letters(state, pid)[0]) for pid in people]
-        total = sum(len(letters) for _, letters in plan)
-        writes: list[tuple[Path, bytes]] = []
-        records: list[dict[str, Any]] = []
-        year_dir = ws.year_dir(year)
-        with progress(total, "签名") as advance:
-            for pid, letters in plan:
-                if not letters:
-                    continue
-                signer = pki.load_signer(ws.keys_dir, pid, passphrases(pid), now=now)
-                w, r, _ = _sign_letters(year_dir, letters, signer, now, advance)
-                writes.extend(w)
-                records.extend(r)
-        _commit(ws, registry, year, writes, records, now)
-    return len(records)
+        plan: list[_PersonJob] = []
+        for pid in state.parties():
+            waiting = tuple(
+                _Waiting(s.doc_id, s.record["path"], s.record["sha256"], _party_of(s, pid))
+                for s in state.of_party(pid)
+                if not s.voided and pid not in s.signatures
+            )
+            if waiting:
+                plan.append(_PersonJob(pid, passphrases(pid), waiting))
+        del state
+        total = sum(len(job.letters) for job in plan)
+        setup = _SignSetup(ws.keys_dir, ws.year_dir(year), now)
+        staged: list[StagedFile] = []
+        specs: list[_SignatureSpec] = []
+        touched: set[str] = set()
+        count = 0
+
+        def commit() -> None:
+            nonlocal count
+            publish_staged(staged)
+            registry.append([_spec_record(spec, now) for spec in specs], now=now)
+            touched.update(spec[0] for spec in specs)
+            count += len(specs)
+            staged.clear()
+            specs.clear()
+
+        try:
+            with progress(total, "签名") as advance:
+                for chunk in map_chunks(
+                    _sign_worker, setup, _sign_chunk, plan,
+                    jobs=jobs, chunk_size=chunk_size,
+                    advance=lambda n: None,
+                ):  # fmt: skip
+                    for file, spec in chunk:
+                        staged.append(file)
+                        specs.append(spec)
+                    advance(len(chunk))
+                    if len(specs) >= APPEND_CHUNK:
+                        commit()
+                if specs:
+                    commit()
+        except BaseException:
+            discard_staged(staged)
+            if touched:
+                _finish(ws, registry, year, touched)
+            raise
+        if touched:
+            _finish(ws, registry, year, touched)
+    return count

@@ -70,18 +70,39 @@ def with_revision(base: str, rev: int) -> str:
 class YearState:
     year: int
     letters: dict[str, LetterState]  # doc_id -> state, in registry order
+    # Indexes built once, so that looking up a pairing or a person is O(1), not a scan.
+    _by_base: dict[str, list[LetterState]] = field(init=False, repr=False, compare=False)
+    _by_party: dict[str, list[LetterState]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_base: dict[str, list[LetterState]] = {}
+        by_party: dict[str, list[LetterState]] = {}
+        for letter in self.letters.values():
+            by_base.setdefault(letter.base_id, []).append(letter)
+            for party in letter.record["parties"]:
+                by_party.setdefault(party["id"], []).append(letter)
+        object.__setattr__(self, "_by_base", by_base)
+        object.__setattr__(self, "_by_party", by_party)
 
     def active(self) -> list[LetterState]:
         return [s for s in self.letters.values() if not s.voided]
 
     def current_for_base(self, base: str) -> LetterState | None:
         """The newest non-voided revision of a pairing's letter, if any."""
-        current = [s for s in self.letters.values() if s.base_id == base and not s.voided]
+        current = [s for s in self._by_base.get(base, ()) if not s.voided]
         return max(current, key=lambda s: revision(s.doc_id)) if current else None
 
     def last_revision(self, base: str) -> int:
-        revs = [revision(s.doc_id) for s in self.letters.values() if s.base_id == base]
+        revs = [revision(s.doc_id) for s in self._by_base.get(base, ())]
         return max(revs, default=0)
+
+    def of_party(self, person_id: str) -> list[LetterState]:
+        """Every letter (voided too) in which ``person_id`` is a party, in registry order."""
+        return list(self._by_party.get(person_id, ()))
+
+    def parties(self) -> list[str]:
+        """Every person who is a party to some letter, sorted."""
+        return sorted(self._by_party)
 
 
 def read_year_state(registry: Registry, year: int) -> YearState:
@@ -97,9 +118,9 @@ def build_year_state(entries: Iterable[Entry], year: int) -> YearState:
         kind = record.get("type")
         if kind == "document" and record.get("year") == year:
             documents[record["doc_id"]] = entry
-        elif kind == "signature":
+        elif kind == "signature" and record.get("doc_id") in documents:
             signatures.setdefault(record["doc_id"], {}).setdefault(record["signer"], entry)
-        elif kind == "void":
+        elif kind == "void" and record.get("doc_id") in documents:
             voids.setdefault(record["doc_id"], entry)
     letters = {
         doc_id: LetterState(

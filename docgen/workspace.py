@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import tempfile
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,6 +187,97 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file written under a temporary name next to its final ``path``, not yet visible."""
+
+    tmp: Path
+    path: Path
+
+
+_SYNC_THREADS = 32
+
+
+def stage_file(path: Path, data: bytes, *, mode: int = 0o644) -> StagedFile:
+    """Write ``data`` to a temporary file beside ``path`` (not synced, not yet renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return StagedFile(Path(tmp), path)
+
+
+def _fsync_path(path: Path, *, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_staged(staged: Sequence[StagedFile]) -> None:
+    """Flush staged files to disk; the fsyncs run in threads so the disk can batch them."""
+    if len(staged) < 2:
+        for item in staged:
+            _fsync_path(item.tmp)
+        return
+    with ThreadPoolExecutor(min(_SYNC_THREADS, len(staged))) as pool:
+        for _ in pool.map(_fsync_path, (item.tmp for item in staged)):
+            pass
+
+
+def publish_staged(staged: Sequence[StagedFile]) -> None:
+    """Rename synced staged files to their final names, then fsync each directory once."""
+    directories: dict[Path, None] = {}
+    for item in staged:
+        os.replace(item.tmp, item.path)
+        directories[item.path.parent] = None
+    for directory in directories:
+        _fsync_path(directory, directory=True)
+
+
+def discard_staged(staged: Iterable[StagedFile]) -> None:
+    """Remove staged files that will not be published."""
+    for item in staged:
+        item.tmp.unlink(missing_ok=True)
+
+
+def atomic_write_many(
+    files: Iterable[tuple[Path, bytes]], *, mode: int = 0o644, batch: int = 2000
+) -> int:
+    """:func:`atomic_write` for many files: per batch, write every temporary file, fsync them,
+    rename them, then fsync each directory once. No file is ever visible under its final name
+    before all its bytes are on disk. Returns the number of files written."""
+    count = 0
+    pending: list[tuple[Path, bytes]] = []
+
+    def flush() -> None:
+        staged: list[StagedFile] = []
+        try:
+            for path, data in pending:
+                staged.append(stage_file(path, data, mode=mode))
+            sync_staged(staged)
+        except BaseException:
+            discard_staged(staged)
+            raise
+        publish_staged(staged)
+        pending.clear()
+
+    for item in files:
+        pending.append(item)
+        count += 1
+        if len(pending) >= batch:
+            flush()
+    if pending:
+        flush()
+    return count
 
 
 @contextmanager
