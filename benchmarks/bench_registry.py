@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from docgen.registry import merkle, open_registry  # noqa: E402
-from docgen.workspace import CONFIG_NAME, config_text, find_workspace  # noqa: E402
+from docgen.registry import merkle, open_registry
+from docgen.workspace import CONFIG_NAME, config_text, find_workspace
 
 NOW = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -122,9 +122,8 @@ def main() -> int:
             started = time.perf_counter()
             report = reg.audit()
             elapsed = time.perf_counter() - started
-            print(
-                f"audit             {elapsed:>9.1f} s  ({size / elapsed:,.0f} entries/s), ok={report.ok}"
-            )
+            rate = size / elapsed
+            print(f"audit             {elapsed:>9.1f} s  ({rate:,.0f} entries/s), ok={report.ok}")
     if ws.registry_path.exists() and backend == "SQLite":
         print(f"database size     {ws.registry_path.stat().st_size / 2**20:>9.1f} MiB")
     if temp is not None:

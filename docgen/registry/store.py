@@ -151,19 +151,19 @@ def canonical_json(value: object) -> bytes:
 
 def canonical_entry(record: Mapping[str, Any], *, position: int | None = None) -> bytes:
     """Check a record's type and identifying field, and return its RFC 8785 bytes."""
-    where = Location(row=position + 1) if position is not None else None
+    row = position + 1 if position is not None else None
     kind = record.get("type")
     if kind not in RECORD_TYPES:
         raise ValidationError(
             f"登记记录的类型“{kind}”未知",
-            location=Location(row=where.row if where else None, field="type"),
+            location=Location(row=row, field="type"),
             hint="type 应为 " + "、".join(RECORD_TYPES),
         )
     key = RECORD_TYPES[str(kind)]
     if not isinstance(record.get(key), str) or not record[key]:
         raise ValidationError(
             f"{kind} 记录缺少“{key}”",
-            location=Location(row=where.row if where else None, field=key),
+            location=Location(row=row, field=key),
             hint=f"{kind} 记录必须有非空字符串字段 {key}",
         )
     try:
@@ -171,7 +171,7 @@ def canonical_entry(record: Mapping[str, Any], *, position: int | None = None) -
     except rfc8785.CanonicalizationError as exc:
         raise ValidationError(
             f"{kind} 记录不能转换为规范 JSON(RFC 8785):{exc}",
-            location=Location(row=where.row if where else None),
+            location=Location(row=row),
             hint="字段值只能是字符串、整数(绝对值小于 2^53)、布尔值、null、列表或对象",
         ) from exc
 
@@ -785,7 +785,7 @@ def verify_proof_bundle(
         claimed_leaf = bytes.fromhex(str(bundle["leaf_hash"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise VerificationError(f"证明文件缺少字段或字段格式错误:{exc}") from exc
-    if not isinstance(index, int) or not isinstance(tree_size, int) or isinstance(index, bool):
+    if any(not isinstance(v, int) or isinstance(v, bool) for v in (index, tree_size)):
         raise VerificationError("证明文件中的 index 或 tree_size 不是整数")
     checkpoint = open_checkpoint(note, verifier)
     if checkpoint.size != tree_size:
