@@ -106,7 +106,7 @@ def audit_command(workspace_path: Path | None, as_json: bool) -> None:
         where = (
             f"第一个有问题的索引为 {report.first_bad_index}"
             if report.first_bad_index is not None
-            else "检查点或树节点有问题"
+            else "发现的问题见上"
         )
         raise VerificationError(
             f"登记簿审计未通过:{where}",

@@ -262,3 +262,12 @@ def test_cli_audit_fails_and_names_the_index(tmp_path: Path, case: str, first_ba
     )
     assert proc.returncode == 1, proc.stderr
     assert f"第一个有问题的索引为 {first_bad}" in proc.stderr
+
+
+def test_dropped_trigger_alone_fails_the_audit(ws: Workspace, open_store: Opener) -> None:
+    reg = build(ws, open_store)
+    tamper(ws, _url(open_store, ws), [])
+    report = reg.audit()
+    assert not report.ok
+    assert report.first_bad_index is None
+    assert any("缺少防篡改触发器" in p and "registry_entries" in p for p in report.problems)
