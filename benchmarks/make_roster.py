@@ -1,4 +1,4 @@
-"""A synthetic province-scale roster: N people, one 党组书记, many 班子成员, thousands of departments.
+"""A synthetic province-scale roster: N people, one 党组书记, many 班子成员, many departments.
 
 Usage: ``python benchmarks/make_roster.py N > roster.yaml`` (or import :func:`make_roster_yaml`).
 
@@ -6,7 +6,7 @@ The shape follows the pairing rules at scale: each 班子成员 supervises a han
 each department has one head and 10–20 staff, so the number of letters is close to N (one
 《廉洁从检承诺书》 per staff member, two letters per department head, two per 班子成员). Names are
 fictional, 2–4 characters long, drawn from a fixed seed so the same N always gives the same file;
-a few awkward names (``·``, 𠮷, ``&``, ``<``, ``{{ x }}``) are mixed in to keep the fast path honest.
+a few awkward names (``·``, 𠮷, ``&``, ``<``, ``{{ x }}``) keep the fast path honest.
 """
 
 from __future__ import annotations

@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import stat
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -45,6 +47,7 @@ from cryptography.hazmat.primitives import serialization
 from docgen import cades
 from docgen.errors import DocgenError, Location, UsageError, VerificationError
 from docgen.naming import sanitize_component
+from docgen.parallel import map_chunks
 from docgen.pki import crl_issued_by
 from docgen.proofs import FORMAT as LETTER_PROOF_FORMAT
 from docgen.registry import Entry, Registry, verify_proof_bundle
@@ -853,21 +856,27 @@ def read_blob(path: Path, shown: str, limit: int, what: str) -> Blob:
     return Blob(shown, data)
 
 
-def letter_files_from_disk(docx: Path, shown: str | None = None) -> LetterFiles:
-    """The letter, its proof bundle and every ``<letter>.<signer>.p7s`` next to it."""
+def letter_files_from_disk(
+    docx: Path, shown: str | None = None, siblings: Sequence[str] | None = None
+) -> LetterFiles:
+    """The letter, its proof bundle and every ``<letter>.<signer>.p7s`` next to it.
+
+    ``siblings`` — the names of the files in the letter's directory, when the caller has listed
+    it already (listing a directory of 10⁵ letters once per letter would be quadratic).
+    """
     label = shown if shown is not None else str(docx)
     prefix = docx.name + "."
     signatures: list[tuple[str, Blob]] = []
-    if docx.parent.is_dir():
-        for candidate in sorted(docx.parent.iterdir()):
-            name = candidate.name
-            if name.startswith(prefix) and name.endswith(SIGNATURE_SUFFIX):
-                signer = name[len(prefix) : -len(SIGNATURE_SUFFIX)]
-                if signer:
-                    signatures.append(
-                        (signer, read_blob(candidate, f"{label}.{signer}{SIGNATURE_SUFFIX}",
-                                            MAX_SIGNATURE_BYTES, "签名文件"))
-                    )
+    if siblings is None:
+        siblings = sorted(c.name for c in docx.parent.iterdir()) if docx.parent.is_dir() else []
+    for name in siblings:
+        if name.startswith(prefix) and name.endswith(SIGNATURE_SUFFIX):
+            signer = name[len(prefix) : -len(SIGNATURE_SUFFIX)]
+            if signer:
+                signatures.append(
+                    (signer, read_blob(docx.parent / name, f"{label}.{signer}{SIGNATURE_SUFFIX}",
+                                        MAX_SIGNATURE_BYTES, "签名文件"))
+                )
     return LetterFiles(
         path=label,
         docx=read_blob(docx, label, MAX_LETTER_BYTES, "文书文件"),
@@ -944,14 +953,35 @@ def _is_archive_dir(directory: Path) -> bool:
     return isinstance(data, dict) and data.get("format") == ARCHIVE_FORMAT
 
 
-def _letters_in_dir(
-    directory: Path, shown: str
-) -> tuple[list[LetterFiles], list[CheckResult]]:
+@dataclass(frozen=True)
+class LetterOnDisk:
+    """Where one letter of a directory is, and the signature files found beside it."""
+
+    docx: str
+    shown: str
+    signature_names: tuple[str, ...]
+
+    def files(self) -> LetterFiles:
+        return letter_files_from_disk(Path(self.docx), self.shown, self.signature_names)
+
+
+def letters_in_dir(directory: Path, shown: str) -> tuple[list[LetterOnDisk], list[CheckResult]]:
+    """Every letter under ``directory`` (with a proof file, or listed in a manifest).
+
+    Each directory is listed once; nothing is read yet, so memory stays small for 10⁵ letters.
+    """
     found: dict[str, Path] = {}
     checks: list[CheckResult] = []
-    for docx in sorted(directory.rglob(f"*{LETTER_SUFFIX}")):
-        if docx.is_file() and (docx.parent / (docx.name + PROOF_SUFFIX)).exists():
-            found[docx.relative_to(directory).as_posix()] = docx
+    listings: dict[Path, list[str]] = {}
+    for walked, _subdirs, files in os.walk(directory):
+        listings[Path(walked)] = sorted(files)
+    for folder, names in listings.items():
+        present = set(names)
+        for name in names:
+            if name.endswith(LETTER_SUFFIX) and name + PROOF_SUFFIX in present:
+                path = folder / name
+                if path.is_file():
+                    found[path.relative_to(directory).as_posix()] = path
     for manifest in sorted(directory.rglob(MANIFEST_NAME)):
         data = _read_json_file(manifest, MAX_MANIFEST_BYTES)
         base = manifest.parent
@@ -963,11 +993,85 @@ def _letters_in_dir(
             continue
         for rel in _manifest_paths(data):
             found.setdefault((base / rel).relative_to(directory).as_posix(), base / rel)
-    letters = [
-        letter_files_from_disk(path, f"{shown.rstrip('/')}/{rel}")
-        for rel, path in sorted(found.items())
-    ]
+    signatures: dict[Path, dict[str, list[str]]] = {}
+    for listed, entries in listings.items():
+        by_letter: dict[str, list[str]] = {}
+        for name in entries:
+            if name.endswith(SIGNATURE_SUFFIX):
+                # ``<letter>.docx.<signer>.p7s``: the letter's name ends at its last ".docx.".
+                head, sep, _rest = name.rpartition(LETTER_SUFFIX + ".")
+                if sep:
+                    by_letter.setdefault(head + LETTER_SUFFIX, []).append(name)
+        signatures[listed] = by_letter
+    letters = []
+    for rel, path in sorted(found.items()):
+        beside = signatures.get(path.parent)
+        siblings = (
+            tuple(beside.get(path.name, ())) if beside is not None else _listing(path.parent)
+        )
+        letters.append(LetterOnDisk(str(path), f"{shown.rstrip('/')}/{rel}", siblings))
     return letters, checks
+
+
+def _listing(folder: Path) -> tuple[str, ...]:
+    return tuple(sorted(c.name for c in folder.iterdir())) if folder.is_dir() else ()
+
+
+def _letters_in_dir(
+    directory: Path, shown: str
+) -> tuple[list[LetterFiles], list[CheckResult]]:
+    letters, checks = letters_in_dir(directory, shown)
+    return [letter.files() for letter in letters], checks
+
+
+@dataclass(frozen=True)
+class _VerifySetup:
+    ca_der: bytes
+    crl_der: bytes
+    verifier_key: str
+    tolerance: timedelta
+
+
+def _verify_worker(setup: _VerifySetup) -> TrustAnchors:
+    return trust_from_bytes(
+        setup.ca_der, setup.crl_der, setup.verifier_key.encode("utf-8"), tolerance=setup.tolerance
+    )
+
+
+def _verify_chunk(trust: TrustAnchors, letters: Sequence[LetterOnDisk]) -> list[LetterReport]:
+    return [verify_letter(letter.files(), trust) for letter in letters]
+
+
+def iter_verify_letters(
+    letters: Sequence[LetterOnDisk],
+    trust: TrustAnchors,
+    *,
+    online_registry: Registry | None = None,
+    jobs: int | None = 1,
+    chunk_size: int = 128,
+    advance: Callable[[int], None] = lambda _n: None,
+) -> Iterator[LetterReport]:
+    """Verify letters one by one, in order, in ``jobs`` worker processes (None: one per CPU).
+
+    The reports are yielded as they are ready, so a caller that only counts them keeps memory
+    flat. Online verification (``online_registry``) runs in this process.
+    """
+    if online_registry is not None or jobs == 1:
+        for letter in letters:
+            yield verify_letter(letter.files(), trust, online_registry=online_registry)
+            advance(1)
+        return
+    setup = _VerifySetup(
+        trust.ca_cert.public_bytes(serialization.Encoding.DER),
+        trust.crl.public_bytes(serialization.Encoding.DER),
+        trust.verifier_key,
+        trust.tolerance,
+    )
+    for chunk in map_chunks(
+        _verify_worker, setup, _verify_chunk, letters,
+        jobs=jobs, chunk_size=chunk_size, advance=advance,
+    ):  # fmt: skip
+        yield from chunk
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1278,10 +1382,14 @@ def verify_paths(
     *,
     tolerance: timedelta = DEFAULT_TOLERANCE,
     zip_limits: ZipLimits | None = None,
+    jobs: int | None = 1,
+    progress: Callable[[int, str], AbstractContextManager[Callable[[int], None]]] | None = None,
 ) -> VerifyReport:
     """Verify letters, directories of letters, and archives (.zip or an extracted archive).
 
     ``trust`` may be None only when every path is an archive, which carries its own anchors.
+    The letters of a directory are verified by ``jobs`` worker processes (None: one per CPU),
+    with a ``progress`` bar when one is given.
     """
     letters: list[LetterReport] = []
     checks: list[CheckResult] = []
@@ -1314,7 +1422,7 @@ def verify_paths(
                     hint="请在 docgen 工作目录中运行,或用 --ca、--crl、--verifier-key 指定",
                 )
             if path.is_dir():
-                found, dir_checks = _letters_in_dir(path, shown)
+                found, dir_checks = letters_in_dir(path, shown)
                 checks.extend(dir_checks)
                 if not found:
                     checks.append(
@@ -1323,13 +1431,22 @@ def verify_paths(
                         )
                     )
             elif path.exists():
-                found = [letter_files_from_disk(path, shown)]
+                found = [LetterOnDisk(str(path), shown, _listing(path.parent))]
             else:
                 checks.append(CheckResult("查找文书", False, "文件或目录不存在", shown))
                 continue
-            report = VerifyReport(
-                tuple(verify_letter(f, trust, online_registry=online_registry) for f in found)
+            bar = progress(len(found), "验证") if progress is not None else nullcontext(
+                lambda _n: None
             )
+            with bar as advance:
+                report = VerifyReport(
+                    tuple(
+                        iter_verify_letters(
+                            found, trust, online_registry=online_registry, jobs=jobs,
+                            advance=advance,
+                        )
+                    )
+                )
         letters.extend(report.letters)
         checks.extend(report.checks)
     if online_registry is not None:

@@ -28,23 +28,30 @@ _LABELS = {
 @click.option("--year", type=int, default=None, help="年度(默认:配置中的 default_year)")
 @click.option("--reissue", is_flag=True, help="确认作废已变化或已过时的已签文书并重新签发")
 @click.option("--yes", "-y", is_flag=True, help="不询问,直接确认(与 --reissue 一起用)")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="并行生成的进程数(默认:CPU 核数);结果与进程数无关",
+)
 def generate_command(
-    workspace_path: Path | None, year: int | None, reissue: bool, yes: bool
+    workspace_path: Path | None, year: int | None, reissue: bool, yes: bool, jobs: int | None
 ) -> None:
     """按名册和模板生成全部责任书、承诺书,登记并写出 manifest.json。"""
     ws = open_workspace(workspace_path)
     year = year or ws.config.default_year
     now = now_utc()
-    result = generate(ws, year, now=now, reissue=False, progress=progress)
+    result = generate(ws, year, now=now, reissue=False, progress=progress, jobs=jobs)
     if result.pending_confirmation and not reissue and sys.stdin.isatty() and not yes:
         _show(result, ws.year_dir(year))
         if click.confirm("以上文书需要作废并重新签发,是否继续?", default=False):
-            result = generate(ws, year, now=now, reissue=True, progress=progress)
+            result = generate(ws, year, now=now, reissue=True, progress=progress, jobs=jobs)
     elif reissue and result.pending_confirmation:
         if not yes and sys.stdin.isatty():
             _show(result, ws.year_dir(year))
             click.confirm("以上文书将被作废并重新签发,是否继续?", abort=True)
-        result = generate(ws, year, now=now, reissue=True, progress=progress)
+        result = generate(ws, year, now=now, reissue=True, progress=progress, jobs=jobs)
     _show(result, ws.year_dir(year))
 
 

@@ -1,0 +1,348 @@
+"""Bulk pipeline benchmark: generate, sign, register and verify N letters on one roster.
+
+Usage::
+
+    python benchmarks/bench.py --letters 10000 [--jobs J] [--naive-sample 2000] [--workdir DIR]
+
+Prints one table (ms per letter, letters per second, peak RSS) for:
+
+* a naive docxtpl loop — a new ``DocxTemplate`` per letter, ``render(context, autoescape=True)``,
+  ``save`` — timed on a sample of letters and extrapolated to N;
+* ``docgen generate`` — the whole command (roster, pairings, render, registry, proofs, manifest);
+* bulk signing by both parties (``sign_everyone``: keys opened, CAdES signatures, registry appends);
+* verifying every letter offline (``docgen.verify.iter_verify_letters``).
+
+Each measured stage runs in a fresh child process, so its peak RSS (the process itself and its
+largest worker) is its own. Issuing the certificates is set-up and is not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from make_roster import make_roster_yaml
+
+NOW = datetime(2027, 1, 5, 9, 0, 0, tzinfo=UTC)
+YEAR = 2027
+PASSPHRASE = b"bench-passphrase-2027"
+
+
+def _peak_rss_mib() -> tuple[float, float]:
+    """Peak RSS of this process and of its largest waited-for child, in MiB (Linux: KiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+# --- stages, each run in its own process ----------------------------------------------------
+
+
+def stage_naive(workspace: Path, sample: int) -> dict[str, Any]:
+    from docxtpl import DocxTemplate
+
+    from docgen.generate import letter_context
+    from docgen.hierarchy import build_pairings
+    from docgen.render import load_template
+    from docgen.roster import load_roster
+    from docgen.workspace import find_workspace
+
+    ws = find_workspace(workspace)
+    roster = load_roster(ws.roster_path)
+    pairings = build_pairings(roster, YEAR, ws.config.pairing).pairings
+    # The same mix of letter kinds as the whole run, spread evenly over the roster.
+    step = max(1, len(pairings) // sample)
+    chosen = list(pairings[::step])[:sample]
+    out = Path(tempfile.mkdtemp(prefix="naive-", dir=workspace))
+    templates = {}
+    for kind in {p.kind for p in chosen}:
+        path = out / f"{kind.value}.docx"
+        path.write_bytes(load_template(ws.templates_dir, kind))
+        templates[kind] = path
+    contexts = [(p, letter_context(p, roster, ws.config.institution, p.doc_id)) for p in chosen]
+    start = time.perf_counter()
+    for i, (pairing, context) in enumerate(contexts):
+        tpl = DocxTemplate(str(templates[pairing.kind]))
+        tpl.render(context, autoescape=True)
+        tpl.save(str(out / f"{i}.docx"))
+    elapsed = time.perf_counter() - start
+    return {"letters": len(chosen), "seconds": elapsed}
+
+
+def stage_generate(workspace: Path, jobs: int) -> dict[str, Any]:
+    from docgen.cli import cli
+    from docgen.cli.common import invoke
+
+    os.environ["DOCGEN_NOW"] = NOW.isoformat()
+    sink = io.StringIO()
+    start = time.perf_counter()
+    stdout, sys.stdout = sys.stdout, sink
+    try:
+        code = invoke(
+            cli, ["generate", "-w", str(workspace), "--year", str(YEAR), "--jobs", str(jobs)]
+        )
+    finally:
+        sys.stdout = stdout
+    elapsed = time.perf_counter() - start
+    if code != 0:
+        raise SystemExit(f"docgen generate failed ({code}): {sink.getvalue()[-2000:]}")
+    from docgen.registry import open_registry
+    from docgen.workspace import find_workspace
+
+    with open_registry(find_workspace(workspace)) as registry:
+        documents = sum(1 for _ in registry.entries(type="document"))
+    return {"letters": documents, "seconds": elapsed}
+
+
+def stage_keys(workspace: Path, jobs: int) -> dict[str, Any]:
+    from docgen import pki
+    from docgen.parallel import map_chunks
+    from docgen.passphrase import Passphrase
+    from docgen.registry import open_registry
+    from docgen.roster import load_roster
+    from docgen.workspace import find_workspace
+
+    ws = find_workspace(workspace)
+    roster = load_roster(ws.roster_path)
+    secret = Passphrase(PASSPHRASE, "基准测试")
+    pki.init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=secret, now=NOW)
+    start = time.perf_counter()
+    records: list[dict[str, Any]] = []
+    setup = (str(ws.keys_dir), ws.config.institution, ws.config.certificate_days)
+    for chunk in map_chunks(
+        _keys_setup, setup, _issue_chunk, roster.people, jobs=jobs, chunk_size=200
+    ):
+        records.extend(chunk)
+    with open_registry(ws) as registry:
+        registry.append(records, now=NOW)
+    return {"people": len(records), "seconds": time.perf_counter() - start}
+
+
+def _keys_setup(setup: tuple[str, str, int]) -> tuple[str, str, int]:
+    return setup
+
+
+def _issue_chunk(setup: tuple[str, str, int], people: Any) -> list[dict[str, Any]]:
+    from docgen import pki
+    from docgen.models import Roster
+    from docgen.passphrase import Passphrase
+
+    keys_dir, institution, days = setup
+    secret = Passphrase(PASSPHRASE, "基准测试")
+    issued = pki.issue_certificates(
+        Path(keys_dir),
+        Roster(institution, tuple(people), ()),
+        None,
+        institution=institution,
+        ca_passphrase=secret,
+        passphrase=secret,
+        now=NOW,
+        days=days,
+    )
+    return list(issued.records)
+
+
+def stage_sign(workspace: Path, jobs: int) -> dict[str, Any]:
+    from docgen.passphrase import Passphrase
+    from docgen.signing import sign_everyone
+    from docgen.workspace import find_workspace
+
+    ws = find_workspace(workspace)
+    secret = Passphrase(PASSPHRASE, "基准测试")
+    start = time.perf_counter()
+    count = sign_everyone(ws, lambda _pid: secret, year=YEAR, now=NOW, jobs=jobs)
+    return {"signatures": count, "seconds": time.perf_counter() - start}
+
+
+def stage_verify(workspace: Path, jobs: int) -> dict[str, Any]:
+    from docgen.archive import workspace_trust
+    from docgen.verify import LetterStatus, iter_verify_letters, letters_in_dir
+    from docgen.workspace import find_workspace
+
+    ws = find_workspace(workspace)
+    start = time.perf_counter()
+    letters, checks = letters_in_dir(ws.year_dir(YEAR), str(ws.year_dir(YEAR)))
+    counts = dict.fromkeys((s.value for s in LetterStatus), 0)
+    first_failure = None
+    for report in iter_verify_letters(letters, workspace_trust(ws), jobs=jobs):
+        counts[report.status.value] += 1
+        if report.status is LetterStatus.FAILED and first_failure is None:
+            first_failure = [s.detail for s in report.failed_steps]
+    return {
+        "letters": len(letters),
+        "counts": counts,
+        "checks_ok": all(c.ok for c in checks),
+        "first_failure": first_failure,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def stage_proof(workspace: Path) -> dict[str, Any]:
+    from docgen.registry import open_registry
+    from docgen.workspace import find_workspace
+
+    with open_registry(find_workspace(workspace)) as registry:
+        size = registry.size()
+        times = []
+        for index in range(size // 7, size, max(1, size // 50)):
+            start = time.perf_counter()
+            registry.proof_bundle(index)
+            times.append(time.perf_counter() - start)
+    times.sort()
+    return {"size": size, "median_ms": times[len(times) // 2] * 1000}
+
+
+STAGES = {
+    "naive": lambda a: stage_naive(a.workspace, a.naive_sample),
+    "generate": lambda a: stage_generate(a.workspace, a.jobs),
+    "keys": lambda a: stage_keys(a.workspace, a.jobs),
+    "sign": lambda a: stage_sign(a.workspace, a.jobs),
+    "verify": lambda a: stage_verify(a.workspace, a.jobs),
+    "proof": lambda a: stage_proof(a.workspace),
+}
+
+
+def run_stage(name: str, workspace: Path, jobs: int, sample: int) -> dict[str, Any]:
+    """Run one stage in a fresh interpreter and return what it measured."""
+    command = [
+        sys.executable, __file__, "--stage", name, "--workspace", str(workspace),
+        "--jobs", str(jobs), "--naive-sample", str(sample),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"stage {name} failed:\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --- the table --------------------------------------------------------------------------------
+
+
+def _row(label: str, items: int, seconds: float, rss: str, note: str = "") -> str:
+    ms = seconds * 1000 / items if items else 0.0
+    rate = items / seconds if seconds else 0.0
+    return f"| {label} | {items:,} | {seconds:,.1f} | {ms:.2f} | {rate:,.0f} | {rss} | {note} |"
+
+
+def _rss(stage: dict[str, Any]) -> str:
+    return f"{stage['rss_self_mib']:.0f} / {stage['rss_children_mib']:.0f}"
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {platform.system()}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="docgen bulk pipeline benchmark")
+    parser.add_argument("--letters", type=int, default=10_000, help="roster size (≈ letters)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--naive-sample", type=int, default=2000)
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the workspace here")
+    parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
+    parser.add_argument("--workspace", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.stage:
+        result = STAGES[args.stage](args)
+        own, children = _peak_rss_mib()
+        result.update(rss_self_mib=own, rss_children_mib=children)
+        print(json.dumps(result))
+        return 0
+
+    from docgen.workspace_init import init_workspace
+
+    base = args.workdir or Path(tempfile.mkdtemp(prefix="docgen-bench-"))
+    workspace = base / f"ws-{args.letters}"
+    init_workspace(
+        workspace, institution="某省人民检察院(基准测试)", year=YEAR,
+        roster_yaml=make_roster_yaml(args.letters),
+    )  # fmt: skip
+    sample = min(args.letters, args.naive_sample)
+    naive = run_stage("naive", workspace, args.jobs, sample)
+    generate = run_stage("generate", workspace, args.jobs, sample)
+    keys = run_stage("keys", workspace, args.jobs, sample)
+    sign = run_stage("sign", workspace, args.jobs, sample)
+    verify = run_stage("verify", workspace, args.jobs, sample)
+    proof = run_stage("proof", workspace, args.jobs, sample)
+
+    letters = generate["letters"]
+    naive_per_letter = naive["seconds"] / naive["letters"]
+    naive_total = naive_per_letter * letters
+    ratio = naive_total / generate["seconds"] if generate["seconds"] else 0.0
+    peak = max(max(s["rss_self_mib"], s["rss_children_mib"]) for s in (generate, sign, verify))
+    lines = [
+        f"docgen bulk pipeline: {letters:,} letters, --jobs {args.jobs}; {machine()}",
+        "",
+        "| stage | items | seconds | ms / item | items / s | peak RSS MiB (main / child) | note |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        _row(
+            "naive docxtpl loop",
+            letters,
+            naive_total,
+            _rss(naive),
+            f"measured on {naive['letters']:,} letters ({naive['seconds']:.1f} s), extrapolated",
+        ),
+        _row(
+            "docgen generate (whole command)",
+            letters,
+            generate["seconds"],
+            _rss(generate),
+            f"{ratio:.1f}× the naive loop",
+        ),
+        _row(
+            "sign, both parties, registered",
+            sign["signatures"],
+            sign["seconds"],
+            _rss(sign),
+            "signatures",
+        ),
+        _row(
+            "verify every letter",
+            verify["letters"],
+            verify["seconds"],
+            _rss(verify),
+            ", ".join(f"{k} {v:,}" for k, v in verify["counts"].items() if v),
+        ),
+        _row(
+            "(set-up) issue certificates",
+            keys["people"],
+            keys["seconds"],
+            _rss(keys),
+            "not a target",
+        ),
+        "",
+        f"generate vs naive: {ratio:.1f}×; peak RSS of any stage: {peak:.0f} MiB; "
+        f"inclusion proof bundle in this registry ({proof['size']:,} entries): "
+        f"median {proof['median_ms']:.2f} ms",
+    ]
+    if verify["first_failure"]:
+        lines.append(f"first verification failure: {verify['first_failure']}")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
