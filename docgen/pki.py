@@ -177,6 +177,24 @@ def ca_common_name(institution: str) -> str:
     return f"{institution}电子签名根证书"
 
 
+COMMON_NAME_MAX_BYTES = 64  # X.520 ub-common-name, as cryptography counts it (UTF-8 bytes)
+
+
+def fit_common_name(text: str) -> str:
+    """``text`` cut to fit a certificate's commonName (64 UTF-8 bytes), ending in "…" if cut.
+
+    A long institution or personal name (21 Chinese characters and more) must not stop the CA
+    from issuing; the person id in the subject's UID, not the name, identifies the signer.
+    """
+    if len(text.encode("utf-8")) <= COMMON_NAME_MAX_BYTES:
+        return text
+    room = COMMON_NAME_MAX_BYTES - len("…".encode())
+    cut = text
+    while len(cut.encode("utf-8")) > room:
+        cut = cut[:-1]
+    return cut + "…"
+
+
 def _check_person_id(person_id: str) -> None:
     bad = (
         not person_id
@@ -440,7 +458,7 @@ def init_ca(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, institution),
-            x509.NameAttribute(NameOID.COMMON_NAME, ca_common_name(institution)),
+            x509.NameAttribute(NameOID.COMMON_NAME, fit_common_name(ca_common_name(institution))),
         ]
     )
     public = key.public_key()
@@ -740,7 +758,7 @@ def _person_certificate(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, institution),
-            x509.NameAttribute(NameOID.COMMON_NAME, person.name),
+            x509.NameAttribute(NameOID.COMMON_NAME, fit_common_name(person.name)),
             x509.NameAttribute(NameOID.USER_ID, person.id),
         ]
     )

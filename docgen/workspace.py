@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import tomllib
@@ -136,9 +137,9 @@ def find_workspace(start: Path) -> Workspace:
 
 def config_text(institution: str, year: int) -> str:
     return f"""# docgen 工作目录配置。修改后重新运行命令即可生效。
-institution = "{institution}"
+institution = {toml_string(institution)}
 # 登记簿(透明日志)名称,写入每个签名检查点的第一行
-registry_name = "{_registry_name(institution)}"
+registry_name = {toml_string(_registry_name(institution))}
 default_year = {year}
 roster = "roster.yaml"
 # 个人证书有效期(天)
@@ -164,8 +165,18 @@ page_number = "宋体"
 """
 
 
+def toml_string(value: str) -> str:
+    """``value`` as a TOML basic string: quotes, backslashes and control characters escaped.
+
+    JSON's string escapes are a subset of TOML's, so ``json.dumps`` gives a valid TOML string.
+    """
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _registry_name(institution: str) -> str:
-    return f"{institution}/党风廉政建设登记簿"
+    """A checkpoint key name may hold no blank and no "+" (C2SP signed-note): they are dropped."""
+    name = "".join(ch for ch in institution if not (ch.isspace() or ch == "+"))
+    return f"{name}/党风廉政建设登记簿"
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:

@@ -10,6 +10,7 @@ from docgen.demo_data import example_roster_yaml
 from docgen.errors import UsageError
 from docgen.glossary import LetterKind
 from docgen.render import load_template
+from docgen.roster import bad_characters
 from docgen.workspace import CONFIG_NAME, atomic_write, config_text
 
 
@@ -26,6 +27,16 @@ def init_workspace(
         raise UsageError(
             f"{directory} 已经是 docgen 工作目录",
             hint="如需重新开始,请换一个空目录",
+        )
+    if not institution.strip():
+        raise UsageError(
+            "单位名称为空", hint="请用 --institution 指定,例如 --institution 庆城县人民检察院"
+        )
+    bad = bad_characters(institution)
+    if bad:
+        raise UsageError(
+            f"单位名称含有控制字符或不可见字符({'、'.join(bad)})",
+            hint="单位名称会写入每份文书和证书,请删去这些字符后重试",
         )
     if not 2000 <= year <= 2100:
         raise UsageError(f"年度 {year} 不合理", hint="请用四位年份,例如 --year 2027")
