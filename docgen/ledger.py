@@ -600,19 +600,21 @@ def read_activity_file(path: Path) -> list[ActivityInput]:
 def _xlsx_rows(path: Path) -> tuple[str, list[tuple[Any, ...]]]:
     from openpyxl import load_workbook
 
+    from docgen.roster_import import XLSX_READ_ERRORS
+
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, ValueError, KeyError) as exc:
+        try:
+            sheet = book.worksheets[0]
+            return str(sheet.title), [tuple(r) for r in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
+    except XLSX_READ_ERRORS as exc:
         raise ValidationError(
             f"无法读取 Excel 文件({exc})",
             location=Location(file=str(path)),
             hint="请确认文件是 .xlsx 格式且未损坏",
         ) from exc
-    try:
-        sheet = book.worksheets[0]
-        return str(sheet.title), [tuple(r) for r in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
 
 
 def _csv_rows(path: Path) -> list[tuple[Any, ...]]:

@@ -18,6 +18,7 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -68,6 +69,18 @@ _HEADER_NOISE = re.compile(r"[\s*＊::]|[((][^))]*[))]")
 _HEADER_SEARCH_ROWS = 10
 
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
+# What openpyxl raises on a damaged workbook: a broken zip, a broken deflate stream, broken XML
+# (ElementTree's and lxml's parse errors derive from SyntaxError), missing or malformed parts.
+XLSX_READ_ERRORS: tuple[type[Exception], ...] = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    SyntaxError,
+    KeyError,
+    ValueError,
+    OSError,
+)
 _CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 
 
@@ -166,7 +179,7 @@ def _read_csv(path: Path) -> Table:
 def _read_xlsx(path: Path, sheet: str | None) -> Table:
     try:
         workbook = openpyxl.load_workbook(path, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except XLSX_READ_ERRORS as exc:
         raise ValidationError(
             f"无法打开 Excel 文件:{exc}",
             location=Location(file=str(path)),
