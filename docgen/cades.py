@@ -8,6 +8,7 @@ raises — only a programming error does.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +101,16 @@ def sign_detached(
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _issuer_general_names(issuer_der: bytes) -> bytes:
+    """GeneralNames holding one directoryName: the same for every certificate of one CA, and
+    costly to encode with asn1crypto (it re-encodes the name under the explicit tag)."""
+    names = asn1_x509.GeneralNames(
+        [asn1_x509.GeneralName({"directory_name": asn1_x509.Name.load(issuer_der)})]
+    )
+    return bytes(names.dump())
+
+
 class DetachedSigner:
     """Signs many files with one key: everything that does not depend on the file is encoded once.
 
@@ -125,9 +136,14 @@ class DetachedSigner:
         self._digest_algorithm = digest_algorithm
         cert_der = cert.public_bytes(serialization.Encoding.DER)
         signer_cert = asn1_x509.Certificate.load(cert_der)
+        serial = signer_cert.serial_number
+        # The issuer name is taken from its DER each time: placing the parsed name of a loaded
+        # certificate into a new structure makes asn1crypto re-encode it field by field, which
+        # costs more than the signature itself.
+        issuer_der = cert.issuer.public_bytes()
         issuer_serial = {
-            "issuer": [asn1_x509.GeneralName({"directory_name": signer_cert.issuer})],
-            "serial_number": signer_cert.serial_number,
+            "issuer": asn1_x509.GeneralNames.load(_issuer_general_names(issuer_der)),
+            "serial_number": serial,
         }
         signing_certificate = asn1crypto.tsp.SigningCertificateV2(
             {"certs": [{"cert_hash": _digest("sha256", cert_der), "issuer_serial": issuer_serial}]}
@@ -139,7 +155,7 @@ class DetachedSigner:
         self._sid = cms.SignerIdentifier(
             {
                 "issuer_and_serial_number": cms.IssuerAndSerialNumber(
-                    {"issuer": signer_cert.issuer, "serial_number": signer_cert.serial_number}
+                    {"issuer": asn1_x509.Name.load(issuer_der), "serial_number": serial}
                 )
             }
         ).dump()
@@ -154,7 +170,7 @@ class DetachedSigner:
             )
         self._signature_algorithm = signature_algorithm.dump()
         self._certificates = [
-            signer_cert.dump(),
+            cert_der,
             *(c.public_bytes(serialization.Encoding.DER) for c in chain),
         ]
 
