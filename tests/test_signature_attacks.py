@@ -418,12 +418,15 @@ def test_sha1_signature_made_by_openssl_is_refused(attack: Attack, tmp_path: Pat
 
 
 def test_altered_signed_attributes(attack: Attack) -> None:
-    """signingTime moved a day back inside a genuine signature, the record adjusted to match."""
+    """signingTime moved a day on inside a genuine signature, the record adjusted to match.
+
+    (Moving it back is impossible to register at all: the registry refuses an earlier time.)
+    """
     signer = attack.signer("P002")
     honest = sign_detached(attack.data(), signer.key, signer.cert, signing_time=SIGNED)
     info = cms.ContentInfo.load(honest)
     signer_info = info["content"]["signer_infos"][0]
-    moved = SIGNED - timedelta(days=1)
+    moved = SIGNED + timedelta(days=1)
     signer_info["signed_attrs"] = cms.CMSAttributes(
         [
             cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": moved})]})

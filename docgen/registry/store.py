@@ -292,6 +292,13 @@ class Registry:
         leaves = [merkle.leaf_hash(d) for d in datas]
         with self._db.write():
             size, edge = self._tip()
+            if size:
+                latest = str(self.entry(size - 1).record.get("recorded_at", ""))
+                if recorded_at < latest:
+                    raise ValidationError(
+                        f"登记时间 {recorded_at} 早于登记簿最后一条记录的时间 {latest},拒绝登记",
+                        hint="登记簿只能按时间顺序追加;请检查本机时钟(或 DOCGEN_NOW)",
+                    )
             tree = merkle.CompactRange(size, edge)
             completed: list[tuple[int, int, bytes]] = []
             for leaf in leaves:
