@@ -27,7 +27,7 @@ from docgen.manifest import write_manifest
 from docgen.models import Pairing, Roster
 from docgen.naming import letter_relpath
 from docgen.parallel import DEFAULT_CHUNK, map_chunks
-from docgen.proofs import write_letter_proofs
+from docgen.proofs import clear_pending, is_pending, mark_pending, write_letter_proofs
 from docgen.registry import open_registry
 from docgen.render import load_template
 from docgen.roster import load_roster
@@ -301,6 +301,7 @@ def generate(
     year_dir = ws.year_dir(year)
 
     with workspace_lock(ws.root), open_registry(ws) as registry:
+        interrupted = is_pending(year_dir)  # an earlier run died after its registry commit
         state = read_year_state(registry, year)
         work = [_job(p, state, supervision) for p in pairing_result.pairings]
         outcomes: list[LetterOutcome] = []
@@ -337,6 +338,8 @@ def generate(
 
         publish_staged(staged)
         touched: set[str] = set()
+        if specs:
+            mark_pending(year_dir)
         for start in range(0, len(specs), APPEND_CHUNK):
             part = specs[start : start + APPEND_CHUNK]
             records = [
@@ -350,12 +353,14 @@ def generate(
         missing_proofs = [
             letter
             for letter in state.letters.values()
-            if letter.doc_id in touched
+            if interrupted
+            or letter.doc_id in touched
             or not (year_dir / (letter.record["path"] + ".proof.json")).exists()
         ]
         with progress(len(missing_proofs), "证明文件") as advance:
             write_letter_proofs(registry, year_dir, missing_proofs, advance)
         manifest = write_manifest(year_dir, state, ws.config.institution)
+        clear_pending(year_dir)
 
     return GenerateResult(
         year=year,

@@ -11,7 +11,7 @@ from typing import Any
 from docgen.naming import proof_relpath
 from docgen.registry import Registry
 from docgen.state import LetterState
-from docgen.workspace import atomic_write_many
+from docgen.workspace import atomic_write, atomic_write_many
 
 FORMAT = "docgen-letter-proof-v1"
 _LETTERS_PER_BATCH = 500
@@ -62,3 +62,27 @@ def write_letter_proofs(
             advance(1)
 
     return atomic_write_many(files())
+
+
+# --- crash recovery -------------------------------------------------------------------------
+#
+# Proof bundles are derived from the registry after it commits. A process killed between the
+# commit and the rewrite of the bundles would leave bundles that omit the new entries, and no
+# later run would notice (the letters look unchanged). So every command that appends letter
+# entries first drops a marker in the year folder and removes it only once the bundles and the
+# manifest are rewritten; any later command that finds the marker rebuilds them all.
+
+PENDING_NAME = ".proofs-pending"
+
+
+def mark_pending(year_dir: Path) -> None:
+    """Say, durably, that the registry may be ahead of the proof bundles of this year."""
+    atomic_write(year_dir / PENDING_NAME, b"registry appended; proof bundles being rewritten\n")
+
+
+def clear_pending(year_dir: Path) -> None:
+    (year_dir / PENDING_NAME).unlink(missing_ok=True)
+
+
+def is_pending(year_dir: Path) -> bool:
+    return (year_dir / PENDING_NAME).exists()

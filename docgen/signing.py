@@ -16,7 +16,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from docgen import pki
+from docgen import pki, proofs
 from docgen.cades import DetachedSigner
 from docgen.errors import Location, ValidationError
 from docgen.generate import APPEND_CHUNK, ProgressFactory, no_progress
@@ -25,7 +25,7 @@ from docgen.manifest import write_manifest
 from docgen.naming import signature_relpath
 from docgen.parallel import map_chunks
 from docgen.passphrase import Passphrase
-from docgen.proofs import write_letter_proofs
+from docgen.proofs import clear_pending, mark_pending, write_letter_proofs
 from docgen.registry import Registry, open_registry
 from docgen.state import LetterState, YearState, read_year_state
 from docgen.workspace import (
@@ -154,13 +154,25 @@ def _sign_letters(
     return writes, records, signed
 
 
-def _finish(ws: Workspace, registry: Registry, year: int, touched: set[str]) -> None:
-    """Refresh the proof bundles of the letters just signed, and the manifest."""
+def _finish(ws: Workspace, registry: Registry, year: int, touched: set[str] | None) -> None:
+    """Refresh the proof bundles of the letters just signed (``None``: all), and the manifest."""
+    year_dir = ws.year_dir(year)
     state = read_year_state(registry, year)
     write_letter_proofs(
-        registry, ws.year_dir(year), [s for s in state.letters.values() if s.doc_id in touched]
+        registry,
+        year_dir,
+        [s for s in state.letters.values() if touched is None or s.doc_id in touched],
     )
-    write_manifest(ws.year_dir(year), state, ws.config.institution)
+    write_manifest(year_dir, state, ws.config.institution)
+    clear_pending(year_dir)
+
+
+def repair_interrupted(ws: Workspace, registry: Registry, year: int) -> bool:
+    """Rebuild every proof bundle of ``year`` if an earlier command died after its commit."""
+    if not proofs.is_pending(ws.year_dir(year)):
+        return False
+    _finish(ws, registry, year, None)
+    return True
 
 
 def _commit(
@@ -174,6 +186,7 @@ def _commit(
     atomic_write_many(writes)
     if not records:
         return
+    mark_pending(ws.year_dir(year))
     registry.append(records, now=now)
     _finish(ws, registry, year, {r["doc_id"] for r in records})
 
@@ -190,6 +203,7 @@ def sign_as(
 ) -> SignResult:
     """Sign, as ``person_id``, every letter of ``year`` (or just ``doc_id``) that waits for them."""
     with workspace_lock(ws.root), open_registry(ws) as registry:
+        repair_interrupted(ws, registry, year)
         state = read_year_state(registry, year)
         waiting, done = waiting_letters(state, person_id, doc_id)
         if not waiting:
@@ -314,6 +328,7 @@ def sign_everyone(
     so far still gets its proof bundles and the manifest before the error is raised.
     """
     with workspace_lock(ws.root), open_registry(ws) as registry:
+        repair_interrupted(ws, registry, year)
         state = read_year_state(registry, year)
         plan: list[_PersonJob] = []
         for pid in state.parties():
@@ -335,6 +350,7 @@ def sign_everyone(
         def commit() -> None:
             nonlocal count
             publish_staged(staged)
+            mark_pending(ws.year_dir(year))
             registry.append([_spec_record(spec, now) for spec in specs], now=now)
             touched.update(spec[0] for spec in specs)
             count += len(specs)

@@ -10,7 +10,7 @@ from docgen.glossary import LetterKind
 from docgen.hierarchy import build_pairings
 from docgen.lock import workspace_lock
 from docgen.manifest import write_manifest
-from docgen.proofs import write_letter_proofs
+from docgen.proofs import clear_pending, is_pending, mark_pending, write_letter_proofs
 from docgen.registry import Registry, open_registry
 from docgen.roster import load_roster
 from docgen.state import LetterState, YearState, read_year_state
@@ -153,15 +153,21 @@ def void_letter(ws: Workspace, doc_id: str, reason: str, *, now: datetime) -> Le
         letter = _find_letter(registry, doc_id)
         if letter.voided:
             raise ValidationError(f"文书 {doc_id} 已于此前作废,无需重复作废")
+        year = int(letter.record["year"])
+        year_dir = ws.year_dir(year)
+        interrupted = is_pending(year_dir)
+        mark_pending(year_dir)
         registry.append(
             [{"type": "void", "doc_id": doc_id, "reason": reason.strip(), "replaced_by": None}],
             now=now,
         )
-        year = int(letter.record["year"])
         state = read_year_state(registry, year)
         updated = state.letters[doc_id]
-        write_letter_proofs(registry, ws.year_dir(year), [updated])
-        write_manifest(ws.year_dir(year), state, ws.config.institution)
+        write_letter_proofs(
+            registry, year_dir, list(state.letters.values()) if interrupted else [updated]
+        )
+        write_manifest(year_dir, state, ws.config.institution)
+        clear_pending(year_dir)
     return updated
 
 

@@ -291,11 +291,6 @@ def test_kill_between_the_files_and_the_registry(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in docgen/signing.py and docgen/generate.py: a kill after the registry commit "
-    "leaves stale proof bundles that no re-run rewrites (see docs/SECURITY.md, 崩溃恢复)",
-)
 @pytest.mark.parametrize("command", ["sign", "generate"])
 def test_kill_right_after_the_registry_commit_is_repaired_by_a_rerun(
     keyed_workspace: Path, monkeypatch: pytest.MonkeyPatch, command: str
