@@ -42,7 +42,8 @@ def cli() -> None:
 
     一月份的工作顺序:init → roster check → generate → keys → sign → status →
     verify → archive → report。
-    每个命令都可以加 --help 查看说明。
+
+    每个命令都可以加 --help 查看说明;出错时加 --verbose 可显示程序内部的详细出错位置。
     """
 
 
