@@ -196,7 +196,8 @@ def letters_paragraphs(signing: SigningSummary) -> list[Block]:
         if count.voided:
             text += f",因人员变动作废{count.voided}份"
         if count.first_signed and count.last_signed:
-            text += f",签署时间为{month_day(count.first_signed)}至{month_day(count.last_signed)}"
+            first, last = month_day(count.first_signed), month_day(count.last_signed)
+            text += f",签署于{first}" if first == last else f",签署时间为{first}至{last}"
         pending = count.generated - count.complete
         text += f";尚有{pending}份未签署完毕。" if pending else "。"
         blocks.append(Block(text))

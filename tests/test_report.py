@@ -374,3 +374,19 @@ def test_report_cli_refuses_bad_choices(
     assert outcome.code == code
     assert words in outcome.err
     assert not (root / "output" / "2027" / "reports").exists()
+
+
+def test_letters_signed_on_one_day_read_naturally() -> None:
+    from docgen.duties import LetterCount, SigningSummary
+    from docgen.glossary import LetterKind
+    from docgen.report import letters_paragraphs
+
+    day = date(2027, 1, 12)
+    summary = SigningSummary(
+        year=2027,
+        letters=(
+            LetterCount(LetterKind.RESPONSIBILITY, 3, 3, first_signed=day, last_signed=day),
+        ),
+    )
+    text = letters_paragraphs(summary)[0].text
+    assert text == "《党风廉政建设责任书》3份,双方均已签署3份,签署于1月12日。"
