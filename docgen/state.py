@@ -5,6 +5,7 @@ The registry is the source of truth; the manifest and the proof bundles are view
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,12 +15,30 @@ from docgen.registry import Entry, Registry
 PARTIES = ("superior", "subordinate")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class EntryRef:
+    """A registry entry as the year state keeps it: its index and exact bytes.
+
+    The record is parsed when asked for, not kept: a year of 10⁵ letters holds 3·10⁵ entries, and
+    their parsed dicts would be most of the memory of every bulk command.
+    """
+
+    index: int
+    data: bytes
+
+    @property
+    def record(self) -> dict[str, Any]:
+        record: dict[str, Any] = json.loads(self.data)
+        return record
+
+
+@dataclass(frozen=True, slots=True)
 class LetterState:
     doc_id: str
-    document: Entry  # latest `document` entry for this id
-    signatures: dict[str, Entry] = field(default_factory=dict)  # signer id -> first signature entry
-    void: Entry | None = None
+    document: EntryRef  # latest `document` entry for this id
+    signatures: dict[str, EntryRef] = field(default_factory=dict)  # signer -> first signature
+    void: EntryRef | None = None
+    parties: tuple[tuple[str, str], ...] = ()  # (("superior", id), ("subordinate", id))
 
     @property
     def record(self) -> dict[str, Any]:
@@ -35,16 +54,16 @@ class LetterState:
 
     def party_ids(self) -> dict[str, str]:
         """``{"superior": id, "subordinate": id}``."""
-        return {p["party"]: p["id"] for p in self.record["parties"]}
+        return dict(self.parties)
 
     def missing_signers(self) -> list[str]:
-        return [pid for pid in self.party_ids().values() if pid not in self.signatures]
+        return [pid for _party, pid in self.parties if pid not in self.signatures]
 
     @property
     def complete(self) -> bool:
         return not self.missing_signers()
 
-    def entries(self) -> list[Entry]:
+    def entries(self) -> list[EntryRef]:
         found = [self.document, *self.signatures.values()]
         if self.void is not None:
             found.append(self.void)
@@ -79,8 +98,8 @@ class YearState:
         by_party: dict[str, list[LetterState]] = {}
         for letter in self.letters.values():
             by_base.setdefault(letter.base_id, []).append(letter)
-            for party in letter.record["parties"]:
-                by_party.setdefault(party["id"], []).append(letter)
+            for _party, pid in letter.parties:
+                by_party.setdefault(pid, []).append(letter)
         object.__setattr__(self, "_by_base", by_base)
         object.__setattr__(self, "_by_party", by_party)
 
@@ -105,34 +124,48 @@ class YearState:
         return sorted(self._by_party)
 
 
+_TYPES = ("document", "signature", "void")
+
+
 def read_year_state(registry: Registry, year: int) -> YearState:
-    return build_year_state(registry.entries(), year)
+    """The letters of ``year``, read in one pass over the registry's letter entries."""
+    return _build((EntryRef(i, d) for i, d in registry.entry_data(types=_TYPES)), year)
 
 
 def build_year_state(entries: Iterable[Entry], year: int) -> YearState:
-    documents: dict[str, Entry] = {}
-    signatures: dict[str, dict[str, Entry]] = {}
-    voids: dict[str, Entry] = {}
+    return _build((EntryRef(e.index, e.data) for e in entries), year)
+
+
+def _build(entries: Iterable[EntryRef], year: int) -> YearState:
+    documents: dict[str, tuple[EntryRef, str, tuple[tuple[str, str], ...]]] = {}
+    signatures: dict[str, dict[str, tuple[EntryRef, object]]] = {}
+    voids: dict[str, EntryRef] = {}
     for entry in entries:
         record = entry.record
         kind = record.get("type")
+        doc_id = record.get("doc_id")
         if kind == "document" and record.get("year") == year:
-            documents[record["doc_id"]] = entry
-        elif kind == "signature" and record.get("doc_id") in documents:
-            signatures.setdefault(record["doc_id"], {}).setdefault(record["signer"], entry)
-        elif kind == "void" and record.get("doc_id") in documents:
-            voids.setdefault(record["doc_id"], entry)
+            parties = tuple((str(p["party"]), str(p["id"])) for p in record["parties"])
+            documents[record["doc_id"]] = (entry, record["sha256"], parties)
+        elif kind == "signature" and doc_id in documents:
+            signatures.setdefault(doc_id, {}).setdefault(
+                record["signer"], (entry, record.get("doc_sha256"))
+            )
+        elif kind == "void" and doc_id in documents:
+            voids.setdefault(doc_id, entry)
     letters = {
         doc_id: LetterState(
             doc_id=doc_id,
             document=doc,
+            # Only a signer's first signature counts, and only if it is over the current bytes.
             signatures={
                 signer: sig
-                for signer, sig in signatures.get(doc_id, {}).items()
-                if sig.record.get("doc_sha256") == doc.record["sha256"]
+                for signer, (sig, signed_sha) in signatures.get(doc_id, {}).items()
+                if signed_sha == sha
             },
             void=voids.get(doc_id),
+            parties=parties,
         )
-        for doc_id, doc in documents.items()
+        for doc_id, (doc, sha, parties) in documents.items()
     }
     return YearState(year=year, letters=letters)

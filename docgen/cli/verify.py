@@ -11,6 +11,7 @@ import click
 from docgen.archive import workspace_trust
 from docgen.cli.common import echo, open_workspace, workspace_option
 from docgen.errors import EXIT_FAILURE, DocgenError, UsageError
+from docgen.parallel import default_jobs
 from docgen.registry import open_registry
 from docgen.verify import (
     DEFAULT_TOLERANCE,
@@ -68,6 +69,12 @@ def _trust(
 )
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @click.option("--failures-only", is_flag=True, help="只列出未通过的文书的检查步骤")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="并行验证的进程数(默认:CPU 核数;在线核对时为 1)",
+)
 def verify(
     workspace_path: Path | None,
     paths: tuple[Path, ...],
@@ -77,6 +84,7 @@ def verify(
     online: bool,
     as_json: bool,
     failures_only: bool,
+    jobs: int | None,
 ) -> None:
     """逐份验证文书:文件哈希、登记证明、数字签名、签名人、证书链、吊销状态、签名是否齐全。
 
@@ -97,12 +105,13 @@ def verify(
         else DEFAULT_TOLERANCE
     )
     trust = _trust(paths, ca, crl, verifier_key, ws, tolerance)
+    workers = default_jobs() if jobs is None else jobs
     if online:
         assert ws is not None
         with open_registry(ws) as registry:
-            report = verify_paths(list(paths), trust, registry, tolerance=tolerance)
+            report = verify_paths(list(paths), trust, registry, tolerance=tolerance, jobs=workers)
     else:
-        report = verify_paths(list(paths), trust, tolerance=tolerance)
+        report = verify_paths(list(paths), trust, tolerance=tolerance, jobs=workers)
     if as_json:
         echo(json.dumps(report_data(report), ensure_ascii=False, indent=2))
     else:

@@ -9,6 +9,7 @@ checkpoint; concurrent appenders from several processes therefore get dense indi
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -371,6 +372,25 @@ class Registry:
             rows = self._db.query(sql, (after, *params))
             for idx, data in rows:
                 yield _entry(int(idx), _blob(data))
+            if len(rows) < _PAGE:
+                return
+            after = int(rows[-1][0])
+
+    def entry_data(self, *, types: Sequence[str]) -> Iterator[tuple[int, bytes]]:
+        """``(index, exact bytes)`` of the entries of the given types, in index order, unparsed.
+
+        For bulk readers that keep only a few fields: no JSON parsing, no leaf hashes.
+        """
+        marks = ", ".join("?" for _ in types)
+        sql = (
+            f"SELECT idx, data FROM registry_entries WHERE idx > ? AND type IN ({marks})"
+            f" ORDER BY idx LIMIT {_PAGE}"
+        )
+        after = -1
+        while True:
+            rows = self._db.query(sql, (after, *types))
+            for idx, data in rows:
+                yield int(idx), _blob(data)
             if len(rows) < _PAGE:
                 return
             after = int(rows[-1][0])
@@ -776,11 +796,23 @@ class _Auditor:
 # --- offline verification ---
 
 
+@functools.lru_cache(maxsize=8)
+def _verifier(verifier_key: str) -> Verifier:
+    return parse_verifier_key(verifier_key)
+
+
+@functools.lru_cache(maxsize=64)
+def _verified_checkpoint(note: bytes, verifier_key: str) -> Checkpoint:
+    """A checkpoint whose signature was checked; a letter's bundles (and a whole run's letters)
+    mostly share one checkpoint, so each is checked once per process. Failures are not cached."""
+    return open_checkpoint(note, _verifier(verifier_key))
+
+
 def verify_proof_bundle(
     bundle: Mapping[str, Any], verifier_key: str, *, entry_data: bytes | None = None
 ) -> Entry:
     """Check a proof bundle offline: checkpoint signature, then the entry's inclusion proof."""
-    verifier = parse_verifier_key(verifier_key)
+    _verifier(verifier_key)
     if bundle.get("format") != PROOF_FORMAT:
         raise VerificationError(f"证明文件格式“{bundle.get('format')}”不是 {PROOF_FORMAT}")
     try:
@@ -794,7 +826,7 @@ def verify_proof_bundle(
         raise VerificationError(f"证明文件缺少字段或字段格式错误:{exc}") from exc
     if any(not isinstance(v, int) or isinstance(v, bool) for v in (index, tree_size)):
         raise VerificationError("证明文件中的 index 或 tree_size 不是整数")
-    checkpoint = open_checkpoint(note, verifier)
+    checkpoint = _verified_checkpoint(note, verifier_key)
     if checkpoint.size != tree_size:
         raise VerificationError(
             f"证明文件的 tree_size {tree_size} 与签名检查点的大小 {checkpoint.size} 不符"
