@@ -1,21 +1,35 @@
-"""Bulk rendering: compile a template once, then each letter costs one Jinja render.
+"""Bulk rendering: compile a template once, then each letter costs little more than a Jinja render.
 
 :func:`docgen.render.render_letter` runs docxtpl from scratch for every letter: unzip, parse every
 part, patch the XML, compile Jinja, serialise, zip.  For 10⁵ letters that is too slow, and almost
 all of the work is the same each time.  :class:`CompiledTemplate` does docxtpl's preprocessing once
 — the patched ``document.xml`` body and the header, footer and footnote parts become compiled Jinja
-templates in the same environment — and keeps every other zip member already compressed.  A letter
-is then: Jinja render, docxtpl's post-processing of the rendered XML, serialisation, deflate of the
-changed parts, and assembly with the stored members.
+templates in the same environment — and keeps every other zip member already compressed.
 
-The output is byte-identical to :func:`render_letter` for the same inputs (the tests check it for
-every built-in template and for awkward names).  A template whose layout this class does not
-reproduce exactly (footnotes in a document with several sections, where docxtpl renders the
-footnotes once per section) is rendered through :func:`render_letter` instead, still correctly.
+docxtpl's post-processing of the rendered XML (its regular expressions, ``fix_tables``, the lxml
+parse and serialisation) depends on the shape of the rendered text, not on the names in it.  So a
+letter is rendered twice by Jinja — once as docxtpl would, once with every inserted value wrapped
+in two marker characters that no value can contain (:func:`docgen.render.clean_text` removes
+them).  The marked text with the values cut out is the letter's *skeleton*.  The first letter of
+each skeleton goes through the whole post-processing with stand-in values; the result, split at
+the stand-ins, is kept as fixed fragments, and every later letter of that skeleton is the fragments
+joined with its values written as lxml writes text.  A skeleton is only used that way after it was
+checked: each value sits in element text (not in a tag, attribute or comment), next to nothing
+docxtpl's ``{_{`` clean-up could join it with, the skeleton has no characters docxtpl's listing
+clean-up rewrites, the stand-ins come out once each and in order, and a second render with hostile
+stand-ins (``&<>'"{}`` and ``_%``) gives exactly the bytes the fragments predict.  Per letter the
+values must be text as :func:`docgen.render.literal_markup` escapes it and the marked render, with
+the markers removed, must equal the plain render.  Whatever fails a check is post-processed in full
+as before, so the output is byte-identical to :func:`render_letter` in every case (the tests check
+it for every built-in template and for awkward names).
 
-A :class:`CompiledTemplate` holds no per-letter state, so one instance can serve several threads;
-pickling it (to hand it to worker processes) sends the template bytes, and the worker compiles its
-own copy.
+A template whose layout this class does not reproduce exactly (footnotes in a document with several
+sections, where docxtpl renders the footnotes once per section) is rendered through
+:func:`render_letter` instead, still correctly.
+
+A :class:`CompiledTemplate` may serve several threads (the fragment cache only ever gains complete
+entries); pickling it (to hand it to worker processes) sends the template bytes, and the worker
+compiles its own copy.
 """
 
 from __future__ import annotations
@@ -24,7 +38,7 @@ import copy
 import io
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -32,12 +46,14 @@ from docx.opc.oxml import serialize_part_xml
 from docx.oxml.ns import nsmap
 from docx.oxml.parser import parse_xml
 from docxtpl import DocxTemplate
+from markupsafe import Markup
 
 from docgen.render import (
     BODY_PART,
     ZipMember,
     assemble_zip,
     jinja_environment,
+    literal_markup,
     open_docx_template,
     prepare_context,
     raw_core_properties,
@@ -54,6 +70,26 @@ _PARAGRAPH_OPEN = re.compile(r"<w:p([ >])")
 _PARAGRAPH_MARK = re.compile(r"\n<w:p([ >])")
 _DOCX_IDS_START = 1000
 
+# Markers around each value in the marked render; clean_text removes both from every value.
+_OPEN, _CLOSE = "\x01", "\x02"
+# Stand-ins for the values while a skeleton is learnt: private-use characters of plane 15.
+_STAND_IN_BASE = 0xF0000
+_STAND_IN_LIMIT = 0x10000
+_STAND_IN = re.compile("([\U000f0000-\U000fffff])")
+_PRIVATE_PLANES = re.compile("[\U000f0000-\U0010ffff]")
+_LISTING_CHARS = re.compile("[\t\x07\n\x0c]")
+_HOSTILE = "_%A&B<C>'\"{{ x }}{% y %}𠮷·"
+_MAX_SKELETONS = 64
+_ENTITIES = (
+    ("&#123;", "{"),
+    ("&#125;", "}"),
+    ("&#39;", "'"),
+    ("&#34;", '"'),
+    ("&lt;", "<"),
+    ("&gt;", ">"),
+    ("&amp;", "&"),
+)
+
 
 def _jinja_source(patched: str) -> str:
     """docxtpl puts each paragraph on its own line before compiling (render_xml_part)."""
@@ -67,13 +103,164 @@ def _after_jinja(tpl: DocxTemplate, rendered: str) -> str:
     return str(tpl.resolve_listing(xml))
 
 
+class _Slot(Markup):
+    """A context value that Jinja writes between the two markers (the marked render)."""
+
+    # Plain Markup on purpose: Markup(x) calls x.__html__() again, which must not add markers.
+    def __html__(self) -> Markup:  # type: ignore[override]
+        return Markup("".join((_OPEN, self, _CLOSE)))
+
+
+def _slot_value(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, str):
+        return _Slot(literal_markup(value))
+    if isinstance(value, Mapping):
+        return {k: _slot_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_slot_value(v) for v in value]
+    return value
+
+
+def _slot_context(context: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(key): _slot_value(value) for key, value in context.items()}
+
+
+def _unescape(value: str) -> str:
+    """The text that escaped ``value`` stands for (the entities ``literal_markup`` writes)."""
+    if "&" not in value:
+        return value
+    for entity, char in _ENTITIES:
+        value = value.replace(entity, char)
+    return value
+
+
+def _is_escaped_text(value: str) -> bool:
+    """True when ``value`` is exactly what ``literal_markup`` writes for some text."""
+    return str(literal_markup(_unescape(value))) == value
+
+
+def _lxml_text(value: str) -> str:
+    """How lxml writes the text that escaped ``value`` stands for, in element content."""
+    if "&" not in value:
+        return value
+    return _unescape(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _split_marked(marked: str) -> tuple[str, list[str]] | None:
+    """The skeleton (each non-empty value replaced by ``_OPEN``) and the values, or None."""
+    pieces = marked.split(_OPEN)
+    head = pieces[0]
+    if _CLOSE in head:
+        return None
+    skeleton = [head]
+    values: list[str] = []
+    for piece in pieces[1:]:
+        value, found, rest = piece.partition(_CLOSE)
+        if not found or _CLOSE in rest:
+            return None
+        if value:
+            skeleton.append(_OPEN)
+            values.append(value)
+        skeleton.append(rest)
+    return "".join(skeleton), values
+
+
+def _fill(skeleton: str, values: list[str]) -> str:
+    pieces = skeleton.split(_OPEN)
+    out = [pieces[0]]
+    for value, piece in zip(values, pieces[1:], strict=True):
+        out.append(value)
+        out.append(piece)
+    return "".join(out)
+
+
+def _in_element_text(skeleton: str) -> bool:
+    """Every value slot of ``skeleton`` lies in element text, out of reach of docxtpl's clean-up."""
+    start = 0
+    while (slot := skeleton.find(_OPEN, start)) >= 0:
+        start = slot + 1
+        if skeleton.rfind("<", 0, slot) > skeleton.rfind(">", 0, slot):
+            return False
+        after_lt, after_gt = skeleton.find("<", start), skeleton.find(">", start)
+        if after_gt >= 0 and (after_lt < 0 or after_gt < after_lt):
+            return False
+        if skeleton.endswith(("{", "{_"), 0, slot) or skeleton.startswith(("}", "_}"), start):
+            return False
+    return True
+
+
 @dataclass(frozen=True)
 class _Part:
-    """A zip member rebuilt for every letter from a compiled Jinja template."""
+    """A zip member rebuilt for every letter from a compiled Jinja template.
+
+    ``reserialized``: ``finish`` parses and re-serialises the XML with lxml, so values come out
+    as lxml writes text; otherwise they come out as rendered.  ``skeletons`` maps a skeleton to its
+    fixed fragments (UTF-8), or to None when it failed a check.
+    """
 
     name: str
     template: jinja2.Template
     finish: Callable[[str], bytes]
+    reserialized: bool
+    skeletons: dict[str, tuple[bytes, ...] | None] = field(default_factory=dict)
+
+    def render(self, plain: Mapping[str, Any], marked: Mapping[str, Any]) -> bytes:
+        rendered = self.template.render(plain)
+        fast = self._join(self.template.render(marked), rendered)
+        return fast if fast is not None else self.finish(rendered)
+
+    def _out(self, value: str) -> str:
+        return _lxml_text(value) if self.reserialized else value
+
+    def _join(self, marked: str, rendered: str) -> bytes | None:
+        split = _split_marked(marked)
+        if split is None:
+            return None
+        skeleton, values = split
+        if marked.replace(_OPEN, "").replace(_CLOSE, "") != rendered:
+            return None
+        if not all(map(_is_escaped_text, values)):
+            return None
+        try:
+            fragments = self.skeletons[skeleton]
+        except KeyError:
+            fragments = self._learn(skeleton)
+            if len(self.skeletons) < _MAX_SKELETONS:
+                self.skeletons[skeleton] = fragments
+        if fragments is None:
+            return None
+        out = [fragments[0]]
+        for value, fragment in zip(values, fragments[1:], strict=True):
+            out.append(self._out(value).encode("utf-8"))
+            out.append(fragment)
+        return b"".join(out)
+
+    def _learn(self, skeleton: str) -> tuple[bytes, ...] | None:
+        """The fixed fragments of ``skeleton``, or None when they cannot be proved right."""
+        count = skeleton.count(_OPEN)
+        if count >= _STAND_IN_LIMIT or _PRIVATE_PLANES.search(skeleton):
+            return None
+        if not _in_element_text(skeleton):
+            return None
+        if _LISTING_CHARS.search(_PARAGRAPH_MARK.sub(r"<w:p\1", skeleton)):
+            return None
+        stand_ins = [chr(_STAND_IN_BASE + i) for i in range(count)]
+        learnt = self.finish(_fill(skeleton, stand_ins)).decode("utf-8")
+        pieces = _STAND_IN.split(learnt)
+        if pieces[1::2] != stand_ins:
+            return None
+        fragments = tuple(piece.encode("utf-8") for piece in pieces[0::2])
+        hostile = [str(literal_markup(f"{_HOSTILE}{i}%_")) for i in range(count)]
+        expected = self.finish(_fill(skeleton, hostile))
+        out = [fragments[0]]
+        for value, fragment in zip(hostile, fragments[1:], strict=True):
+            out.append(self._out(value).encode("utf-8"))
+            out.append(fragment)
+        if b"".join(out) != expected:
+            return None
+        return fragments
 
 
 class CompiledTemplate:
@@ -157,12 +344,12 @@ class CompiledTemplate:
         """One letter as .docx bytes."""
         if self._fallback:
             return render_letter(self._template, context, year=self._year, source=self._source)
-        values = prepare_context(context)
+        plain = prepare_context(context)
+        marked = _slot_context(context)
         members = list(self._fixed)
         try:
             for part in self._parts:
-                data = part.finish(part.template.render(values))
-                members.append(ZipMember.deflate(part.name, data))
+                members.append(ZipMember.deflate(part.name, part.render(plain, marked)))
         except jinja2.TemplateError as exc:
             raise template_error(exc, self._source) from exc
         return assemble_zip(members, year=self._year)
@@ -195,7 +382,7 @@ def _body_part(tpl: DocxTemplate, env: jinja2.Environment) -> _Part:
         root.insert(index, tree)
         return bytes(serialize_part_xml(root))
 
-    return _Part(name=BODY_PART, template=env.from_string(source), finish=finish)
+    return _Part(name=BODY_PART, template=env.from_string(source), finish=finish, reserialized=True)
 
 
 def _header_footer_parts(tpl: DocxTemplate, env: jinja2.Environment) -> list[_Part]:
@@ -215,6 +402,7 @@ def _header_footer_parts(tpl: DocxTemplate, env: jinja2.Environment) -> list[_Pa
                     name=_member_name(part.partname),
                     template=env.from_string(source),
                     finish=finish,
+                    reserialized=True,
                 )
             )
     return parts
@@ -228,7 +416,12 @@ def _footnote_part(tpl: DocxTemplate, env: jinja2.Environment, part: Any) -> _Pa
     def finish(rendered: str) -> bytes:
         return _after_jinja(tpl, rendered).encode("utf-8")
 
-    return _Part(name=_member_name(part.partname), template=env.from_string(source), finish=finish)
+    return _Part(
+        name=_member_name(part.partname),
+        template=env.from_string(source),
+        finish=finish,
+        reserialized=False,
+    )
 
 
 def _fixed_members(template: bytes, year: int, rendered: set[str]) -> tuple[ZipMember, ...]:

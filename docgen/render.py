@@ -63,7 +63,8 @@ def clean_text(value: str) -> str:
     return _FORBIDDEN.sub("", value)
 
 
-def _literal(value: str) -> Markup:
+def literal_markup(value: str) -> Markup:
+    """``value`` cleaned and escaped for XML text, braces included (see the module docstring)."""
     text = str(escape(clean_text(value)))
     return Markup(text.replace("{", "&#123;").replace("}", "&#125;"))
 
@@ -72,7 +73,7 @@ def _prepare_value(value: Any) -> Any:
     if isinstance(value, Markup):
         return value
     if isinstance(value, str):
-        return _literal(value)
+        return literal_markup(value)
     if isinstance(value, Mapping):
         return {k: _prepare_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
