@@ -46,6 +46,7 @@ from docx.opc.oxml import serialize_part_xml
 from docx.oxml.ns import nsmap
 from docx.oxml.parser import parse_xml
 from docxtpl import DocxTemplate
+from jinja2 import nodes
 from markupsafe import Markup
 
 from docgen.render import (
@@ -109,6 +110,10 @@ class _Slot(Markup):
     # Plain Markup on purpose: Markup(x) calls x.__html__() again, which must not add markers.
     def __html__(self) -> Markup:  # type: ignore[override]
         return Markup("".join((_OPEN, self, _CLOSE)))
+
+    def __repr__(self) -> str:
+        # As Markup's: a list written whole (``{{ names }}``) reads the same in both renders.
+        return f"Markup({str.__repr__(self)})"
 
 
 def _slot_value(value: Any) -> Any:
@@ -191,6 +196,75 @@ def _in_element_text(skeleton: str) -> bool:
     return True
 
 
+def _plain_test(node: nodes.Node) -> bool:
+    """A condition that reads values without asking Jinja to escape them."""
+    if isinstance(node, (nodes.Name, nodes.Const)):
+        return True
+    if isinstance(node, nodes.Compare):
+        return _plain_test(node.expr) and all(_plain_test(op.expr) for op in node.ops)
+    if isinstance(node, (nodes.And, nodes.Or)):
+        return _plain_test(node.left) and _plain_test(node.right)
+    if isinstance(node, nodes.Not):
+        return _plain_test(node.node)
+    if isinstance(node, nodes.Getattr):
+        return _plain_test(node.node)
+    if isinstance(node, nodes.Test):
+        return _plain_test(node.node) and not (
+            node.args or node.kwargs or node.dyn_args or node.dyn_kwargs
+        )
+    return False
+
+
+def _plain_output(node: nodes.Node) -> bool:
+    """Output that escapes a value only to write it: ``{{ name }}`` or ``{{ list|join(sep) }}``."""
+    if isinstance(node, (nodes.TemplateData, nodes.Name, nodes.Const)):
+        return True
+    return (
+        isinstance(node, nodes.Filter)
+        and node.name == "join"
+        and isinstance(node.node, nodes.Name)
+        and all(isinstance(arg, nodes.Const) for arg in node.args)
+        and not (node.kwargs or node.dyn_args or node.dyn_kwargs)
+    )
+
+
+def _plain_statements(body: list[nodes.Node]) -> bool:
+    for node in body:
+        if isinstance(node, nodes.Output):
+            if not all(map(_plain_output, node.nodes)):
+                return False
+        elif isinstance(node, nodes.If):
+            if not (
+                _plain_test(node.test)
+                and _plain_statements(node.body)
+                and _plain_statements(list(node.elif_))
+                and _plain_statements(node.else_)
+            ):
+                return False
+        elif isinstance(node, nodes.For):
+            if not (
+                isinstance(node.target, nodes.Name)
+                and isinstance(node.iter, nodes.Name)
+                and node.test is None
+                and not node.recursive
+                and _plain_statements(node.body)
+                and _plain_statements(node.else_)
+            ):
+                return False
+        else:
+            return False
+    return True
+
+
+def _writes_values_directly(env: jinja2.Environment, source: str) -> bool:
+    """True when the template escapes a value only to write it out, never to compute with it.
+
+    Then the marked render is the plain render with markers around each value, so one render
+    serves both, and every marked value is exactly ``literal_markup`` of a context string.
+    """
+    return _plain_statements(env.parse(source).body)
+
+
 @dataclass(frozen=True)
 class _Part:
     """A zip member rebuilt for every letter from a compiled Jinja template.
@@ -204,24 +278,32 @@ class _Part:
     template: jinja2.Template
     finish: Callable[[str], bytes]
     reserialized: bool
+    direct: bool
     skeletons: dict[str, tuple[bytes, ...] | None] = field(default_factory=dict)
 
-    def render(self, plain: Mapping[str, Any], marked: Mapping[str, Any]) -> bytes:
-        rendered = self.template.render(plain)
-        fast = self._join(self.template.render(marked), rendered)
+    def render(self, plain: Mapping[str, Any] | None, marked: Mapping[str, Any]) -> bytes:
+        """The part's bytes; ``plain`` (the context as docxtpl gets it) is needed unless direct."""
+        marked_text = self.template.render(marked)
+        stripped = marked_text.replace(_OPEN, "").replace(_CLOSE, "")
+        if self.direct:
+            rendered = stripped
+        else:
+            assert plain is not None
+            rendered = self.template.render(plain)
+            if stripped != rendered:
+                return self.finish(rendered)
+        fast = self._join(marked_text)
         return fast if fast is not None else self.finish(rendered)
 
     def _out(self, value: str) -> str:
         return _lxml_text(value) if self.reserialized else value
 
-    def _join(self, marked: str, rendered: str) -> bytes | None:
+    def _join(self, marked: str) -> bytes | None:
         split = _split_marked(marked)
         if split is None:
             return None
         skeleton, values = split
-        if marked.replace(_OPEN, "").replace(_CLOSE, "") != rendered:
-            return None
-        if not all(map(_is_escaped_text, values)):
+        if not self.direct and not all(map(_is_escaped_text, values)):
             return None
         try:
             fragments = self.skeletons[skeleton]
@@ -284,6 +366,7 @@ class CompiledTemplate:
         self._parts = parts
         self._fixed = fixed
         self._fallback = fallback
+        self._direct = all(part.direct for part in parts)
 
     @property
     def year(self) -> int:
@@ -344,7 +427,7 @@ class CompiledTemplate:
         """One letter as .docx bytes."""
         if self._fallback:
             return render_letter(self._template, context, year=self._year, source=self._source)
-        plain = prepare_context(context)
+        plain = None if self._direct else prepare_context(context)
         marked = _slot_context(context)
         members = list(self._fixed)
         try:
@@ -382,7 +465,13 @@ def _body_part(tpl: DocxTemplate, env: jinja2.Environment) -> _Part:
         root.insert(index, tree)
         return bytes(serialize_part_xml(root))
 
-    return _Part(name=BODY_PART, template=env.from_string(source), finish=finish, reserialized=True)
+    return _Part(
+        name=BODY_PART,
+        template=env.from_string(source),
+        finish=finish,
+        reserialized=True,
+        direct=_writes_values_directly(env, source),
+    )
 
 
 def _header_footer_parts(tpl: DocxTemplate, env: jinja2.Environment) -> list[_Part]:
@@ -403,6 +492,7 @@ def _header_footer_parts(tpl: DocxTemplate, env: jinja2.Environment) -> list[_Pa
                     template=env.from_string(source),
                     finish=finish,
                     reserialized=True,
+                    direct=_writes_values_directly(env, source),
                 )
             )
     return parts
@@ -421,6 +511,7 @@ def _footnote_part(tpl: DocxTemplate, env: jinja2.Environment, part: Any) -> _Pa
         template=env.from_string(source),
         finish=finish,
         reserialized=False,
+        direct=_writes_values_directly(env, source),
     )
 
 
