@@ -17,6 +17,7 @@ Private keys are checked for safe file modes each time they are used.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import stat
@@ -393,6 +394,13 @@ def _aki(cert: x509.Certificate) -> bytes | None:
 
 def issued_by(cert: x509.Certificate, ca_cert: x509.Certificate) -> str | None:
     """``None`` when ``ca_cert`` issued ``cert``; otherwise the reason in Chinese."""
+    return _issued_by(cert, ca_cert)
+
+
+# A certificate compares and hashes by its DER, so the answer for a pair never changes; a bulk
+# verification meets the same signer certificates many times and checks each signature once.
+@functools.lru_cache(maxsize=4096)
+def _issued_by(cert: x509.Certificate, ca_cert: x509.Certificate) -> str | None:
     if cert.issuer != ca_cert.subject:
         return (
             f"证书的签发者“{cert.issuer.rfc4514_string()}”不是本单位根证书"
@@ -608,13 +616,27 @@ def load_crl(
     return crl
 
 
+_CRL_CHECKS: dict[tuple[bytes, x509.Certificate], bool] = {}
+_CRL_CHECKS_MAX = 64
+
+
 def crl_issued_by(crl: x509.CertificateRevocationList, ca_cert: x509.Certificate) -> bool:
+    """True when ``ca_cert`` signed ``crl``; remembered per (CRL bytes, CA) in this process."""
+    key = (crl.public_bytes(serialization.Encoding.DER), ca_cert)
+    known = _CRL_CHECKS.get(key)
+    if known is not None:
+        return known
     if crl.issuer != ca_cert.subject:
-        return False
-    public = ca_cert.public_key()
-    if not isinstance(public, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
-        return False
-    return crl.is_signature_valid(public)
+        valid = False
+    else:
+        public = ca_cert.public_key()
+        valid = isinstance(
+            public, ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+        ) and crl.is_signature_valid(public)
+    if len(_CRL_CHECKS) >= _CRL_CHECKS_MAX:
+        _CRL_CHECKS.clear()
+    _CRL_CHECKS[key] = valid
+    return valid
 
 
 def revocation_of(

@@ -52,6 +52,7 @@ from docgen.pki import crl_issued_by
 from docgen.proofs import FORMAT as LETTER_PROOF_FORMAT
 from docgen.registry import Entry, Registry, verify_proof_bundle
 from docgen.registry.note import open_checkpoint, parse_verifier_key
+from docgen.registry.store import verified_checkpoint
 from docgen.verify_text import (
     ARCHIVE_FORMAT,
     CA_NAME,
@@ -507,11 +508,10 @@ def _step_inclusion(letter: _Letter) -> str:
     top = letter.bundle.get("checkpoint")
     if isinstance(top, str):
         notes.add(top)
-    verifier = parse_verifier_key(verifier_key)
     sizes: dict[str, int] = {}
     for note in sorted(notes):
         try:
-            sizes[note] = open_checkpoint(note.encode("utf-8"), verifier).size
+            sizes[note] = verified_checkpoint(note.encode("utf-8"), verifier_key).size
         except VerificationError as exc:
             raise _StepFailed(f"证明文件中的检查点:{exc.diagnostics()}", proof_path) from exc
     if letter.expected_checkpoint is not None and notes != {

@@ -802,9 +802,10 @@ def _verifier(verifier_key: str) -> Verifier:
 
 
 @functools.lru_cache(maxsize=64)
-def _verified_checkpoint(note: bytes, verifier_key: str) -> Checkpoint:
-    """A checkpoint whose signature was checked; a letter's bundles (and a whole run's letters)
-    mostly share one checkpoint, so each is checked once per process. Failures are not cached."""
+def verified_checkpoint(note: bytes, verifier_key: str) -> Checkpoint:
+    """:func:`open_checkpoint` remembered per process: a letter's bundles, and a whole run's
+    letters, mostly share one checkpoint, so its signature is checked once. Failures (raised)
+    are not remembered."""
     return open_checkpoint(note, _verifier(verifier_key))
 
 
@@ -826,7 +827,7 @@ def verify_proof_bundle(
         raise VerificationError(f"证明文件缺少字段或字段格式错误:{exc}") from exc
     if any(not isinstance(v, int) or isinstance(v, bool) for v in (index, tree_size)):
         raise VerificationError("证明文件中的 index 或 tree_size 不是整数")
-    checkpoint = _verified_checkpoint(note, verifier_key)
+    checkpoint = verified_checkpoint(note, verifier_key)
     if checkpoint.size != tree_size:
         raise VerificationError(
             f"证明文件的 tree_size {tree_size} 与签名检查点的大小 {checkpoint.size} 不符"

@@ -1,0 +1,172 @@
+"""The bulk paths that keep memory flat and per-letter costs low give the same results as the
+plain ones: the streamed manifest, the slim year state, the directly encoded signer attributes,
+and the per-process memory of verified checkpoints and CRL signatures."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asn1crypto.tsp
+import pytest
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+from signed_year import YEAR, build_workspace
+
+from docgen import pki
+from docgen.cades import DetachedSigner, verify_detached
+from docgen.errors import VerificationError
+from docgen.manifest import MANIFEST_NAME, manifest_data, write_manifest
+from docgen.proofs import letter_proof
+from docgen.registry import open_registry, verify_proof_bundle
+from docgen.state import build_year_state, read_year_state
+from docgen.status import void_letter
+
+
+@pytest.fixture(scope="module")
+def signed_ws(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    ws = build_workspace(tmp_path_factory.mktemp("bulk") / "ws")
+    with open_registry(ws) as registry:
+        doc_id = next(iter(read_year_state(registry, YEAR).letters))
+    void_letter(ws, doc_id, "测试作废", now=datetime(2027, 1, 7, tzinfo=UTC))
+    return ws
+
+
+def test_streamed_manifest_is_byte_identical_to_one_json_dump(signed_ws, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with open_registry(signed_ws) as registry:
+        state = read_year_state(registry, YEAR)
+        empty = read_year_state(registry, YEAR + 1)
+    statuses = {d["status"] for d in manifest_data(state, "某院")["documents"]}
+    assert statuses == {"voided", "complete"}
+    for year_state, folder in ((state, tmp_path / "a"), (empty, tmp_path / "b")):
+        path = write_manifest(folder, year_state, "某院")
+        expected = json.dumps(manifest_data(year_state, "某院"), ensure_ascii=False, indent=2)
+        assert path == folder / MANIFEST_NAME
+        assert path.read_bytes() == (expected + "\n").encode("utf-8")
+        assert json.loads(path.read_text(encoding="utf-8"))["year"] == year_state.year
+        assert [p.name for p in folder.iterdir()] == [MANIFEST_NAME]  # no temporary file left
+
+
+def test_slim_state_matches_the_state_built_from_parsed_entries(signed_ws) -> None:  # type: ignore[no-untyped-def]
+    with open_registry(signed_ws) as registry:
+        slim = read_year_state(registry, YEAR)
+        full = build_year_state(registry.entries(), YEAR)
+        assert list(slim.letters) == list(full.letters)
+        for doc_id, letter in slim.letters.items():
+            other = full.letters[doc_id]
+            assert [e.index for e in letter.entries()] == [e.index for e in other.entries()]
+            assert letter.record == other.record
+            assert letter.party_ids() == {p["party"]: p["id"] for p in letter.record["parties"]}
+            assert letter.voided == other.voided and letter.complete == other.complete
+        assert slim.parties() == full.parties()
+        assert sum(1 for s in slim.letters.values() if s.voided) == 1
+
+
+def _reference_attributes(cert: x509.Certificate) -> tuple[bytes, bytes]:
+    """The signer identifier and signingCertificateV2 attribute as asn1crypto encodes them."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    loaded = asn1_x509.Certificate.load(der)
+    issuer = asn1_x509.Name.load(cert.issuer.public_bytes())
+    sid = cms.SignerIdentifier(
+        {
+            "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                {"issuer": issuer, "serial_number": loaded.serial_number}
+            )
+        }
+    ).dump(force=True)
+    names = asn1_x509.GeneralNames([asn1_x509.GeneralName({"directory_name": issuer})])
+    certs = asn1crypto.tsp.SigningCertificateV2(
+        {
+            "certs": [
+                {
+                    "cert_hash": loaded.sha256,
+                    "issuer_serial": {"issuer": names, "serial_number": loaded.serial_number},
+                }
+            ]
+        }
+    )
+    attribute = cms.CMSAttribute({"type": "signing_certificate_v2", "values": [certs]})
+    return bytes(sid), bytes(attribute.dump(force=True))
+
+
+def _self_signed_rsa(serial: int) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "某某县人民检察院" * 4),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "党风廉政建设登记簿" * 3),
+            x509.NameAttribute(NameOID.COMMON_NAME, "阿依古丽·买买提 𠮷野家 A&B<C>"),
+        ]
+    )
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def test_signer_attributes_equal_asn1crypto_encoding(signed_ws) -> None:  # type: ignore[no-untyped-def]
+    ca = pki.load_ca_certificate(signed_ws.keys_dir)
+    with open_registry(signed_ws) as registry:
+        person = read_year_state(registry, YEAR).parties()[0]
+    from signed_year import PERSON_PASSPHRASE
+
+    signer = pki.load_signer(
+        signed_ws.keys_dir, person, PERSON_PASSPHRASE, now=datetime(2027, 1, 6, tzinfo=UTC)
+    )
+    cases: list[tuple[ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, x509.Certificate]] = [
+        (signer.key, signer.cert),
+        *(_self_signed_rsa(serial) for serial in (1, 0x80, 2**159 - 1)),
+    ]
+    for key, cert in cases:
+        fast = DetachedSigner(key, cert)
+        sid, attribute = _reference_attributes(cert)
+        assert fast._sid == sid
+        assert fast._signing_certificate == attribute
+        assert len(attribute) > 0x80 or cert is signer.cert  # long-form lengths are exercised
+    p7s = DetachedSigner(signer.key, signer.cert).sign(
+        b"letter", signing_time=datetime(2027, 1, 6, tzinfo=UTC)
+    )
+    status = verify_detached(
+        b"letter", p7s, ca_cert=ca, crl=None, at=datetime(2027, 1, 6, tzinfo=UTC)
+    )
+    assert status.valid, status.failures
+
+
+def test_a_remembered_checkpoint_does_not_let_a_forged_one_through(signed_ws) -> None:  # type: ignore[no-untyped-def]
+    with open_registry(signed_ws) as registry:
+        letter = next(iter(read_year_state(registry, YEAR).letters.values()))
+        bundle = letter_proof(registry, letter)["entries"][0]
+        key = registry.verifier_key
+    assert verify_proof_bundle(bundle, key).index == bundle["index"]
+    assert verify_proof_bundle(bundle, key).index == bundle["index"]  # now from memory
+    forged = dict(bundle, checkpoint=bundle["checkpoint"].replace("\n", "\n\n", 1))
+    with pytest.raises(VerificationError):
+        verify_proof_bundle(forged, key)
+    resized = dict(bundle, tree_size=bundle["tree_size"] + 1)
+    with pytest.raises(VerificationError):
+        verify_proof_bundle(resized, key)
+
+
+def test_crl_signature_memory_is_per_ca(signed_ws) -> None:  # type: ignore[no-untyped-def]
+    ca = pki.load_ca_certificate(signed_ws.keys_dir)
+    crl = pki.load_crl(pki.ca_paths(signed_ws.keys_dir).crl_pem)
+    _key, stranger = _self_signed_rsa(7)
+    assert pki.crl_issued_by(crl, ca)
+    assert pki.crl_issued_by(crl, ca)
+    assert not pki.crl_issued_by(crl, stranger)
+    assert pki.issued_by(stranger, ca) is not None
+    assert pki.issued_by(stranger, ca) is not None
