@@ -188,6 +188,11 @@ def _dos_date(year: int) -> int:
     return ((year - 1980) << 9) | (1 << 5) | 1
 
 
+_LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL_HEADER = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END_RECORD = struct.Struct("<IHHHHIIH")
+
+
 def assemble_zip(members: Iterable[ZipMember], *, year: int) -> bytes:
     """Write a zip archive with fixed timestamps (``year``-01-01 00:00:00) and no extra fields.
 
@@ -196,33 +201,28 @@ def assemble_zip(members: Iterable[ZipMember], *, year: int) -> bytes:
     """
     date = _dos_date(year)
     ordered = sorted(members, key=lambda m: member_order(m.name))
-    body = io.BytesIO()
-    central = io.BytesIO()
+    body: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
     for member in ordered:
         name = member.name.encode("utf-8")
         flags = 0 if member.name.isascii() else 0x800
-        offset = body.tell()
-        body.write(
-            struct.pack(
-                "<IHHHHHIIIHH",
-                0x04034B50,
-                20,
-                flags,
-                zipfile.ZIP_DEFLATED,
-                0,
-                date,
-                member.crc,
-                len(member.compressed),
-                member.size,
-                len(name),
-                0,
-            )
+        local = _LOCAL_HEADER.pack(
+            0x04034B50,
+            20,
+            flags,
+            zipfile.ZIP_DEFLATED,
+            0,
+            date,
+            member.crc,
+            len(member.compressed),
+            member.size,
+            len(name),
+            0,
         )
-        body.write(name)
-        body.write(member.compressed)
-        central.write(
-            struct.pack(
-                "<IHHHHHHIIIHHHHHII",
+        body += (local, name, member.compressed)
+        central.append(
+            _CENTRAL_HEADER.pack(
                 0x02014B50,
                 20,
                 20,
@@ -242,16 +242,11 @@ def assemble_zip(members: Iterable[ZipMember], *, year: int) -> bytes:
                 offset,
             )
         )
-        central.write(name)
-    directory = central.getvalue()
-    start = body.tell()
-    body.write(directory)
-    body.write(
-        struct.pack(
-            "<IHHHHIIH", 0x06054B50, 0, 0, len(ordered), len(ordered), len(directory), start, 0
-        )
-    )
-    return body.getvalue()
+        central.append(name)
+        offset += len(local) + len(name) + len(member.compressed)
+    directory = b"".join(central)
+    end = _END_RECORD.pack(0x06054B50, 0, 0, len(ordered), len(ordered), len(directory), offset, 0)
+    return b"".join((*body, directory, end))
 
 
 def _open_zip(data: bytes, source: str | None) -> zipfile.ZipFile:
