@@ -345,6 +345,20 @@ class _Part:
         return fragments
 
 
+@dataclass(frozen=True)
+class SkeletonStats:
+    """What a compiled template has learnt so far, over all its parts.
+
+    ``joined``: skeletons whose letters are the fixed fragments joined with the values;
+    ``rejected``: skeletons that failed a check, whose letters are post-processed in full;
+    ``direct``: every part writes values only directly, so a letter needs one Jinja render a part.
+    """
+
+    joined: int
+    rejected: int
+    direct: bool
+
+
 class CompiledTemplate:
     """One template, preprocessed once, rendering letters byte-identical to ``render_letter``."""
 
@@ -371,6 +385,13 @@ class CompiledTemplate:
     @property
     def year(self) -> int:
         return self._year
+
+    def skeleton_stats(self) -> SkeletonStats:
+        learnt = [fragments for part in self._parts for fragments in part.skeletons.values()]
+        joined = sum(fragments is not None for fragments in learnt)
+        return SkeletonStats(
+            joined=joined, rejected=len(learnt) - joined, direct=self._direct and bool(self._parts)
+        )
 
     @property
     def uses_fallback(self) -> bool:

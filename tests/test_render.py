@@ -589,3 +589,103 @@ def test_document_properties_are_kept_not_rendered(templates: dict[LetterKind, b
     plain = render_letter(template, ctx, year=YEAR)
     assert CompiledTemplate.from_bytes(template, year=YEAR).render(ctx) == plain
     assert _open(plain).core_properties.title == "{{ not_a_variable }} & 承诺书"
+
+
+# --------------------------------------------------------------------------- fragments
+
+
+def _with_document_xml(template: bytes, change: Any) -> bytes:
+    """The template with ``change(document_xml_text)`` applied to word/document.xml."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(template)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "word/document.xml":
+                data = change(data.decode("utf-8")).encode("utf-8")
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+def test_letters_of_built_in_templates_are_joined_from_fragments(
+    templates: dict[LetterKind, bytes],
+) -> None:
+    for kind, tiers in TIERS.items():
+        fast = CompiledTemplate.from_bytes(templates[kind], year=YEAR)
+        letters = [
+            (context(kind, tier, subordinate_name=name, superior_name=name[::-1]), tier)
+            for tier in tiers
+            for name in ("王建国", "A&B<C>", "{{ x }}", "𠮷田·阿依古丽", "O'Neil \"Jr\"")
+        ]
+        for ctx, _tier in letters:
+            fast.render(ctx)
+        stats = fast.skeleton_stats()
+        assert stats.direct
+        assert stats.rejected == 0
+        # One skeleton per tier for the body, one per footer: names do not make new ones.
+        assert stats.joined == len(tiers) + 2
+        for ctx, _tier in letters[:: len(letters) - 1]:
+            assert fast.render(ctx) == render_letter(templates[kind], ctx, year=YEAR)
+
+
+def test_value_in_an_attribute_is_post_processed_in_full(
+    templates: dict[LetterKind, bytes],
+) -> None:
+    kind = LetterKind.INTEGRITY_PLEDGE
+    template = _with_document_xml(
+        templates[kind],
+        lambda xml: xml.replace(
+            "<w:body>",
+            '<w:body><w:bookmarkStart w:id="90" w:name="{{ doc_id }}"/><w:bookmarkEnd w:id="90"/>',
+            1,
+        ),
+    )
+    fast = CompiledTemplate.from_bytes(template, year=YEAR)
+    for doc_id in ('a"b&<c>', "LJ-2027-000001", "𠮷\t'x'"):
+        ctx = context(kind, "staff", doc_id=doc_id)
+        assert fast.render(ctx) == render_letter(template, ctx, year=YEAR)
+    assert fast.skeleton_stats().rejected >= 1
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "name", "direct"),
+    [
+        # Computed from values: not written directly, so both renders are compared per letter.
+        ("{{ superior_name|upper }}·{{ superior_name ~ subordinate_name }}", "a&b'c", False),
+        ("{{ (superior_name ~ '')|length }}·{{ superior_name|center(12) }}", "王建国", False),
+        ("{{ superior_name[0] }}{{ superior_name|e }}", "&<>", False),
+        # Next to docxtpl's {_{ clean-up: a value starting with % would complete "{_%".
+        ("{_{{ superior_name }}·{{ superior_name }}_}", "% x %", True),
+    ],
+)
+def test_templates_that_compute_with_values_stay_byte_identical(
+    templates: dict[LetterKind, bytes], paragraph: str, name: str, direct: bool
+) -> None:
+    kind = LetterKind.INTEGRITY_PLEDGE
+    template = _template_with_paragraph(templates[kind], paragraph)
+    fast = CompiledTemplate.from_bytes(template, year=YEAR)
+    for value in (name, "李四", name + name):
+        ctx = context(kind, "staff", superior_name=value, subordinate_name=value[::-1])
+        assert fast.render(ctx) == render_letter(template, ctx, year=YEAR)
+    stats = fast.skeleton_stats()
+    assert stats.direct is direct
+    if direct:
+        assert stats.rejected >= 1
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    names=st.lists(
+        st.text(st.characters(exclude_categories=("Cs",)), max_size=12), min_size=1, max_size=4
+    )
+)
+def test_joined_letters_match_the_plain_path_for_any_department_lists(names: list[str]) -> None:
+    kind = LetterKind.RESPONSIBILITY
+    template, compiled = _responsibility()
+    ctx = context(
+        kind,
+        "leadership",
+        supervised_departments=names,
+        subordinate_name=names[0],
+        institution=names[-1] or "院",
+    )
+    assert compiled.render(ctx) == render_letter(template, ctx, year=YEAR)
