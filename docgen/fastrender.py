@@ -308,9 +308,12 @@ class _Part:
         try:
             fragments = self.skeletons[skeleton]
         except KeyError:
+            # A template that makes a new skeleton for (almost) every letter stops learning here:
+            # learning costs two full post-processings.
+            if len(self.skeletons) >= _MAX_SKELETONS:
+                return None
             fragments = self._learn(skeleton)
-            if len(self.skeletons) < _MAX_SKELETONS:
-                self.skeletons[skeleton] = fragments
+            self.skeletons[skeleton] = fragments
         if fragments is None:
             return None
         out = [fragments[0]]
