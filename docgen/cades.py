@@ -594,9 +594,14 @@ class _Verifier:
             raise _Failed("signingCertificateV2 中的证书摘要与嵌入的签名证书不一致(证书被替换)")
         issuer_serial = first["issuer_serial"]
         if not isinstance(issuer_serial, core.Void):
-            issuer = asn1_x509.Name.load(cert.issuer.public_bytes())
-            named = any(
-                n.name == "directory_name" and n.chosen == issuer for n in issuer_serial["issuer"]
+            issuer_der = cert.issuer.public_bytes()
+            names = issuer_serial["issuer"]
+            # One directoryName ([4] EXPLICIT Name) with the certificate's issuer DER is the same
+            # name; any other encoding is compared by asn1crypto (RFC 4518 string preparation,
+            # otherwise the costliest step of a verification).
+            named = names.contents == _der(0xA4, issuer_der) or any(
+                n.name == "directory_name" and n.chosen == asn1_x509.Name.load(issuer_der)
+                for n in names
             )
             if not named or issuer_serial["serial_number"].native != cert.serial_number:
                 raise _Failed("signingCertificateV2 中的签发者和序列号与签名证书不一致")

@@ -4,6 +4,7 @@ and the per-process memory of verified checkpoints and CRL signatures."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -170,3 +171,48 @@ def test_crl_signature_memory_is_per_ca(signed_ws) -> None:  # type: ignore[no-u
     assert not pki.crl_issued_by(crl, stranger)
     assert pki.issued_by(stranger, ca) is not None
     assert pki.issued_by(stranger, ca) is not None
+
+
+def _signature_naming(signer: pki.Signer, general_names: bytes) -> bytes:
+    """A signature whose signingCertificateV2 names the issuer with ``general_names``."""
+    from docgen import cades
+
+    der = signer.cert.public_bytes(serialization.Encoding.DER)
+    serial = asn1_x509.Certificate.load(der).serial_number
+    from asn1crypto import core
+
+    issuer_serial = cades._der(0x30, general_names + core.Integer(serial).dump())
+    ess = cades._der(0x30, cades._der(0x04, hashlib.sha256(der).digest()) + issuer_serial)
+    value = cades._der(0x30, cades._der(0x30, ess))
+    fast = DetachedSigner(signer.key, signer.cert)
+    fast._signing_certificate = cades._der(
+        0x30, cades._SIGNING_CERTIFICATE_V2_OID + cades._der(0x31, value)
+    )
+    return fast.sign(b"letter", signing_time=datetime(2027, 1, 6, tzinfo=UTC))
+
+
+def test_signing_certificate_issuer_is_still_checked(signed_ws) -> None:  # type: ignore[no-untyped-def]
+    from signed_year import PERSON_PASSPHRASE
+
+    from docgen import cades
+
+    ca = pki.load_ca_certificate(signed_ws.keys_dir)
+    with open_registry(signed_ws) as registry:
+        person = read_year_state(registry, YEAR).parties()[0]
+    at = datetime(2027, 1, 6, tzinfo=UTC)
+    signer = pki.load_signer(signed_ws.keys_dir, person, PERSON_PASSPHRASE, now=at)
+    issuer = signer.cert.issuer.public_bytes()
+    other = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "别的根证书")]).public_bytes()
+    dns = cades._der(0x82, b"example.org")  # dNSName [2] IMPLICIT IA5String
+    cases = {
+        "right name": (cades._der(0xA4, issuer), True),
+        "right name after another name": (dns + cades._der(0xA4, issuer), True),
+        "another CA's name": (cades._der(0xA4, other), False),
+        "only a DNS name": (dns, False),
+    }
+    for label, (names, ok) in cases.items():
+        p7s = _signature_naming(signer, cades._der(0x30, names))
+        status = verify_detached(b"letter", p7s, ca_cert=ca, crl=None, at=at)
+        assert status.valid is ok, (label, status.failures)
+        if not ok:
+            assert any("签发者和序列号" in f for f in status.failures), status.failures
