@@ -115,8 +115,19 @@ def _der(tag: int, content: bytes) -> bytes:
     return bytes((tag, 0x80 | len(length))) + length + content
 
 
+_CONTEXT_0 = 0xA0
+_VERSION_1 = bytes(core.Integer(1).dump())
+_SIGNED_DATA_OID = bytes(cms.ContentType("signed_data").dump())
+_ENCAP_DATA = bytes(cms.EncapsulatedContentInfo({"content_type": "data"}).dump())
+_MESSAGE_DIGEST_OID = bytes(cms.CMSAttributeType("message_digest").dump())
+_SIGNING_TIME_OID = bytes(cms.CMSAttributeType("signing_time").dump())
 _SIGNING_CERTIFICATE_V2_OID = bytes(cms.CMSAttributeType("signing_certificate_v2").dump())
 _CONTENT_TYPE_DATA = bytes(cms.CMSAttribute({"type": "content_type", "values": ["data"]}).dump())
+
+
+@functools.lru_cache(maxsize=8)
+def _time_der(moment: datetime) -> bytes:
+    return bytes(_signing_time(moment).dump())
 
 
 @functools.lru_cache(maxsize=8)
@@ -195,54 +206,49 @@ class DetachedSigner:
         ]
 
     def sign(self, data: bytes, *, signing_time: datetime) -> bytes:
-        """A detached CAdES-BES SignedData (DER) over ``data``."""
+        """A detached CAdES-BES SignedData (DER) over ``data``.
+
+        Encoded directly from the parts encoded once per signer; every SET OF is sorted as DER
+        demands. The bytes equal what asn1crypto builds from the same values
+        (tests/test_bulk_scale.py compares them).
+        """
         digest_algorithm = self._digest_algorithm
-        signed_attrs = cms.CMSAttributes(
-            [
-                cms.CMSAttribute.load(self._content_type),
-                cms.CMSAttribute(
-                    {"type": "message_digest", "values": [_digest(digest_algorithm, data)]}
-                ),
-                cms.CMSAttribute(
-                    {"type": "signing_time", "values": [_signing_time(signing_time)]}
-                ),
-                cms.CMSAttribute.load(self._signing_certificate),
-            ]
+        message_digest = _der(_OCTET_STRING, _digest(digest_algorithm, data))
+        attributes = b"".join(
+            sorted(
+                (
+                    self._content_type,
+                    _der(_SEQUENCE, _MESSAGE_DIGEST_OID + _der(_SET, message_digest)),
+                    _der(_SEQUENCE, _SIGNING_TIME_OID + _der(_SET, _time_der(signing_time))),
+                    self._signing_certificate,
+                )
+            )
         )
-        to_be_signed = signed_attrs.dump()  # the SET OF encoding (tag 0x31), sorted as DER demands
+        to_be_signed = _der(_SET, attributes)
         hash_algorithm = _HASHES[digest_algorithm]()
         key = self._key
         if isinstance(key, ec.EllipticCurvePrivateKey):
             signature = key.sign(to_be_signed, ec.ECDSA(hash_algorithm))
         else:
             signature = key.sign(to_be_signed, padding.PKCS1v15(), hash_algorithm)
-        digest_algo = algos.DigestAlgorithm.load(self._digest_algo)
-        signer_info = cms.SignerInfo(
-            {
-                "version": "v1",
-                "sid": cms.SignerIdentifier.load(self._sid),
-                "digest_algorithm": digest_algo,
-                "signed_attrs": signed_attrs,
-                "signature_algorithm": algos.SignedDigestAlgorithm.load(
-                    self._signature_algorithm
-                ),
-                "signature": signature,
-            }
+        signer_info = _der(
+            _SEQUENCE,
+            _VERSION_1
+            + self._sid
+            + self._digest_algo
+            + _der(_CONTEXT_0, attributes)  # signedAttrs [0] IMPLICIT SET OF
+            + self._signature_algorithm
+            + _der(_OCTET_STRING, signature),
         )
-        signed_data = cms.SignedData(
-            {
-                "version": "v1",
-                "digest_algorithms": [algos.DigestAlgorithm.load(self._digest_algo)],
-                "encap_content_info": {"content_type": "data"},
-                "certificates": [
-                    cms.CertificateChoices({"certificate": asn1_x509.Certificate.load(der)})
-                    for der in self._certificates
-                ],
-                "signer_infos": [signer_info],
-            }
+        signed_data = _der(
+            _SEQUENCE,
+            _VERSION_1
+            + _der(_SET, self._digest_algo)
+            + _ENCAP_DATA
+            + _der(_CONTEXT_0, b"".join(sorted(self._certificates)))  # [0] IMPLICIT SET OF
+            + _der(_SET, signer_info),
         )
-        content_info = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
-        return bytes(content_info.dump())
+        return _der(_SEQUENCE, _SIGNED_DATA_OID + _der(_CONTEXT_0, signed_data))
 
 
 # ---------------------------------------------------------------------------------------------

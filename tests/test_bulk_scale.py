@@ -216,3 +216,73 @@ def test_signing_certificate_issuer_is_still_checked(signed_ws) -> None:  # type
         assert status.valid is ok, (label, status.failures)
         if not ok:
             assert any("签发者和序列号" in f for f in status.failures), status.failures
+
+
+def _reference_sign(signer: DetachedSigner, data: bytes, signing_time: datetime) -> bytes:
+    """The SignedData as asn1crypto builds it from the same values (the earlier implementation)."""
+    from asn1crypto import algos, core
+
+    from docgen import cades
+
+    signed_attrs = cms.CMSAttributes(
+        [
+            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+            cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(data).digest()]}),
+            cms.CMSAttribute(
+                {"type": "signing_time", "values": [cades._signing_time(signing_time)]}
+            ),
+            cms.CMSAttribute.load(signer._signing_certificate),
+        ]
+    )
+    to_be_signed = signed_attrs.dump()
+    key = signer._key
+    assert isinstance(key, rsa.RSAPrivateKey)
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    signature = key.sign(to_be_signed, padding.PKCS1v15(), hashes.SHA256())
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier.load(signer._sid),
+            "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
+            "signed_attrs": signed_attrs,
+            "signature_algorithm": algos.SignedDigestAlgorithm(
+                {"algorithm": "rsassa_pkcs1v15", "parameters": core.Null()}
+            ),
+            "signature": signature,
+        }
+    )
+    signed_data = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
+            "encap_content_info": {"content_type": "data"},
+            "certificates": [
+                cms.CertificateChoices({"certificate": asn1_x509.Certificate.load(der)})
+                for der in signer._certificates
+            ],
+            "signer_infos": [signer_info],
+        }
+    )
+    info = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
+    return bytes(info.dump(force=True))
+
+
+def test_signed_data_equals_asn1crypto_encoding(signed_ws) -> None:  # type: ignore[no-untyped-def]
+    from signed_year import PERSON_PASSPHRASE
+
+    data = b"letter bytes " * 1000  # long enough for multi-byte lengths everywhere
+    for when in (datetime(2027, 1, 6, 9, 30, 15, tzinfo=UTC), datetime(2051, 1, 1, tzinfo=UTC)):
+        key, cert = _self_signed_rsa(0x1234)
+        _other_key, other = _self_signed_rsa(5)
+        for chain in ((), (other,)):
+            signer = DetachedSigner(key, cert, chain=chain)
+            assert signer.sign(data, signing_time=when) == _reference_sign(signer, data, when)
+    at = datetime(2027, 1, 6, tzinfo=UTC)
+    with open_registry(signed_ws) as registry:
+        person = read_year_state(registry, YEAR).parties()[0]
+    ec_signer = pki.load_signer(signed_ws.keys_dir, person, PERSON_PASSPHRASE, now=at)
+    p7s = DetachedSigner(ec_signer.key, ec_signer.cert).sign(data, signing_time=at)
+    assert cms.ContentInfo.load(p7s).dump(force=True) == p7s  # canonical DER
+    ca = pki.load_ca_certificate(signed_ws.keys_dir)
+    assert verify_detached(data, p7s, ca_cert=ca, crl=None, at=at).valid
