@@ -255,6 +255,29 @@ def machine() -> str:
     )
 
 
+def code_version() -> str:
+    """The commit the measured code is from, and whether docgen/ had uncommitted changes."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "docgen"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "commit unknown"
+    return f"commit {commit}" + (" + uncommitted changes in docgen/" if dirty else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="docgen bulk pipeline benchmark")
     parser.add_argument("--letters", type=int, default=10_000, help="roster size (≈ letters)")
@@ -281,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         roster_yaml=make_roster_yaml(args.letters),
     )  # fmt: skip
     sample = min(args.letters, args.naive_sample)
+    version = code_version()  # before the stages run: the code they measure
     naive = run_stage("naive", workspace, args.jobs, sample)
     generate = run_stage("generate", workspace, args.jobs, sample)
     keys = run_stage("keys", workspace, args.jobs, sample)
@@ -294,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     ratio = naive_total / generate["seconds"] if generate["seconds"] else 0.0
     peak = max(max(s["rss_self_mib"], s["rss_children_mib"]) for s in (generate, sign, verify))
     lines = [
-        f"docgen bulk pipeline: {letters:,} letters, --jobs {args.jobs}; {machine()}",
+        f"docgen bulk pipeline: {letters:,} letters, --jobs {args.jobs}; {machine()}; {version}",
         "",
         "| stage | items | seconds | ms / item | items / s | peak RSS MiB (main / child) | note |",
         "|---|---:|---:|---:|---:|---:|---|",
