@@ -374,9 +374,11 @@ def sign_everyone(
                     commit()
         except BaseException:
             discard_staged(staged)
+            plan.clear()
             if touched:
                 _finish(ws, registry, year, touched)
             raise
+        plan.clear()  # the year is read again for the proofs: do not hold both at once
         if touched:
             _finish(ws, registry, year, touched)
     return count

@@ -6,6 +6,7 @@ The registry is the source of truth; the manifest and the proof bundles are view
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,7 +146,10 @@ def _build(entries: Iterable[EntryRef], year: int) -> YearState:
         kind = record.get("type")
         doc_id = record.get("doc_id")
         if kind == "document" and record.get("year") == year:
-            parties = tuple((str(p["party"]), str(p["id"])) for p in record["parties"])
+            # Interned: the same few roles and person ids recur in every letter of the year.
+            parties = tuple(
+                (sys.intern(str(p["party"])), sys.intern(str(p["id"]))) for p in record["parties"]
+            )
             documents[record["doc_id"]] = (entry, record["sha256"], parties)
         elif kind == "signature" and doc_id in documents:
             signatures.setdefault(doc_id, {}).setdefault(
