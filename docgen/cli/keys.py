@@ -17,6 +17,7 @@ import click
 from docgen import passphrase as passphrases
 from docgen import pki
 from docgen.cli.common import echo, fail, now_utc, open_workspace, workspace_option
+from docgen.keyring import missing_revocations
 from docgen.lock import workspace_lock
 from docgen.models import Roster
 from docgen.passphrase import Passphrase
@@ -92,10 +93,18 @@ def _roster(ws: Workspace) -> Roster:
 
 
 def _register(ws: Workspace, records: list[dict[str, Any]], now: datetime) -> None:
-    """Record issuance and revocation in the registry, so they are as tamper-evident as letters."""
-    if records:
-        with open_registry(ws) as registry:
-            registry.append(records, now=now)
+    """Record issuance and revocation in the registry, so they are as tamper-evident as letters.
+
+    A revocation an interrupted earlier ``keys revoke`` left unrecorded is recorded first.
+    """
+    with open_registry(ws) as registry:
+        now_revoked = {r["serial"] for r in records if r["type"] == "revocation"}
+        missing = [r for r in missing_revocations(ws, registry) if r["serial"] not in now_revoked]
+        if missing:
+            fail(f"补记此前中断、未记入登记簿的证书吊销 {len(missing)} 条。")
+        todo = missing + records
+        if todo:
+            registry.append(todo, now=now)
 
 
 def _show_issued(item: pki.IssuedCertificate) -> None:
