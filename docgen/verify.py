@@ -28,6 +28,7 @@ the registry's ``recorded_at`` of their entry.
 from __future__ import annotations
 
 import hashlib
+import weakref
 import json
 import os
 import re
@@ -693,6 +694,24 @@ def _step_complete(letter: _Letter) -> str:
     return "双方均已签名"
 
 
+_ISSUED: weakref.WeakKeyDictionary[Registry, tuple[int, dict[str, int]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _issued_certificates(registry: Registry) -> dict[str, int]:
+    """Certificate fingerprint → index of its ``certificate`` entry (cached per registry size)."""
+    size = registry.size()
+    cached = _ISSUED.get(registry)
+    if cached is not None and cached[0] == size:
+        return cached[1]
+    issued: dict[str, int] = {}
+    for entry in registry.entries(type="certificate"):
+        issued.setdefault(str(entry.record.get("cert_fingerprint", "")), entry.index)
+    _ISSUED[registry] = (size, issued)
+    return issued
+
+
 def _step_online(letter: _Letter) -> str:
     registry = letter.online
     if registry is None or letter.document is None or letter.checkpoint_note is None:
@@ -710,6 +729,16 @@ def _step_online(letter: _Letter) -> str:
         pinned = registry.check_pinned(letter.checkpoint_note.encode("utf-8"))
     except DocgenError as exc:
         raise _StepFailed(f"一致性证明:{exc.diagnostics()}") from exc
+    issued = _issued_certificates(registry)
+    for signer, sig in sorted(letter.signatures.items()):
+        fingerprint = str(sig.record.get("cert_fingerprint", ""))
+        at = issued.get(fingerprint)
+        if at is None or at > sig.entry.index:
+            raise _StepFailed(
+                f"{signer} 签名所用的证书(指纹 {fingerprint[:16]}…)在登记簿中没有签发记录"
+                "(或签发记录晚于签名),证书来历不明",
+                letter.files.path,
+            )
     known = {e.index for e in letter.entries}
     newer = [
         e.index

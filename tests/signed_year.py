@@ -14,6 +14,7 @@ from docgen import pki
 from docgen.demo_data import example_roster_yaml
 from docgen.generate import generate
 from docgen.passphrase import Passphrase
+from docgen.registry import open_registry
 from docgen.roster import load_roster
 from docgen.signing import sign_as, sign_everyone
 from docgen.workspace import Workspace, find_workspace
@@ -35,7 +36,7 @@ def build_workspace(root: Path, *, sign: bool | str = True) -> Workspace:
     )
     ws = find_workspace(root)
     pki.init_ca(ws.keys_dir, institution=INSTITUTION, passphrase=CA_PASSPHRASE, now=GENERATED_AT)
-    pki.issue_certificates(
+    issued = pki.issue_certificates(
         ws.keys_dir,
         load_roster(ws.roster_path),
         None,
@@ -45,6 +46,8 @@ def build_workspace(root: Path, *, sign: bool | str = True) -> Workspace:
         now=GENERATED_AT,
         days=730,
     )
+    with open_registry(ws) as registry:  # as `docgen keys issue` does
+        registry.append(list(issued.records), now=GENERATED_AT)
     generate(ws, YEAR, now=GENERATED_AT)
     if sign is True:
         sign_everyone(ws, lambda _pid: PERSON_PASSPHRASE, year=YEAR, now=SIGNED_AT)

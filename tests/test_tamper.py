@@ -169,10 +169,12 @@ def _db(ws: Workspace, *statements: str) -> None:
 def _db_edit_entry(ws: Workspace) -> tuple[list[str], str]:
     """Rewrite the registered hash of the first letter: offline proofs still verify, online not."""
     with sqlite3.connect(ws.registry_path) as db:
-        (data,) = db.execute("SELECT data FROM registry_entries WHERE idx = 0").fetchone()
+        (idx, data) = db.execute(
+            "SELECT idx, data FROM registry_entries WHERE type = 'document' ORDER BY idx LIMIT 1"
+        ).fetchone()
     record = json.loads(bytes(data))
     forged = bytes(data).replace(record["sha256"].encode(), b"0" * 64)
-    _db(ws, f"UPDATE registry_entries SET data = x'{forged.hex()}' WHERE idx = 0")
+    _db(ws, f"UPDATE registry_entries SET data = x'{forged.hex()}' WHERE idx = {idx}")
     return ["--online", _output(ws)], record["path"].split("/")[-1]
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from docgen import pki
 from docgen.archive import workspace_trust
+from docgen.registry import open_registry
 from docgen.verify import (
     MAX_LETTER_BYTES,
     MAX_PROOF_BYTES,
@@ -264,9 +265,44 @@ def test_online_check_passes_after_the_registry_grew(signed: Path, tmp_path: Pat
 
     ws = copy_workspace(signed, tmp_path / "ws")
     letters = letters_of(ws)
+    with open_registry(ws) as registry:
+        size = registry.size()  # the checkpoint in every proof bundle
     void_letter(ws, letters[-1].name.split("_")[0], "人员调离", now=SIGNED_AT)
     outcome = run_docgen("verify", "--online", "-w", str(ws.root), str(letters[0]))
     assert outcome.code == 0, outcome.text
     assert "✓ 8. 与在线登记簿一致" in outcome.out
-    assert "是证明文件检查点(大小 33)的延续" in outcome.out
+    assert f"是证明文件检查点(大小 {size})的延续" in outcome.out
     assert "✓ 在线登记簿自检" in outcome.out
+
+
+def test_online_check_requires_a_registered_certificate(tmp_path: Path) -> None:
+    """A certificate the office issued without recording it (e.g. made by hand with the CA key)."""
+    from docgen.roster import load_roster
+    from docgen.signing import sign_as
+    from tests.signed_year import (
+        CA_PASSPHRASE,
+        INSTITUTION,
+        PERSON_PASSPHRASE,
+        SIGNED_AT,
+        build_workspace,
+    )
+
+    ws = build_workspace(tmp_path / "ws", sign=False)
+    pki.rotate(  # library call: nothing goes into the registry
+        ws.keys_dir,
+        load_roster(ws.roster_path),
+        "P001",
+        institution=INSTITUTION,
+        ca_passphrase=CA_PASSPHRASE,
+        passphrase=PERSON_PASSPHRASE,
+        now=SIGNED_AT,
+        days=730,
+    )
+    signed = sign_as(ws, "P001", PERSON_PASSPHRASE, year=2027, now=SIGNED_AT)
+    letter = ws.year_dir(2027) / signed.signed[0].letter_path
+    offline = run_docgen("verify", "-w", str(ws.root), str(letter))
+    assert "✓ 3. 数字签名有效" in offline.out  # the signature itself is fine
+    online = run_docgen("verify", "--online", "-w", str(ws.root), str(letter))
+    assert online.code == 1
+    assert "✗ 8. 与在线登记簿一致" in online.out
+    assert "在登记簿中没有签发记录" in online.out
