@@ -28,11 +28,11 @@ the registry's ``recorded_at`` of their entry.
 from __future__ import annotations
 
 import hashlib
-import weakref
 import json
 import os
 import re
 import stat
+import weakref
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
