@@ -39,18 +39,18 @@ def signed_ws(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
 
 
 def test_streamed_manifest_is_byte_identical_to_one_json_dump(signed_ws, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    with open_registry(signed_ws) as registry:
+    with open_registry(signed_ws) as registry:  # signature records are read back from it
         state = read_year_state(registry, YEAR)
         empty = read_year_state(registry, YEAR + 1)
-    statuses = {d["status"] for d in manifest_data(state, "某院")["documents"]}
-    assert statuses == {"voided", "complete"}
-    for year_state, folder in ((state, tmp_path / "a"), (empty, tmp_path / "b")):
-        path = write_manifest(folder, year_state, "某院")
-        expected = json.dumps(manifest_data(year_state, "某院"), ensure_ascii=False, indent=2)
-        assert path == folder / MANIFEST_NAME
-        assert path.read_bytes() == (expected + "\n").encode("utf-8")
-        assert json.loads(path.read_text(encoding="utf-8"))["year"] == year_state.year
-        assert [p.name for p in folder.iterdir()] == [MANIFEST_NAME]  # no temporary file left
+        statuses = {d["status"] for d in manifest_data(state, "某院")["documents"]}
+        assert statuses == {"voided", "complete"}
+        for year_state, folder in ((state, tmp_path / "a"), (empty, tmp_path / "b")):
+            path = write_manifest(folder, year_state, "某院")
+            expected = json.dumps(manifest_data(year_state, "某院"), ensure_ascii=False, indent=2)
+            assert path == folder / MANIFEST_NAME
+            assert path.read_bytes() == (expected + "\n").encode("utf-8")
+            assert json.loads(path.read_text(encoding="utf-8"))["year"] == year_state.year
+            assert [p.name for p in folder.iterdir()] == [MANIFEST_NAME]  # no temporary file
 
 
 def test_slim_state_matches_the_state_built_from_parsed_entries(signed_ws) -> None:  # type: ignore[no-untyped-def]
