@@ -286,3 +286,16 @@ def test_signed_data_equals_asn1crypto_encoding(signed_ws) -> None:  # type: ign
     assert cms.ContentInfo.load(p7s).dump(force=True) == p7s  # canonical DER
     ca = pki.load_ca_certificate(signed_ws.keys_dir)
     assert verify_detached(data, p7s, ca_cert=ca, crl=None, at=at).valid
+
+
+def test_verify_cli_jobs_gives_the_same_report(signed_ws) -> None:  # type: ignore[no-untyped-def]
+    from helpers import run_docgen
+
+    folder = str(signed_ws.year_dir(YEAR))
+    one = run_docgen("verify", "-w", str(signed_ws.root), folder, "--jobs", "1", "--json")
+    two = run_docgen("verify", "-w", str(signed_ws.root), folder, "--jobs", "2", "--json")
+    assert one.code == two.code == 0, one.text
+    assert json.loads(one.out) == json.loads(two.out)
+    assert len(json.loads(one.out)["letters"]) > 1
+    bad = run_docgen("verify", "-w", str(signed_ws.root), folder, "--jobs", "0")
+    assert bad.code != 0 and "--jobs" in bad.text
