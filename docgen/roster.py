@@ -118,7 +118,7 @@ def is_valid_id(value: str) -> bool:
 
 
 def bad_characters(text: str) -> list[str]:
-    """Control and invisible formatting characters, as ``U+XXXX``; they break documents and
+    """Control and invisible formatting characters, as ``U+200E`` etc.; they break documents and
     can disguise a name. Letters outside the BMP (𠮷), ``·``, ``&`` and ``<`` are fine."""
     return [f"U+{ord(ch):04X}" for ch in text if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES]
 

@@ -1171,6 +1171,7 @@ def read_zip(path: Path, limits: ZipLimits | None = None) -> dict[str, bytes]:
             try:
                 with archive.open(info) as handle:
                     data = handle.read(info.file_size + 1)
+            # zipfile raises NotImplementedError for a compression method it cannot read.
             except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
                 raise refuse(f"成员“{info.filename}”已损坏({exc})") from exc
             if len(data) != info.file_size:
