@@ -140,6 +140,6 @@ def run_demo(
 
     reports = reports_in_workspace(ws, year, issued=today)
     for report in reports:
-        result.artefacts[f"报告:{report.path.stem}"] = report.path
+        result.artefacts[f"{report.kind.label}(报{report.recipient})"] = report.path
     say(f"9. 已生成年度报告初稿 {len(reports)} 份(【待填写】处由办公室补写)")
     return result

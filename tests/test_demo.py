@@ -37,7 +37,7 @@ def test_demo_runs_every_stage(tmp_path: Path) -> None:
     assert passphrase.stat().st_mode & 0o777 == 0o600
     secret = passphrase.read_text().strip()
     assert secret not in text
-    reports = [p for label, p in result.artefacts.items() if label.startswith("报告")]
+    reports = [p for label, p in result.artefacts.items() if "情况报告(报" in label]
     assert len(reports) == 5 and all(p.is_file() for p in reports)
 
 
