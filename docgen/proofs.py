@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
+from json.encoder import encode_basestring as _encode_string
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,60 @@ def letter_proofs(
 
 
 def proof_bytes(data: dict[str, Any]) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    """``json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)`` plus a newline, as UTF-8.
+
+    The standard encoder falls back to pure Python whenever ``indent`` is set; this one writes
+    the same text for the JSON types a bundle holds (escaping strings with the C helper, and
+    escaping each distinct string once: the checkpoint and key recur in every entry) and hands
+    anything else to :func:`json.dumps`.
+    """
+    parts: list[str] = []
+    _encode(data, "\n", parts, {})
+    parts.append("\n")
+    return "".join(parts).encode("utf-8")
+
+
+def _encode(value: object, newline: str, parts: list[str], strings: dict[str, str]) -> None:
+    if isinstance(value, str):
+        text = strings.get(value)
+        if text is None:
+            text = strings[value] = _encode_string(value)
+        parts.append(text)
+    elif value is True:
+        parts.append("true")
+    elif value is False:
+        parts.append("false")
+    elif value is None:
+        parts.append("null")
+    elif type(value) is int:
+        parts.append(int.__repr__(value))
+    elif isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        if not value:
+            parts.append("{}")
+            return
+        inner = newline + " "
+        separator = "{" + inner
+        for key in sorted(value):
+            parts.append(separator)
+            _encode(key, inner, parts, strings)
+            parts.append(": ")
+            _encode(value[key], inner, parts, strings)
+            separator = "," + inner
+        parts.append(newline + "}")
+    elif isinstance(value, list):
+        if not value:
+            parts.append("[]")
+            return
+        inner = newline + " "
+        separator = "[" + inner
+        for item in value:
+            parts.append(separator)
+            _encode(item, inner, parts, strings)
+            separator = "," + inner
+        parts.append(newline + "]")
+    else:
+        text = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True)
+        parts.append(text.replace("\n", newline))
 
 
 def write_letter_proofs(

@@ -515,12 +515,20 @@ class Registry:
                 nodes.update(self._nodes(set(needed[start : start + _BATCH_ROWS])))
         text = note.decode("utf-8")
         bundles: list[dict[str, Any]] = []
+        hashes: dict[merkle.Range, bytes] = {}  # the right-hand ranges recur across entries
+
+        def range_hash(span: merkle.Range) -> bytes:
+            digest = hashes.get(span)
+            if digest is None:
+                digest = hashes[span] = merkle.range_hash(span[0], span[1], nodes.__getitem__)
+            return digest
+
         for index in indices:
             if index not in datas:
                 raise self._damaged(f"缺少条目 {index}")
             data = datas[index]
             leaf = merkle.leaf_hash(data)
-            proof = [merkle.range_hash(a, b, nodes.__getitem__) for a, b in ranges[index]]
+            proof = [range_hash(span) for span in ranges[index]]
             if not merkle.verify_inclusion(leaf, index, checkpoint.size, proof, checkpoint.root):
                 raise self._damaged(f"条目 {index} 的包含证明与签名检查点不符")
             bundles.append(
