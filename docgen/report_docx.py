@@ -25,6 +25,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from docgen.page import set_official_page
 from docgen.workspace import Fonts
 
 if TYPE_CHECKING:
@@ -131,14 +132,7 @@ def _run(paragraph: Any, text: str, font: str, size: float, *, bold: bool = Fals
 
 def _page_setup(section: Any) -> None:
     section.start_type = WD_SECTION_START.NEW_PAGE
-    section.page_width = Mm(210)
-    section.page_height = Mm(297)
-    section.top_margin = Mm(37)
-    section.bottom_margin = Mm(35)
-    section.left_margin = Mm(28)
-    section.right_margin = Mm(26)
-    section.header_distance = Mm(15)
-    section.footer_distance = Mm(21)
+    set_official_page(section, footer_distance_mm=21)
 
 
 def _field(paragraph: Any, instruction: str, shown: str, font: str, size: float) -> None:

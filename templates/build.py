@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from docgen.glossary import LetterKind  # noqa: E402
+from docgen.page import set_official_page  # noqa: E402
 from docgen.render import normalize_package  # noqa: E402
 from docgen.workspace import Fonts  # noqa: E402
 
@@ -661,14 +662,7 @@ def _footer(doc: Any, footer: Any, align: str) -> None:
 def _section(doc: Any) -> None:
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width = Mm(210)
-    section.page_height = Mm(297)
-    section.top_margin = Mm(37)
-    section.bottom_margin = Mm(35)
-    section.left_margin = Mm(28)
-    section.right_margin = Mm(26)
-    section.header_distance = Mm(15)
-    section.footer_distance = Mm(18)
+    set_official_page(section, footer_distance_mm=18)
     doc.settings.odd_and_even_pages_header_footer = True
     # 22 lines: 225 mm / 22 = 28.95 pt line pitch (the exact 28 pt spacing of the styles governs).
     grid = section._sectPr.find(qn("w:docGrid"))
