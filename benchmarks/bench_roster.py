@@ -95,7 +95,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed processes per N")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--mode", choices=("time", "memory"), default="time", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--mode", choices=("time", "memory"), default="time", help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.child is not None:
         print(json.dumps(_child(args.child, args.mode)))
