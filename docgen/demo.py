@@ -18,9 +18,10 @@ from docgen.archive import build_archive, workspace_trust
 from docgen.demo_data import demo_roster_yaml
 from docgen.demo_ledger import demo_activities
 from docgen.duties import duties_in_workspace
-from docgen.generate import ProgressFactory, generate, no_progress
+from docgen.generate import generate
 from docgen.glossary import LetterKind
 from docgen.passphrase import Passphrase
+from docgen.progress import ProgressFactory, no_progress
 from docgen.registry import open_registry
 from docgen.report import reports_in_workspace
 from docgen.roster import load_roster

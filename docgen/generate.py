@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,37 +18,24 @@ from pathlib import Path
 from typing import Any
 
 from docgen.articles import articles_label
+from docgen.durable import StagedFile, discard_staged, publish_staged, stage_file, sync_staged
 from docgen.fastrender import CompiledTemplate
 from docgen.glossary import LetterKind
 from docgen.hierarchy import build_pairings, supervised_departments, tier_of
 from docgen.lock import workspace_lock
-from docgen.manifest import write_manifest
 from docgen.models import Pairing, Roster
 from docgen.naming import letter_relpath
 from docgen.parallel import DEFAULT_CHUNK, map_chunks
-from docgen.proofs import clear_pending, is_pending, mark_pending, write_letter_proofs
+from docgen.progress import ProgressFactory, no_progress
+from docgen.proofs import clear_pending, is_pending, mark_pending
 from docgen.registry import open_registry
 from docgen.render import load_template
 from docgen.roster import load_roster
 from docgen.state import LetterState, YearState, read_year_state, with_revision
-from docgen.workspace import (
-    Fonts,
-    StagedFile,
-    Workspace,
-    discard_staged,
-    publish_staged,
-    stage_file,
-    sync_staged,
-)
+from docgen.views import refresh_year
+from docgen.workspace import Fonts, Workspace
 
 APPEND_CHUNK = 10_000  # registry entries per append transaction
-
-ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]
-
-
-@contextmanager
-def no_progress(_total: int, _label: str) -> Iterator[Callable[[int], None]]:
-    yield lambda _n: None
 
 
 class Change(StrEnum):
@@ -349,17 +335,15 @@ def generate(
             registry.append(records, now=now)
             touched.update(r["doc_id"] for r in records)
         del work, specs, staged
-        state = read_year_state(registry, year)
-        missing_proofs = [
-            letter
-            for letter in state.letters.values()
-            if interrupted
-            or letter.doc_id in touched
-            or not (year_dir / (letter.record["path"] + ".proof.json")).exists()
-        ]
-        with progress(len(missing_proofs), "证明文件") as advance:
-            write_letter_proofs(registry, year_dir, missing_proofs, advance)
-        manifest = write_manifest(year_dir, state, ws.config.institution)
+        manifest = refresh_year(
+            ws,
+            registry,
+            year,
+            rewrite=None if interrupted else touched,
+            jobs=jobs,
+            chunk_size=chunk_size,
+            progress=progress,
+        )
         clear_pending(year_dir)
 
     return GenerateResult(

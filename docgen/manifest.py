@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from docgen.jsontext import dumps_indented
 from docgen.naming import proof_relpath, signature_relpath
 from docgen.state import LetterState, YearState
 
@@ -16,36 +17,58 @@ MANIFEST_NAME = "manifest.json"
 FORMAT = "docgen-manifest-v1"
 
 
-def _document(letter: LetterState) -> dict[str, Any]:
-    record = letter.record
-    void = None if letter.void is None else letter.void.record
+def letter_status(letter: LetterState) -> str:
+    return "voided" if letter.voided else ("complete" if letter.complete else "pending")
+
+
+def document_entry(
+    doc_id: str,
+    document: tuple[int, dict[str, Any]],
+    status: str,
+    signatures: Sequence[tuple[str, int, dict[str, Any]]],
+    void: tuple[int, dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """One letter of the manifest: its ``document`` entry (index, record), its status, its
+    signatures (signer, index, record) in index order and its ``void`` entry if any."""
+    index, record = document
     return {
-        "doc_id": letter.doc_id,
+        "doc_id": doc_id,
         "kind": record["kind"],
         "title": record["title"],
         "parties": record["parties"],
         "path": record["path"],
         "sha256": record["sha256"],
-        "registry_index": letter.document.index,
-        "status": "voided" if letter.voided else ("complete" if letter.complete else "pending"),
+        "registry_index": index,
+        "status": status,
         "signatures": [
             {
                 "signer": signer,
                 "path": signature_relpath(record["path"], signer),
-                "p7s_sha256": entry.record["p7s_sha256"],
-                "registry_index": entry.index,
+                "p7s_sha256": signature["p7s_sha256"],
+                "registry_index": signature_index,
             }
-            for signer, entry in sorted(letter.signatures.items(), key=lambda kv: kv[1].index)
+            for signer, signature_index, signature in signatures
         ],
         "proof": proof_relpath(record["path"]),
         "void": None
-        if letter.void is None or void is None
+        if void is None
         else {
-            "reason": void["reason"],
-            "replaced_by": void.get("replaced_by"),
-            "registry_index": letter.void.index,
+            "reason": void[1]["reason"],
+            "replaced_by": void[1].get("replaced_by"),
+            "registry_index": void[0],
         },
     }
+
+
+def _document(letter: LetterState) -> dict[str, Any]:
+    signatures = sorted(letter.signatures.items(), key=lambda kv: kv[1].index)
+    return document_entry(
+        letter.doc_id,
+        (letter.document.index, letter.record),
+        letter_status(letter),
+        [(signer, entry.index, entry.record) for signer, entry in signatures],
+        None if letter.void is None else (letter.void.index, letter.void.record),
+    )
 
 
 def manifest_data(state: YearState, institution: str) -> dict[str, Any]:
@@ -57,35 +80,42 @@ def manifest_data(state: YearState, institution: str) -> dict[str, Any]:
     }
 
 
-def _chunks(state: YearState, institution: str) -> Iterator[str]:
-    """The text of :func:`manifest_data` as ``json.dumps(..., indent=2)`` writes it, in pieces.
-
-    One document at a time, so that a year of 10⁵ letters is never one string in memory.
-    """
-    head = {"format": FORMAT, "institution": institution, "year": state.year}
-    text = json.dumps(head, ensure_ascii=False, indent=2)
-    yield text[: -len("\n}")] + ',\n  "documents": '
-    if not state.letters:
-        yield "[]\n}\n"
-        return
-    yield "["
-    separator = "\n"
-    for letter in state.letters.values():
-        body = json.dumps(_document(letter), ensure_ascii=False, indent=2)
-        yield separator + "    " + body.replace("\n", "\n    ")
-        separator = ",\n"
-    yield "\n  ]\n}\n"
+def document_text(document: dict[str, Any]) -> str:
+    """One document as it appears in ``manifest.json`` (indented to its place in the list)."""
+    return "    " + dumps_indented(document, indent=2, newline="\n    ")
 
 
 def write_manifest(year_dir: Path, state: YearState, institution: str) -> Path:
-    """Write ``manifest.json`` atomically, streamed document by document to a temporary file."""
+    return write_manifest_text(
+        year_dir,
+        institution,
+        state.year,
+        (document_text(_document(letter)) for letter in state.letters.values()),
+    )
+
+
+def write_manifest_text(
+    year_dir: Path, institution: str, year: int, documents: Iterable[str]
+) -> Path:
+    """Write ``manifest.json`` atomically, streamed from the documents' texts (in order).
+
+    The bytes are those of ``json.dumps(manifest_data(...), ensure_ascii=False, indent=2)``
+    and a newline, but a year of 10⁵ letters is never one string in memory.
+    """
     path = year_dir / MANIFEST_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            for chunk in _chunks(state, institution):
-                fh.write(chunk)
+            head = {"format": FORMAT, "institution": institution, "year": year}
+            text = json.dumps(head, ensure_ascii=False, indent=2)
+            fh.write(text[: -len("\n}")] + ',\n  "documents": ')
+            separator = "[\n"
+            for document in documents:
+                fh.write(separator)
+                fh.write(document)
+                separator = ",\n"
+            fh.write("[]\n}\n" if separator == "[\n" else "\n  ]\n}\n")
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)

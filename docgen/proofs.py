@@ -2,118 +2,53 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
-from json.encoder import encode_basestring as _encode_string
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from docgen.durable import atomic_write_many
+from docgen.jsontext import dumps_indented
 from docgen.naming import proof_relpath
 from docgen.registry import Registry
 from docgen.state import LetterState
-from docgen.workspace import atomic_write, atomic_write_many
+from docgen.workspace import atomic_write
 
 FORMAT = "docgen-letter-proof-v1"
-_LETTERS_PER_BATCH = 500
-
-
-def _letter_proof(
-    registry: Registry, letter: LetterState, bundles: list[dict[str, Any]]
-) -> dict[str, Any]:
-    return {
-        "format": FORMAT,
-        "doc_id": letter.doc_id,
-        "verifier_key": registry.verifier_key,
-        "checkpoint": bundles[0]["checkpoint"] if bundles else registry.checkpoint().decode(),
-        "entries": bundles,
-    }
 
 
 def letter_proof(registry: Registry, letter: LetterState) -> dict[str, Any]:
     bundles = registry.proof_bundles([entry.index for entry in letter.entries()])
-    return _letter_proof(registry, letter, bundles)
+    return letter_proof_from_bundles(letter.doc_id, registry.verifier_key, bundles)
 
 
-def letter_proofs(
-    registry: Registry, letters: Iterable[LetterState]
-) -> Iterator[tuple[LetterState, dict[str, Any]]]:
-    """Proof bundles for many letters; the registry is asked once per batch of letters."""
-    remaining = iter(letters)
-    while batch := list(islice(remaining, _LETTERS_PER_BATCH)):
-        indices = [[entry.index for entry in letter.entries()] for letter in batch]
-        bundles = iter(registry.proof_bundles([i for group in indices for i in group]))
-        for letter, group in zip(batch, indices, strict=True):
-            yield letter, _letter_proof(registry, letter, list(islice(bundles, len(group))))
+def letter_proof_from_bundles(
+    doc_id: str, verifier_key: str, bundles: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A letter's proof from the bundles of its entries (in index order, at least one)."""
+    return {
+        "format": FORMAT,
+        "doc_id": doc_id,
+        "verifier_key": verifier_key,
+        "checkpoint": bundles[0]["checkpoint"],
+        "entries": bundles,
+    }
 
 
 def proof_bytes(data: dict[str, Any]) -> bytes:
-    """``json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)`` plus a newline, as UTF-8.
-
-    The standard encoder falls back to pure Python whenever ``indent`` is set; this one writes
-    the same text for the JSON types a bundle holds (escaping strings with the C helper, and
-    escaping each distinct string once: the checkpoint and key recur in every entry) and hands
-    anything else to :func:`json.dumps`.
-    """
-    parts: list[str] = []
-    _encode(data, "\n", parts, {})
-    parts.append("\n")
-    return "".join(parts).encode("utf-8")
+    """``json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)`` and a newline, UTF-8."""
+    return (dumps_indented(data, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
-def _encode(value: object, newline: str, parts: list[str], strings: dict[str, str]) -> None:
-    if isinstance(value, str):
-        text = strings.get(value)
-        if text is None:
-            text = strings[value] = _encode_string(value)
-        parts.append(text)
-    elif value is True:
-        parts.append("true")
-    elif value is False:
-        parts.append("false")
-    elif value is None:
-        parts.append("null")
-    elif type(value) is int:
-        parts.append(int.__repr__(value))
-    elif isinstance(value, dict) and all(isinstance(key, str) for key in value):
-        if not value:
-            parts.append("{}")
-            return
-        inner = newline + " "
-        separator = "{" + inner
-        for key in sorted(value):
-            parts.append(separator)
-            _encode(key, inner, parts, strings)
-            parts.append(": ")
-            _encode(value[key], inner, parts, strings)
-            separator = "," + inner
-        parts.append(newline + "}")
-    elif isinstance(value, list):
-        if not value:
-            parts.append("[]")
-            return
-        inner = newline + " "
-        separator = "[" + inner
-        for item in value:
-            parts.append(separator)
-            _encode(item, inner, parts, strings)
-            separator = "," + inner
-        parts.append(newline + "]")
-    else:
-        text = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True)
-        parts.append(text.replace("\n", newline))
+def write_letter_proofs(registry: Registry, year_dir: Path, letters: Iterable[LetterState]) -> int:
+    """Rewrite the proof bundles of ``letters`` (in this process; bulk commands use
+    :func:`docgen.views.refresh_year`)."""
 
-
-def write_letter_proofs(
-    registry: Registry,
-    year_dir: Path,
-    letters: Iterable[LetterState],
-    advance: Callable[[int], None] = lambda _n: None,
-) -> int:
     def files() -> Iterator[tuple[Path, bytes]]:
-        for letter, data in letter_proofs(registry, letters):
-            yield year_dir / proof_relpath(letter.record["path"]), proof_bytes(data)
-            advance(1)
+        for letter in letters:
+            yield (
+                year_dir / proof_relpath(letter.record["path"]),
+                proof_bytes(letter_proof(registry, letter)),
+            )
 
     return atomic_write_many(files())
 

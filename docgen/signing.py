@@ -18,25 +18,26 @@ from cryptography.hazmat.primitives import serialization
 
 from docgen import pki, proofs
 from docgen.cades import DetachedSigner
-from docgen.errors import Location, ValidationError
-from docgen.generate import APPEND_CHUNK, ProgressFactory, no_progress
-from docgen.lock import workspace_lock
-from docgen.manifest import write_manifest
-from docgen.naming import signature_relpath
-from docgen.parallel import map_chunks
-from docgen.passphrase import Passphrase
-from docgen.proofs import clear_pending, mark_pending, write_letter_proofs
-from docgen.registry import Registry, open_registry
-from docgen.state import LetterState, YearState, read_year_state
-from docgen.workspace import (
+from docgen.durable import (
     StagedFile,
-    Workspace,
     atomic_write_many,
     discard_staged,
     publish_staged,
     stage_file,
     sync_staged,
 )
+from docgen.errors import Location, ValidationError
+from docgen.generate import APPEND_CHUNK
+from docgen.lock import workspace_lock
+from docgen.naming import signature_relpath
+from docgen.parallel import map_chunks
+from docgen.passphrase import Passphrase
+from docgen.progress import ProgressFactory, no_progress
+from docgen.proofs import clear_pending, mark_pending
+from docgen.registry import Registry, open_registry
+from docgen.state import LetterState, YearState, read_year_state
+from docgen.views import refresh_year
+from docgen.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -154,17 +155,18 @@ def _sign_letters(
     return writes, records, signed
 
 
-def _finish(ws: Workspace, registry: Registry, year: int, touched: set[str] | None) -> None:
+def _finish(
+    ws: Workspace,
+    registry: Registry,
+    year: int,
+    touched: set[str] | None,
+    *,
+    jobs: int | None = 1,
+    progress: ProgressFactory = no_progress,
+) -> None:
     """Refresh the proof bundles of the letters just signed (``None``: all), and the manifest."""
-    year_dir = ws.year_dir(year)
-    state = read_year_state(registry, year)
-    write_letter_proofs(
-        registry,
-        year_dir,
-        [s for s in state.letters.values() if touched is None or s.doc_id in touched],
-    )
-    write_manifest(year_dir, state, ws.config.institution)
-    clear_pending(year_dir)
+    refresh_year(ws, registry, year, rewrite=touched, jobs=jobs, progress=progress)
+    clear_pending(ws.year_dir(year))
 
 
 def repair_interrupted(ws: Workspace, registry: Registry, year: int) -> bool:
@@ -376,9 +378,9 @@ def sign_everyone(
             discard_staged(staged)
             plan.clear()
             if touched:
-                _finish(ws, registry, year, touched)
+                _finish(ws, registry, year, touched, jobs=jobs)
             raise
         plan.clear()  # the year is read again for the proofs: do not hold both at once
         if touched:
-            _finish(ws, registry, year, touched)
+            _finish(ws, registry, year, touched, jobs=jobs, progress=progress)
     return count

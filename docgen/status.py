@@ -9,11 +9,11 @@ from docgen.errors import UsageError, ValidationError
 from docgen.glossary import LetterKind
 from docgen.hierarchy import build_pairings
 from docgen.lock import workspace_lock
-from docgen.manifest import write_manifest
-from docgen.proofs import clear_pending, is_pending, mark_pending, write_letter_proofs
+from docgen.proofs import clear_pending, is_pending, mark_pending
 from docgen.registry import Registry, open_registry
 from docgen.roster import load_roster
 from docgen.state import LetterState, YearState, read_year_state
+from docgen.views import refresh_year
 from docgen.workspace import Workspace
 
 
@@ -161,13 +161,9 @@ def void_letter(ws: Workspace, doc_id: str, reason: str, *, now: datetime) -> Le
             [{"type": "void", "doc_id": doc_id, "reason": reason.strip(), "replaced_by": None}],
             now=now,
         )
-        state = read_year_state(registry, year)
-        updated = state.letters[doc_id]
-        write_letter_proofs(
-            registry, year_dir, list(state.letters.values()) if interrupted else [updated]
-        )
-        write_manifest(year_dir, state, ws.config.institution)
+        refresh_year(ws, registry, year, rewrite=None if interrupted else {doc_id}, jobs=1)
         clear_pending(year_dir)
+        updated = read_year_state(registry, year).letters[doc_id]
     return updated
 
 

@@ -22,7 +22,8 @@ from docgen.render import load_template, render_letter
 from docgen.roster import load_roster
 from docgen.signing import sign_everyone
 from docgen.verify import LetterStatus, verify_paths
-from docgen.workspace import atomic_write_many, find_workspace
+from docgen.durable import atomic_write_many
+from docgen.workspace import find_workspace
 from docgen.workspace_init import init_workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))

@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from docgen.jsontext import dumps_indented
 from docgen.proofs import proof_bytes
 
 _json = st.recursive(
@@ -53,3 +54,14 @@ def test_bundle_shape_matches_json_dumps() -> None:
     }
     assert proof_bytes(data) == _reference(data)
     assert proof_bytes({**data, "entries": []}) == _reference({**data, "entries": []})
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json, st.integers(min_value=1, max_value=4), st.booleans(), st.sampled_from(["", "    "]))
+def test_indented_text_matches_json_dumps(
+    data: Any, indent: int, sort_keys: bool, prefix: str
+) -> None:
+    """The manifest's form (indent 2, keys in insertion order, nested under a prefix) as well."""
+    expected = json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=sort_keys)
+    text = dumps_indented(data, indent=indent, sort_keys=sort_keys, newline="\n" + prefix)
+    assert text == expected.replace("\n", "\n" + prefix)

@@ -15,7 +15,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -395,6 +395,23 @@ class Registry:
                 return
             after = int(rows[-1][0])
 
+    def entry_bytes(self, indices: Iterable[int]) -> dict[int, bytes]:
+        """The exact bytes of the entries at ``indices`` (those that exist), in batched queries."""
+        with self._db.read():
+            return self._entry_bytes(indices)
+
+    def _entry_bytes(self, indices: Iterable[int]) -> dict[int, bytes]:
+        datas: dict[int, bytes] = {}
+        wanted = sorted(set(indices))
+        for start in range(0, len(wanted), _BATCH_ROWS):
+            part = wanted[start : start + _BATCH_ROWS]
+            marks = ", ".join("?" for _ in part)
+            for idx, data in self._db.query(
+                f"SELECT idx, data FROM registry_entries WHERE idx IN ({marks})", part
+            ):
+                datas[int(idx)] = bytes(data)
+        return datas
+
     def checkpoint(self) -> bytes:
         """The latest signed checkpoint note (UTF-8 bytes)."""
         return self._latest_note()[1]
@@ -499,15 +516,8 @@ class Registry:
             for index in indices:
                 if not 0 <= index < checkpoint.size:
                     raise UsageError(f"登记簿中没有索引为 {index} 的条目(共 {size} 条)")
-            datas: dict[int, bytes] = {}
-            wanted = sorted(set(indices))
-            for start in range(0, len(wanted), _BATCH_ROWS):
-                part = wanted[start : start + _BATCH_ROWS]
-                marks = ", ".join("?" for _ in part)
-                for idx, data in self._db.query(
-                    f"SELECT idx, data FROM registry_entries WHERE idx IN ({marks})", part
-                ):
-                    datas[int(idx)] = bytes(data)
+            datas = self._entry_bytes(indices)
+            wanted = sorted(datas)
             ranges = {i: merkle.inclusion_ranges(i, checkpoint.size) for i in wanted}
             nodes: dict[merkle.NodeId, bytes] = {}
             needed = sorted(merkle.needed_nodes(r for rs in ranges.values() for r in rs))
