@@ -13,6 +13,7 @@ import pytest
 
 from docgen.archive import workspace_trust
 from docgen.demo import setup_keys
+from docgen.durable import atomic_write_many
 from docgen.generate import Change, generate, letter_context
 from docgen.glossary import LetterKind
 from docgen.hierarchy import build_pairings
@@ -22,7 +23,6 @@ from docgen.render import load_template, render_letter
 from docgen.roster import load_roster
 from docgen.signing import sign_everyone
 from docgen.verify import LetterStatus, verify_paths
-from docgen.durable import atomic_write_many
 from docgen.workspace import find_workspace
 from docgen.workspace_init import init_workspace
 
