@@ -13,8 +13,9 @@ inherit the heap of another:
 * **peak MiB (tracemalloc)** — the highest traced allocation during the load, with the roster
   file's text included; **roster MiB** — what is still allocated once the load has returned
   (the ``Roster`` itself); **extra MiB** = peak − roster: what the load costs beyond its result;
-* **Δ maxrss MiB** — ``ru_maxrss`` after the load minus ``ru_maxrss`` just before it, in a
-  process without tracing (includes the result, the file's text and allocator slack).
+* **Δ maxrss MiB** — peak resident size (``VmHWM`` on Linux, else ``ru_maxrss``) after the
+  load minus the same just before it, in a process without tracing (includes the result, the
+  file's text where it is read whole, and allocator slack).
 
 It exits non-zero if a load fails. Run with ``PYTHONPATH=<older checkout>`` to measure an older
 revision the same way.
@@ -40,9 +41,15 @@ MIB = 1024 * 1024
 
 
 def _maxrss_bytes() -> int:
-    # Linux reports KiB, macOS bytes.
+    """This process's peak resident size. On Linux ``VmHWM``: ``ru_maxrss`` starts from the
+    parent's peak after ``fork`` (the parent here has just built a large roster text)."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
     value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(value) if sys.platform == "darwin" else int(value) * 1024
+    return int(value) if sys.platform == "darwin" else int(value) * 1024  # macOS: bytes
 
 
 def _child(path: Path, mode: str) -> dict[str, float]:

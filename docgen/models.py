@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from docgen.glossary import LetterKind, Role
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     id: str
     name: str
@@ -16,7 +16,7 @@ class Person:
     line: int | None = None  # line in the roster file, for messages
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Department:
     name: str
     head: str | None  # person id
@@ -25,7 +25,7 @@ class Department:
     line: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Roster:
     institution: str
     people: tuple[Person, ...]
@@ -42,7 +42,7 @@ class Roster:
         return {p.id: p for p in self.people}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pairing:
     """One letter to be signed by a superior and a subordinate."""
 
@@ -60,7 +60,7 @@ class Pairing:
         return (self.superior, self.subordinate)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PairingResult:
     pairings: tuple[Pairing, ...]
     notes: tuple[str, ...] = field(default=())  # warnings and explanations, in Chinese
