@@ -12,7 +12,7 @@ import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asn1crypto.tsp  # noqa: F401  (registers the signing_certificate_v2 attribute with cms)
@@ -65,6 +65,11 @@ CHECK_KEY_USAGE = "密钥用途"
 CHECK_REVOCATION = "吊销状态"
 CHECK_SIGNING_TIME = "签名时间"
 CHECK_SIGNER = "签名人"
+
+# Details of passed checks that do not depend on the signature (shared by both parsing paths).
+_STRUCTURE_OK = "CMS SignedData,分离式,一个签名人"
+_CONTENT_TYPE_OK = "id-data"
+_SIGNING_CERTIFICATE_OK = "与嵌入的签名证书一致"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,6 +321,15 @@ class _State:
     cert: x509.Certificate | None = None
     cert_der: bytes | None = None
     signing_time: datetime | None = None
+    cert_info: _CertInfo | None = None
+
+
+def _digest_label(name: str) -> str:
+    return name.upper().replace("SHA", "SHA-")
+
+
+def _message_digest_label(actual: bytes) -> str:
+    return f"与文件一致({actual.hex()[:16]}…)"
 
 
 def _algorithm_parameters_ok(
@@ -344,6 +358,332 @@ def _single(attributes: Mapping[str, list[Any]], name: str, label: str) -> Any:
     return values[0]
 
 
+def _verify_signature(
+    public: Any,
+    algo_name: str,
+    parameters_ok: Callable[[], bool],
+    digest_name: str | None,
+    signature: bytes,
+    to_be_signed: bytes,
+) -> str:
+    """Check the signature value over the signed attributes; raises _Failed with the reason."""
+    try:
+        if isinstance(public, ec.EllipticCurvePublicKey):
+            hash_name = _ECDSA_ALGOS.get(algo_name)
+            if hash_name is None:
+                raise _Failed(f"签名算法 {algo_name} 与 ECDSA 证书不符或不受支持")
+            if not parameters_ok():
+                raise _Failed("签名算法参数不合规")
+            public.verify(signature, to_be_signed, ec.ECDSA(_HASHES[hash_name]()))
+        elif isinstance(public, rsa.RSAPublicKey):
+            if algo_name == "rsassa_pkcs1v15":
+                hash_name = digest_name
+                if hash_name is None:
+                    raise _Failed("摘要算法不被接受,无法验证签名")
+            else:
+                hash_name = _RSA_ALGOS.get(algo_name)
+            if hash_name is None:
+                raise _Failed(f"签名算法 {algo_name} 与 RSA 证书不符或不受支持")
+            if not parameters_ok():
+                raise _Failed("签名算法参数不合规")
+            public.verify(signature, to_be_signed, padding.PKCS1v15(), _HASHES[hash_name]())
+        else:
+            raise _Failed("证书公钥类型不受支持(只支持 ECDSA 和 RSA)")
+    except InvalidSignature as exc:
+        raise _Failed("签名值验证失败:签名属性被改动,或签名不是这张证书的私钥做的") from exc
+    return f"{algo_name} 验证通过"
+
+
+# ---------------------------------------------------------------------------------------------
+# the fast path: the common shape of a signature, parsed once
+#
+# Nearly every signature a verifier meets is one ``DetachedSigner`` wrote: one signer named by
+# issuer and serial, the four CAdES-BES attributes, the signer certificate first. For those the
+# full asn1crypto parse and its repeated attribute look-ups cost several times the signature
+# check itself. ``_fast_parse`` walks the DER once, accepting only canonical DER (definite,
+# minimal lengths, one-byte tags) in exactly that shape; the parts that recur from signature to
+# signature (algorithm identifiers, the certificate, the signingCertificateV2 attribute) are
+# judged once per exact byte string and remembered. Anything else — another shape, a failed
+# check, a doubt — is not decided here: the full checklist runs from the start instead, so every
+# failure is reported exactly as before and the fast path only ever reports a signature whose
+# first seven checks the full parse would pass with the same details.
+
+
+# Tests set this to False to run the full parse alone and compare the two paths.
+FAST_PATH = True
+
+
+class _NotFast(Exception):
+    """The fast path does not decide this signature; the full parse does."""
+
+
+def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """(tag, start of contents, end of contents) of the canonical-DER value at ``pos``."""
+    if pos + 2 > end:
+        raise _NotFast
+    tag = buf[pos]
+    if tag & 0x1F == 0x1F:
+        raise _NotFast  # multi-byte tag
+    first = buf[pos + 1]
+    if first < 0x80:
+        start = pos + 2
+        length = first
+    else:
+        count = first & 0x7F
+        start = pos + 2 + count
+        # 0x80 is the indefinite length (BER); a leading zero or a long form for a short
+        # length is not minimal; more than four length bytes is never one of ours.
+        if count == 0 or count > 4 or start > end or buf[pos + 2] == 0:
+            raise _NotFast
+        length = int.from_bytes(buf[pos + 2 : start], "big")
+        if length < 0x80:
+            raise _NotFast
+    stop = start + length
+    if stop > end:
+        raise _NotFast
+    return tag, start, stop
+
+
+def _children(buf: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """Every value in ``buf[start:end]``, as (tag, position, start of contents, end)."""
+    found = []
+    pos = start
+    while pos < end:
+        tag, begin, stop = _tlv(buf, pos, end)
+        found.append((tag, pos, begin, stop))
+        pos = stop
+    return found
+
+
+def _shaped(
+    buf: bytes, start: int, end: int, tags: Sequence[int]
+) -> list[tuple[int, int, int, int]]:
+    """The values in ``buf[start:end]``, which must have exactly these tags in this order."""
+    found = _children(buf, start, end)
+    if len(found) != len(tags) or any(f[0] != t for f, t in zip(found, tags, strict=True)):
+        raise _NotFast
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _CertInfo:
+    """What the checks need from one signer certificate, found once per exact DER."""
+
+    cert: x509.Certificate
+    der: bytes
+    issuer_and_serial: bytes  # contents of the issuerAndSerialNumber naming it (raw, from TBS)
+    signing_certificate_v2: bytes  # the attribute exactly as DetachedSigner writes it
+    common_name: str | None
+    person_id: str | None
+    fingerprint: str
+    serial_hex: str
+    detail: str  # the 签名证书 check's detail
+
+
+_V3 = b"\xa0\x03\x02\x01\x02"
+
+
+def _certificate_label(cert: x509.Certificate) -> str:
+    name = common_name_of(cert) or cert.subject.rfc4514_string()
+    return f"{name},序列号 {serial_hex(cert)}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _cert_info(der: bytes) -> _CertInfo:
+    """The facts of a canonical-DER X.509 v3 certificate; raises _NotFast for anything else.
+
+    Remembered per exact DER: a signer's certificate recurs in every letter they signed.
+    """
+    end = len(der)
+    tag, start, stop = _tlv(der, 0, end)
+    if tag != _SEQUENCE or stop != end:
+        raise _NotFast
+    tbs = _shaped(der, start, stop, (_SEQUENCE, _SEQUENCE, 0x03))[0]
+    parts = _children(der, tbs[2], tbs[3])
+    # version [0] v3, serial, signature, issuer, validity, subject, subjectPublicKeyInfo and
+    # optionally extensions [3]: the fields asn1crypto maps in order, nothing unusual.
+    tags = [p[0] for p in parts]
+    if tags not in (
+        [0xA0, 0x02, _SEQUENCE, _SEQUENCE, _SEQUENCE, _SEQUENCE, _SEQUENCE],
+        [0xA0, 0x02, _SEQUENCE, _SEQUENCE, _SEQUENCE, _SEQUENCE, _SEQUENCE, 0xA3],
+    ):
+        raise _NotFast
+    if der[parts[0][1] : parts[0][3]] != _V3:
+        raise _NotFast
+    serial_tlv = der[parts[1][1] : parts[1][3]]
+    issuer_tlv = der[parts[3][1] : parts[3][3]]
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        # The same fields the full path touches (cryptography parses lazily).
+        _ = (cert.subject, cert.issuer, cert.extensions, cert.public_key())
+        _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.serial_number)
+        common_name, person_id = common_name_of(cert), person_id_of(cert)
+        issuer_der = cert.issuer.public_bytes()
+    except (*_MALFORMED, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        raise _NotFast from exc
+    serial_der = bytes(core.Integer(cert.serial_number).dump())
+    # signingCertificateV2 as DetachedSigner encodes it (the same steps): any signature whose
+    # attribute has exactly these bytes names this certificate by its SHA-256 hash, issuer
+    # and serial, which is what the full check accepts.
+    issuer_serial = _der(_SEQUENCE, _issuer_general_names(issuer_der) + serial_der)
+    ess_cert_id_v2 = _der(_SEQUENCE, _der(_OCTET_STRING, _digest("sha256", der)) + issuer_serial)
+    signing_certificate = _der(
+        _SEQUENCE,
+        _SIGNING_CERTIFICATE_V2_OID + _der(_SET, _der(_SEQUENCE, _der(_SEQUENCE, ess_cert_id_v2))),
+    )
+    serial = serial_hex(cert)
+    return _CertInfo(
+        cert=cert,
+        der=der,
+        issuer_and_serial=issuer_tlv + serial_tlv,
+        signing_certificate_v2=signing_certificate,
+        common_name=common_name,
+        person_id=person_id,
+        fingerprint=fingerprint(cert),
+        serial_hex=serial,
+        detail=_certificate_label(cert),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _accepted_digest(digest_algorithm: bytes, digest_algorithms: bytes) -> str | None:
+    """The signer's digest algorithm when the full 摘要算法 check passes on these exact bytes."""
+    try:
+        algorithm = algos.DigestAlgorithm.load(digest_algorithm, strict=True)
+        listed = list(cms.DigestAlgorithms.load(digest_algorithms, strict=True))
+        name = str(algorithm["algorithm"].native)
+        if name not in _HASHES or not _algorithm_parameters_ok(algorithm):
+            return None
+        if name not in [a["algorithm"].native for a in listed]:
+            return None
+        if not all(_algorithm_parameters_ok(a) for a in listed):
+            return None
+    except _MALFORMED:
+        return None
+    return name
+
+
+@functools.lru_cache(maxsize=64)
+def _signature_algorithm(encoded: bytes) -> tuple[str, bool] | None:
+    """(name, parameters acceptable) of a signatureAlgorithm, as the full check reads them."""
+    try:
+        algorithm = algos.SignedDigestAlgorithm.load(encoded, strict=True)
+        return str(algorithm["algorithm"].native), _algorithm_parameters_ok(algorithm)
+    except _MALFORMED:
+        return None
+
+
+def _fast_time(tag: int, text: bytes) -> datetime:
+    """signingTime as UTCTime ``YYMMDDHHMMSSZ`` or GeneralizedTime ``YYYYMMDDHHMMSSZ`` only
+    (what asn1crypto reads the same way); anything else goes to the full parse."""
+    if tag == 0x17 and len(text) == 13 and text[12] == 0x5A and text[:12].isdigit():
+        year = int(text[:2])
+        year += 2000 if year < 50 else 1900
+        rest = text[2:12]
+    elif tag == 0x18 and len(text) == 15 and text[14] == 0x5A and text[:14].isdigit():
+        year = int(text[:4])
+        rest = text[4:14]
+        if year == 0:
+            raise _NotFast
+    else:
+        raise _NotFast
+    try:
+        return datetime(
+            year,
+            int(rest[0:2]),
+            int(rest[2:4]),
+            int(rest[4:6]),
+            int(rest[6:8]),
+            int(rest[8:10]),
+            tzinfo=UTC,
+        )
+    except ValueError as exc:
+        raise _NotFast from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """The parts of a signature in the common shape, as raw bytes."""
+
+    digest_algorithms: bytes
+    first_certificate: bytes
+    sid: bytes  # contents of issuerAndSerialNumber
+    digest_algorithm: bytes
+    to_be_signed: bytes  # the signed attributes as a SET OF
+    signature_algorithm: bytes
+    signature: bytes
+    message_digest: bytes
+    signing_time: datetime
+    signing_certificate_v2: bytes
+
+
+_ATTRIBUTE_OIDS = (_MESSAGE_DIGEST_OID, _SIGNING_TIME_OID, _SIGNING_CERTIFICATE_V2_OID)
+
+
+def _fast_parse(p7s: bytes) -> _Parsed:
+    """The common shape, or _NotFast."""
+    end = len(p7s)
+    tag, start, stop = _tlv(p7s, 0, end)
+    if tag != _SEQUENCE or stop != end:
+        raise _NotFast  # strict: nothing after the ContentInfo
+    oid, content = _shaped(p7s, start, stop, (0x06, _CONTEXT_0))
+    if p7s[oid[1] : oid[3]] != _SIGNED_DATA_OID:
+        raise _NotFast
+    (signed_data,) = _shaped(p7s, content[2], content[3], (_SEQUENCE,))
+    version, digests, encap, certificates, signer_infos = _shaped(
+        p7s, signed_data[2], signed_data[3], (0x02, _SET, _SEQUENCE, _CONTEXT_0, _SET)
+    )
+    if p7s[version[1] : version[3]] != _VERSION_1 or p7s[encap[1] : encap[3]] != _ENCAP_DATA:
+        raise _NotFast
+    certs = _children(p7s, certificates[2], certificates[3])
+    if not certs or any(c[0] != _SEQUENCE for c in certs):
+        raise _NotFast
+    (signer_info,) = _shaped(p7s, signer_infos[2], signer_infos[3], (_SEQUENCE,))
+    si_version, sid, digest, attrs, sig_alg, signature = _shaped(
+        p7s,
+        signer_info[2],
+        signer_info[3],
+        (0x02, _SEQUENCE, _SEQUENCE, _CONTEXT_0, _SEQUENCE, _OCTET_STRING),
+    )
+    if p7s[si_version[1] : si_version[3]] != _VERSION_1:
+        raise _NotFast
+    found: dict[bytes, tuple[int, int, int, int]] = {}  # attribute type → its values (SET)
+    signed: dict[bytes, bytes] = {}  # the same, as the attribute's encoding
+    content_type = False
+    for attribute in _children(p7s, attrs[2], attrs[3]):
+        if attribute[0] != _SEQUENCE:
+            raise _NotFast
+        encoded = p7s[attribute[1] : attribute[3]]
+        if encoded == _CONTENT_TYPE_DATA and not content_type:
+            content_type = True
+            continue
+        kind, values = _shaped(p7s, attribute[2], attribute[3], (0x06, _SET))
+        name = p7s[kind[1] : kind[3]]
+        if name not in _ATTRIBUTE_OIDS or name in found:
+            raise _NotFast
+        found[name] = values
+        signed[name] = encoded
+    if not content_type or len(found) != len(_ATTRIBUTE_OIDS):
+        raise _NotFast
+    digest_values = found[_MESSAGE_DIGEST_OID]
+    (octets,) = _shaped(p7s, digest_values[2], digest_values[3], (_OCTET_STRING,))
+    time_values = found[_SIGNING_TIME_OID]
+    (moment,) = _children(p7s, time_values[2], time_values[3])
+    first = certs[0]
+    return _Parsed(
+        digest_algorithms=p7s[digests[1] : digests[3]],
+        first_certificate=p7s[first[1] : first[3]],
+        sid=p7s[sid[2] : sid[3]],
+        digest_algorithm=p7s[digest[1] : digest[3]],
+        to_be_signed=b"\x31" + p7s[attrs[1] + 1 : attrs[3]],
+        signature_algorithm=p7s[sig_alg[1] : sig_alg[3]],
+        signature=p7s[signature[2] : signature[3]],
+        message_digest=p7s[octets[2] : octets[3]],
+        signing_time=_fast_time(moment[0], p7s[moment[2] : moment[3]]),
+        signing_certificate_v2=signed[_SIGNING_CERTIFICATE_V2_OID],
+    )
+
+
 class _Verifier:
     def __init__(
         self,
@@ -369,15 +709,19 @@ class _Verifier:
         self.checks: list[Check] = []
 
     def run(self) -> SignatureStatus:
-        if not self._check(CHECK_STRUCTURE, self.structure):
-            return self._status()
-        steps: list[tuple[str, Callable[[], str]]] = [
-            (CHECK_CONTENT_TYPE, self.content_type),
-            (CHECK_DIGEST_ALGORITHM, self.digest_algorithm),
-            (CHECK_MESSAGE_DIGEST, self.message_digest),
-            (CHECK_CERTIFICATE, self.certificate),
-            (CHECK_SIGNATURE, self.signature),
-            (CHECK_SIGNING_CERTIFICATE, self.signing_certificate),
+        steps: list[tuple[str, Callable[[], str]]] = []
+        if not self._fast():
+            if not self._check(CHECK_STRUCTURE, self.structure):
+                return self._status()
+            steps += [
+                (CHECK_CONTENT_TYPE, self.content_type),
+                (CHECK_DIGEST_ALGORITHM, self.digest_algorithm),
+                (CHECK_MESSAGE_DIGEST, self.message_digest),
+                (CHECK_CERTIFICATE, self.certificate),
+                (CHECK_SIGNATURE, self.signature),
+                (CHECK_SIGNING_CERTIFICATE, self.signing_certificate),
+            ]
+        steps += [
             (CHECK_CHAIN, self.chain),
             (CHECK_VALIDITY, self.validity),
             (CHECK_KEY_USAGE, self.key_usage),
@@ -389,6 +733,58 @@ class _Verifier:
         for name, step in steps:
             self._check(name, step)
         return self._status()
+
+    def _fast(self) -> bool:
+        """Checks 1–7 for a signature in the common shape that passes them all.
+
+        False, with nothing recorded, whenever the full parse must decide (see ``_fast_parse``).
+        """
+        p7s = self.p7s
+        if not FAST_PATH or not p7s or len(p7s) > MAX_SIGNATURE_BYTES:
+            return False
+        try:
+            parsed = _fast_parse(p7s)
+            info = _cert_info(parsed.first_certificate)
+        except _NotFast:
+            return False
+        if (
+            parsed.sid != info.issuer_and_serial
+            or parsed.signing_certificate_v2 != info.signing_certificate_v2
+        ):
+            return False
+        digest_name = _accepted_digest(parsed.digest_algorithm, parsed.digest_algorithms)
+        algorithm = _signature_algorithm(parsed.signature_algorithm)
+        if digest_name is None or algorithm is None:
+            return False
+        actual = _digest(digest_name, self.data)
+        if parsed.message_digest != actual:
+            return False
+        algo_name, parameters_ok = algorithm
+        try:
+            signature_detail = _verify_signature(
+                info.cert.public_key(),
+                algo_name,
+                lambda: parameters_ok,
+                digest_name,
+                parsed.signature,
+                parsed.to_be_signed,
+            )
+        except (_Failed, *_MALFORMED):
+            return False
+        state = self.state
+        state.cert, state.cert_der, state.cert_info = info.cert, info.der, info
+        state.digest_name = digest_name
+        state.signing_time = utc(parsed.signing_time)
+        self.checks += [
+            Check(CHECK_STRUCTURE, True, _STRUCTURE_OK),
+            Check(CHECK_CONTENT_TYPE, True, _CONTENT_TYPE_OK),
+            Check(CHECK_DIGEST_ALGORITHM, True, _digest_label(digest_name)),
+            Check(CHECK_MESSAGE_DIGEST, True, _message_digest_label(actual)),
+            Check(CHECK_CERTIFICATE, True, info.detail),
+            Check(CHECK_SIGNATURE, True, signature_detail),
+            Check(CHECK_SIGNING_CERTIFICATE, True, _SIGNING_CERTIFICATE_OK),
+        ]
+        return True
 
     def _check(self, name: str, step: Callable[[], str]) -> bool:
         try:
@@ -405,6 +801,19 @@ class _Verifier:
     def _status(self) -> SignatureStatus:
         cert = self.state.cert
         failures = tuple(f"{c.name}:{c.detail}" for c in self.checks if not c.ok)
+        info = self.state.cert_info
+        if info is not None:
+            return SignatureStatus(
+                valid=bool(self.checks) and not failures,
+                signer_name=info.common_name,
+                signer_id=info.person_id,
+                signing_time=self.state.signing_time,
+                cert_fingerprint=info.fingerprint,
+                cert_serial=info.serial_hex,
+                checks=tuple(self.checks),
+                failures=failures,
+                certificate=info.cert,
+            )
         return SignatureStatus(
             valid=bool(self.checks) and not failures,
             signer_name=common_name_of(cert) if cert is not None else None,
@@ -465,7 +874,7 @@ class _Verifier:
         if "signing_time" in self.state.attributes:
             value = _single(self.state.attributes, "signing_time", "signingTime")
             self.state.signing_time = utc(value.native)
-        return "CMS SignedData,分离式,一个签名人"
+        return _STRUCTURE_OK
 
     def _si(self) -> cms.SignerInfo:
         assert self.state.signer_info is not None and self.state.signed_data is not None
@@ -480,7 +889,7 @@ class _Verifier:
         value = _single(self.state.attributes, "content_type", "contentType")
         if value.dotted != econtent.dotted:
             raise _Failed("签名属性 contentType 与被签内容类型不一致")
-        return "id-data"
+        return _CONTENT_TYPE_OK
 
     def digest_algorithm(self) -> str:
         signer_info = self._si()
@@ -498,7 +907,7 @@ class _Verifier:
         if not all(_algorithm_parameters_ok(a) for a in listed):
             raise _Failed("SignedData 摘要算法列表中的算法参数不合规")
         self.state.digest_name = name
-        return name.upper().replace("SHA", "SHA-")
+        return _digest_label(name)
 
     def message_digest(self) -> str:
         if self.state.digest_name is None:
@@ -507,7 +916,7 @@ class _Verifier:
         actual = _digest(self.state.digest_name, self.data)
         if value.native != actual:
             raise _Failed("文件摘要与签名中记录的不一致:文件在签名后被改动,或签名不属于这个文件")
-        return f"与文件一致({actual.hex()[:16]}…)"
+        return _message_digest_label(actual)
 
     def certificate(self) -> str:
         signer_info = self._si()
@@ -545,8 +954,7 @@ class _Verifier:
             raise _Failed("签名人证书无法解析") from exc
         self.state.cert = cert
         self.state.cert_der = cert_der
-        name = common_name_of(cert) or cert.subject.rfc4514_string()
-        return f"{name},序列号 {serial_hex(cert)}"
+        return _certificate_label(cert)
 
     def signature(self) -> str:
         cert = self._need_cert()
@@ -558,32 +966,14 @@ class _Verifier:
         signature = bytes(signer_info["signature"].native)
         algorithm = signer_info["signature_algorithm"]
         algo_name = algorithm["algorithm"].native
-        public = cert.public_key()
-        try:
-            if isinstance(public, ec.EllipticCurvePublicKey):
-                hash_name = _ECDSA_ALGOS.get(algo_name)
-                if hash_name is None:
-                    raise _Failed(f"签名算法 {algo_name} 与 ECDSA 证书不符或不受支持")
-                if not _algorithm_parameters_ok(algorithm):
-                    raise _Failed("签名算法参数不合规")
-                public.verify(signature, to_be_signed, ec.ECDSA(_HASHES[hash_name]()))
-            elif isinstance(public, rsa.RSAPublicKey):
-                if algo_name == "rsassa_pkcs1v15":
-                    hash_name = self.state.digest_name
-                    if hash_name is None:
-                        raise _Failed("摘要算法不被接受,无法验证签名")
-                else:
-                    hash_name = _RSA_ALGOS.get(algo_name)
-                if hash_name is None:
-                    raise _Failed(f"签名算法 {algo_name} 与 RSA 证书不符或不受支持")
-                if not _algorithm_parameters_ok(algorithm):
-                    raise _Failed("签名算法参数不合规")
-                public.verify(signature, to_be_signed, padding.PKCS1v15(), _HASHES[hash_name]())
-            else:
-                raise _Failed("证书公钥类型不受支持(只支持 ECDSA 和 RSA)")
-        except InvalidSignature as exc:
-            raise _Failed("签名值验证失败:签名属性被改动,或签名不是这张证书的私钥做的") from exc
-        return f"{algo_name} 验证通过"
+        return _verify_signature(
+            cert.public_key(),
+            algo_name,
+            lambda: _algorithm_parameters_ok(algorithm),
+            self.state.digest_name,
+            signature,
+            to_be_signed,
+        )
 
     def signing_certificate(self) -> str:
         cert = self._need_cert()
@@ -611,7 +1001,7 @@ class _Verifier:
             )
             if not named or issuer_serial["serial_number"].native != cert.serial_number:
                 raise _Failed("signingCertificateV2 中的签发者和序列号与签名证书不一致")
-        return "与嵌入的签名证书一致"
+        return _SIGNING_CERTIFICATE_OK
 
     def chain(self) -> str:
         cert = self._need_cert()
@@ -703,7 +1093,8 @@ class _Verifier:
     def signer(self) -> str:
         cert = self._need_cert()
         assert self.expected is not None
-        actual = fingerprint(cert)
+        info = self.state.cert_info
+        actual = info.fingerprint if info is not None else fingerprint(cert)
         if actual != self.expected.lower():
             raise _Failed(
                 f"签名证书指纹 {actual[:16]}… 与应签人的证书指纹 {self.expected[:16]}… 不一致"
