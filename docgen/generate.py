@@ -49,7 +49,7 @@ class Change(StrEnum):
     VOIDED = "voided"  # obsolete letter voided on confirmation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LetterOutcome:
     doc_id: str
     kind: LetterKind | None
@@ -143,7 +143,7 @@ def _file_sha(path: Path) -> str | None:
 # --- the work of one letter, run in a worker process (or in this one) ---
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Current:
     """What the registry says about a pairing's current letter."""
 
@@ -153,7 +153,7 @@ class _Current:
     signed: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Job:
     pairing: Pairing
     supervised: tuple[str, ...]  # departments the subordinate supervises
@@ -187,7 +187,7 @@ class _Renderer:
 _RecordSpec = tuple[str, str, str, str | None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Planned:
     outcome: LetterOutcome
     staged: tuple[StagedFile, ...]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from docgen.models import Pairing
@@ -17,6 +18,7 @@ _WINDOWS_RESERVED = {
 _MAX_COMPONENT = 40
 
 
+@lru_cache(maxsize=65536)  # names recur: each person is a party to several letters
 def sanitize_component(text: str) -> str:
     """One path component: no separators, control/bidi characters, dot-only or reserved names."""
     cleaned = []

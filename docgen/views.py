@@ -23,7 +23,7 @@ from docgen.manifest import document_entry, document_text, letter_status, write_
 from docgen.naming import proof_relpath
 from docgen.parallel import map_chunks
 from docgen.progress import ProgressFactory, no_progress
-from docgen.proofs import letter_proof_from_bundles, proof_bytes
+from docgen.proofs import letter_proof_bytes
 from docgen.registry import Registry, open_registry
 from docgen.state import LetterState, read_year_state
 from docgen.workspace import Workspace
@@ -111,12 +111,8 @@ def _refresh_chunk(worker: _Worker, letters: Sequence[_Letter]) -> list[str]:
         files = [
             (
                 path,
-                proof_bytes(
-                    letter_proof_from_bundles(
-                        letter.doc_id,
-                        registry.verifier_key,
-                        [next(bundles) for _ in group],
-                    )
+                letter_proof_bytes(
+                    letter.doc_id, registry.verifier_key, [next(bundles) for _ in group]
                 ),
             )
             for letter, path, group in proofs

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from docgen.jsontext import dumps_indented
-from docgen.proofs import proof_bytes
+from docgen.proofs import letter_proof_bytes, letter_proof_from_bundles, proof_bytes
 
 _json = st.recursive(
     st.none()
@@ -65,3 +65,34 @@ def test_indented_text_matches_json_dumps(
     expected = json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=sort_keys)
     text = dumps_indented(data, indent=indent, sort_keys=sort_keys, newline="\n" + prefix)
     assert text == expected.replace("\n", "\n" + prefix)
+
+
+_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+_bundle = st.fixed_dictionaries(
+    {
+        "checkpoint": _text,
+        "entry": _text,
+        "format": _text,
+        "inclusion_proof": st.lists(_text, max_size=3),
+        "index": st.integers(min_value=0),
+        "leaf_hash": _text,
+        "tree_size": st.integers(min_value=0),
+        "verifier_key": _text,
+    }
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_text, _text, st.lists(_bundle, min_size=1, max_size=3))
+def test_letter_proof_bytes_match_the_general_encoder(
+    doc_id: str, key: str, bundles: list[dict[str, Any]]
+) -> None:
+    expected = _reference(letter_proof_from_bundles(doc_id, key, bundles))
+    assert letter_proof_bytes(doc_id, key, bundles) == expected
+
+
+def test_letter_proof_bytes_of_another_shape_fall_back() -> None:
+    odd = {"checkpoint": "c", "entry": "e", "format": "f", "inclusion_proof": [], "index": True,
+           "leaf_hash": "h", "tree_size": 1, "verifier_key": "k", "extra": 1.5}  # fmt: skip
+    expected = _reference(letter_proof_from_bundles("d", "k", [odd]))
+    assert letter_proof_bytes("d", "k", [odd]) == expected
