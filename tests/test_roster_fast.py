@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -625,3 +626,21 @@ def test_models_are_slotted() -> None:
     assert not hasattr(person, "__dict__")
     assert not hasattr(Roster("某院", (), ()), "__dict__")
     assert not hasattr(Department("办公室", None, None), "__dict__")
+
+
+@pytest.mark.parametrize(
+    "name", ["block style, comments, odd key order", "awkward names and values"]
+)
+def test_pure_python_loader_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Without libyaml (PyYAML's pure-Python loader) both readers still agree."""
+    monkeypatch.setattr(roster_module, "_Loader", yaml.SafeLoader)
+    assert_fast_equals_tree(VALID[name])
+    path = write(tmp_path, "\ufeff" + VALID[name])
+    assert roster_module._stream_roster_file(path) is not None
+    assert_same_check(inspect_roster(path), reference_file(path))
+    for broken in ("person bad role", "yaml syntax", "anchor and alias"):
+        assert_same_check(
+            inspect_roster_text(BROKEN[broken], "r.yaml"), reference_text(BROKEN[broken], "r.yaml")
+        )
