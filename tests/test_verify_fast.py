@@ -449,3 +449,68 @@ def test_fast_time_reads_what_the_signer_writes(moment: datetime) -> None:
     encoded = cades._signing_time(moment).dump()
     tag, text = encoded[0], encoded[2:]
     assert cades._fast_time(tag, text) == moment == _asn1_time(tag, text)
+
+
+# ---------------------------------------------------------------------------------------------
+# registry times in proof bundles: read as strptime reads them
+
+
+def _strptime_time(text: object) -> datetime | None:
+    """The former reading: the pattern, then strptime."""
+    import re
+
+    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", text):
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2027-01-05T10:30:00Z",
+        "2028-02-29T23:59:59Z",
+        "2027-02-29T00:00:00Z",
+        "2027-13-01T00:00:00Z",
+        "2027-00-10T00:00:00Z",
+        "2027-01-00T00:00:00Z",
+        "2027-01-32T00:00:00Z",
+        "2027-01-05T24:00:00Z",
+        "2027-01-05T23:60:00Z",
+        "2027-01-05T23:59:60Z",
+        "2027-01-05T23:59:61Z",
+        "0000-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "2027-01-05T10:30:00",
+        "2027-01-05 10:30:00Z",
+        "２０２７-01-05T10:30:00Z",
+        "٢٠٢٧-٠١-٠٥T10:30:00Z",
+        "2027-01-05T10:30:00Z\n",
+        "",
+        None,
+        20270105,
+    ],
+)
+def test_registry_time_cases(text: object) -> None:
+    from docgen.verify import _parse_time
+
+    assert _parse_time(text) == _strptime_time(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789-TZ:", min_size=18, max_size=22))
+def test_registry_time_agrees_with_strptime(text: str) -> None:
+    from docgen.verify import _parse_time
+
+    assert _parse_time(text) == _strptime_time(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)))
+def test_registry_time_reads_every_moment(moment: datetime) -> None:
+    from docgen.verify import _parse_time
+
+    text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"
+    assert _parse_time(text) == _strptime_time(text) == moment.replace(microsecond=0, tzinfo=UTC)
