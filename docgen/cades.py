@@ -478,6 +478,8 @@ class _CertInfo:
     fingerprint: str
     serial_hex: str
     detail: str  # the 签名证书 check's detail
+    public_key: Any
+    key_usage: tuple[bool, str] | None  # None: the check itself must run (and fail as before)
 
 
 _V3 = b"\xa0\x03\x02\x01\x02"
@@ -519,8 +521,13 @@ def _cert_info(der: bytes) -> _CertInfo:
         _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.serial_number)
         common_name, person_id = common_name_of(cert), person_id_of(cert)
         issuer_der = cert.issuer.public_bytes()
+        public_key = cert.public_key()
     except (*_MALFORMED, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise _NotFast from exc
+    try:
+        key_usage: tuple[bool, str] | None = _key_usage_verdict(cert)
+    except _MALFORMED:
+        key_usage = None
     serial_der = bytes(core.Integer(cert.serial_number).dump())
     # signingCertificateV2 as DetachedSigner encodes it (the same steps): any signature whose
     # attribute has exactly these bytes names this certificate by its SHA-256 hash, issuer
@@ -542,6 +549,8 @@ def _cert_info(der: bytes) -> _CertInfo:
         fingerprint=fingerprint(cert),
         serial_hex=serial,
         detail=_certificate_label(cert),
+        public_key=public_key,
+        key_usage=key_usage,
     )
 
 
@@ -684,6 +693,45 @@ def _fast_parse(p7s: bytes) -> _Parsed:
     )
 
 
+# Per-process memos of pure functions of certificates (which compare and hash by their DER) and
+# of moments: a bulk verification meets the same CA, signers and times over and over.
+_iso_z = functools.lru_cache(maxsize=1024)(iso_z)
+
+
+@functools.lru_cache(maxsize=16)
+def _ca_constraints_problem(ca_cert: x509.Certificate) -> str | None:
+    try:
+        basic = ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return "根证书没有 basicConstraints 扩展,不能作为根证书"
+    if not basic.ca:
+        return "根证书的 basicConstraints 不是 CA"
+    return None
+
+
+@functools.lru_cache(maxsize=16)
+def _issued_by_label(ca_cert: x509.Certificate) -> str:
+    ca_name = common_name_of(ca_cert) or ca_cert.subject.rfc4514_string()
+    return f"由“{ca_name}”签发"
+
+
+def _key_usage_verdict(cert: x509.Certificate) -> tuple[bool, str]:
+    """(passes, detail) of the 密钥用途 check."""
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return False, "证书没有 keyUsage 扩展,不是签名证书"
+    try:
+        basic = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        basic = None
+    if basic is not None and basic.ca:
+        return False, "签名证书是 CA 证书,不能用于签署文书"
+    if not (usage.digital_signature or usage.content_commitment):
+        return False, "证书的 keyUsage 既无 digitalSignature 也无 nonRepudiation,不能用于签名"
+    return True, "digitalSignature/nonRepudiation"
+
+
 class _Verifier:
     def __init__(
         self,
@@ -762,7 +810,7 @@ class _Verifier:
         algo_name, parameters_ok = algorithm
         try:
             signature_detail = _verify_signature(
-                info.cert.public_key(),
+                info.public_key,
                 algo_name,
                 lambda: parameters_ok,
                 digest_name,
@@ -1008,18 +1056,14 @@ class _Verifier:
         problem = issued_by(cert, self.ca_cert)
         if problem is not None:
             raise _Failed(problem)
-        try:
-            basic = self.ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-        except x509.ExtensionNotFound as exc:
-            raise _Failed("根证书没有 basicConstraints 扩展,不能作为根证书") from exc
-        if not basic.ca:
-            raise _Failed("根证书的 basicConstraints 不是 CA")
+        problem = _ca_constraints_problem(self.ca_cert)
+        if problem is not None:
+            raise _Failed(problem)
         if self.state.signing_time is not None:
             ca_problem = validity_problem(self.ca_cert, self.state.signing_time)
             if ca_problem is not None:
                 raise _Failed(f"签名时根证书不在有效期内:{ca_problem}")
-        ca_name = common_name_of(self.ca_cert) or self.ca_cert.subject.rfc4514_string()
-        return f"由“{ca_name}”签发"
+        return _issued_by_label(self.ca_cert)
 
     def validity(self) -> str:
         cert = self._need_cert()
@@ -1028,25 +1072,18 @@ class _Verifier:
         if problem is not None:
             raise _Failed(f"签名时{problem}")
         return (
-            f"签名时({iso_z(moment)})在有效期内"
-            f"({iso_z(cert.not_valid_before_utc)} 至 {iso_z(cert.not_valid_after_utc)})"
+            f"签名时({_iso_z(moment)})在有效期内"
+            f"({_iso_z(cert.not_valid_before_utc)} 至 {_iso_z(cert.not_valid_after_utc)})"
         )
 
     def key_usage(self) -> str:
         cert = self._need_cert()
-        try:
-            usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-        except x509.ExtensionNotFound as exc:
-            raise _Failed("证书没有 keyUsage 扩展,不是签名证书") from exc
-        try:
-            basic = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-        except x509.ExtensionNotFound:
-            basic = None
-        if basic is not None and basic.ca:
-            raise _Failed("签名证书是 CA 证书,不能用于签署文书")
-        if not (usage.digital_signature or usage.content_commitment):
-            raise _Failed("证书的 keyUsage 既无 digitalSignature 也无 nonRepudiation,不能用于签名")
-        return "digitalSignature/nonRepudiation"
+        info = self.state.cert_info
+        verdict = info.key_usage if info is not None else None
+        ok, detail = verdict if verdict is not None else _key_usage_verdict(cert)
+        if not ok:
+            raise _Failed(detail)
+        return detail
 
     def revocation(self) -> str:
         cert = self._need_cert()
@@ -1056,7 +1093,7 @@ class _Verifier:
             raise _Failed("证书吊销列表不是本单位根证书签发的(签发者或签名不符)")
         entry = revocation_of(self.crl, cert.serial_number)
         if entry is None:
-            return f"未吊销(吊销列表发布于 {iso_z(self.crl.last_update_utc)})"
+            return f"未吊销(吊销列表发布于 {_iso_z(self.crl.last_update_utc)})"
         revoked_at = entry.revocation_date_utc
         reason = revocation_reason(entry)
         if self.registry_time is not None:
@@ -1087,8 +1124,8 @@ class _Verifier:
                     f"相差 {int(gap.total_seconds())} 秒,超过允许的 "
                     f"{int(self.tolerance.total_seconds())} 秒"
                 )
-            return f"{iso_z(moment)},与登记时间相符"
-        return iso_z(moment)
+            return f"{_iso_z(moment)},与登记时间相符"
+        return _iso_z(moment)
 
     def signer(self) -> str:
         cert = self._need_cert()

@@ -620,9 +620,25 @@ _CRL_CHECKS: dict[tuple[bytes, x509.Certificate], bool] = {}
 _CRL_CHECKS_MAX = 64
 
 
+# The DER of the last few CRL objects seen, by identity: a verification passes the same CRL
+# object for every signature. The object itself is kept, so its id cannot be reused meanwhile.
+_CRL_DER: dict[int, tuple[x509.CertificateRevocationList, bytes]] = {}
+
+
+def _crl_der(crl: x509.CertificateRevocationList) -> bytes:
+    known = _CRL_DER.get(id(crl))
+    if known is not None and known[0] is crl:
+        return known[1]
+    der = crl.public_bytes(serialization.Encoding.DER)
+    if len(_CRL_DER) >= 8:
+        _CRL_DER.clear()
+    _CRL_DER[id(crl)] = (crl, der)
+    return der
+
+
 def crl_issued_by(crl: x509.CertificateRevocationList, ca_cert: x509.Certificate) -> bool:
     """True when ``ca_cert`` signed ``crl``; remembered per (CRL bytes, CA) in this process."""
-    key = (crl.public_bytes(serialization.Encoding.DER), ca_cert)
+    key = (_crl_der(crl), ca_cert)
     known = _CRL_CHECKS.get(key)
     if known is not None:
         return known
