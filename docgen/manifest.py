@@ -60,7 +60,7 @@ def document_entry(
     }
 
 
-def _document(letter: LetterState) -> dict[str, Any]:
+def manifest_document(letter: LetterState) -> dict[str, Any]:
     signatures = sorted(letter.signatures.items(), key=lambda kv: kv[1].index)
     return document_entry(
         letter.doc_id,
@@ -76,7 +76,7 @@ def manifest_data(state: YearState, institution: str) -> dict[str, Any]:
         "format": FORMAT,
         "institution": institution,
         "year": state.year,
-        "documents": [_document(letter) for letter in state.letters.values()],
+        "documents": [manifest_document(letter) for letter in state.letters.values()],
     }
 
 
@@ -90,7 +90,7 @@ def write_manifest(year_dir: Path, state: YearState, institution: str) -> Path:
         year_dir,
         institution,
         state.year,
-        (document_text(_document(letter)) for letter in state.letters.values()),
+        (document_text(manifest_document(letter)) for letter in state.letters.values()),
     )
 
 

@@ -125,19 +125,23 @@ class YearState:
         return sorted(self._by_party)
 
 
-_TYPES = ("document", "signature", "void")
+LETTER_TYPES = ("document", "signature", "void")
 
 
 def read_year_state(registry: Registry, year: int) -> YearState:
     """The letters of ``year``, read in one pass over the registry's letter entries."""
-    return _build((EntryRef(i, d) for i, d in registry.entry_data(types=_TYPES)), year)
+    return year_state_from_refs(
+        (EntryRef(i, d) for i, d in registry.entry_data(types=LETTER_TYPES)), year
+    )
 
 
 def build_year_state(entries: Iterable[Entry], year: int) -> YearState:
-    return _build((EntryRef(e.index, e.data) for e in entries), year)
+    return year_state_from_refs((EntryRef(e.index, e.data) for e in entries), year)
 
 
-def _build(entries: Iterable[EntryRef], year: int) -> YearState:
+def year_state_from_refs(entries: Iterable[EntryRef], year: int) -> YearState:
+    """The letters of ``year`` among ``entries`` (in index order). Letters are independent of
+    each other, so the entries of some letters give exactly those letters' states."""
     documents: dict[str, tuple[EntryRef, str, tuple[tuple[str, str], ...]]] = {}
     signatures: dict[str, dict[str, tuple[EntryRef, object]]] = {}
     voids: dict[str, EntryRef] = {}

@@ -395,6 +395,34 @@ class Registry:
                 return
             after = int(rows[-1][0])
 
+    def letter_groups(self, *, types: Sequence[str]) -> list[tuple[str, tuple[int, ...]]]:
+        """Each ``doc_id`` with the indices of its entries of ``types``, read from the indexed
+        columns (no entry is parsed). Only ids that have a ``document`` entry, in the order of
+        their first one; indices in index order."""
+        marks = ", ".join("?" for _ in types)
+        sql = (
+            f"SELECT idx, type, doc_id FROM registry_entries WHERE idx > ? AND type IN ({marks})"
+            f" ORDER BY idx LIMIT {_PAGE}"
+        )
+        groups: dict[str, list[int]] = {}
+        first_document: dict[str, int] = {}
+        after = -1
+        with self._db.read():
+            while True:
+                rows = self._db.query(sql, (after, *types))
+                for idx, kind, doc_id in rows:
+                    if doc_id is None:
+                        continue
+                    index = int(idx)
+                    key = str(doc_id)
+                    groups.setdefault(key, []).append(index)
+                    if kind == "document":
+                        first_document.setdefault(key, index)
+                if len(rows) < _PAGE:
+                    break
+                after = int(rows[-1][0])
+        return [(doc_id, tuple(groups[doc_id])) for doc_id in first_document]
+
     def entry_bytes(self, indices: Iterable[int]) -> dict[int, bytes]:
         """The exact bytes of the entries at ``indices`` (those that exist), in batched queries."""
         with self._db.read():
