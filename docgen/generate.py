@@ -273,7 +273,9 @@ def generate(
     """
     roster = load_roster(ws.roster_path)
     pairing_result = build_pairings(roster, year, ws.config.pairing)
+    notes, pairings = pairing_result.notes, pairing_result.pairings
     supervision = _supervision(roster)
+    del roster, pairing_result  # a bulk run should not hold the roster longer than needed
     setup = _Setup(
         templates=_templates(ws),
         year=year,
@@ -289,11 +291,11 @@ def generate(
     with workspace_lock(ws.root), open_registry(ws) as registry:
         interrupted = is_pending(year_dir)  # an earlier run died after its registry commit
         state = read_year_state(registry, year)
-        work = [_job(p, state, supervision) for p in pairing_result.pairings]
+        work = [_job(p, state, supervision) for p in pairings]
         outcomes: list[LetterOutcome] = []
         staged: list[StagedFile] = []
         specs: list[tuple[Pairing | None, _RecordSpec]] = []
-        wanted_bases = {p.doc_id for p in pairing_result.pairings}
+        wanted_bases = {p.doc_id for p in pairings}
 
         try:
             with progress(len(work), "生成文书") as advance:
@@ -334,7 +336,7 @@ def generate(
             ]
             registry.append(records, now=now)
             touched.update(r["doc_id"] for r in records)
-        del work, specs, staged
+        del work, specs, staged, pairings, state, supervision, wanted_bases
         manifest = refresh_year(
             ws,
             registry,
@@ -349,7 +351,7 @@ def generate(
     return GenerateResult(
         year=year,
         outcomes=tuple(outcomes),
-        notes=pairing_result.notes,
+        notes=notes,
         manifest=manifest,
     )
 
