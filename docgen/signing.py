@@ -221,7 +221,7 @@ def sign_as(
 # --- bulk signing in worker processes ---
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Waiting:
     doc_id: str
     path: str
@@ -229,7 +229,7 @@ class _Waiting:
     party: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _PersonJob:
     person_id: str
     passphrase: Passphrase
