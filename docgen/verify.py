@@ -27,6 +27,8 @@ the registry's ``recorded_at`` of their entry.
 
 from __future__ import annotations
 
+import errno
+import functools
 import hashlib
 import json
 import os
@@ -246,7 +248,12 @@ class TrustAnchors:
 
     @property
     def ca_fingerprint(self) -> str:
-        return hashlib.sha256(self.ca_cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+        return _ca_fingerprint(self.ca_cert)
+
+
+@functools.lru_cache(maxsize=16)  # shown for every letter; certificates hash by their DER
+def _ca_fingerprint(ca_cert: x509.Certificate) -> str:
+    return hashlib.sha256(ca_cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -991,6 +998,8 @@ def safe_relative(name: str) -> bool:
         return False
     if re.match(r"^[A-Za-z]:", name):
         return False
+    if _plain_relative(name):
+        return True  # the parts are the "/"-separated names, all ordinary
     parts = PurePosixPath(name).parts
     return all(part not in ("", ".", "..") for part in parts) and not name.endswith("/")
 
@@ -1023,23 +1032,62 @@ class LetterOnDisk:
         return letter_files_from_disk(Path(self.docx), self.shown, self.signature_names)
 
 
+# Errors for which ``Path.is_file`` answers False instead of raising (pathlib's own list).
+_IS_FILE_IGNORED = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+def _is_file(path: str) -> bool:
+    """``Path(path).is_file()`` without building a Path."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError as exc:
+        if exc.errno not in _IS_FILE_IGNORED:
+            raise
+        return False
+    except ValueError:
+        return False
+
+
+def _child(folder: str, name: str) -> str:
+    """``str(Path(folder) / name)`` for a normalised ``folder`` and a plain file ``name``."""
+    if folder == ".":
+        return name
+    return folder + name if folder.endswith("/") else f"{folder}/{name}"
+
+
+def _plain_relative(name: str) -> bool:
+    """True when ``name`` is relative and its "/"-separated parts are all ordinary names, so
+    ``PurePosixPath(name).parts == tuple(name.split("/"))`` (nothing for pathlib to collapse)."""
+    return not name.startswith("/") and all(
+        part not in ("", ".", "..") for part in name.split("/")
+    )
+
+
 def letters_in_dir(directory: Path, shown: str) -> tuple[list[LetterOnDisk], list[CheckResult]]:
     """Every letter under ``directory`` (with a proof file, or listed in a manifest).
 
     Each directory is listed once; nothing is read yet, so memory stays small for 10⁵ letters.
+    Paths are built as strings per letter (a Path per letter cost more than the listing).
     """
-    found: dict[str, Path] = {}
+    # relative path → (path as str(Path) writes it, its folder as a Path, file name)
+    found: dict[str, tuple[str, Path, str]] = {}
     checks: list[CheckResult] = []
     listings: dict[Path, list[str]] = {}
     for walked, _subdirs, files in os.walk(directory):
         listings[Path(walked)] = sorted(files)
     for folder, names in listings.items():
         present = set(names)
+        folder_str = str(folder)
+        folder_rel = folder.relative_to(directory).as_posix()
         for name in names:
             if name.endswith(LETTER_SUFFIX) and name + PROOF_SUFFIX in present:
-                path = folder / name
-                if path.is_file():
-                    found[path.relative_to(directory).as_posix()] = path
+                path = _child(folder_str, name)
+                if _is_file(path):
+                    found[name if folder_rel == "." else f"{folder_rel}/{name}"] = (
+                        path,
+                        folder,
+                        name,
+                    )
     for manifest in sorted(directory.rglob(MANIFEST_NAME)):
         data = _read_json_file(manifest, MAX_MANIFEST_BYTES)
         base = manifest.parent
@@ -1053,8 +1101,16 @@ def letters_in_dir(directory: Path, shown: str) -> tuple[list[LetterOnDisk], lis
                 )
             )
             continue
+        base_rel = base.relative_to(directory).as_posix()
         for rel in _manifest_paths(data):
-            found.setdefault((base / rel).relative_to(directory).as_posix(), base / rel)
+            if _plain_relative(rel):
+                key = rel if base_rel == "." else f"{base_rel}/{rel}"
+                if key in found:
+                    continue  # found beside its proof file already: no Path needed
+            letter = base / rel
+            found.setdefault(
+                letter.relative_to(directory).as_posix(), (str(letter), letter.parent, letter.name)
+            )
     signatures: dict[Path, dict[str, list[str]]] = {}
     for listed, entries in listings.items():
         by_letter: dict[str, list[str]] = {}
@@ -1066,10 +1122,11 @@ def letters_in_dir(directory: Path, shown: str) -> tuple[list[LetterOnDisk], lis
                     by_letter.setdefault(head + LETTER_SUFFIX, []).append(name)
         signatures[listed] = by_letter
     letters = []
-    for rel, path in sorted(found.items()):
-        beside = signatures.get(path.parent)
-        siblings = tuple(beside.get(path.name, ())) if beside is not None else _listing(path.parent)
-        letters.append(LetterOnDisk(str(path), f"{shown.rstrip('/')}/{rel}", siblings))
+    head = shown.rstrip("/")
+    for rel, (path, parent, name) in sorted(found.items()):
+        beside = signatures.get(parent)
+        siblings = tuple(beside.get(name, ())) if beside is not None else _listing(parent)
+        letters.append(LetterOnDisk(path, f"{head}/{rel}", siblings))
     return letters, checks
 
 

@@ -514,3 +514,149 @@ def test_registry_time_reads_every_moment(moment: datetime) -> None:
 
     text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"
     assert _parse_time(text) == _strptime_time(text) == moment.replace(microsecond=0, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# listing a directory of letters: the same letters as with a Path per letter
+
+
+def _reference_letters_in_dir(
+    directory: Path, shown: str
+) -> tuple[list[object], list[object]]:
+    """The former ``letters_in_dir`` (a Path per letter, ``PurePosixPath`` for every name)."""
+    import os
+    import re
+    from pathlib import PurePosixPath
+
+    from docgen import verify
+
+    def safe(name: str) -> bool:
+        if not name or name.startswith(("/", "\\")) or "\\" in name or "\x00" in name:
+            return False
+        if re.match(r"^[A-Za-z]:", name):
+            return False
+        parts = PurePosixPath(name).parts
+        return all(part not in ("", ".", "..") for part in parts) and not name.endswith("/")
+
+    def manifest_paths(data: object) -> list[str]:
+        if not isinstance(data, dict) or not isinstance(data.get("documents"), list):
+            return []
+        paths = []
+        for doc in data["documents"]:
+            path = doc.get("path") if isinstance(doc, dict) else None
+            if isinstance(path, str) and safe(path):
+                paths.append(path)
+        return paths
+
+    found: dict[str, Path] = {}
+    checks: list[object] = []
+    listings: dict[Path, list[str]] = {}
+    for walked, _subdirs, files in os.walk(directory):
+        listings[Path(walked)] = sorted(files)
+    for folder, names in listings.items():
+        present = set(names)
+        for name in names:
+            if name.endswith(".docx") and name + ".proof.json" in present:
+                path = folder / name
+                if path.is_file():
+                    found[path.relative_to(directory).as_posix()] = path
+    for manifest in sorted(directory.rglob("manifest.json")):
+        data = verify._read_json_file(manifest, verify.MAX_MANIFEST_BYTES)
+        base = manifest.parent
+        if data is None:
+            checks.append(
+                verify.CheckResult(
+                    "文书清单",
+                    False,
+                    "清单文件无法读取或不是有效的 JSON",
+                    str(manifest.relative_to(directory)),
+                )
+            )
+            continue
+        for rel in manifest_paths(data):
+            found.setdefault((base / rel).relative_to(directory).as_posix(), base / rel)
+    signatures: dict[Path, dict[str, list[str]]] = {}
+    for listed, entries in listings.items():
+        by_letter: dict[str, list[str]] = {}
+        for name in entries:
+            if name.endswith(".p7s"):
+                head, sep, _rest = name.rpartition(".docx.")
+                if sep:
+                    by_letter.setdefault(head + ".docx", []).append(name)
+        signatures[listed] = by_letter
+    letters: list[object] = []
+    for rel, path in sorted(found.items()):
+        beside = signatures.get(path.parent)
+        siblings = (
+            tuple(beside.get(path.name, ())) if beside is not None else verify._listing(path.parent)
+        )
+        letters.append(verify.LetterOnDisk(str(path), f"{shown.rstrip('/')}/{rel}", siblings))
+    return letters, checks
+
+
+def _awkward_tree(root: Path) -> None:
+    import json
+
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "c").mkdir()
+    for folder, stem in [(root, "top"), (root / "a", "one"), (root / "a" / "b", "two"),
+                         (root / "c", "x.docx.y")]:  # fmt: skip
+        (folder / f"{stem}.docx").write_bytes(b"docx")
+        (folder / f"{stem}.docx.proof.json").write_bytes(b"{}")
+        (folder / f"{stem}.docx.P001.p7s").write_bytes(b"sig")
+        (folder / f"{stem}.docx.P 002.p7s").write_bytes(b"sig")
+    (root / "a" / "lonely.docx").write_bytes(b"no proof")
+    (root / "a" / "dir.docx").mkdir()  # a directory with a proof file beside it
+    (root / "a" / "dir.docx.proof.json").write_bytes(b"{}")
+    (root / "a" / "link.docx").symlink_to(root / "a" / "one.docx")
+    (root / "a" / "link.docx.proof.json").write_bytes(b"{}")
+    (root / "a" / "dangling.docx").symlink_to(root / "nowhere.docx")
+    (root / "a" / "dangling.docx.proof.json").write_bytes(b"{}")
+    listed = ["a/one.docx", "a/./one.docx", "a//b/two.docx", "a/lonely.docx", "missing/x.docx",
+              ".", "a/../top.docx", "/etc/passwd", "c:/x.docx", "a/b/", "a\\b.docx",
+              "d/new.docx", "top.docx"]  # fmt: skip
+    (root / "manifest.json").write_text(
+        json.dumps({"documents": [{"path": p} for p in listed] + [{"x": 1}, "y"]})
+    )
+    (root / "a" / "manifest.json").write_text(
+        json.dumps({"documents": [{"path": "b/two.docx"}, {"path": "b/three.docx"}]})
+    )
+    (root / "c" / "manifest.json").write_text("not json")
+    (root / "a" / "b" / "manifest.json").mkdir()
+
+
+def test_letters_in_dir_lists_what_it_listed_before(tmp_path: Path) -> None:
+    import os
+
+    from docgen.verify import letters_in_dir
+
+    root = tmp_path / "year"
+    root.mkdir()
+    _awkward_tree(root)
+    for shown in ("shown", "shown/", str(root)):
+        assert letters_in_dir(root, shown) == _reference_letters_in_dir(root, shown)
+    here = os.getcwd()
+    try:
+        os.chdir(root)
+        assert letters_in_dir(Path("."), "x") == _reference_letters_in_dir(Path("."), "x")
+        os.chdir(root / "a")
+        assert letters_in_dir(Path(".."), "x") == _reference_letters_in_dir(Path(".."), "x")
+    finally:
+        os.chdir(here)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab./\\:\x00C", max_size=12))
+def test_safe_relative_agrees_with_pathlib(name: str) -> None:
+    import re
+    from pathlib import PurePosixPath
+
+    from docgen.verify import safe_relative
+
+    expected = not (
+        not name or name.startswith(("/", "\\")) or "\\" in name or "\x00" in name
+    ) and not re.match(r"^[A-Za-z]:", name) and (
+        all(part not in ("", ".", "..") for part in PurePosixPath(name).parts)
+        and not name.endswith("/")
+    )
+    assert safe_relative(name) == expected
