@@ -80,6 +80,23 @@ def _digest(name: str, data: bytes) -> bytes:
     return hashlib.new(name, data).digest()
 
 
+# The last file digested while verifying, by identity: a letter's signatures (and its registry
+# hash) are all checked against the same bytes object. The object is kept, so its id cannot be
+# reused meanwhile; bytes never change.
+_last_file_digest: tuple[bytes, str, bytes] | None = None
+
+
+def file_digest(name: str, data: bytes) -> bytes:
+    """``hashlib.new(name, data).digest()``, computed once for the same ``data`` object."""
+    global _last_file_digest
+    last = _last_file_digest
+    if last is not None and last[0] is data and last[1] == name:
+        return last[2]
+    digest = _digest(name, data)
+    _last_file_digest = (data, name, digest)
+    return digest
+
+
 def _signing_time(moment: datetime) -> cms.Time:
     moment = utc(moment).replace(microsecond=0)
     if 1950 <= moment.year < 2050:
@@ -459,8 +476,15 @@ def _shaped(
     buf: bytes, start: int, end: int, tags: Sequence[int]
 ) -> list[tuple[int, int, int, int]]:
     """The values in ``buf[start:end]``, which must have exactly these tags in this order."""
-    found = _children(buf, start, end)
-    if len(found) != len(tags) or any(f[0] != t for f, t in zip(found, tags, strict=True)):
+    found = []
+    pos = start
+    for wanted in tags:
+        tag, begin, stop = _tlv(buf, pos, end)
+        if tag != wanted:
+            raise _NotFast
+        found.append((tag, pos, begin, stop))
+        pos = stop
+    if pos != end:
         raise _NotFast
     return found
 
@@ -804,7 +828,7 @@ class _Verifier:
         algorithm = _signature_algorithm(parsed.signature_algorithm)
         if digest_name is None or algorithm is None:
             return False
-        actual = _digest(digest_name, self.data)
+        actual = file_digest(digest_name, self.data)
         if parsed.message_digest != actual:
             return False
         algo_name, parameters_ok = algorithm
@@ -961,7 +985,7 @@ class _Verifier:
         if self.state.digest_name is None:
             raise _Failed("摘要算法不被接受,未比较")
         value = _single(self.state.attributes, "message_digest", "messageDigest")
-        actual = _digest(self.state.digest_name, self.data)
+        actual = file_digest(self.state.digest_name, self.data)
         if value.native != actual:
             raise _Failed("文件摘要与签名中记录的不一致:文件在签名后被改动,或签名不属于这个文件")
         return _message_digest_label(actual)

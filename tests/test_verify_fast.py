@@ -660,3 +660,14 @@ def test_safe_relative_agrees_with_pathlib(name: str) -> None:
         and not name.endswith("/")
     )
     assert safe_relative(name) == expected
+
+
+def test_file_digest_is_remembered_only_for_the_same_object() -> None:
+    first = bytes(range(256)) * 40
+    second = bytearray(first)
+    second[5] ^= 1
+    other = bytes(second)
+    for name in ("sha256", "sha384", "sha512"):
+        for data in (first, other, first, first, other):
+            assert cades.file_digest(name, data) == hashlib.new(name, data).digest()
+    assert cades.file_digest("sha256", first) is cades.file_digest("sha256", first)
