@@ -334,7 +334,7 @@ def generate(
                 _record(pairing, spec) if pairing is not None else void_record(*spec[1:])
                 for pairing, spec in part
             ]
-            registry.append(records, now=now)
+            registry.extend(records, now=now)
             touched.update(r["doc_id"] for r in records)
         del work, specs, staged, pairings, state, supervision, wanted_bases
         manifest = refresh_year(

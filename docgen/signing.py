@@ -353,7 +353,7 @@ def sign_everyone(
             nonlocal count
             publish_staged(staged)
             mark_pending(ws.year_dir(year))
-            registry.append([_spec_record(spec, now) for spec in specs], now=now)
+            registry.extend([_spec_record(spec, now) for spec in specs], now=now)
             touched.update(spec[0] for spec in specs)
             count += len(specs)
             staged.clear()

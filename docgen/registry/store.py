@@ -277,6 +277,20 @@ class Registry:
 
     def append(self, records: Sequence[Mapping[str, Any]], *, now: datetime) -> list[Entry]:
         """Append ``records`` in one transaction and sign a checkpoint for the new size."""
+        size, datas, leaves = self._append(records, now=now)
+        return [
+            Entry(size + i, d, json.loads(d), leaf)
+            for i, (d, leaf) in enumerate(zip(datas, leaves, strict=True))
+        ]
+
+    def extend(self, records: Sequence[Mapping[str, Any]], *, now: datetime) -> None:
+        """:meth:`append` for bulk callers that do not need the entries back."""
+        self._append(records, now=now)
+
+    def _append(
+        self, records: Sequence[Mapping[str, Any]], *, now: datetime
+    ) -> tuple[int, list[bytes], list[bytes]]:
+        """Append; return the index of the first new entry, their bytes and leaf hashes."""
         recorded_at = _recorded_at(now)
         datas: list[bytes] = []
         prepared: list[tuple[bytes, str, str | None]] = []
@@ -289,7 +303,7 @@ class Registry:
                 (data, str(stamped["type"]), doc_id if isinstance(doc_id, str) else None)
             )
         if not prepared:
-            return []
+            return self.size(), [], []
         leaves = [merkle.leaf_hash(d) for d in datas]
         with self._db.write():
             size, edge = self._tip()
@@ -315,10 +329,7 @@ class Registry:
                 "INSERT INTO registry_checkpoints (size, note) VALUES (?, ?)",
                 (tree.size, sign_checkpoint(checkpoint, self._signer)),
             )
-        return [
-            Entry(size + i, d, json.loads(d), leaf)
-            for i, (d, leaf) in enumerate(zip(datas, leaves, strict=True))
-        ]
+        return size, datas, leaves
 
     def _tip(self) -> tuple[int, list[bytes]]:
         """Current size and right-edge subtree hashes, checked against the latest checkpoint."""

@@ -66,6 +66,20 @@ def ws(tmp_path: Path) -> Workspace:
 # --- basics ---
 
 
+def test_extend_records_what_append_records(
+    tmp_path: Path, ws: Workspace, open_store: Opener
+) -> None:
+    other = make_workspace(tmp_path / "other")
+    records = [document(1), activity(1), document(2)]
+    appended = open_store(ws).append(records, now=NOW)
+    extending = open_store(other)
+    assert extending.extend(records, now=NOW) is None
+    assert [extending.entry(i) for i in range(3)] == appended
+    assert extending.root() == open_store(ws).root()
+    extending.extend([], now=NOW)
+    assert extending.size() == 3
+
+
 def test_empty_registry_has_a_signed_checkpoint_of_size_zero(
     ws: Workspace, open_store: Opener
 ) -> None:
