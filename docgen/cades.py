@@ -541,11 +541,11 @@ def _cert_info(der: bytes) -> _CertInfo:
     try:
         cert = x509.load_der_x509_certificate(der)
         # The same fields the full path touches (cryptography parses lazily).
-        _ = (cert.subject, cert.issuer, cert.extensions, cert.public_key())
+        _ = (cert.subject, cert.issuer, cert.extensions)
+        public_key = cert.public_key()
         _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.serial_number)
         common_name, person_id = common_name_of(cert), person_id_of(cert)
         issuer_der = cert.issuer.public_bytes()
-        public_key = cert.public_key()
     except (*_MALFORMED, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise _NotFast from exc
     try:
