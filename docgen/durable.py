@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import secrets
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -75,15 +76,47 @@ def _syncfs_directories(directories: Iterable[str]) -> bool:
     return True
 
 
-def stage_file(path: Path | str, data: bytes, *, mode: int = 0o644) -> StagedFile:
-    """Write ``data`` to a temporary file beside ``path`` (not flushed, not yet renamed)."""
+def new_token() -> str:
+    """A random name part for one run's temporary files (see :func:`staged_for`)."""
+    return secrets.token_hex(6)
+
+
+def staged_for(path: Path | str, token: str) -> StagedFile:
+    """The staged file of ``path`` written with ``token``: ``.<name>.<token>.tmp`` beside it.
+
+    Bulk commands pass one token to every worker, so the main process needs to keep only the
+    final paths to publish (or discard) the files later.
+    """
     path = os.fspath(path)
     directory, name = os.path.split(path)
+    return StagedFile(os.path.join(directory, f".{name}.{token}.tmp"), path)
+
+
+def _create(tmp: str) -> int:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        return os.open(tmp, flags, 0o600)
     except FileNotFoundError:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        os.makedirs(os.path.dirname(tmp), exist_ok=True)
+        return os.open(tmp, flags, 0o600)
+
+
+def stage_file(
+    path: Path | str, data: bytes, *, mode: int = 0o644, token: str | None = None
+) -> StagedFile:
+    """Write ``data`` to a temporary file beside ``path`` (not flushed, not yet renamed): a
+    fresh random name, or the name :func:`staged_for` gives for ``token``."""
+    path = os.fspath(path)
+    directory, name = os.path.split(path)
+    if token is not None:
+        tmp = staged_for(path, token).tmp
+        fd = _create(tmp)
+    else:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        except FileNotFoundError:
+            os.makedirs(directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
     try:
         try:
             view = memoryview(data)
@@ -113,10 +146,10 @@ def sync_staged(staged: Sequence[StagedFile]) -> None:
             pass
 
 
-def publish_staged(staged: Sequence[StagedFile]) -> None:
+def publish_staged(files: Iterable[StagedFile]) -> None:
     """Rename flushed staged files to their final names, then flush each directory once."""
     directories: dict[str, None] = {}
-    for item in staged:
+    for item in files:
         os.replace(item.tmp, item.path)
         directories[os.path.dirname(item.path)] = None
     if _syncfs_directories(directories):
@@ -132,6 +165,12 @@ def discard_staged(staged: Iterable[StagedFile]) -> None:
             os.unlink(item.tmp)
         except FileNotFoundError:
             continue
+
+
+def discard_run(root: Path, token: str) -> None:
+    """Remove every temporary file written under ``root`` with ``token`` (a failed bulk run)."""
+    for path in root.rglob(f".*.{token}.tmp"):
+        path.unlink(missing_ok=True)
 
 
 def atomic_write_many(

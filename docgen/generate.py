@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -18,7 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from docgen.articles import articles_label
-from docgen.durable import StagedFile, discard_staged, publish_staged, stage_file, sync_staged
+from docgen.durable import (
+    StagedFile,
+    discard_run,
+    discard_staged,
+    new_token,
+    publish_staged,
+    stage_file,
+    staged_for,
+    sync_staged,
+)
 from docgen.fastrender import CompiledTemplate
 from docgen.glossary import LetterKind
 from docgen.hierarchy import build_pairings, supervised_departments, tier_of
@@ -169,6 +179,7 @@ class _Setup:
     institution: str
     year_dir: Path
     reissue: bool
+    token: str  # names this run's temporary files (durable.staged_for)
 
 
 @dataclass(frozen=True)
@@ -190,7 +201,7 @@ _RecordSpec = tuple[str, str, str, str | None]
 @dataclass(frozen=True, slots=True)
 class _Planned:
     outcome: LetterOutcome
-    staged: tuple[StagedFile, ...]
+    staged: tuple[str, ...]  # letter files written under temporary names (relative paths)
     records: tuple[_RecordSpec, ...]
 
 
@@ -205,14 +216,20 @@ def _compile(setup: _Setup) -> _Renderer:
 def _plan_chunk(renderer: _Renderer, jobs: Sequence[_Job]) -> list[_Planned]:
     """Render a chunk of letters, stage the files that change, and sync them to disk."""
     planned: list[_Planned] = []
+    setup = renderer.setup
     try:
         for job in jobs:
             planned.append(_plan_letter(job, renderer))
-        sync_staged([f for p in planned for f in p.staged])
+        sync_staged(_staged(setup.year_dir, setup.token, [f for p in planned for f in p.staged]))
     except BaseException:
-        discard_staged(f for p in planned for f in p.staged)
+        discard_staged(_staged(setup.year_dir, setup.token, [f for p in planned for f in p.staged]))
         raise
     return planned
+
+
+def _staged(year_dir: Path, token: str, paths: Sequence[str]) -> list[StagedFile]:
+    root = str(year_dir)
+    return [staged_for(os.path.join(root, path), token) for path in paths]
 
 
 def _templates(ws: Workspace) -> tuple[tuple[LetterKind, bytes], ...]:
@@ -283,6 +300,7 @@ def generate(
         institution=ws.config.institution,
         year_dir=ws.year_dir(year),
         reissue=reissue,
+        token=new_token(),
     )
     # Compile here first: a broken template is reported before any worker starts.
     _compile(setup)
@@ -293,10 +311,11 @@ def generate(
         state = read_year_state(registry, year)
         work = [_job(p, state, supervision) for p in pairings]
         outcomes: list[LetterOutcome] = []
-        staged: list[StagedFile] = []
+        staged: list[str] = []
         specs: list[tuple[Pairing | None, _RecordSpec]] = []
         wanted_bases = {p.doc_id for p in pairings}
 
+        results: Generator[list[_Planned], None, None] | None = None
         try:
             with progress(len(work), "生成文书") as advance:
                 results = map_chunks(
@@ -312,7 +331,10 @@ def generate(
                         staged.extend(planned.staged)
                         specs.extend((pairing, spec) for spec in planned.records)
         except BaseException:
-            discard_staged(staged)
+            if results is not None:
+                results.close()  # waits for the chunks still being rendered
+            discard_staged(_staged(year_dir, setup.token, staged))
+            discard_run(year_dir, setup.token)  # chunks rendered but not collected
             raise
 
         for letter in state.active():
@@ -324,7 +346,7 @@ def generate(
                 outcome = dataclasses.replace(outcome, change=Change.VOIDED)
             outcomes.append(outcome)
 
-        publish_staged(staged)
+        publish_staged(_staged(year_dir, setup.token, staged))
         touched: set[str] = set()
         if specs:
             mark_pending(year_dir)
@@ -387,8 +409,9 @@ def _plan_letter(job: _Job, renderer: _Renderer) -> _Planned:
     pairing = job.pairing
     year_dir = renderer.setup.year_dir
 
-    def stage(path: str, data: bytes) -> tuple[StagedFile, ...]:
-        return (stage_file(year_dir / path, data),)
+    def stage(path: str, data: bytes) -> tuple[str, ...]:
+        stage_file(os.path.join(year_dir, path), data, token=renderer.setup.token)
+        return (path,)
 
     current = job.current
     if current is None:

@@ -17,9 +17,11 @@ holds a database connection is not safe.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -42,7 +44,26 @@ def default_jobs() -> int:
 
 
 def _initialise(setup: Callable[[Any], Any], argument: Any) -> None:
+    _exit_with_parent()
     _worker_state["state"] = setup(argument)
+
+
+def _exit_with_parent() -> None:
+    """End this worker as soon as the process that started it is gone.
+
+    A worker blocks on the pool's queue, whose pipe it holds itself, so it would wait forever
+    if the main process were killed (``kill -9``, a power-off of the terminal): orphans that
+    keep the files and the terminal's output open.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="docgen-parent-watch", daemon=True).start()
 
 
 def _run_chunk(work: Callable[[Any, Sequence[Any]], list[Any]], chunk: Sequence[Any]) -> list[Any]:
@@ -62,7 +83,7 @@ def map_chunks(
     jobs: int | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     advance: Callable[[int], None] = lambda _n: None,
-) -> Iterator[list[R]]:
+) -> Generator[list[R], None, None]:
     """Run ``work`` over ``items`` chunk by chunk; yield each chunk's results in item order.
 
     ``setup`` and ``work`` must be module-level functions (they are sent to workers by name);

@@ -7,6 +7,7 @@ then written atomically, then recorded in the registry in one batch.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,9 +22,12 @@ from docgen.cades import DetachedSigner
 from docgen.durable import (
     StagedFile,
     atomic_write_many,
+    discard_run,
     discard_staged,
+    new_token,
     publish_staged,
     stage_file,
+    staged_for,
     sync_staged,
 )
 from docgen.errors import Location, ValidationError
@@ -241,6 +245,7 @@ class _SignSetup:
     keys_dir: Path
     year_dir: Path
     now: datetime
+    token: str  # names this run's temporary files (durable.staged_for)
 
 
 @dataclass(frozen=True)
@@ -257,12 +262,19 @@ def _sign_worker(setup: _SignSetup) -> _SignWorker:
     return _SignWorker(setup, pki.load_ca_certificate(setup.keys_dir))
 
 
+def _staged(setup: _SignSetup, paths: Iterable[str]) -> list[StagedFile]:
+    root = str(setup.year_dir)
+    return [staged_for(os.path.join(root, path), setup.token) for path in paths]
+
+
 def _sign_chunk(
     worker: _SignWorker, people: Sequence[_PersonJob]
-) -> list[tuple[StagedFile, _SignatureSpec]]:
-    """Each person's key is opened once; their letters are signed and staged, then synced."""
+) -> list[tuple[str, _SignatureSpec]]:
+    """Each person's key is opened once; their letters are signed and staged, then synced.
+    Returns each signature file's path (relative to the year folder) and its record."""
     setup = worker.setup
-    done: list[tuple[StagedFile, _SignatureSpec]] = []
+    root = str(setup.year_dir)
+    done: list[tuple[str, _SignatureSpec]] = []
     try:
         for job in people:
             signer = pki.load_signer(
@@ -278,7 +290,7 @@ def _sign_chunk(
                 )
                 p7s = cms_signer.sign(data, signing_time=setup.now)
                 rel = signature_relpath(letter.path, job.person_id)
-                staged = stage_file(setup.year_dir / rel, p7s)
+                stage_file(os.path.join(root, rel), p7s, token=setup.token)
                 spec = (
                     letter.doc_id,
                     job.person_id,
@@ -288,10 +300,10 @@ def _sign_chunk(
                     hashlib.sha256(p7s).hexdigest(),
                     letter.sha256,
                 )
-                done.append((staged, spec))
-        sync_staged([staged for staged, _ in done])
+                done.append((rel, spec))
+        sync_staged(_staged(setup, (rel for rel, _ in done)))
     except BaseException:
-        discard_staged(staged for staged, _ in done)
+        discard_staged(_staged(setup, (rel for rel, _ in done)))
         raise
     return done
 
@@ -343,15 +355,15 @@ def sign_everyone(
                 plan.append(_PersonJob(pid, passphrases(pid), waiting))
         del state
         total = sum(len(job.letters) for job in plan)
-        setup = _SignSetup(ws.keys_dir, ws.year_dir(year), now)
-        staged: list[StagedFile] = []
+        setup = _SignSetup(ws.keys_dir, ws.year_dir(year), now, new_token())
+        staged: list[str] = []
         specs: list[_SignatureSpec] = []
         touched: set[str] = set()
         count = 0
 
         def commit() -> None:
             nonlocal count
-            publish_staged(staged)
+            publish_staged(_staged(setup, staged))
             mark_pending(ws.year_dir(year))
             registry.extend([_spec_record(spec, now) for spec in specs], now=now)
             touched.update(spec[0] for spec in specs)
@@ -359,13 +371,13 @@ def sign_everyone(
             staged.clear()
             specs.clear()
 
+        results = map_chunks(
+            _sign_worker, setup, _sign_chunk, plan,
+            jobs=jobs, chunk_size=chunk_size,
+        )  # fmt: skip
         try:
             with progress(total, "签名") as advance:
-                for chunk in map_chunks(
-                    _sign_worker, setup, _sign_chunk, plan,
-                    jobs=jobs, chunk_size=chunk_size,
-                    advance=lambda n: None,
-                ):  # fmt: skip
+                for chunk in results:
                     for file, spec in chunk:
                         staged.append(file)
                         specs.append(spec)
@@ -375,7 +387,9 @@ def sign_everyone(
                 if specs:
                     commit()
         except BaseException:
-            discard_staged(staged)
+            results.close()  # waits for the chunks still being signed
+            discard_staged(_staged(setup, staged))
+            discard_run(setup.year_dir, setup.token)  # chunks signed but not collected
             plan.clear()
             if touched:
                 _finish(ws, registry, year, touched, jobs=jobs)

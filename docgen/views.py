@@ -10,8 +10,9 @@ proof bundles and send back its part of the manifest. This process writes ``mani
 the parts, in registry order. The bytes depend neither on the number of workers nor on the chunk
 size, and this process never holds the year's entries.
 
-A letter's ``doc_id`` begins with its year, so the letters of all years are grouped the same way;
-the workers keep those of the year asked for.
+Which letters belong to the year is read from their ids: ``generate`` gives every letter an id
+that begins with its year (``2027-ZR-…``, :mod:`docgen.hierarchy`). The workers then keep, of
+those, the letters whose ``document`` entry is of that year, as :mod:`docgen.state` does.
 """
 
 from __future__ import annotations
@@ -104,9 +105,11 @@ def refresh_year(
 
     ``registry`` must be this workspace's, opened by the caller, who holds the workspace lock.
     """
+    prefix = f"{year}-"
     groups: list[_Group] = [
         (doc_id, indices, rewrite is None or doc_id in rewrite)
         for doc_id, indices in registry.letter_groups(types=LETTER_TYPES)
+        if doc_id.startswith(prefix)
     ]
     chunks = [groups[start : start + chunk_size] for start in range(0, len(groups), chunk_size)]
     with progress(len(groups), "证明文件与清单") as advance:

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
+import docx
 import pytest
 
 from docgen.archive import workspace_trust
@@ -82,6 +86,63 @@ def test_jobs_1_and_2_give_identical_files_and_registry(tmp_path: Path, now: dat
         assert files_one[name] == files_two[name], name
     assert _entries(one) == _entries(two)
     assert not [p for p in (two / "output").rglob("*.tmp")]
+
+
+def test_a_letter_failing_in_a_worker_leaves_nothing_behind(tmp_path: Path, now: datetime) -> None:
+    """A letter of the second chunk cannot be rendered while the other worker renders later
+    chunks: no letter, no temporary file, no registry entry is left."""
+    root = _workspace(tmp_path / "ws")
+    ws = find_workspace(root)
+    pairings = build_pairings(load_roster(ws.roster_path), YEAR, ws.config.pairing).pairings
+    failing = pairings[SMALL_CHUNK]
+    template = ws.templates_dir / f"{failing.kind.value}.docx"
+    template.write_bytes(load_template(None, failing.kind))
+    document = docx.Document(str(template))
+    document.add_paragraph(f"{{{{ doc_id if doc_id != '{failing.doc_id}' else (1 / 0) }}}}")
+    document.save(str(template))
+    with pytest.raises(ZeroDivisionError):
+        generate(ws, YEAR, now=now, jobs=2, chunk_size=SMALL_CHUNK)
+    assert not [p for p in root.rglob("*") if p.is_file() and "output" in p.parts]
+    assert _entries(root) == []
+
+
+_KILLED_RUN = """
+import sys
+from datetime import UTC, datetime
+from docgen.generate import generate
+from pathlib import Path
+from docgen.workspace import find_workspace
+generate(find_workspace(Path(sys.argv[1])), 2027, now=datetime(2027, 1, 5, tzinfo=UTC), jobs=2,
+         chunk_size=1)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie has ended
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_workers_end_when_the_main_process_is_killed(tmp_path: Path) -> None:
+    """kill -9 of a bulk run must not leave worker processes behind."""
+    root = _workspace(tmp_path / "ws")
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_RUN, str(root)])
+    children_file = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 60
+    children: list[int] = []
+    while len(children) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        children = [int(pid) for pid in children_file.read_text().split()]
+        time.sleep(0.02)
+    assert len(children) >= 2, "the workers did not start"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in children if _alive(pid)], "orphaned workers still running"
 
 
 def test_worker_output_is_byte_identical_to_plain_docxtpl(tmp_path: Path, now: datetime) -> None:
