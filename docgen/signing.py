@@ -344,16 +344,26 @@ def sign_everyone(
     with workspace_lock(ws.root), open_registry(ws) as registry:
         repair_interrupted(ws, registry, year)
         state = read_year_state(registry, year)
+        files: dict[str, tuple[str, str]] = {}  # doc_id -> (path, sha256), each record read once
+
+        def file_of(letter: LetterState) -> tuple[str, str]:
+            found = files.get(letter.doc_id)
+            if found is None:
+                record = letter.record
+                found = files[letter.doc_id] = (record["path"], record["sha256"])
+            return found
+
         plan: list[_PersonJob] = []
         for pid in state.parties():
             waiting = tuple(
-                _Waiting(s.doc_id, s.record["path"], s.record["sha256"], _party_of(s, pid))
+                _Waiting(s.doc_id, *file_of(s), _party_of(s, pid))
                 for s in state.of_party(pid)
                 if not s.voided and pid not in s.signatures
             )
             if waiting:
                 plan.append(_PersonJob(pid, passphrases(pid), waiting))
         del state
+        files.clear()
         total = sum(len(job.letters) for job in plan)
         setup = _SignSetup(ws.keys_dir, ws.year_dir(year), now, new_token())
         staged: list[str] = []
