@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,54 +21,38 @@ def letter_status(letter: LetterState) -> str:
     return "voided" if letter.voided else ("complete" if letter.complete else "pending")
 
 
-def document_entry(
-    doc_id: str,
-    document: tuple[int, dict[str, Any]],
-    status: str,
-    signatures: Sequence[tuple[str, int, dict[str, Any]]],
-    void: tuple[int, dict[str, Any]] | None,
-) -> dict[str, Any]:
-    """One letter of the manifest: its ``document`` entry (index, record), its status, its
-    signatures (signer, index, record) in index order and its ``void`` entry if any."""
-    index, record = document
+def manifest_document(letter: LetterState) -> dict[str, Any]:
+    """One letter as ``manifest.json`` lists it."""
+    record = letter.record
+    signatures = sorted(letter.signatures.items(), key=lambda kv: kv[1].index)
+    void = None if letter.void is None else letter.void.record
     return {
-        "doc_id": doc_id,
+        "doc_id": letter.doc_id,
         "kind": record["kind"],
         "title": record["title"],
         "parties": record["parties"],
         "path": record["path"],
         "sha256": record["sha256"],
-        "registry_index": index,
-        "status": status,
+        "registry_index": letter.document.index,
+        "status": letter_status(letter),
         "signatures": [
             {
                 "signer": signer,
                 "path": signature_relpath(record["path"], signer),
-                "p7s_sha256": signature["p7s_sha256"],
-                "registry_index": signature_index,
+                "p7s_sha256": entry.record["p7s_sha256"],
+                "registry_index": entry.index,
             }
-            for signer, signature_index, signature in signatures
+            for signer, entry in signatures
         ],
         "proof": proof_relpath(record["path"]),
         "void": None
-        if void is None
+        if letter.void is None or void is None
         else {
-            "reason": void[1]["reason"],
-            "replaced_by": void[1].get("replaced_by"),
-            "registry_index": void[0],
+            "reason": void["reason"],
+            "replaced_by": void.get("replaced_by"),
+            "registry_index": letter.void.index,
         },
     }
-
-
-def manifest_document(letter: LetterState) -> dict[str, Any]:
-    signatures = sorted(letter.signatures.items(), key=lambda kv: kv[1].index)
-    return document_entry(
-        letter.doc_id,
-        (letter.document.index, letter.record),
-        letter_status(letter),
-        [(signer, entry.index, entry.record) for signer, entry in signatures],
-        None if letter.void is None else (letter.void.index, letter.void.record),
-    )
 
 
 def manifest_data(state: YearState, institution: str) -> dict[str, Any]:
