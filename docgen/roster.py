@@ -448,15 +448,10 @@ class _Unusual(Exception):
 
 def _plain_text(event: yaml.Event | None) -> str:
     """The text of a non-null scalar value as :meth:`_Parser.text` gives it."""
-    if type(event) is not yaml.ScalarEvent or event.anchor is not None:
+    text = _optional_text(event)
+    if text is None:
         raise _Unusual
-    tag = event.tag
-    if tag is None or tag == "!":
-        if event.implicit[0] and event.value in _NULL_PLAIN:
-            raise _Unusual
-    elif tag == _NULL_TAG:
-        raise _Unusual
-    return str(event.value).strip()
+    return text
 
 
 def _optional_text(event: yaml.Event | None) -> str | None:
