@@ -1020,13 +1020,73 @@ def _is_archive_dir(directory: Path) -> bool:
     return isinstance(data, dict) and data.get("format") == ARCHIVE_FORMAT
 
 
-@dataclass(frozen=True)
 class LetterOnDisk:
-    """Where one letter of a directory is, and the signature files found beside it."""
+    """Where one letter of a directory is, and the signature files found beside it.
 
-    docx: str
-    shown: str
-    signature_names: tuple[str, ...]
+    A year folder holds 10⁵ letters with long names (two bytes a character in Chinese), so the
+    parts that recur are kept once: the folder and the shown prefix are shared by the letters of
+    a folder, and each file beside the letter is kept as what follows the letter's name (the
+    signer part, shared by all letters of a signer). ``docx``, ``shown`` and ``signature_names``
+    give back exactly what was passed in.
+    """
+
+    __slots__ = ("_folder", "_name", "_shown", "_tails", "_whole")
+
+    def __init__(
+        self,
+        docx: str,
+        shown: str,
+        signature_names: Sequence[str],
+        shared: dict[str, str] | None = None,
+    ) -> None:
+        table: dict[str, str] = {} if shared is None else shared
+        slash = docx.rfind("/")
+        folder, name = (".", docx) if slash < 0 else (docx[:slash], docx[slash + 1 :])
+        if not name or _child(folder, name) != docx:  # not a form _child writes: keep it whole
+            folder, name = docx, ""
+        whole = 0
+        if name and shown.endswith(name):
+            shown = shown[: len(shown) - len(name)]
+        else:
+            whole |= 1
+        if name and all(sibling.startswith(name) for sibling in signature_names):
+            tails = tuple(table.setdefault(t, t) for t in (x[len(name) :] for x in signature_names))
+        else:
+            tails, whole = tuple(signature_names), whole | 2
+        self._folder = table.setdefault(folder, folder)
+        self._name = name
+        self._shown = table.setdefault(shown, shown)
+        self._tails = tails
+        self._whole = whole
+
+    @property
+    def docx(self) -> str:
+        return _child(self._folder, self._name) if self._name else self._folder
+
+    @property
+    def shown(self) -> str:
+        return self._shown if self._whole & 1 else self._shown + self._name
+
+    @property
+    def signature_names(self) -> tuple[str, ...]:
+        if self._whole & 2:
+            return self._tails
+        return tuple(self._name + tail for tail in self._tails)
+
+    def _key(self) -> tuple[str, str, tuple[str, ...]]:
+        return (self.docx, self.shown, self.signature_names)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LetterOnDisk) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"LetterOnDisk({self.docx!r}, {self.shown!r}, {self.signature_names!r})"
+
+    def __reduce__(self) -> tuple[type[LetterOnDisk], tuple[str, str, tuple[str, ...]]]:
+        return (LetterOnDisk, self._key())
 
     def files(self) -> LetterFiles:
         return letter_files_from_disk(Path(self.docx), self.shown, self.signature_names)
@@ -1058,9 +1118,7 @@ def _child(folder: str, name: str) -> str:
 def _plain_relative(name: str) -> bool:
     """True when ``name`` is relative and its "/"-separated parts are all ordinary names, so
     ``PurePosixPath(name).parts == tuple(name.split("/"))`` (nothing for pathlib to collapse)."""
-    return not name.startswith("/") and all(
-        part not in ("", ".", "..") for part in name.split("/")
-    )
+    return not name.startswith("/") and all(part not in ("", ".", "..") for part in name.split("/"))
 
 
 def letters_in_dir(directory: Path, shown: str) -> tuple[list[LetterOnDisk], list[CheckResult]]:
@@ -1123,10 +1181,11 @@ def letters_in_dir(directory: Path, shown: str) -> tuple[list[LetterOnDisk], lis
         signatures[listed] = by_letter
     letters = []
     head = shown.rstrip("/")
+    shared: dict[str, str] = {}  # the strings that recur, kept once (see LetterOnDisk)
     for rel, (path, parent, name) in sorted(found.items()):
         beside = signatures.get(parent)
         siblings = tuple(beside.get(name, ())) if beside is not None else _listing(parent)
-        letters.append(LetterOnDisk(path, f"{head}/{rel}", siblings))
+        letters.append(LetterOnDisk(path, f"{head}/{rel}", siblings, shared))
     return letters, checks
 
 

@@ -101,9 +101,7 @@ def _resign(
 # the fast path is taken, and agrees
 
 
-def test_fast_path_decides_our_signatures(
-    issued_pki: Pki, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_fast_path_decides_our_signatures(issued_pki: Pki, monkeypatch: pytest.MonkeyPatch) -> None:
     def full_parse(_self: object) -> str:
         raise AssertionError("the full parse ran")
 
@@ -142,8 +140,9 @@ def test_same_result_for_foreign_signature_and_crl(issued_pki: Pki, foreign_pki:
 
 @pytest.mark.parametrize("digest", ["sha256", "sha384", "sha512"])
 def test_same_result_for_every_digest(issued_pki: Pki, digest: str) -> None:
-    p7s = DetachedSigner(_key(issued_pki, VALID), issued_pki.certs[VALID],
-                         digest_algorithm=digest).sign(DATA, signing_time=SIGNED_AT)
+    p7s = DetachedSigner(
+        _key(issued_pki, VALID), issued_pki.certs[VALID], digest_algorithm=digest
+    ).sign(DATA, signing_time=SIGNED_AT)
     status = _both(DATA, p7s, **_options(issued_pki))
     assert status.valid, status.failures
 
@@ -520,9 +519,7 @@ def test_registry_time_reads_every_moment(moment: datetime) -> None:
 # listing a directory of letters: the same letters as with a Path per letter
 
 
-def _reference_letters_in_dir(
-    directory: Path, shown: str
-) -> tuple[list[object], list[object]]:
+def _reference_letters_in_dir(directory: Path, shown: str) -> tuple[list[object], list[object]]:
     """The former ``letters_in_dir`` (a Path per letter, ``PurePosixPath`` for every name)."""
     import os
     import re
@@ -653,11 +650,13 @@ def test_safe_relative_agrees_with_pathlib(name: str) -> None:
 
     from docgen.verify import safe_relative
 
-    expected = not (
-        not name or name.startswith(("/", "\\")) or "\\" in name or "\x00" in name
-    ) and not re.match(r"^[A-Za-z]:", name) and (
-        all(part not in ("", ".", "..") for part in PurePosixPath(name).parts)
-        and not name.endswith("/")
+    expected = (
+        not (not name or name.startswith(("/", "\\")) or "\\" in name or "\x00" in name)
+        and not re.match(r"^[A-Za-z]:", name)
+        and (
+            all(part not in ("", ".", "..") for part in PurePosixPath(name).parts)
+            and not name.endswith("/")
+        )
     )
     assert safe_relative(name) == expected
 
@@ -671,3 +670,47 @@ def test_file_digest_is_remembered_only_for_the_same_object() -> None:
         for data in (first, other, first, first, other):
             assert cades.file_digest(name, data) == hashlib.new(name, data).digest()
     assert cades.file_digest("sha256", first) is cades.file_digest("sha256", first)
+
+
+@pytest.mark.parametrize(
+    ("docx", "shown", "names"),
+    [
+        ("/y/承诺书/LJ-P1-P2_张三.docx", "年度/承诺书/LJ-P1-P2_张三.docx",
+         ("LJ-P1-P2_张三.docx.P1.p7s", "LJ-P1-P2_张三.docx.P2.p7s")),
+        ("letter.docx", "letter.docx", ()),
+        ("/letter.docx", "shown elsewhere", ("other.txt", "letter.docx.P1.p7s")),
+        ("a/", "a/", ("a",)),
+        ("../b/c.docx", "x/c.docx", ("c.docx.P9.p7s",)),
+    ],
+)  # fmt: skip
+def test_letter_on_disk_gives_back_what_it_was_given(
+    docx: str, shown: str, names: tuple[str, ...]
+) -> None:
+    import pickle
+
+    from docgen.verify import LetterOnDisk
+
+    shared: dict[str, str] = {}
+    letter = LetterOnDisk(docx, shown, names, shared)
+    assert (letter.docx, letter.shown, letter.signature_names) == (docx, shown, names)
+    assert letter == LetterOnDisk(docx, shown, names) == pickle.loads(pickle.dumps(letter))
+    assert letter != LetterOnDisk(docx, shown + "x", names)
+
+
+def test_letters_of_a_folder_share_their_folder_and_signer_parts(tmp_path: Path) -> None:
+    from docgen.verify import letters_in_dir
+
+    folder = tmp_path / "责任书"
+    folder.mkdir()
+    for i in range(3):
+        for suffix in ("", ".proof.json", ".P1.p7s"):
+            (folder / f"2027-ZR-P1-P{i}_甲_乙.docx{suffix}").write_bytes(b"x")
+    letters, _checks = letters_in_dir(tmp_path, "年度")
+    assert [letter.shown for letter in letters] == [
+        f"年度/责任书/2027-ZR-P1-P{i}_甲_乙.docx" for i in range(3)
+    ]
+    assert all(
+        letter.signature_names == (letter.docx.rsplit("/", 1)[1] + ".P1.p7s",) for letter in letters
+    )
+    assert len({id(letter._folder) for letter in letters}) == 1
+    assert len({id(letter._tails[0]) for letter in letters}) == 1
