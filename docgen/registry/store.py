@@ -198,6 +198,10 @@ def _select_nodes(db: Database, wanted: set[merkle.NodeId]) -> dict[merkle.NodeI
     return {(int(level), int(idx)): _blob(h) for level, idx, h in rows}
 
 
+def _type_condition(types: Sequence[str]) -> str:
+    return f"idx > ? AND type IN ({', '.join('?' for _ in types)})"
+
+
 def _entry(index: int, data: bytes) -> Entry:
     record = json.loads(data)
     return Entry(index, data, record, merkle.leaf_hash(data))
@@ -374,15 +378,17 @@ class Registry:
         if doc_id is not None:
             conditions.append("doc_id = ?")
             params.append(doc_id)
-        sql = (
-            f"SELECT idx, data FROM registry_entries WHERE {' AND '.join(conditions)}"
-            f" ORDER BY idx LIMIT {_PAGE}"
-        )
+        for idx, data in self._pages("idx, data", " AND ".join(conditions), params):
+            yield _entry(int(idx), _blob(data))
+
+    def _pages(self, columns: str, where: str, params: Sequence[object]) -> Iterator[Any]:
+        """Rows of ``registry_entries`` in index order, a page at a time (``idx`` first among
+        ``columns``; ``where`` starts with ``idx > ?``, which this fills in)."""
+        sql = f"SELECT {columns} FROM registry_entries WHERE {where} ORDER BY idx LIMIT {_PAGE}"
         after = -1
         while True:
             rows = self._db.query(sql, (after, *params))
-            for idx, data in rows:
-                yield _entry(int(idx), _blob(data))
+            yield from rows
             if len(rows) < _PAGE:
                 return
             after = int(rows[-1][0])
@@ -392,46 +398,26 @@ class Registry:
 
         For bulk readers that keep only a few fields: no JSON parsing, no leaf hashes.
         """
-        marks = ", ".join("?" for _ in types)
-        sql = (
-            f"SELECT idx, data FROM registry_entries WHERE idx > ? AND type IN ({marks})"
-            f" ORDER BY idx LIMIT {_PAGE}"
-        )
-        after = -1
-        while True:
-            rows = self._db.query(sql, (after, *types))
-            for idx, data in rows:
-                yield int(idx), _blob(data)
-            if len(rows) < _PAGE:
-                return
-            after = int(rows[-1][0])
+        for idx, data in self._pages("idx, data", _type_condition(types), types):
+            yield int(idx), _blob(data)
 
     def letter_groups(self, *, types: Sequence[str]) -> list[tuple[str, tuple[int, ...]]]:
         """Each ``doc_id`` with the indices of its entries of ``types``, read from the indexed
         columns (no entry is parsed). Only ids that have a ``document`` entry, in the order of
         their first one; indices in index order."""
-        marks = ", ".join("?" for _ in types)
-        sql = (
-            f"SELECT idx, type, doc_id FROM registry_entries WHERE idx > ? AND type IN ({marks})"
-            f" ORDER BY idx LIMIT {_PAGE}"
-        )
         groups: dict[str, list[int]] = {}
         first_document: dict[str, int] = {}
-        after = -1
         with self._db.read():
-            while True:
-                rows = self._db.query(sql, (after, *types))
-                for idx, kind, doc_id in rows:
-                    if doc_id is None:
-                        continue
-                    index = int(idx)
-                    key = str(doc_id)
-                    groups.setdefault(key, []).append(index)
-                    if kind == "document":
-                        first_document.setdefault(key, index)
-                if len(rows) < _PAGE:
-                    break
-                after = int(rows[-1][0])
+            for idx, kind, doc_id in self._pages(
+                "idx, type, doc_id", _type_condition(types), types
+            ):
+                if doc_id is None:
+                    continue
+                index = int(idx)
+                key = str(doc_id)
+                groups.setdefault(key, []).append(index)
+                if kind == "document":
+                    first_document.setdefault(key, index)
         return [(doc_id, tuple(groups[doc_id])) for doc_id in first_document]
 
     def entry_bytes(self, indices: Iterable[int]) -> dict[int, bytes]:
