@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from docgen.jsontext import dumps_indented
 from docgen.naming import proof_relpath, signature_relpath
 from docgen.state import LetterState, YearState
+from docgen.workspace import atomic_write_chunks
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "docgen-manifest-v1"
@@ -87,32 +86,23 @@ def write_manifest_text(
     and a newline, but a year of 10⁵ letters is never one string in memory.
     """
     path = year_dir / MANIFEST_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            head = {"format": FORMAT, "institution": institution, "year": year}
-            text = json.dumps(head, ensure_ascii=False, indent=2)
-            fh.write(text[: -len("\n}")] + ',\n  "documents": ')
-            separator = "[\n"
-            for document in documents:
-                fh.write(separator)
-                fh.write(document)
-                separator = ",\n"
-            fh.write("[]\n}\n" if separator == "[\n" else "\n  ]\n}\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    atomic_write_chunks(
+        path, (text.encode("utf-8") for text in _text(institution, year, documents))
+    )
     return path
+
+
+def _text(institution: str, year: int, documents: Iterable[str]) -> Iterator[str]:
+    head = json.dumps(
+        {"format": FORMAT, "institution": institution, "year": year}, ensure_ascii=False, indent=2
+    )
+    yield head[: -len("\n}")] + ',\n  "documents": '
+    separator = "[\n"
+    for document in documents:
+        yield separator
+        yield document
+        separator = ",\n"
+    yield "[]\n}\n" if separator == "[\n" else "\n  ]\n}\n"
 
 
 def read_manifest(year_dir: Path) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -178,11 +179,18 @@ def _registry_name(institution: str) -> str:
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+    atomic_write_chunks(path, (data,), mode=mode)
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes], *, mode: int = 0o644) -> None:
+    """:func:`atomic_write` of the concatenated ``chunks``, written as they come (a large file
+    is never one object in memory)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for chunk in chunks:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
