@@ -92,6 +92,12 @@ def staged_for(path: Path | str, token: str) -> StagedFile:
     return StagedFile(os.path.join(directory, f".{name}.{token}.tmp"), path)
 
 
+def staged_under(root: Path | str, token: str, paths: Iterable[str]) -> list[StagedFile]:
+    """:func:`staged_for` of each path relative to ``root``."""
+    base = os.fspath(root)
+    return [staged_for(os.path.join(base, path), token) for path in paths]
+
+
 def _create(tmp: str) -> int:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:

@@ -26,7 +26,7 @@ from docgen.durable import (
     new_token,
     publish_staged,
     stage_file,
-    staged_for,
+    staged_under,
     sync_staged,
 )
 from docgen.fastrender import CompiledTemplate
@@ -217,19 +217,18 @@ def _plan_chunk(renderer: _Renderer, jobs: Sequence[_Job]) -> list[_Planned]:
     """Render a chunk of letters, stage the files that change, and sync them to disk."""
     planned: list[_Planned] = []
     setup = renderer.setup
+
+    def staged() -> list[StagedFile]:
+        return staged_under(setup.year_dir, setup.token, [f for p in planned for f in p.staged])
+
     try:
         for job in jobs:
             planned.append(_plan_letter(job, renderer))
-        sync_staged(_staged(setup.year_dir, setup.token, [f for p in planned for f in p.staged]))
+        sync_staged(staged())
     except BaseException:
-        discard_staged(_staged(setup.year_dir, setup.token, [f for p in planned for f in p.staged]))
+        discard_staged(staged())
         raise
     return planned
-
-
-def _staged(year_dir: Path, token: str, paths: Sequence[str]) -> list[StagedFile]:
-    root = str(year_dir)
-    return [staged_for(os.path.join(root, path), token) for path in paths]
 
 
 def _templates(ws: Workspace) -> tuple[tuple[LetterKind, bytes], ...]:
@@ -333,7 +332,7 @@ def generate(
         except BaseException:
             if results is not None:
                 results.close()  # waits for the chunks still being rendered
-            discard_staged(_staged(year_dir, setup.token, staged))
+            discard_staged(staged_under(year_dir, setup.token, staged))
             discard_run(year_dir, setup.token)  # chunks rendered but not collected
             raise
 
@@ -346,7 +345,7 @@ def generate(
                 outcome = dataclasses.replace(outcome, change=Change.VOIDED)
             outcomes.append(outcome)
 
-        publish_staged(_staged(year_dir, setup.token, staged))
+        publish_staged(staged_under(year_dir, setup.token, staged))
         touched: set[str] = set()
         if specs:
             mark_pending(year_dir)

@@ -20,14 +20,13 @@ from cryptography.hazmat.primitives import serialization
 from docgen import pki, proofs
 from docgen.cades import DetachedSigner
 from docgen.durable import (
-    StagedFile,
     atomic_write_many,
     discard_run,
     discard_staged,
     new_token,
     publish_staged,
     stage_file,
-    staged_for,
+    staged_under,
     sync_staged,
 )
 from docgen.errors import Location, ValidationError
@@ -262,11 +261,6 @@ def _sign_worker(setup: _SignSetup) -> _SignWorker:
     return _SignWorker(setup, pki.load_ca_certificate(setup.keys_dir))
 
 
-def _staged(setup: _SignSetup, paths: Iterable[str]) -> list[StagedFile]:
-    root = str(setup.year_dir)
-    return [staged_for(os.path.join(root, path), setup.token) for path in paths]
-
-
 def _sign_chunk(
     worker: _SignWorker, people: Sequence[_PersonJob]
 ) -> list[tuple[str, _SignatureSpec]]:
@@ -301,9 +295,9 @@ def _sign_chunk(
                     letter.sha256,
                 )
                 done.append((rel, spec))
-        sync_staged(_staged(setup, (rel for rel, _ in done)))
+        sync_staged(staged_under(setup.year_dir, setup.token, (rel for rel, _ in done)))
     except BaseException:
-        discard_staged(_staged(setup, (rel for rel, _ in done)))
+        discard_staged(staged_under(setup.year_dir, setup.token, (rel for rel, _ in done)))
         raise
     return done
 
@@ -373,7 +367,7 @@ def sign_everyone(
 
         def commit() -> None:
             nonlocal count
-            publish_staged(_staged(setup, staged))
+            publish_staged(staged_under(setup.year_dir, setup.token, staged))
             mark_pending(ws.year_dir(year))
             registry.extend([_spec_record(spec, now) for spec in specs], now=now)
             touched.update(spec[0] for spec in specs)
@@ -398,7 +392,7 @@ def sign_everyone(
                     commit()
         except BaseException:
             results.close()  # waits for the chunks still being signed
-            discard_staged(_staged(setup, staged))
+            discard_staged(staged_under(setup.year_dir, setup.token, staged))
             discard_run(setup.year_dir, setup.token)  # chunks signed but not collected
             plan.clear()
             if touched:
