@@ -18,7 +18,7 @@ those, the letters whose ``document`` entry is of that year, as :mod:`docgen.sta
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,14 +82,6 @@ def _refresh_chunk(worker: _Worker, groups: Sequence[_Group]) -> list[str]:
     return texts
 
 
-def _advancing(
-    parts: Iterable[list[str]], sizes: Iterator[int], advance: Callable[[int], None]
-) -> Iterator[list[str]]:
-    for part in parts:
-        yield part
-        advance(next(sizes))
-
-
 def refresh_year(
     ws: Workspace,
     registry: Registry,
@@ -111,21 +103,28 @@ def refresh_year(
         for doc_id, indices in registry.letter_groups(types=LETTER_TYPES)
         if doc_id.startswith(prefix)
     ]
-    chunks = [groups[start : start + chunk_size] for start in range(0, len(groups), chunk_size)]
     with progress(len(groups), "证明文件与清单") as advance:
-        parts: Iterable[list[str]]
-        if (jobs is not None and jobs <= 1) or len(chunks) <= 1:
-            worker = _Worker(registry, year, ws.year_dir(year))
-            parts = (_refresh_chunk(worker, chunk) for chunk in chunks)
+        if (jobs is not None and jobs <= 1) or len(groups) <= chunk_size:
+            parts = _in_this_process(
+                _Worker(registry, year, ws.year_dir(year)), groups, chunk_size, advance
+            )
         else:
             parts = map_chunks(
                 _open_worker, _Setup(ws, year), _refresh_chunk, groups,
-                jobs=jobs, chunk_size=chunk_size,
+                jobs=jobs, chunk_size=chunk_size, advance=advance,
             )  # fmt: skip
-        sizes = iter([len(chunk) for chunk in chunks])
         return write_manifest_text(
             ws.year_dir(year),
             ws.config.institution,
             year,
-            (text for part in _advancing(parts, sizes, advance) for text in part),
+            (text for part in parts for text in part),
         )
+
+
+def _in_this_process(
+    worker: _Worker, groups: Sequence[_Group], chunk_size: int, advance: Callable[[int], None]
+) -> Iterator[list[str]]:
+    for start in range(0, len(groups), chunk_size):
+        chunk = groups[start : start + chunk_size]
+        yield _refresh_chunk(worker, chunk)
+        advance(len(chunk))
