@@ -446,6 +446,16 @@ class _Unusual(Exception):
     report, or YAML it does not handle itself (anchors, aliases, several documents)."""
 
 
+def _mapping_key(event: yaml.Event | None) -> str | None:
+    """The next key of a mapping, or ``None`` at its end; a key that is not a plain scalar is
+    left to the tree reader."""
+    if type(event) is yaml.MappingEndEvent:
+        return None
+    if type(event) is not yaml.ScalarEvent or event.anchor is not None:
+        raise _Unusual
+    return str(event.value)
+
+
 def _plain_text(event: yaml.Event | None) -> str:
     """The text of a non-null scalar value as :meth:`_Parser.text` gives it."""
     text = _optional_text(event)
@@ -510,13 +520,7 @@ class _StreamReader:
             raise _Unusual
         institution: str | None = None
         seen: set[str] = set()
-        while True:
-            key = get()
-            if type(key) is yaml.MappingEndEvent:
-                break
-            if type(key) is not yaml.ScalarEvent or key.anchor is not None:
-                raise _Unusual
-            name = str(key.value)
+        while (name := _mapping_key(get())) is not None:
             if name in seen or name not in TOP_FIELDS:
                 raise _Unusual
             seen.add(name)
@@ -629,13 +633,7 @@ class _StreamReader:
             head: str | None = None
             supervisor: str | None = None
             members: list[str] = []
-            while True:
-                key = get()
-                if type(key) is yaml.MappingEndEvent:
-                    break
-                if type(key) is not yaml.ScalarEvent or key.anchor is not None:
-                    raise _Unusual
-                field_name = str(key.value)
+            while (field_name := _mapping_key(get())) is not None:
                 if field_name not in lines or lines[field_name]:
                     raise _Unusual
                 value = get()
