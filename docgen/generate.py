@@ -11,12 +11,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from collections.abc import Generator, Mapping, Sequence
+import pickle
+import tempfile
+from collections import Counter
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from docgen.articles import articles_label
 from docgen.durable import (
@@ -26,6 +29,7 @@ from docgen.durable import (
     new_token,
     publish_staged,
     stage_file,
+    staged_for,
     staged_under,
     sync_staged,
 )
@@ -38,7 +42,7 @@ from docgen.naming import letter_relpath
 from docgen.parallel import DEFAULT_CHUNK, map_chunks
 from docgen.progress import ProgressFactory, no_progress
 from docgen.proofs import clear_pending, is_pending, mark_pending
-from docgen.registry import open_registry
+from docgen.registry import Registry, open_registry
 from docgen.render import load_template
 from docgen.roster import load_roster
 from docgen.state import LetterState, YearState, read_year_state, with_revision
@@ -70,27 +74,38 @@ class LetterOutcome:
     detail: str = ""
 
 
+LISTED = 1000  # new and unchanged letters listed one by one; beyond that they are only counted
+_ROUTINE = (Change.NEW, Change.UNCHANGED)
+
+
 @dataclass(frozen=True)
 class GenerateResult:
+    """What a run did. ``counts`` and ``per_kind`` cover every letter; ``outcomes`` lists every
+    letter that changed otherwise than by being new, and the first :data:`LISTED` new or unchanged
+    ones (a county's letters are all listed; a province's 10⁵ new letters are counted)."""
+
     year: int
     outcomes: tuple[LetterOutcome, ...]
     notes: tuple[str, ...]
     manifest: Path
+    counts: Mapping[Change, int]
+    active: Mapping[LetterKind, int]  # letters of each kind in force after this run
 
     def count(self, change: Change) -> int:
-        return sum(1 for o in self.outcomes if o.change == change)
+        return self.counts.get(change, 0)
 
     def per_kind(self) -> dict[LetterKind, int]:
         """Active letters of each kind after this run."""
-        counts = dict.fromkeys(LetterKind, 0)
-        for o in self.outcomes:
-            if o.kind is not None and o.change not in (Change.OBSOLETE, Change.VOIDED):
-                counts[o.kind] += 1
-        return counts
+        return {kind: self.active.get(kind, 0) for kind in LetterKind}
+
+    @property
+    def unlisted(self) -> int:
+        """Letters counted but not in ``outcomes``."""
+        return sum(self.counts.values()) - len(self.outcomes)
 
     @property
     def pending_confirmation(self) -> bool:
-        return any(o.change in (Change.NEEDS_REISSUE, Change.OBSOLETE) for o in self.outcomes)
+        return bool(self.count(Change.NEEDS_REISSUE) or self.count(Change.OBSOLETE))
 
 
 def letter_context(
@@ -169,6 +184,7 @@ class _Job:
     supervised: tuple[str, ...]  # departments the subordinate supervises
     current: _Current | None
     next_id: str  # the id a new revision of this pairing's letter gets
+    position: int  # in the order of the pairings: the first LISTED routine outcomes are listed
 
 
 @dataclass(frozen=True)
@@ -205,6 +221,16 @@ class _Planned:
     records: tuple[_RecordSpec, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _ChunkDone:
+    """A rendered chunk as the main process needs it: counts, the outcomes to list, and the
+    staged paths and registry records packed for the spill file (:class:`_Spill`)."""
+
+    tally: tuple[tuple[Change, LetterKind, int], ...]
+    listed: tuple[LetterOutcome, ...]
+    packed: bytes  # pickle of (staged relative paths, records); b"" when there are none
+
+
 def _compile(setup: _Setup) -> _Renderer:
     compiled = {
         kind: CompiledTemplate.from_bytes(data, year=setup.year, fonts=setup.fonts)
@@ -213,7 +239,7 @@ def _compile(setup: _Setup) -> _Renderer:
     return _Renderer(compiled, setup)
 
 
-def _plan_chunk(renderer: _Renderer, jobs: Sequence[_Job]) -> list[_Planned]:
+def _plan_chunk(renderer: _Renderer, jobs: Sequence[_Job]) -> list[_ChunkDone]:
     """Render a chunk of letters, stage the files that change, and sync them to disk."""
     planned: list[_Planned] = []
     setup = renderer.setup
@@ -228,7 +254,45 @@ def _plan_chunk(renderer: _Renderer, jobs: Sequence[_Job]) -> list[_Planned]:
     except BaseException:
         discard_staged(staged())
         raise
-    return planned
+    tally: Counter[tuple[Change, LetterKind]] = Counter()
+    listed: list[LetterOutcome] = []
+    paths: list[str] = []
+    records: list[dict[str, Any]] = []
+    for job, plan in zip(jobs, planned, strict=True):
+        outcome = plan.outcome
+        tally[(outcome.change, job.pairing.kind)] += 1
+        if outcome.change not in _ROUTINE or job.position < LISTED:
+            listed.append(outcome)
+        paths.extend(plan.staged)
+        records.extend(_record(job.pairing, spec) for spec in plan.records)
+    packed = pickle.dumps((paths, records), pickle.HIGHEST_PROTOCOL) if paths or records else b""
+    done = _ChunkDone(tuple((c, k, n) for (c, k), n in tally.items()), tuple(listed), packed)
+    return [done]
+
+
+class _Spill:
+    """The staged paths and records of the rendered chunks, kept in an unnamed temporary file
+    until every letter is rendered (nothing may be published or registered before): the main
+    process holds none of them, however many letters there are. The file disappears when closed,
+    and with the process if it dies."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file = file
+
+    def add(self, packed: bytes) -> None:
+        if packed:
+            self._file.write(len(packed).to_bytes(8, "big"))
+            self._file.write(packed)
+
+    def parts(self) -> Iterator[tuple[list[str], list[dict[str, Any]]]]:
+        """Each chunk's (staged paths, records), in the order they were added."""
+        self._file.flush()
+        self._file.seek(0)
+        while header := self._file.read(8):
+            data = self._file.read(int.from_bytes(header, "big"))
+            paths, records = pickle.loads(data)  # written by this process, just now
+            yield paths, records
+        self._file.seek(0, os.SEEK_END)
 
 
 def _templates(ws: Workspace) -> tuple[tuple[LetterKind, bytes], ...]:
@@ -244,7 +308,12 @@ def _supervision(roster: Roster) -> dict[str, tuple[str, ...]]:
     return {pid: tuple(names) for pid, names in found.items()}
 
 
-def _job(pairing: Pairing, state: YearState, supervision: Mapping[str, tuple[str, ...]]) -> _Job:
+def _job(
+    position: int,
+    pairing: Pairing,
+    state: YearState,
+    supervision: Mapping[str, tuple[str, ...]],
+) -> _Job:
     base = pairing.doc_id
     letter = state.current_for_base(base)
     current = (
@@ -259,6 +328,7 @@ def _job(pairing: Pairing, state: YearState, supervision: Mapping[str, tuple[str
         supervised=supervision.get(pairing.subordinate.id, ()),
         current=current,
         next_id=with_revision(base, state.last_revision(base) + 1),
+        position=position,
     )
 
 
@@ -308,73 +378,95 @@ def generate(
     with workspace_lock(ws.root), open_registry(ws) as registry:
         interrupted = is_pending(year_dir)  # an earlier run died after its registry commit
         state = read_year_state(registry, year)
-        work = [_job(p, state, supervision) for p in pairings]
+        work = (_job(i, p, state, supervision) for i, p in enumerate(pairings))
+        tally: Counter[tuple[Change, LetterKind]] = Counter()
         outcomes: list[LetterOutcome] = []
-        staged: list[str] = []
-        specs: list[tuple[Pairing | None, _RecordSpec]] = []
-        wanted_bases = {p.doc_id for p in pairings}
+        with tempfile.TemporaryFile(dir=ws.root) as spill_file:
+            spill = _Spill(spill_file)
+            results: Generator[list[_ChunkDone], None, None] | None = None
+            try:
+                with progress(len(pairings), "生成文书") as advance:
+                    results = map_chunks(
+                        _compile, setup, _plan_chunk, work,
+                        jobs=jobs, chunk_size=chunk_size, advance=advance,
+                    )  # fmt: skip
+                    for chunk in results:
+                        for done in chunk:
+                            tally.update({(c, k): n for c, k, n in done.tally})
+                            outcomes.extend(done.listed)
+                            spill.add(done.packed)
+            except BaseException:
+                if results is not None:
+                    results.close()  # waits for the chunks still being rendered
+                discard_run(year_dir, setup.token)  # every file this run staged
+                raise
 
-        results: Generator[list[_Planned], None, None] | None = None
-        try:
-            with progress(len(work), "生成文书") as advance:
-                results = map_chunks(
-                    _compile, setup, _plan_chunk, work,
-                    jobs=jobs, chunk_size=chunk_size, advance=advance,
-                )  # fmt: skip
-                position = 0
-                for chunk in results:
-                    for planned in chunk:
-                        pairing = work[position].pairing
-                        position += 1
-                        outcomes.append(planned.outcome)
-                        staged.extend(planned.staged)
-                        specs.extend((pairing, spec) for spec in planned.records)
-        except BaseException:
-            if results is not None:
-                results.close()  # waits for the chunks still being rendered
-            discard_staged(staged_under(year_dir, setup.token, staged))
-            discard_run(year_dir, setup.token)  # chunks rendered but not collected
-            raise
+            voids: list[dict[str, Any]] = []
+            if state.letters:
+                wanted_bases = {p.doc_id for p in pairings}
+                for letter in state.active():
+                    if letter.base_id in wanted_bases:
+                        continue
+                    outcome = _obsolete(letter)
+                    if reissue:
+                        voids.append(void_record(letter.doc_id, "人员变动,结对关系已不存在", None))
+                        outcome = dataclasses.replace(outcome, change=Change.VOIDED)
+                    assert outcome.kind is not None
+                    tally[(outcome.change, outcome.kind)] += 1
+                    outcomes.append(outcome)
+                del wanted_bases
+            del work, pairings, state, supervision
 
-        for letter in state.active():
-            if letter.base_id in wanted_bases:
-                continue
-            outcome = _obsolete(letter)
-            if reissue:
-                specs.append((None, ("void", letter.doc_id, "人员变动,结对关系已不存在", None)))
-                outcome = dataclasses.replace(outcome, change=Change.VOIDED)
-            outcomes.append(outcome)
-
-        publish_staged(staged_under(year_dir, setup.token, staged))
-        touched: set[str] = set()
-        if specs:
-            mark_pending(year_dir)
-        for start in range(0, len(specs), APPEND_CHUNK):
-            part = specs[start : start + APPEND_CHUNK]
-            records = [
-                _record(pairing, spec) if pairing is not None else void_record(*spec[1:])
-                for pairing, spec in part
-            ]
-            registry.extend(records, now=now)
-            touched.update(r["doc_id"] for r in records)
-        del work, specs, staged, pairings, state, supervision, wanted_bases
+            publish_staged(
+                staged_for(os.path.join(year_dir, path), setup.token)
+                for paths, _ in spill.parts()
+                for path in paths
+            )
+            appended_from = registry.size()
+            pending: list[dict[str, Any]] = []
+            for _, records in spill.parts():
+                pending.extend(records)
+                if len(pending) >= APPEND_CHUNK:
+                    _register(registry, year_dir, pending, now)
+            pending.extend(voids)
+            _register(registry, year_dir, pending, now)
         manifest = refresh_year(
             ws,
             registry,
             year,
-            rewrite=None if interrupted else touched,
+            rewrite=None if interrupted else (),
+            appended_from=appended_from,
             jobs=jobs,
             chunk_size=chunk_size,
             progress=progress,
         )
         clear_pending(year_dir)
 
+    counts: Counter[Change] = Counter()
+    active: Counter[LetterKind] = Counter()
+    for (change, kind), n in tally.items():
+        counts[change] += n
+        if change not in (Change.OBSOLETE, Change.VOIDED):
+            active[kind] += n
     return GenerateResult(
         year=year,
         outcomes=tuple(outcomes),
         notes=notes,
         manifest=manifest,
+        counts=dict(counts),
+        active=dict(active),
     )
+
+
+def _register(
+    registry: Registry, year_dir: Path, records: list[dict[str, Any]], now: datetime
+) -> None:
+    """Append ``records`` (and empty the list); the year's views are pending until rebuilt."""
+    if not records:
+        return
+    mark_pending(year_dir)
+    registry.extend(records, now=now)
+    records.clear()
 
 
 def _outcome(

@@ -16,12 +16,13 @@ holds a database connection is not safe.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import multiprocessing.connection
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -70,15 +71,20 @@ def _run_chunk(work: Callable[[Any, Sequence[Any]], list[Any]], chunk: Sequence[
     return work(_worker_state["state"], chunk)
 
 
-def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def chunks_of(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last may be shorter), taken as they are needed."""
+    if size < 1:
+        raise ValueError("chunk size must be positive")
+    remaining = iter(items)
+    while chunk := list(itertools.islice(remaining, size)):
+        yield chunk
 
 
 def map_chunks(
     setup: Callable[[A], S],
     argument: A,
     work: Callable[[S, Sequence[T]], list[R]],
-    items: Sequence[T],
+    items: Iterable[T],
     *,
     jobs: int | None = None,
     chunk_size: int = DEFAULT_CHUNK,
@@ -88,34 +94,35 @@ def map_chunks(
 
     ``setup`` and ``work`` must be module-level functions (they are sent to workers by name);
     ``argument``, the items and the results must be picklable. ``advance`` is called with the
-    size of each finished chunk, in order.
+    size of each finished chunk, in order. ``items`` is read as chunks are handed out, so it may
+    be a generator: only the chunks in flight are held.
     """
-    if chunk_size < 1:
-        raise ValueError("chunk_size must be positive")
+    chunks = chunks_of(items, chunk_size)
     jobs = default_jobs() if jobs is None else jobs
-    chunks = chunked(items, chunk_size)
-    if jobs <= 1 or len(chunks) <= 1:
-        if not chunks:
-            return
+    ahead = list(itertools.islice(chunks, jobs if jobs > 1 else 1))
+    if not ahead:
+        return
+    chunks = itertools.chain(ahead, chunks)
+    if jobs <= 1 or len(ahead) <= 1:
         state = setup(argument)
         for chunk in chunks:
             results = work(state, chunk)
             advance(len(chunk))
             yield results
         return
-    workers = min(jobs, len(chunks))
+    workers = len(ahead)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_initialise, initargs=(setup, argument)
     ) as pool:
         pending: deque[tuple[int, Future[list[R]]]] = deque()
-        next_chunk = 0
         try:
-            while pending or next_chunk < len(chunks):
-                while next_chunk < len(chunks) and len(pending) < workers * _IN_FLIGHT_PER_WORKER:
-                    chunk = chunks[next_chunk]
+            while True:
+                room = workers * _IN_FLIGHT_PER_WORKER - len(pending)
+                for chunk in itertools.islice(chunks, room):
                     pending.append((len(chunk), pool.submit(_run_chunk, work, chunk)))
-                    next_chunk += 1
+                if not pending:
+                    break
                 size, future = pending.popleft()
                 results = future.result()
                 advance(size)

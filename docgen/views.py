@@ -1,14 +1,15 @@
 """Rebuild a year's derived views — each letter's proof bundle and ``manifest.json`` — from the
 registry, after a command has appended to it.
 
-Bulk commands do this for 10⁵ letters, so the work is shared out. This process reads only which
-entries belong to which letter (the registry's indexed ``doc_id`` column, nothing parsed), cuts the
-letters into chunks, and worker processes each open the registry (read only: the workspace is
-locked and nothing is appended meanwhile, so every worker sees the same checkpoint), read the
-chunk's entries, work out each letter's state exactly as :mod:`docgen.state` does, write its
-proof bundles and send back its part of the manifest. This process writes ``manifest.json`` from
-the parts, in registry order. The bytes depend neither on the number of workers nor on the chunk
-size, and this process never holds the year's entries.
+Bulk commands do this for 10⁵ letters, so the work is shared out. This process reads the year's
+letter ids page by page from the registry's indexed ``doc_id`` column (nothing parsed, nothing
+kept), in the order of their first ``document`` entry, cuts them into chunks, and worker processes
+each open the registry (read only: the workspace is locked and nothing is appended meanwhile, so
+every worker sees the same checkpoint), read the chunk's entries, work out each letter's state
+exactly as :mod:`docgen.state` does, write its proof bundles and send back its part of the
+manifest. This process streams ``manifest.json`` from the parts, in that order. The bytes depend
+neither on the number of workers nor on the chunk size, and this process holds neither the year's
+entries nor its list of letters: its memory does not grow with the year.
 
 Which letters belong to the year is read from their ids: ``generate`` gives every letter an id
 that begins with its year (``2027-ZR-…``, :mod:`docgen.hierarchy`). The workers then keep, of
@@ -18,14 +19,14 @@ those, the letters whose ``document`` entry is of that year, as :mod:`docgen.sta
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from docgen.durable import atomic_write_many
 from docgen.manifest import document_text, manifest_document, write_manifest_text
 from docgen.naming import proof_relpath
-from docgen.parallel import map_chunks
+from docgen.parallel import chunks_of, map_chunks
 from docgen.progress import ProgressFactory, no_progress
 from docgen.proofs import letter_proof_bytes
 from docgen.registry import Registry, open_registry
@@ -34,14 +35,15 @@ from docgen.workspace import Workspace
 
 CHUNK = 500  # letters per chunk of work
 
-# (doc_id, indices of its letter entries, rewrite its proof bundle even if the file exists)
-_Group = tuple[str, tuple[int, ...], bool]
+# (doc_id, rewrite its proof bundle even if the file exists)
+_Letter = tuple[str, bool]
 
 
 @dataclass(frozen=True)
 class _Setup:
     workspace: Workspace
     year: int
+    appended_from: int | None
 
 
 @dataclass(frozen=True)
@@ -49,28 +51,37 @@ class _Worker:
     registry: Registry
     year: int
     year_dir: Path
+    appended_from: int | None  # letters with an entry at or after this index are rewritten
 
 
 def _open_worker(setup: _Setup) -> _Worker:
     # Lives as long as the worker process; the operating system closes it at exit.
     registry = open_registry(setup.workspace)
-    return _Worker(registry, setup.year, setup.workspace.year_dir(setup.year))
+    return _Worker(
+        registry, setup.year, setup.workspace.year_dir(setup.year), setup.appended_from
+    )
 
 
-def _refresh_chunk(worker: _Worker, groups: Sequence[_Group]) -> list[str]:
+def _refresh_chunk(worker: _Worker, letters: Sequence[_Letter]) -> list[str]:
     """Write the chunk's missing or outdated proof bundles; return its manifest texts."""
     registry = worker.registry
-    datas = registry.entry_bytes(i for _, indices, _ in groups for i in indices)
+    datas = registry.letter_entry_bytes([doc_id for doc_id, _ in letters], types=LETTER_TYPES)
     refs = sorted((EntryRef(i, data) for i, data in datas.items()), key=lambda ref: ref.index)
     state = year_state_from_refs(refs, worker.year)
-    rewrite = {doc_id for doc_id, _, again in groups if again}
+    rewrite = {doc_id for doc_id, again in letters if again}
+    since = worker.appended_from
     texts: list[str] = []
     proofs: list[tuple[str, str, list[int]]] = []
     for letter in state.letters.values():
         texts.append(document_text(manifest_document(letter)))
         path = str(worker.year_dir / proof_relpath(letter.record["path"]))
-        if letter.doc_id in rewrite or not os.path.exists(path):
-            proofs.append((letter.doc_id, path, [entry.index for entry in letter.entries()]))
+        indices = [entry.index for entry in letter.entries()]
+        if (
+            letter.doc_id in rewrite
+            or (since is not None and indices[-1] >= since)
+            or not os.path.exists(path)
+        ):
+            proofs.append((letter.doc_id, path, indices))
     if proofs:
         bundles = iter(registry.proof_bundles([i for _, _, group in proofs for i in group]))
         key = registry.verifier_key
@@ -88,29 +99,30 @@ def refresh_year(
     year: int,
     *,
     rewrite: Collection[str] | None,
+    appended_from: int | None = None,
     jobs: int | None = None,
     chunk_size: int = CHUNK,
     progress: ProgressFactory = no_progress,
 ) -> Path:
-    """Rewrite the proof bundles of the letters in ``rewrite`` (``None``: every letter) and of
-    any letter whose bundle is missing, and ``manifest.json``; return the manifest's path.
+    """Rewrite the proof bundles of the letters in ``rewrite`` (``None``: every letter), of the
+    letters with an entry at or after index ``appended_from``, and of any letter whose bundle is
+    missing, then ``manifest.json``; return the manifest's path.
 
     ``registry`` must be this workspace's, opened by the caller, who holds the workspace lock.
     """
     prefix = f"{year}-"
-    groups: list[_Group] = [
-        (doc_id, indices, rewrite is None or doc_id in rewrite)
-        for doc_id, indices in registry.letter_groups(types=LETTER_TYPES)
-        if doc_id.startswith(prefix)
-    ]
-    with progress(len(groups), "证明文件与清单") as advance:
-        if (jobs is not None and jobs <= 1) or len(groups) <= chunk_size:
-            parts = _in_this_process(
-                _Worker(registry, year, ws.year_dir(year)), groups, chunk_size, advance
-            )
+    total = registry.count_documents(prefix=prefix)
+    letters: Iterator[_Letter] = (
+        (doc_id, rewrite is None or doc_id in rewrite)
+        for doc_id in registry.first_documents(prefix=prefix)
+    )
+    with progress(total, "证明文件与清单") as advance:
+        if (jobs is not None and jobs <= 1) or total <= chunk_size:
+            worker = _Worker(registry, year, ws.year_dir(year), appended_from)
+            parts = _in_this_process(worker, letters, chunk_size, advance)
         else:
             parts = map_chunks(
-                _open_worker, _Setup(ws, year), _refresh_chunk, groups,
+                _open_worker, _Setup(ws, year, appended_from), _refresh_chunk, letters,
                 jobs=jobs, chunk_size=chunk_size, advance=advance,
             )  # fmt: skip
         return write_manifest_text(
@@ -122,9 +134,8 @@ def refresh_year(
 
 
 def _in_this_process(
-    worker: _Worker, groups: Sequence[_Group], chunk_size: int, advance: Callable[[int], None]
+    worker: _Worker, letters: Iterable[_Letter], chunk_size: int, advance: Callable[[int], None]
 ) -> Iterator[list[str]]:
-    for start in range(0, len(groups), chunk_size):
-        chunk = groups[start : start + chunk_size]
+    for chunk in chunks_of(letters, chunk_size):
         yield _refresh_chunk(worker, chunk)
         advance(len(chunk))

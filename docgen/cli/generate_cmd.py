@@ -63,6 +63,12 @@ def _show(result: GenerateResult, year_dir: Path) -> None:
             continue
         detail = f"({outcome.detail})" if outcome.detail else ""
         echo(f"  {_LABELS[outcome.change]}  {outcome.doc_id}  {outcome.path}{detail}")
+    listed_new = sum(1 for outcome in result.outcomes if outcome.change is Change.NEW)
+    if result.count(Change.NEW) > listed_new:
+        echo(
+            f"  ……另有 {result.count(Change.NEW) - listed_new} 份新生成的文书未逐一列出,"
+            f"见清单 {result.manifest.name}"
+        )
     counts = result.per_kind()
     echo(
         f"{result.year} 年度文书:"

@@ -401,24 +401,44 @@ class Registry:
         for idx, data in self._pages("idx, data", _type_condition(types), types):
             yield int(idx), _blob(data)
 
-    def letter_groups(self, *, types: Sequence[str]) -> list[tuple[str, tuple[int, ...]]]:
-        """Each ``doc_id`` with the indices of its entries of ``types``, read from the indexed
-        columns (no entry is parsed). Only ids that have a ``document`` entry, in the order of
-        their first one; indices in index order."""
-        groups: dict[str, list[int]] = {}
-        first_document: dict[str, int] = {}
+    def first_documents(self, *, prefix: str) -> Iterator[str]:
+        """The ids beginning with ``prefix`` that have a ``document`` entry, in the order of their
+        first one, read a page at a time: nothing is held, however long the log."""
+        where = (
+            "idx > ? AND type = 'document' AND substr(doc_id, 1, ?) = ?"
+            " AND NOT EXISTS (SELECT 1 FROM registry_entries AS earlier"
+            " WHERE earlier.doc_id = registry_entries.doc_id"
+            " AND earlier.type = 'document' AND earlier.idx < registry_entries.idx)"
+        )
+        for _idx, doc_id in self._pages("idx, doc_id", where, (len(prefix), prefix)):
+            yield str(doc_id)
+
+    def count_documents(self, *, prefix: str) -> int:
+        """How many ids :meth:`first_documents` gives for ``prefix``."""
+        rows = self._db.query(
+            "SELECT COUNT(DISTINCT doc_id) FROM registry_entries"
+            " WHERE type = 'document' AND substr(doc_id, 1, ?) = ?",
+            (len(prefix), prefix),
+        )
+        return int(rows[0][0])
+
+    def letter_entry_bytes(
+        self, doc_ids: Sequence[str], *, types: Sequence[str]
+    ) -> dict[int, bytes]:
+        """The exact bytes of every entry of ``types`` whose ``doc_id`` is one of ``doc_ids``."""
+        datas: dict[int, bytes] = {}
+        kinds = ", ".join("?" for _ in types)
         with self._db.read():
-            for idx, kind, doc_id in self._pages(
-                "idx, type, doc_id", _type_condition(types), types
-            ):
-                if doc_id is None:
-                    continue
-                index = int(idx)
-                key = str(doc_id)
-                groups.setdefault(key, []).append(index)
-                if kind == "document":
-                    first_document.setdefault(key, index)
-        return [(doc_id, tuple(groups[doc_id])) for doc_id in first_document]
+            for start in range(0, len(doc_ids), _BATCH_ROWS):
+                part = list(doc_ids[start : start + _BATCH_ROWS])
+                marks = ", ".join("?" for _ in part)
+                for idx, data in self._db.query(
+                    f"SELECT idx, data FROM registry_entries"
+                    f" WHERE doc_id IN ({marks}) AND type IN ({kinds})",
+                    (*part, *types),
+                ):
+                    datas[int(idx)] = _blob(data)
+        return datas
 
     def entry_bytes(self, indices: Iterable[int]) -> dict[int, bytes]:
         """The exact bytes of the entries at ``indices`` (those that exist), in batched queries."""
