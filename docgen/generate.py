@@ -358,7 +358,7 @@ def generate(
     temporary names, synced, and renamed only then.
     """
     roster = load_roster(ws.roster_path)
-    pairing_result = build_pairings(roster, year, ws.config.pairing)
+    pairing_result = build_pairings(roster, year, ws.config.pairing, explain=False)
     notes, pairings = pairing_result.notes, pairing_result.pairings
     supervision = _supervision(roster)
     del roster, pairing_result  # a bulk run should not hold the roster longer than needed

@@ -67,7 +67,7 @@ def _who(person: Person) -> str:
     return f"{person.name}({person.id})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Candidate:
     kind: LetterKind
     tier: int
@@ -76,10 +76,13 @@ class _Candidate:
 
 
 class _Builder:
-    def __init__(self, roster: Roster, year: int, options: PairingOptions) -> None:
+    def __init__(
+        self, roster: Roster, year: int, options: PairingOptions, *, explain: bool
+    ) -> None:
         self.roster = roster
         self.year = year
         self.options = options
+        self.explain = explain
         self.people = roster.by_id()
         self.candidates: list[_Candidate] = []
         self.seen: dict[tuple[str, str, LetterKind], int] = {}
@@ -119,7 +122,9 @@ class _Builder:
                         subordinate=subordinate,
                         articles=pairing.articles,
                         department=merged,
-                        reason=f"{pairing.reason}(同时负责部门“{department}”,合并为一份)",
+                        reason=f"{pairing.reason}(同时负责部门“{department}”,合并为一份)"
+                        if self.explain
+                        else "",
                     ),
                 )
             elif department is not None:
@@ -145,7 +150,7 @@ class _Builder:
                     subordinate=subordinate,
                     articles=articles,
                     department=department,
-                    reason=reason,
+                    reason=reason if self.explain else "",
                 ),
             )
         )
@@ -358,10 +363,15 @@ class _Builder:
         return PairingResult(pairings=pairings, notes=tuple(self.notes))
 
 
-def build_pairings(roster: Roster, year: int, options: PairingOptions) -> PairingResult:
+def build_pairings(
+    roster: Roster, year: int, options: PairingOptions, *, explain: bool = True
+) -> PairingResult:
     """Every letter of ``year`` for ``roster``, in a stable order (by kind 责任书, 公开承诺书,
-    廉洁从检承诺书; then by tier; then by roster order), with notes on everything skipped."""
-    return _Builder(roster, year, options).build()
+    廉洁从检承诺书; then by tier; then by roster order), with notes on everything skipped.
+
+    ``explain=False`` leaves each pairing's ``reason`` empty: generating 10⁵ letters does not
+    need 10⁵ sentences held in memory (``docgen pairings`` shows them)."""
+    return _Builder(roster, year, options, explain=explain).build()
 
 
 def counts_by_kind(result: PairingResult) -> dict[LetterKind, int]:

@@ -163,3 +163,23 @@ def _setup(_argument: None) -> None:
 
 def _double(_state: None, chunk: list[int]) -> list[int]:
     return [2 * i for i in chunk]
+
+
+def test_pairings_without_reasons_are_the_same_pairings(demo_workspace: Path) -> None:
+    ws = find_workspace(demo_workspace)
+    roster = load_roster(ws.roster_path)
+    told = build_pairings(roster, 2027, ws.config.pairing)
+    bare = build_pairings(roster, 2027, ws.config.pairing, explain=False)
+    assert all(p.reason for p in told.pairings)
+    assert {p.reason for p in bare.pairings} == {""}
+    assert [p.__class__(**{**_fields(p), "reason": ""}) for p in told.pairings] == list(
+        bare.pairings
+    )
+    assert bare.notes == told.notes
+
+
+def _fields(pairing: object) -> dict[str, object]:
+    import dataclasses
+
+    assert dataclasses.is_dataclass(pairing)
+    return {f.name: getattr(pairing, f.name) for f in dataclasses.fields(pairing)}
