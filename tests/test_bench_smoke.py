@@ -29,3 +29,30 @@ def test_bench_prints_the_table_for_a_small_roster(tmp_path: Path) -> None:
     assert "× the naive loop" in table
     verify_row = next(line for line in table.splitlines() if line.startswith("| verify"))
     assert "failed" not in verify_row and "verified" in verify_row
+
+
+def test_worker_peak_is_the_workers_own_not_the_parents(tmp_path: Path) -> None:
+    """A worker that grows to ~80 MiB is reported at ~80 MiB; a parent holding ~120 MiB when it
+    starts a small worker does not make that worker look 120 MiB large (RUSAGE_CHILDREN would)."""
+    if not Path("/proc/self/status").exists():
+        import pytest
+
+        pytest.skip("no /proc on this system: the benchmark's worker peak needs Linux")
+    script = f"""
+import sys, subprocess, time
+sys.path.insert(0, {str(BENCH.parent)!r})
+from bench import WorkerPeak
+ballast = bytearray(120 * 2**20)
+with WorkerPeak(interval=0.05) as small:
+    subprocess.run([sys.executable, "-c", "import time; time.sleep(0.5)"], check=True)
+with WorkerPeak(interval=0.05) as big:
+    subprocess.run([sys.executable, "-c",
+                    "import time; b = bytearray(80 * 2**20); time.sleep(0.5)"], check=True)
+print(small.peak_kib // 1024, big.peak_kib // 1024)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    small, big = map(int, done.stdout.split())
+    assert 0 < small < 60
+    assert 75 <= big < 120
