@@ -16,7 +16,6 @@ note, never dropped silently.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from docgen.glossary import LETTER_TITLES, LetterKind, Role
 from docgen.models import Department, Pairing, PairingResult, Person, Roster
@@ -67,14 +66,6 @@ def _who(person: Person) -> str:
     return f"{person.name}({person.id})"
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    kind: LetterKind
-    tier: int
-    sequence: int
-    pairing: Pairing
-
-
 class _Builder:
     def __init__(
         self, roster: Roster, year: int, options: PairingOptions, *, explain: bool
@@ -84,8 +75,10 @@ class _Builder:
         self.options = options
         self.explain = explain
         self.people = roster.by_id()
-        self.candidates: list[_Candidate] = []
-        self.seen: dict[tuple[str, str, LetterKind], int] = {}
+        # Pairings in the order they are found, each kept in the bucket of its kind and tier:
+        # the buckets read in order are the final order, with no sort (10⁵ letters at scale).
+        self.buckets: dict[tuple[int, int], list[Pairing]] = {}
+        self.seen: dict[tuple[str, str, LetterKind], tuple[list[Pairing], int]] = {}
         self.notes: list[str] = []
         self.noted: set[str] = set()
 
@@ -105,27 +98,21 @@ class _Builder:
     ) -> None:
         key = (superior.id, subordinate.id, kind)
         if key in self.seen:
-            index = self.seen[key]
-            earlier = self.candidates[index]
-            if department is not None and earlier.pairing.department is not None:
-                merged = f"{earlier.pairing.department}、{department}"
-                pairing = earlier.pairing
-                self.candidates[index] = _Candidate(
-                    earlier.kind,
-                    earlier.tier,
-                    earlier.sequence,
-                    Pairing(
-                        doc_id=pairing.doc_id,
-                        kind=kind,
-                        year=self.year,
-                        superior=superior,
-                        subordinate=subordinate,
-                        articles=pairing.articles,
-                        department=merged,
-                        reason=f"{pairing.reason}(同时负责部门“{department}”,合并为一份)"
-                        if self.explain
-                        else "",
-                    ),
+            bucket, index = self.seen[key]
+            pairing = bucket[index]
+            if department is not None and pairing.department is not None:
+                merged = f"{pairing.department}、{department}"
+                bucket[index] = Pairing(
+                    doc_id=pairing.doc_id,
+                    kind=kind,
+                    year=self.year,
+                    superior=superior,
+                    subordinate=subordinate,
+                    articles=pairing.articles,
+                    department=merged,
+                    reason=f"{pairing.reason}(同时负责部门“{department}”,合并为一份)"
+                    if self.explain
+                    else "",
                 )
             elif department is not None:
                 self.note(
@@ -136,22 +123,18 @@ class _Builder:
             return
         if superior.id == subordinate.id:
             return
-        self.seen[key] = len(self.candidates)
-        self.candidates.append(
-            _Candidate(
-                kind,
-                _TIER_ORDER[tier],
-                len(self.candidates),
-                Pairing(
-                    doc_id=doc_id(self.year, kind, superior, subordinate),
-                    kind=kind,
-                    year=self.year,
-                    superior=superior,
-                    subordinate=subordinate,
-                    articles=articles,
-                    department=department,
-                    reason=reason if self.explain else "",
-                ),
+        bucket = self.buckets.setdefault((_KIND_ORDER[kind], _TIER_ORDER[tier]), [])
+        self.seen[key] = (bucket, len(bucket))
+        bucket.append(
+            Pairing(
+                doc_id=doc_id(self.year, kind, superior, subordinate),
+                kind=kind,
+                year=self.year,
+                superior=superior,
+                subordinate=subordinate,
+                articles=articles,
+                department=department,
+                reason=reason if self.explain else "",
             )
         )
 
@@ -357,8 +340,11 @@ class _Builder:
             self.department(dept)
         for dept in self.roster.departments:
             self.staff(dept)
-        ordered = sorted(self.candidates, key=lambda c: (_KIND_ORDER[c.kind], c.tier, c.sequence))
-        pairings = tuple(c.pairing for c in ordered)
+        self.seen.clear()
+        pairings = tuple(
+            pairing for order in sorted(self.buckets) for pairing in self.buckets[order]
+        )
+        self.buckets.clear()
         self.unpaired(pairings)
         return PairingResult(pairings=pairings, notes=tuple(self.notes))
 
