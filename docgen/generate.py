@@ -358,7 +358,9 @@ def generate(
     temporary names, synced, and renamed only then.
     """
     roster = load_roster(ws.roster_path)
-    pairing_result = build_pairings(roster, year, ws.config.pairing, explain=False)
+    pairing_result = build_pairings(
+        roster, year, ws.config.pairing, explain=False, source=str(ws.roster_path)
+    )
     notes, pairings = pairing_result.notes, pairing_result.pairings
     supervision = _supervision(roster)
     del roster, pairing_result  # a bulk run should not hold the roster longer than needed

@@ -15,8 +15,9 @@ note, never dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from docgen.errors import Location, ValidationError
 from docgen.glossary import LETTER_TITLES, LetterKind, Role
 from docgen.models import Department, Pairing, PairingResult, Person, Roster
 from docgen.workspace import PairingOptions
@@ -68,9 +69,16 @@ def _who(person: Person) -> str:
 
 class _Builder:
     def __init__(
-        self, roster: Roster, year: int, options: PairingOptions, *, explain: bool
+        self,
+        roster: Roster,
+        year: int,
+        options: PairingOptions,
+        *,
+        explain: bool,
+        source: str | None,
     ) -> None:
         self.roster = roster
+        self.source = source
         self.year = year
         self.options = options
         self.explain = explain
@@ -345,19 +353,45 @@ class _Builder:
             pairing for order in sorted(self.buckets) for pairing in self.buckets[order]
         )
         self.buckets.clear()
+        _refuse_shared_ids(pairings, self.source)
         self.unpaired(pairings)
         return PairingResult(pairings=pairings, notes=tuple(self.notes))
 
 
+def _refuse_shared_ids(pairings: Sequence[Pairing], source: str | None) -> None:
+    """Two pairings must never share a letter id. Ids join person ids with ``-``, which a person
+    id may itself contain: (``H``, ``X-Y``) and (``H-X``, ``Y``) both give ``…-H-X-Y``."""
+    ids: set[str] = set()
+    for pairing in pairings:
+        if pairing.doc_id not in ids:
+            ids.add(pairing.doc_id)
+            continue
+        first = next(p for p in pairings if p.doc_id == pairing.doc_id)
+        raise ValidationError(
+            f"{_who(first.superior)}与{_who(first.subordinate)}、"
+            f"{_who(pairing.superior)}与{_who(pairing.subordinate)}的"
+            f"《{LETTER_TITLES[pairing.kind]}》会得到同一个文书编号“{pairing.doc_id}”,无法区分",
+            location=Location(file=source, row=pairing.subordinate.line, field="id"),
+            hint="人员编号中的“-”造成了重复:请修改其中一人的编号(例如去掉“-”)后重新运行",
+        )
+
+
 def build_pairings(
-    roster: Roster, year: int, options: PairingOptions, *, explain: bool = True
+    roster: Roster,
+    year: int,
+    options: PairingOptions,
+    *,
+    explain: bool = True,
+    source: str | None = None,
 ) -> PairingResult:
     """Every letter of ``year`` for ``roster``, in a stable order (by kind 责任书, 公开承诺书,
     廉洁从检承诺书; then by tier; then by roster order), with notes on everything skipped.
 
     ``explain=False`` leaves each pairing's ``reason`` empty: generating 10⁵ letters does not
-    need 10⁵ sentences held in memory (``docgen pairings`` shows them)."""
-    return _Builder(roster, year, options, explain=explain).build()
+    need 10⁵ sentences held in memory (``docgen pairings`` shows them). Raises
+    :class:`ValidationError` (naming ``source``, the roster file) if two pairings would share a
+    letter id."""
+    return _Builder(roster, year, options, explain=explain, source=source).build()
 
 
 def counts_by_kind(result: PairingResult) -> dict[LetterKind, int]:

@@ -95,7 +95,9 @@ def _letter_status(letter: LetterState) -> LetterStatus:
 
 def year_status(ws: Workspace, year: int, *, person: str | None = None) -> StatusReport:
     roster = load_roster(ws.roster_path)
-    pairings = build_pairings(roster, year, ws.config.pairing).pairings
+    pairings = build_pairings(
+        roster, year, ws.config.pairing, source=str(ws.roster_path)
+    ).pairings
     with open_registry(ws) as registry:
         state = read_year_state(registry, year)
     return status_from_state(state, [p.doc_id for p in pairings], person=person)

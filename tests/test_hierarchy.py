@@ -360,3 +360,38 @@ def test_never_a_self_pairing(roster: Roster, options: PairingOptions) -> None:
     for person in roster.people:
         if person.id not in involved:
             assert any(person.id in note for note in result.notes), (person, result.notes)
+
+
+SHARED_ID_ROSTER = """\
+institution: "庆城县人民检察院"
+people:
+  - {id: S, name: 张明远, title: 党组书记、检察长, role: 党组书记}
+  - {id: L, name: 李卫东, title: 党组成员、副检察长, role: 班子成员}
+  - {id: H, name: 马俊峰, title: 办公室主任, role: 部门负责人}
+  - {id: H-X, name: 胡静, title: 政工科科长, role: 部门负责人}
+  - {id: X-Y, name: 宋佳琪, title: 科员, role: 工作人员}
+  - {id: Y, name: 唐浩然, title: 科员, role: 工作人员}
+departments:
+  - {name: 办公室, head: H, supervisor: L, members: [X-Y]}
+  - {name: 政工科, head: H-X, supervisor: L, members: [Y]}
+"""
+
+
+def test_two_pairings_with_one_letter_id_are_refused(tmp_path: Path) -> None:
+    """(H, X-Y) and (H-X, Y) would both be 2027-LJ-H-X-Y: two letters, one id, one overwriting
+    the other. generate refuses, names the roster, the line and the field, and writes nothing."""
+    from docgen.workspace_init import init_workspace
+    from tests.helpers import run_docgen
+
+    root = tmp_path / "ws"
+    init_workspace(root, institution="庆城县人民检察院", year=2027, roster_yaml=SHARED_ID_ROSTER)
+    before = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    out = run_docgen("generate", "--workspace", str(root), "--year", "2027")
+    assert out.code == 1
+    assert "宋佳琪(X-Y)" in out.err and "唐浩然(Y)" in out.err
+    assert "“2027-LJ-H-X-Y”" in out.err
+    assert "roster.yaml" in out.err and "第 8 行" in out.err and "字段“id”" in out.err
+    assert "请修改其中一人的编号" in out.err
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before
+    shown = run_docgen("pairings", "--workspace", str(root), "--year", "2027")
+    assert shown.code == 1 and "“2027-LJ-H-X-Y”" in shown.err

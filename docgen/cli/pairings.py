@@ -57,7 +57,7 @@ def pairings(workspace_path: Path | None, year: int | None, as_json: bool, expla
     ws = open_workspace(workspace_path)
     the_year = year if year is not None else ws.config.default_year
     roster = load_roster(ws.roster_path)
-    result = build_pairings(roster, the_year, ws.config.pairing)
+    result = build_pairings(roster, the_year, ws.config.pairing, source=str(ws.roster_path))
     if as_json:
         data = {"year": the_year, "institution": roster.institution, **result_as_dict(result)}
         echo(json.dumps(data, ensure_ascii=False, indent=2))
