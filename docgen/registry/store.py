@@ -425,19 +425,23 @@ class Registry:
     def letter_entry_bytes(
         self, doc_ids: Sequence[str], *, types: Sequence[str]
     ) -> dict[int, bytes]:
-        """The exact bytes of every entry of ``types`` whose ``doc_id`` is one of ``doc_ids``."""
+        """The exact bytes of every entry of ``types`` whose ``doc_id`` is one of ``doc_ids``.
+
+        The entries are looked up by ``doc_id`` alone and their type checked here: given
+        ``type IN (…)`` as well, SQLite chose the ``type`` index and read every letter entry of
+        the registry for each batch (35 ms a batch at 10⁵ letters instead of 0.6 ms)."""
         datas: dict[int, bytes] = {}
-        kinds = ", ".join("?" for _ in types)
+        wanted = frozenset(types)
         with self._db.read():
             for start in range(0, len(doc_ids), _BATCH_ROWS):
                 part = list(doc_ids[start : start + _BATCH_ROWS])
                 marks = ", ".join("?" for _ in part)
-                for idx, data in self._db.query(
-                    f"SELECT idx, data FROM registry_entries"
-                    f" WHERE doc_id IN ({marks}) AND type IN ({kinds})",
-                    (*part, *types),
+                for idx, kind, data in self._db.query(
+                    f"SELECT idx, type, data FROM registry_entries WHERE doc_id IN ({marks})",
+                    part,
                 ):
-                    datas[int(idx)] = _blob(data)
+                    if kind in wanted:
+                        datas[int(idx)] = _blob(data)
         return datas
 
     def entry_bytes(self, indices: Iterable[int]) -> dict[int, bytes]:
