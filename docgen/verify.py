@@ -27,22 +27,25 @@ the registry's ``recorded_at`` of their entry.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import functools
 import hashlib
+import heapq
 import json
 import os
 import re
 import stat
+import tempfile
 import weakref
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -205,6 +208,9 @@ class LetterReport:
 
 @dataclass(frozen=True)
 class VerifyReport:
+    """Every letter's report and the container checks (for a handful of letters; a whole year
+    is verified with ``stream_verify_paths``, which keeps a ``VerifyTally``)."""
+
     letters: tuple[LetterReport, ...]
     checks: tuple[CheckResult, ...] = ()
 
@@ -213,28 +219,65 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return (
-            bool(self.letters)
-            and all(c.ok for c in self.checks)
-            and all(
-                letter.status in (LetterStatus.VERIFIED, LetterStatus.VOIDED)
-                for letter in self.letters
-            )
-        )
+        return _all_ok(len(self.letters), self.count, self.checks)
 
     def summary(self) -> str:
-        text = (
-            f"共 {len(self.letters)} 份:验证通过 {self.count(LetterStatus.VERIFIED)} 份,"
-            f"失败 {self.count(LetterStatus.FAILED)} 份,"
-            f"签名不全 {self.count(LetterStatus.INCOMPLETE)} 份"
-        )
-        voided = self.count(LetterStatus.VOIDED)
-        if voided:
-            text += f",已作废 {voided} 份"
-        bad_checks = sum(1 for c in self.checks if not c.ok)
-        if bad_checks:
-            text += f";另有 {bad_checks} 项整体检查未通过"
-        return text
+        return _summary_text(len(self.letters), self.count, self.checks)
+
+
+@dataclass
+class VerifyTally:
+    """What a streamed verification keeps: how many letters have each status, and the checks of
+    the containers (directories, archives, the online registry) — not the letters."""
+
+    counts: dict[LetterStatus, int] = field(default_factory=lambda: dict.fromkeys(LetterStatus, 0))
+    checks: list[CheckResult] = field(default_factory=list)
+
+    def add(self, letter: LetterReport) -> None:
+        self.counts[letter.status] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def count(self, status: LetterStatus) -> int:
+        return self.counts[status]
+
+    @property
+    def ok(self) -> bool:
+        return _all_ok(self.total, self.count, self.checks)
+
+    def summary(self) -> str:
+        return _summary_text(self.total, self.count, self.checks)
+
+
+def _all_ok(
+    total: int, count: Callable[[LetterStatus], int], checks: Iterable[CheckResult]
+) -> bool:
+    """Some letters, all verified or voided, and every container check passed."""
+    return (
+        total > 0
+        and all(c.ok for c in checks)
+        and count(LetterStatus.FAILED) == 0
+        and count(LetterStatus.INCOMPLETE) == 0
+    )
+
+
+def _summary_text(
+    total: int, count: Callable[[LetterStatus], int], checks: Iterable[CheckResult]
+) -> str:
+    text = (
+        f"共 {total} 份:验证通过 {count(LetterStatus.VERIFIED)} 份,"
+        f"失败 {count(LetterStatus.FAILED)} 份,"
+        f"签名不全 {count(LetterStatus.INCOMPLETE)} 份"
+    )
+    voided = count(LetterStatus.VOIDED)
+    if voided:
+        text += f",已作废 {voided} 份"
+    bad_checks = sum(1 for c in checks if not c.ok)
+    if bad_checks:
+        text += f";另有 {bad_checks} 项整体检查未通过"
+    return text
 
 
 @dataclass(frozen=True)
@@ -1004,20 +1047,164 @@ def safe_relative(name: str) -> bool:
     return all(part not in ("", ".", "..") for part in parts) and not name.endswith("/")
 
 
-def _read_json_file(path: Path, limit: int) -> object | None:
-    blob = read_blob(path, str(path), limit, "清单文件")
-    if blob.data is None:
+class _Unreadable(Exception):
+    """A manifest that cannot be read, is too large, or is not one JSON text."""
+
+
+_JSON_SPACE = " \t\n\r"
+_JSON_DECODER = json.JSONDecoder()
+_JSON_PIECE = 1 << 20
+
+
+class _JsonPieces:
+    """One JSON text read from a file a piece at a time, parsed as ``json.loads`` would parse it.
+
+    A year's manifest lists every letter (≈ 1.4 KiB each): parsed whole, 10⁴ letters cost
+    ≈ 100 MiB. Here only the top-level object and the ``documents`` array are walked; every other
+    value (one document, a name, a number) is parsed whole by the standard decoder, so what is
+    accepted and what is refused is exactly what ``json.loads(data.decode("utf-8"))`` accepts.
+    """
+
+    def __init__(self, handle: Any, limit: int) -> None:
+        self._handle = handle
+        self._limit = limit
+        self._read = 0
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self._text = ""
+        self._pos = 0
+        self._eof = False
+
+    def _more(self) -> bool:
+        """Append the next piece of the file to the text; False at its end."""
+        if self._eof:
+            return False
+        want = max(_JSON_PIECE, len(self._text) - self._pos)  # a long value: read it in O(n)
+        try:
+            data = self._handle.read(want)
+        except OSError as exc:
+            raise _Unreadable from exc
+        self._read += len(data)
+        if self._read > self._limit:
+            raise _Unreadable
+        text = self._decoder.decode(data, final=not data)  # UnicodeDecodeError: not UTF-8
+        self._eof = not data
+        self._text = self._text[self._pos :] + text
+        self._pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end of the text)."""
+        while True:
+            text, pos = self._text, self._pos
+            while pos < len(text) and text[pos] in _JSON_SPACE:
+                pos += 1
+            self._pos = pos
+            if pos < len(text):
+                return text[pos]
+            if not self._more():
+                return ""
+
+    def take(self, expected: str) -> str:
+        """The next character (after white space), which must be one of ``expected``."""
+        char = self.peek()
+        if not char or char not in expected:
+            raise _Unreadable
+        self._pos += 1
+        return char
+
+    def key(self) -> str:
+        if self.peek() != '"':
+            raise _Unreadable
+        key = self.value()
+        assert isinstance(key, str)
+        return key
+
+    def value(self) -> object:
+        """One whole JSON value (the text must go on for a few characters after it, or end:
+        a number cut at the end of a piece would otherwise be read short)."""
+        self.peek()
+        while True:
+            try:
+                value, end = _JSON_DECODER.raw_decode(self._text, self._pos)
+            except ValueError:
+                if self._more():
+                    continue
+                raise
+            if len(self._text) - end < 3 and self._more():
+                continue
+            self._pos = end
+            return value
+
+
+@dataclass
+class _ManifestScan:
+    fmt: object = None  # the top-level "format"
+    kept: list[str] = field(default_factory=list)  # document paths ``keep`` asked for
+
+
+def _scan_manifest(path: Path, keep: Callable[[str], bool]) -> _ManifestScan | None:
+    """What ``_manifest_paths`` and the "format" key would give for the manifest at ``path``,
+    reading it a piece at a time; ``None`` when it cannot be read or is not one JSON text (the
+    cases ``read_blob`` and ``json.loads`` refuse). Of the safe document paths only those for
+    which ``keep`` answers True are kept (the last ``documents`` key counts, as in a dict)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_MANIFEST_BYTES:
         return None
     try:
-        data: object = json.loads(blob.data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        with open(path, "rb") as handle:
+            return _scan_manifest_text(_JsonPieces(handle, MAX_MANIFEST_BYTES), keep)
+    except (_Unreadable, OSError, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
-    return data
+
+
+def _scan_manifest_text(text: _JsonPieces, keep: Callable[[str], bool]) -> _ManifestScan:
+    scan = _ManifestScan()
+    if text.peek() != "{":
+        text.value()  # valid JSON, but not an object: no paths
+    else:
+        text.take("{")
+        closed = text.peek() == "}"
+        if closed:
+            text.take("}")
+        while not closed:
+            name = text.key()
+            text.take(":")
+            if name == "documents":
+                scan.kept = _scan_documents(text, keep)
+            elif name == "format":
+                scan.fmt = text.value()
+            else:
+                text.value()
+            closed = text.take(",}") == "}"
+    if text.peek():
+        raise _Unreadable  # something after the JSON value
+    return scan
+
+
+def _scan_documents(text: _JsonPieces, keep: Callable[[str], bool]) -> list[str]:
+    kept: list[str] = []
+    if text.peek() != "[":
+        text.value()  # not a list: no paths
+        return kept
+    text.take("[")
+    if text.peek() == "]":
+        text.take("]")
+        return kept
+    while True:
+        doc = text.value()
+        path = doc.get("path") if isinstance(doc, dict) else None
+        if isinstance(path, str) and safe_relative(path) and keep(path):
+            kept.append(path)
+        if text.take(",]") == "]":
+            return kept
 
 
 def _is_archive_dir(directory: Path) -> bool:
-    data = _read_json_file(directory / MANIFEST_NAME, MAX_MANIFEST_BYTES)
-    return isinstance(data, dict) and data.get("format") == ARCHIVE_FORMAT
+    scan = _scan_manifest(directory / MANIFEST_NAME, lambda _path: False)
+    return scan is not None and scan.fmt == ARCHIVE_FORMAT
 
 
 class LetterOnDisk:
@@ -1121,35 +1308,345 @@ def _plain_relative(name: str) -> bool:
     return not name.startswith("/") and all(part not in ("", ".", "..") for part in name.split("/"))
 
 
-def letters_in_dir(directory: Path, shown: str) -> tuple[list[LetterOnDisk], list[CheckResult]]:
-    """Every letter under ``directory`` (with a proof file, or listed in a manifest).
+def _listing(folder: Path) -> tuple[str, ...]:
+    return tuple(sorted(c.name for c in folder.iterdir())) if folder.is_dir() else ()
 
-    Each directory is listed once; nothing is read yet, so memory stays small for 10⁵ letters.
-    Paths are built as strings per letter (a Path per letter cost more than the listing).
+
+def _names_beside(docx: Path) -> tuple[str, ...]:
+    """The names in the letter's folder that could be its signature files (``<letter>.…``):
+    what ``letter_files_from_disk`` would pick from the whole listing, without keeping it."""
+    folder = docx.parent
+    if not folder.is_dir():
+        return ()
+    prefix = docx.name + "."
+    with os.scandir(folder) as entries:
+        return tuple(sorted(e.name for e in entries if e.name.startswith(prefix)))
+
+
+# How many letters of one folder are listed at a time. A year folder holds one sub-folder per
+# kind of letter, so one folder can hold most of 10⁵ letters; it is read once per window.
+LISTING_WINDOW = 8192
+
+_HAS_DOCX = 1
+_HAS_PROOF = 2
+_PROOF_TAIL = LETTER_SUFFIX + PROOF_SUFFIX
+
+
+@dataclass
+class _Extra:
+    """A letter a manifest lists that was not found beside its proof file."""
+
+    path: str  # str(base / rel), as the letter is named
+    parent: Path
+    name: str
+
+
+@dataclass
+class _Window:
+    """One reading of a folder: the letter names in (lower, upper] and what lies beside them."""
+
+    slots: dict[str, list[Any]]  # name → [flags, what follows it in its signature files' names…]
+    upper: str | None  # None: every name above ``lower`` is here
+    subdirs: list[str]
+
+
+def _read_window(
+    folder: str, lower: str | None, window: int, extras: Iterable[str], want_subdirs: bool
+) -> _Window | None:
+    """Read ``folder`` once, keeping the ``window`` (at least) smallest letter names above
+    ``lower``; ``None`` when it cannot be listed (``os.walk`` then skips it, and so do we).
+
+    A letter name is a ``.docx`` file name, the name its proof file or one of its signature
+    files (``<letter>.docx.<signer>.p7s``: the name ends at the last ".docx.") starts with, or a
+    name a manifest lists. Directories only count as sub-folders (not symbolic links, as in
+    ``os.walk``). Whenever twice the window is held, the larger half is dropped and later names
+    above what is left are skipped: what is kept is then complete.
     """
-    # relative path → (path as str(Path) writes it, its folder as a Path, file name)
-    found: dict[str, tuple[str, Path, str]] = {}
-    checks: list[CheckResult] = []
-    listings: dict[Path, list[str]] = {}
-    for walked, _subdirs, files in os.walk(directory):
-        listings[Path(walked)] = sorted(files)
-    for folder, names in listings.items():
-        present = set(names)
+    slots: dict[str, list[Any]] = {}
+    upper: str | None = None
+    subdirs: list[str] = []
+
+    def shrink() -> str:
+        ordered = sorted(slots)
+        for name in ordered[window:]:
+            del slots[name]
+        return ordered[window - 1]
+
+    for name in extras:
+        if (lower is None or name > lower) and (upper is None or name <= upper):
+            slots[name] = [0]
+            if len(slots) >= 2 * window:
+                upper = shrink()
+    try:
+        listing = os.scandir(folder)
+    except OSError:
+        return None
+    with listing:
+        while True:
+            try:
+                entry = next(listing)
+            except StopIteration:
+                break
+            except OSError:
+                return None
+            name = entry.name
+            if lower is not None and name <= lower and not want_subdirs:
+                continue  # its letter name starts it, so is no larger: read already
+            key: str | None
+            if name.endswith(LETTER_SUFFIX):
+                key, flag = name, _HAS_DOCX
+            elif name.endswith(_PROOF_TAIL):
+                key, flag = name[: -len(PROOF_SUFFIX)], _HAS_PROOF
+            elif name.endswith(SIGNATURE_SUFFIX):
+                head, sep, _rest = name.rpartition(LETTER_SUFFIX + ".")
+                key, flag = (head + LETTER_SUFFIX, 0) if sep else (None, 0)
+            else:
+                key = None
+            wanted = (
+                key is not None
+                and (lower is None or key > lower)
+                and (upper is None or key <= upper)
+            )
+            if not wanted and not want_subdirs:
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if want_subdirs:
+                    try:
+                        link = entry.is_symlink()
+                    except OSError:
+                        link = False
+                    if not link:
+                        subdirs.append(name)
+                continue
+            if not wanted:
+                continue
+            assert key is not None
+            slot = slots.get(key)
+            if slot is None:
+                slot = slots[key] = [0]
+                if len(slots) >= 2 * window:
+                    upper = shrink()
+                    if key > upper:
+                        continue
+            if flag:
+                slot[0] |= flag
+            else:
+                slot.append(name[len(key) :])  # shorter than the whole name
+    return _Window(slots, upper, subdirs)
+
+
+class DirectoryLetters:
+    """Every letter under a directory (with a proof file beside it, or listed in a manifest), in
+    the order of their paths relative to it — listed as they are reached, never all at once.
+
+    A folder is read ``LISTING_WINDOW`` letters at a time (a year's folder of one kind of letter
+    holds most of its 10⁵ letters), so memory does not grow with the number of letters. Iterating
+    again lists again; ``len`` lists once to count.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        shown: str,
+        extras: Mapping[str, _Extra],
+        *,
+        window: int | None = None,
+    ) -> None:
+        window = LISTING_WINDOW if window is None else window
+        if window < 1:
+            raise ValueError("window must be positive")
+        self._directory = directory
+        self._head = shown.rstrip("/")
+        self._extras = dict(extras)
+        self._window = window
+        self._count: int | None = None
+
+    def __iter__(self) -> Iterator[LetterOnDisk]:
+        extras = sorted(self._extras.items())
+        for _key, letter in self._folder(self._directory, "", extras):
+            yield letter
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = sum(1 for _ in self)
+        return self._count
+
+    def _orphan(self, key: str, extra: _Extra) -> LetterOnDisk:
+        """A listed letter whose folder is not walked (missing, a link, unreadable)."""
+        if extra.parent == self._directory:  # "." listed in Path("."): named "", nothing beside
+            return LetterOnDisk(extra.path, f"{self._head}/{key}", ())
+        return LetterOnDisk(extra.path, f"{self._head}/{key}", _listing(extra.parent))
+
+    def _folder(
+        self, folder: Path, rel: str, extras: list[tuple[str, _Extra]]
+    ) -> Iterator[tuple[str, LetterOnDisk]]:
+        """The letters under ``folder`` (``rel`` is its path below the directory, "" for the
+        directory itself) as (relative path, letter), in order; ``extras`` are the manifest's
+        letters under it, sorted."""
+        start = len(rel) + 1 if rel else 0
+        # "." (a manifest listing the directory itself) is in the folder above, never walked.
+        own = {key[start:]: extra for key, extra in extras if "/" not in key[start:] and key != "."}
         folder_str = str(folder)
-        folder_rel = folder.relative_to(directory).as_posix()
-        for name in names:
-            if name.endswith(LETTER_SUFFIX) and name + PROOF_SUFFIX in present:
+        first = _read_window(folder_str, None, self._window, own, want_subdirs=True)
+        if first is None:
+            for key, extra in extras:
+                yield key, self._orphan(key, extra)
+            return
+        subdirs = set(first.subdirs)
+        below: dict[str, list[tuple[str, _Extra]]] = {}
+        orphans: list[tuple[str, _Extra]] = []
+        for key, extra in extras:
+            name, slash, _rest = key[start:].partition("/")
+            if slash and name in subdirs:
+                below.setdefault(name, []).append((key, extra))
+            elif slash or key == ".":
+                orphans.append((key, extra))
+        walked = self._walked(folder, rel, first, own, below)
+        del first  # held by the walk only until its next window is read
+        yield from heapq.merge(
+            walked, ((key, self._orphan(key, extra)) for key, extra in orphans), key=_first
+        )
+
+    def _walked(
+        self,
+        folder: Path,
+        rel: str,
+        first: _Window,
+        own: dict[str, _Extra],
+        below: dict[str, list[tuple[str, _Extra]]],
+    ) -> Iterator[tuple[str, LetterOnDisk]]:
+        """The folder's own letters window by window, each sub-folder's in its place (all of
+        ``sub/…`` sorts where ``sub/`` does among the folder's file names)."""
+        folder_str = str(folder)
+        prefix = f"{rel}/" if rel else ""
+        shown = self._head + "/" + prefix
+        subdirs = sorted(first.subdirs, key=lambda name: name + "/")
+        window: _Window | None = first
+        del first
+        while window is not None:
+            ordered, upper = sorted(window.slots.items()), window.upper
+            window = None  # one window held at a time
+            shared = {folder_str: folder_str, shown: shown}  # see LetterOnDisk
+            for name, slot in ordered:
+                while subdirs and subdirs[0] + "/" < name:
+                    sub = subdirs.pop(0)
+                    yield from self._folder(folder / sub, prefix + sub, below.get(sub, []))
                 path = _child(folder_str, name)
-                if _is_file(path):
-                    found[name if folder_rel == "." else f"{folder_rel}/{name}"] = (
-                        path,
-                        folder,
-                        name,
-                    )
-    for manifest in sorted(directory.rglob(MANIFEST_NAME)):
-        data = _read_json_file(manifest, MAX_MANIFEST_BYTES)
+                if slot[0] != _HAS_DOCX | _HAS_PROOF or not _is_file(path):
+                    extra = own.get(name)
+                    if extra is None:
+                        continue  # no proof beside it, or not a file, and not listed
+                    path = extra.path
+                yield (
+                    prefix + name,
+                    LetterOnDisk(
+                        path, shown + name, tuple(sorted(name + t for t in slot[1:])), shared
+                    ),
+                )
+            del ordered
+            if upper is not None:
+                window = _read_window(folder_str, upper, self._window, own, want_subdirs=False)
+        for sub in subdirs:
+            yield from self._folder(folder / sub, prefix + sub, below.get(sub, []))
+
+
+def _first(item: tuple[str, LetterOnDisk]) -> str:
+    return item[0]
+
+
+def _manifests_under(directory: Path) -> list[Path]:
+    """``sorted(directory.rglob(MANIFEST_NAME))``, without holding a folder's entries (rglob
+    keeps every entry of a folder while it walks it: 4·10⁵ for a year of 10⁵ letters)."""
+    found: list[Path] = []
+    pending = [directory]
+    while pending:
+        folder = pending.pop()
+        candidate = folder / MANIFEST_NAME
+        with suppress(PermissionError):  # rglob passes over what it may not look at
+            if candidate.exists():
+                found.append(candidate)
+        with suppress(PermissionError), os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir and not entry.is_symlink():
+                    pending.append(folder / entry.name)
+    return sorted(found)
+
+
+def _present(path: str) -> bool:
+    """True when ``path`` is in its folder's listing and not a directory there (as os.walk
+    sorts entries: a link counts as what it points to, a broken link as a file)."""
+    try:
+        os.lstat(path)
+    except OSError:
+        return False
+    try:
+        return not stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return True
+
+
+class _Beside:
+    """Whether a letter a manifest lists is one the listing finds beside its proof file (so the
+    manifest adds nothing): checked on the file system, so the manifest's 10⁵ paths need not be
+    kept to be matched against the listing."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = os.fspath(directory)
+        self._walked: dict[str, bool] = {"": True}
+
+    def _folder_walked(self, rel: str) -> bool:
+        """True when ``os.walk`` reaches the folder: every part below the directory is a
+        directory and not a symbolic link."""
+        known = self._walked.get(rel)
+        if known is None:
+            parent, _slash, _name = rel.rpartition("/")
+            try:
+                real = stat.S_ISDIR(os.lstat(os.path.join(self._directory, rel)).st_mode)
+            except OSError:
+                real = False
+            known = self._walked[rel] = real and self._folder_walked(parent)
+        return known
+
+    def __call__(self, key: str) -> bool:
+        folder, _slash, name = key.rpartition("/")
+        if not name.endswith(LETTER_SUFFIX) or not self._folder_walked(folder):
+            return False
+        path = os.path.join(self._directory, key)
+        return _present(path + PROOF_SUFFIX) and _is_file(path)
+
+
+def letters_in_dir(
+    directory: Path, shown: str, *, window: int | None = None
+) -> tuple[DirectoryLetters, list[CheckResult]]:
+    """Every letter under ``directory`` (with a proof file, or listed in a manifest), and the
+    checks of its manifests.
+
+    The manifests are read first, a piece at a time, keeping only the letters they list that
+    are not beside a proof file (normally none); the letters are then listed as they are
+    iterated (see ``DirectoryLetters``). Nothing is read from the letters yet.
+    """
+    checks: list[CheckResult] = []
+    extras: dict[str, _Extra] = {}
+    beside = _Beside(directory)
+    for manifest in _manifests_under(directory):
         base = manifest.parent
-        if data is None:
+        base_rel = base.relative_to(directory).as_posix()
+
+        def keep(rel: str, base_rel: str = base_rel) -> bool:
+            if not _plain_relative(rel):
+                return True  # its key needs pathlib: decided below
+            return not beside(rel if base_rel == "." else f"{base_rel}/{rel}")
+
+        scan = _scan_manifest(manifest, keep)
+        if scan is None:
             checks.append(
                 CheckResult(
                     "文书清单",
@@ -1159,43 +1656,15 @@ def letters_in_dir(directory: Path, shown: str) -> tuple[list[LetterOnDisk], lis
                 )
             )
             continue
-        base_rel = base.relative_to(directory).as_posix()
-        for rel in _manifest_paths(data):
-            if _plain_relative(rel):
-                key = rel if base_rel == "." else f"{base_rel}/{rel}"
-                if key in found:
-                    continue  # found beside its proof file already: no Path needed
+        for rel in scan.kept:
             letter = base / rel
-            found.setdefault(
-                letter.relative_to(directory).as_posix(), (str(letter), letter.parent, letter.name)
-            )
-    signatures: dict[Path, dict[str, list[str]]] = {}
-    for listed, entries in listings.items():
-        by_letter: dict[str, list[str]] = {}
-        for name in entries:
-            if name.endswith(SIGNATURE_SUFFIX):
-                # ``<letter>.docx.<signer>.p7s``: the letter's name ends at its last ".docx.".
-                head, sep, _rest = name.rpartition(LETTER_SUFFIX + ".")
-                if sep:
-                    by_letter.setdefault(head + LETTER_SUFFIX, []).append(name)
-        signatures[listed] = by_letter
-    letters = []
-    head = shown.rstrip("/")
-    shared: dict[str, str] = {}  # the strings that recur, kept once (see LetterOnDisk)
-    for rel, (path, parent, name) in sorted(found.items()):
-        beside = signatures.get(parent)
-        siblings = tuple(beside.get(name, ())) if beside is not None else _listing(parent)
-        letters.append(LetterOnDisk(path, f"{head}/{rel}", siblings, shared))
-    return letters, checks
+            key = letter.relative_to(directory).as_posix()
+            if key not in extras and (_plain_relative(rel) or not beside(key)):
+                extras[key] = _Extra(str(letter), letter.parent, letter.name)
+    return DirectoryLetters(directory, shown, extras, window=window), checks
 
 
-def _listing(folder: Path) -> tuple[str, ...]:
-    return tuple(sorted(c.name for c in folder.iterdir())) if folder.is_dir() else ()
-
-
-def _letters_in_dir(directory: Path, shown: str) -> tuple[list[LetterFiles], list[CheckResult]]:
-    letters, checks = letters_in_dir(directory, shown)
-    return [letter.files() for letter in letters], checks
+VERIFY_CHUNK = 128  # letters handed to a worker at a time
 
 
 @dataclass(frozen=True)
@@ -1217,18 +1686,19 @@ def _verify_chunk(trust: TrustAnchors, letters: Sequence[LetterOnDisk]) -> list[
 
 
 def iter_verify_letters(
-    letters: Sequence[LetterOnDisk],
+    letters: Iterable[LetterOnDisk],
     trust: TrustAnchors,
     *,
     online_registry: Registry | None = None,
     jobs: int | None = 1,
-    chunk_size: int = 128,
+    chunk_size: int | None = None,
     advance: Callable[[int], None] = lambda _n: None,
 ) -> Iterator[LetterReport]:
     """Verify letters one by one, in order, in ``jobs`` worker processes (None: one per CPU).
 
-    The reports are yielded as they are ready, so a caller that only counts them keeps memory
-    flat. Online verification (``online_registry``) runs in this process.
+    The letters are taken as they are needed (a ``DirectoryLetters`` lists them then) and the
+    reports are yielded as they are ready, so a caller that only counts them keeps memory flat.
+    Online verification (``online_registry``) runs in this process.
     """
     if online_registry is not None or jobs == 1:
         for letter in letters:
@@ -1241,9 +1711,10 @@ def iter_verify_letters(
         trust.verifier_key,
         trust.tolerance,
     )
+    size = VERIFY_CHUNK if chunk_size is None else chunk_size
     for chunk in map_chunks(
         _verify_worker, setup, _verify_chunk, letters,
-        jobs=jobs, chunk_size=chunk_size, advance=advance,
+        jobs=jobs, chunk_size=size, advance=advance,
     ):  # fmt: skip
         yield from chunk
 
@@ -1554,6 +2025,111 @@ def _unprefix_letter(letter: LetterReport, name: str) -> LetterReport:
 # paths
 
 
+class _PathKind(Enum):
+    ZIP = "zip"
+    ARCHIVE_DIR = "archive directory"
+    LETTERS = "letters"
+
+
+def _path_kind(path: Path) -> _PathKind:
+    if path.is_file() and path.suffix.lower() == ".zip":
+        return _PathKind.ZIP
+    if path.is_dir() and _is_archive_dir(path):
+        return _PathKind.ARCHIVE_DIR
+    return _PathKind.LETTERS
+
+
+def stream_verify_paths(
+    paths: Sequence[Path],
+    trust: TrustAnchors | None,
+    emit: Callable[[LetterReport], None],
+    online_registry: Registry | None = None,
+    *,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+    zip_limits: ZipLimits | None = None,
+    jobs: int | None = 1,
+    progress: Callable[[int, str], AbstractContextManager[Callable[[int], None]]] | None = None,
+) -> VerifyTally:
+    """Verify letters, directories of letters, and archives (.zip or an extracted archive),
+    handing each letter's report to ``emit`` as soon as it is ready, in the order
+    ``verify_paths`` lists them; return the counts and the container checks.
+
+    Nothing is kept per letter, so a directory of 10⁵ letters is verified in the memory of a
+    few hundred. ``trust`` may be None only when every path is an archive, which carries its own
+    anchors (checked before anything is verified). The letters of a directory are verified by
+    ``jobs`` worker processes (None: one per CPU), with a ``progress`` bar when one is given.
+    """
+    kinds = [_path_kind(path) for path in paths]
+    if trust is None:
+        for path, kind in zip(paths, kinds, strict=True):
+            if kind is _PathKind.LETTERS:
+                raise UsageError(
+                    f"验证 {path} 需要根证书、吊销列表和登记簿验证公钥",
+                    hint="请在 docgen 工作目录中运行,或用 --ca、--crl、--verifier-key 指定",
+                )
+    tally = VerifyTally()
+
+    def take(letter: LetterReport) -> None:
+        tally.add(letter)
+        emit(letter)
+
+    for path, kind in zip(paths, kinds, strict=True):
+        shown = str(path)
+        if kind is not _PathKind.LETTERS:
+            try:
+                if kind is _PathKind.ZIP:
+                    members = read_zip(path, zip_limits)
+                else:
+                    members = read_archive_dir(path, zip_limits)
+            except VerificationError as exc:
+                if kind is _PathKind.ZIP:
+                    tally.checks.append(CheckResult("压缩包安全", False, exc.message, shown))
+                else:
+                    tally.checks.append(CheckResult("归档目录", False, exc.diagnostics(), shown))
+                continue
+            report = verify_archive_members(
+                members,
+                name=shown,
+                trust=trust,
+                tolerance=tolerance,
+                online_registry=online_registry,
+            )
+            for letter in report.letters:
+                take(letter)
+            tally.checks.extend(report.checks)
+            continue
+        assert trust is not None
+        found: Iterable[LetterOnDisk]
+        directory = path.is_dir()
+        if directory:
+            found, dir_checks = letters_in_dir(path, shown)
+            tally.checks.extend(dir_checks)
+        elif path.exists():
+            found = [LetterOnDisk(str(path), shown, _names_beside(path))]
+        else:
+            tally.checks.append(CheckResult("查找文书", False, "文件或目录不存在", shown))
+            continue
+        bar = (
+            progress(len(found), "验证")  # a DirectoryLetters counts by listing
+            if progress is not None
+            else nullcontext(lambda _n: None)
+        )
+        verified = 0
+        with bar as advance:
+            for letter in iter_verify_letters(
+                found, trust, online_registry=online_registry, jobs=jobs, advance=advance
+            ):
+                verified += 1
+                take(letter)
+        if directory and not verified:
+            tally.checks.append(
+                CheckResult("查找文书", False, "目录中没有找到带证明文件的文书(.docx)", shown)
+            )
+    if online_registry is not None:
+        tally.checks.append(_audit_check(online_registry))
+    return tally
+
+
 def verify_paths(
     paths: Sequence[Path],
     trust: TrustAnchors | None,
@@ -1564,84 +2140,20 @@ def verify_paths(
     jobs: int | None = 1,
     progress: Callable[[int, str], AbstractContextManager[Callable[[int], None]]] | None = None,
 ) -> VerifyReport:
-    """Verify letters, directories of letters, and archives (.zip or an extracted archive).
-
-    ``trust`` may be None only when every path is an archive, which carries its own anchors.
-    The letters of a directory are verified by ``jobs`` worker processes (None: one per CPU),
-    with a ``progress`` bar when one is given.
-    """
+    """``stream_verify_paths`` with every letter's report kept, for a handful of letters (a
+    county's, the demo's); a whole year is better streamed."""
     letters: list[LetterReport] = []
-    checks: list[CheckResult] = []
-    for path in paths:
-        shown = str(path)
-        if path.is_file() and path.suffix.lower() == ".zip":
-            try:
-                members = read_zip(path, zip_limits)
-            except VerificationError as exc:
-                checks.append(CheckResult("压缩包安全", False, exc.message, shown))
-                continue
-            report = verify_archive_members(
-                members,
-                name=shown,
-                trust=trust,
-                tolerance=tolerance,
-                online_registry=online_registry,
-            )
-        elif path.is_dir() and _is_archive_dir(path):
-            try:
-                members = read_archive_dir(path, zip_limits)
-            except VerificationError as exc:
-                checks.append(CheckResult("归档目录", False, exc.diagnostics(), shown))
-                continue
-            report = verify_archive_members(
-                members,
-                name=shown,
-                trust=trust,
-                tolerance=tolerance,
-                online_registry=online_registry,
-            )
-        else:
-            if trust is None:
-                raise UsageError(
-                    f"验证 {shown} 需要根证书、吊销列表和登记簿验证公钥",
-                    hint="请在 docgen 工作目录中运行,或用 --ca、--crl、--verifier-key 指定",
-                )
-            if path.is_dir():
-                found, dir_checks = letters_in_dir(path, shown)
-                checks.extend(dir_checks)
-                if not found:
-                    checks.append(
-                        CheckResult(
-                            "查找文书", False, "目录中没有找到带证明文件的文书(.docx)", shown
-                        )
-                    )
-            elif path.exists():
-                found = [LetterOnDisk(str(path), shown, _listing(path.parent))]
-            else:
-                checks.append(CheckResult("查找文书", False, "文件或目录不存在", shown))
-                continue
-            bar = (
-                progress(len(found), "验证")
-                if progress is not None
-                else nullcontext(lambda _n: None)
-            )
-            with bar as advance:
-                report = VerifyReport(
-                    tuple(
-                        iter_verify_letters(
-                            found,
-                            trust,
-                            online_registry=online_registry,
-                            jobs=jobs,
-                            advance=advance,
-                        )
-                    )
-                )
-        letters.extend(report.letters)
-        checks.extend(report.checks)
-    if online_registry is not None:
-        checks.append(_audit_check(online_registry))
-    return VerifyReport(tuple(letters), tuple(checks))
+    tally = stream_verify_paths(
+        paths,
+        trust,
+        letters.append,
+        online_registry,
+        tolerance=tolerance,
+        zip_limits=zip_limits,
+        jobs=jobs,
+        progress=progress,
+    )
+    return VerifyReport(tuple(letters), tuple(tally.checks))
 
 
 def _audit_check(registry: Registry) -> CheckResult:
@@ -1670,77 +2182,148 @@ def _audit_check(registry: Registry) -> CheckResult:
 # rendering (data only; the CLI prints)
 
 
-def report_data(report: VerifyReport) -> dict[str, Any]:
-    """The report as plain JSON-able data, for ``--json``."""
+def _head_data(
+    ok: bool,
+    summary: str,
+    total: int,
+    count: Callable[[LetterStatus], int],
+    checks: Iterable[CheckResult],
+) -> dict[str, Any]:
     return {
-        "ok": report.ok,
-        "summary": report.summary(),
-        "counts": {
-            "total": len(report.letters),
-            **{status.value: report.count(status) for status in LetterStatus},
-        },
+        "ok": ok,
+        "summary": summary,
+        "counts": {"total": total, **{status.value: count(status) for status in LetterStatus}},
         "checks": [
-            {"name": c.name, "ok": c.ok, "detail": c.detail, "file": c.file} for c in report.checks
-        ],
-        "letters": [
-            {
-                "doc_id": letter.doc_id,
-                "path": letter.path,
-                "status": letter.status.value,
-                "status_label": letter.status.label,
-                "steps": [
-                    {
-                        "number": s.number,
-                        "name": s.name,
-                        "ok": s.ok,
-                        "skipped": s.skipped,
-                        "detail": s.detail,
-                        "file": s.file,
-                    }
-                    for s in letter.steps
-                ],
-                "signatures": [
-                    {
-                        "signer": sig.signer,
-                        "name": sig.name,
-                        "party": sig.party,
-                        "signing_time": sig.signing_time,
-                        "recorded_at": sig.recorded_at,
-                        "registry_index": sig.registry_index,
-                    }
-                    for sig in letter.signatures
-                ],
-                "missing": [p.id for p in letter.missing] if letter.void is None else [],
-            }
-            for letter in report.letters
+            {"name": c.name, "ok": c.ok, "detail": c.detail, "file": c.file} for c in checks
         ],
     }
 
 
-def report_lines(report: VerifyReport, *, verbose: bool = True) -> list[str]:
-    """The human checklist: per letter its steps with ✓/✗, then container checks, then a summary."""
-    lines: list[str] = []
-    for letter in report.letters:
-        head = f"{letter.status.label}  {letter.doc_id or '(编号未知)'}  {letter.path}"
-        lines.append(
-            (
-                "✓ "
-                if letter.status is LetterStatus.VERIFIED
-                else "✗ "
-                if letter.status is LetterStatus.FAILED
-                else "• "
-            )
-            + head
+def letter_data(letter: LetterReport) -> dict[str, Any]:
+    """One letter of ``report_data``."""
+    return {
+        "doc_id": letter.doc_id,
+        "path": letter.path,
+        "status": letter.status.value,
+        "status_label": letter.status.label,
+        "steps": [
+            {
+                "number": s.number,
+                "name": s.name,
+                "ok": s.ok,
+                "skipped": s.skipped,
+                "detail": s.detail,
+                "file": s.file,
+            }
+            for s in letter.steps
+        ],
+        "signatures": [
+            {
+                "signer": sig.signer,
+                "name": sig.name,
+                "party": sig.party,
+                "signing_time": sig.signing_time,
+                "recorded_at": sig.recorded_at,
+                "registry_index": sig.registry_index,
+            }
+            for sig in letter.signatures
+        ],
+        "missing": [p.id for p in letter.missing] if letter.void is None else [],
+    }
+
+
+def report_data(report: VerifyReport) -> dict[str, Any]:
+    """The report as plain JSON-able data, for ``--json``."""
+    data = _head_data(report.ok, report.summary(), len(report.letters), report.count, report.checks)
+    data["letters"] = [letter_data(letter) for letter in report.letters]
+    return data
+
+
+class JsonReport:
+    """``json.dumps(report_data(report), ensure_ascii=False, indent=2)`` of a streamed
+    verification, written without holding the letters: each letter's text goes to ``spool`` as it
+    comes, and the head (ok, counts, checks), which needs all of them, is written first when they
+    are all in. See ``json_report``."""
+
+    def __init__(self, spool: IO[str]) -> None:
+        self._letters = spool
+        self._count = 0
+
+    def add(self, letter: LetterReport) -> None:
+        text = json.dumps(letter_data(letter), ensure_ascii=False, indent=2)
+        # The letter's lines one level deeper, as in the whole report: its strings hold no
+        # line feed (JSON escapes it), so every "\n" of the text starts a line.
+        self._letters.write(
+            ("[\n" if not self._count else ",\n") + _INDENT + text.replace("\n", "\n" + _INDENT)
         )
-        if verbose or letter.status is not LetterStatus.VERIFIED:
-            for step in letter.steps:
-                detail_lines = step.detail.split("\n")
-                lines.append(f"    {step.mark} {step.number}. {step.name}:{detail_lines[0]}")
-                lines.extend(f"         {extra}" for extra in detail_lines[1:])
-    if report.checks:
+        self._count += 1
+
+    def chunks(self, tally: VerifyTally) -> Iterator[str]:
+        """The whole JSON text, in pieces (no final line feed, as ``json.dumps``)."""
+        head = json.dumps(
+            _head_data(tally.ok, tally.summary(), tally.total, tally.count, tally.checks),
+            ensure_ascii=False,
+            indent=2,
+        )
+        assert head.endswith("\n}")
+        yield head[:-2] + ',\n  "letters": '
+        if not self._count:
+            yield "[]"
+        else:
+            self._letters.seek(0)
+            while piece := self._letters.read(MIB):
+                yield piece
+            yield "\n  ]"
+        yield "\n}"
+
+
+@contextmanager
+def json_report(in_memory_bytes: int = MIB) -> Iterator[JsonReport]:
+    """A ``JsonReport`` whose letters wait in a temporary file (in memory while small)."""
+    with tempfile.SpooledTemporaryFile(
+        max_size=in_memory_bytes, mode="w+", encoding="utf-8"
+    ) as spool:
+        yield JsonReport(spool)
+
+
+_INDENT = "    "
+
+
+def letter_lines(letter: LetterReport, *, verbose: bool = True) -> list[str]:
+    """A letter's lines of the checklist: its status, then its steps (only when ``verbose`` or
+    it is not verified)."""
+    head = f"{letter.status.label}  {letter.doc_id or '(编号未知)'}  {letter.path}"
+    lines = [
+        (
+            "✓ "
+            if letter.status is LetterStatus.VERIFIED
+            else "✗ "
+            if letter.status is LetterStatus.FAILED
+            else "• "
+        )
+        + head
+    ]
+    if verbose or letter.status is not LetterStatus.VERIFIED:
+        for step in letter.steps:
+            detail_lines = step.detail.split("\n")
+            lines.append(f"    {step.mark} {step.number}. {step.name}:{detail_lines[0]}")
+            lines.extend(f"         {extra}" for extra in detail_lines[1:])
+    return lines
+
+
+def closing_lines(checks: Sequence[CheckResult], summary: str) -> list[str]:
+    """The lines after the letters: the container checks, then the summary."""
+    lines: list[str] = []
+    if checks:
         lines.append("整体检查:")
-        for check in report.checks:
+        for check in checks:
             where = f"[{check.file}] " if check.file else ""
             lines.append(f"    {'✓' if check.ok else '✗'} {check.name}:{where}{check.detail}")
-    lines.append(report.summary())
+    lines.append(summary)
     return lines
+
+
+def report_lines(report: VerifyReport, *, verbose: bool = True) -> list[str]:
+    """The human checklist: per letter its steps with ✓/✗, then container checks, then a summary."""
+    lines = [line for letter in report.letters for line in letter_lines(letter, verbose=verbose)]
+    return lines + closing_lines(report.checks, report.summary())

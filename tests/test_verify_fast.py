@@ -520,7 +520,9 @@ def test_registry_time_reads_every_moment(moment: datetime) -> None:
 
 
 def _reference_letters_in_dir(directory: Path, shown: str) -> tuple[list[object], list[object]]:
-    """The former ``letters_in_dir`` (a Path per letter, ``PurePosixPath`` for every name)."""
+    """The former ``letters_in_dir`` (a Path per letter, ``PurePosixPath`` for every name, the
+    whole tree listed and every manifest parsed at once)."""
+    import json
     import os
     import re
     from pathlib import PurePosixPath
@@ -557,8 +559,19 @@ def _reference_letters_in_dir(directory: Path, shown: str) -> tuple[list[object]
                 path = folder / name
                 if path.is_file():
                     found[path.relative_to(directory).as_posix()] = path
+
+    def read_json(path: Path) -> object | None:
+        blob = verify.read_blob(path, str(path), verify.MAX_MANIFEST_BYTES, "清单文件")
+        if blob.data is None:
+            return None
+        try:
+            data: object = json.loads(blob.data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return None
+        return data
+
     for manifest in sorted(directory.rglob("manifest.json")):
-        data = verify._read_json_file(manifest, verify.MAX_MANIFEST_BYTES)
+        data = read_json(manifest)
         base = manifest.parent
         if data is None:
             checks.append(
@@ -625,21 +638,29 @@ def _awkward_tree(root: Path) -> None:
 def test_letters_in_dir_lists_what_it_listed_before(tmp_path: Path) -> None:
     import os
 
-    from docgen.verify import letters_in_dir
-
     root = tmp_path / "year"
     root.mkdir()
     _awkward_tree(root)
     for shown in ("shown", "shown/", str(root)):
-        assert letters_in_dir(root, shown) == _reference_letters_in_dir(root, shown)
+        for window in (1, 2, 3, 8192):
+            assert _listed(root, shown, window) == _reference_letters_in_dir(root, shown)
     here = os.getcwd()
     try:
         os.chdir(root)
-        assert letters_in_dir(Path("."), "x") == _reference_letters_in_dir(Path("."), "x")
+        assert _listed(Path("."), "x", 2) == _reference_letters_in_dir(Path("."), "x")
         os.chdir(root / "a")
-        assert letters_in_dir(Path(".."), "x") == _reference_letters_in_dir(Path(".."), "x")
+        assert _listed(Path(".."), "x", 2) == _reference_letters_in_dir(Path(".."), "x")
     finally:
         os.chdir(here)
+
+
+def _listed(directory: Path, shown: str, window: int) -> tuple[list[object], list[object]]:
+    from docgen.verify import letters_in_dir
+
+    letters, checks = letters_in_dir(directory, shown, window=window)
+    listed: list[object] = list(letters)
+    assert len(letters) == len(listed) and list(letters) == listed  # listed again: the same
+    return listed, list(checks)
 
 
 @settings(max_examples=300, deadline=None)

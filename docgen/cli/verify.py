@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,11 +15,14 @@ from docgen.parallel import default_jobs
 from docgen.registry import open_registry
 from docgen.verify import (
     DEFAULT_TOLERANCE,
+    LetterReport,
     TrustAnchors,
+    VerifyTally,
+    closing_lines,
+    json_report,
+    letter_lines,
     load_trust_anchors,
-    report_data,
-    report_lines,
-    verify_paths,
+    stream_verify_paths,
 )
 from docgen.workspace import Workspace
 
@@ -106,16 +109,33 @@ def verify(
     )
     trust = _trust(paths, ca, crl, verifier_key, ws, tolerance)
     workers = default_jobs() if jobs is None else jobs
-    if online:
-        assert ws is not None
-        with open_registry(ws) as registry:
-            report = verify_paths(list(paths), trust, registry, tolerance=tolerance, jobs=workers)
-    else:
-        report = verify_paths(list(paths), trust, tolerance=tolerance, jobs=workers)
+
+    def run(emit: Callable[[LetterReport], None]) -> VerifyTally:
+        # Each letter is shown (or spooled, for JSON) as soon as it is verified: a year of 10⁵
+        # letters is never held at once.
+        if online:
+            assert ws is not None
+            with open_registry(ws) as registry:
+                return stream_verify_paths(
+                    list(paths), trust, emit, registry, tolerance=tolerance, jobs=workers
+                )
+        return stream_verify_paths(list(paths), trust, emit, tolerance=tolerance, jobs=workers)
+
     if as_json:
-        echo(json.dumps(report_data(report), ensure_ascii=False, indent=2))
+        with json_report() as report:
+            tally = run(report.add)
+            for piece in report.chunks(tally):
+                click.echo(piece, nl=False)
+        echo()
     else:
-        for line in report_lines(report, verbose=not failures_only):
+        verbose = not failures_only
+
+        def show(letter: LetterReport) -> None:
+            for line in letter_lines(letter, verbose=verbose):
+                echo(line)
+
+        tally = run(show)
+        for line in closing_lines(tally.checks, tally.summary()):
             echo(line)
-    if not report.ok:
+    if not tally.ok:
         raise click.exceptions.Exit(EXIT_FAILURE)
