@@ -297,7 +297,7 @@ def test_manifest_read_in_pieces_gives_what_json_loads_gives(
 def test_manifest_over_the_limit_or_not_a_file_is_refused(tmp_path: Path) -> None:
     big = tmp_path / "big.json"
     with big.open("wb") as handle:
-        handle.truncate(verify.MAX_MANIFEST_BYTES + 1)
+        handle.truncate(verify.MAX_YEAR_MANIFEST_BYTES + 1)  # sparse: nothing is written
     assert verify._scan_manifest(big, lambda _p: True) is None
     assert verify._scan_manifest(tmp_path, lambda _p: True) is None
     assert verify._scan_manifest(tmp_path / "none.json", lambda _p: True) is None
@@ -305,3 +305,19 @@ def test_manifest_over_the_limit_or_not_a_file_is_refused(tmp_path: Path) -> Non
     small.write_text('{"documents": [{"path": "a.docx"}, {"path": "b.docx"}], "format": 1}')
     scan = verify._scan_manifest(small, lambda p: p != "a.docx")
     assert scan is not None and (scan.fmt, scan.kept) == (1, ["b.docx"])
+
+
+def test_a_province_sized_manifest_is_read(tmp_path: Path) -> None:
+    """A year of 10⁵ letters has a manifest of ≈ 150 MB; anything above the archive's 32 MiB
+    limit used to be refused, so `docgen verify output/<year>` failed at that scale."""
+    path = tmp_path / "manifest.json"
+    entry = '{"doc_id": "2027-LJ-P%06d-P%06d", "path": "廉洁从检承诺书/%06d.docx", "pad": "%s"}'
+    count = 40_000
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write('{"format": "docgen-manifest-v1", "documents": [')
+        handle.write(", ".join(entry % (i, i, i, "x" * 800) for i in range(count)))
+        handle.write("]}")
+    assert path.stat().st_size > verify.MAX_MANIFEST_BYTES
+    scan = verify._scan_manifest(path, lambda p: p.endswith("039999.docx"))
+    assert scan is not None
+    assert (scan.fmt, scan.kept) == ("docgen-manifest-v1", ["廉洁从检承诺书/039999.docx"])
