@@ -7,8 +7,11 @@ then written atomically, then recorded in the registry in one batch.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-from collections.abc import Callable, Iterable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,12 +36,19 @@ from docgen.errors import Location, ValidationError
 from docgen.generate import APPEND_CHUNK
 from docgen.lock import workspace_lock
 from docgen.naming import signature_relpath
-from docgen.parallel import map_chunks
+from docgen.parallel import chunks_of, map_chunks
 from docgen.passphrase import Passphrase
 from docgen.progress import ProgressFactory, no_progress
 from docgen.proofs import clear_pending, mark_pending
 from docgen.registry import Registry, open_registry
-from docgen.state import LetterState, YearState, read_year_state
+from docgen.state import (
+    LETTER_TYPES,
+    EntryRef,
+    LetterState,
+    YearState,
+    read_year_state,
+    year_state_from_refs,
+)
 from docgen.views import refresh_year
 from docgen.workspace import Workspace
 
@@ -164,11 +174,16 @@ def _finish(
     year: int,
     touched: set[str] | None,
     *,
+    appended_from: int | None = None,
     jobs: int | None = 1,
     progress: ProgressFactory = no_progress,
 ) -> None:
-    """Refresh the proof bundles of the letters just signed (``None``: all), and the manifest."""
-    refresh_year(ws, registry, year, rewrite=touched, jobs=jobs, progress=progress)
+    """Refresh the proof bundles of the letters just signed — those in ``touched`` (``None``: all)
+    and those with an entry at or after index ``appended_from`` — and the manifest."""
+    refresh_year(
+        ws, registry, year, rewrite=touched, appended_from=appended_from, jobs=jobs,
+        progress=progress,
+    )  # fmt: skip
     clear_pending(ws.year_dir(year))
 
 
@@ -317,6 +332,79 @@ def _spec_record(spec: _SignatureSpec, now: datetime) -> dict[str, Any]:
     }
 
 
+# (person id, the letter's place in the year, doc_id, path, sha256, the person's party)
+_PlanRow = tuple[str, int, str, str, str, str]
+
+PLAN_LETTERS = 500  # letters whose entries are read at a time while planning
+
+
+def _waiting_signatures(registry: Registry, year: int) -> Iterator[_PlanRow]:
+    """Every signature the letters of ``year`` wait for, letter by letter in registry order.
+
+    The letters' ids are read page by page and their entries a chunk of letters at a time, each
+    chunk's states worked out exactly as :func:`docgen.state.read_year_state` does (letters are
+    independent of each other): only one chunk is held, however large the year. As in
+    :mod:`docgen.views`, the year's letters are those whose id begins with the year.
+    """
+    place = 0
+    for ids in chunks_of(registry.first_documents(prefix=f"{year}-"), PLAN_LETTERS):
+        datas = registry.letter_entry_bytes(ids, types=LETTER_TYPES)
+        refs = sorted((EntryRef(i, data) for i, data in datas.items()), key=lambda r: r.index)
+        for letter in year_state_from_refs(refs, year).letters.values():
+            place += 1
+            if letter.voided:
+                continue
+            waiting = dict.fromkeys(letter.missing_signers())  # a person signs a letter once
+            if not waiting:
+                continue
+            record = letter.record
+            for pid in waiting:
+                yield pid, place, letter.doc_id, record["path"], record["sha256"], _party_of(
+                    letter, pid
+                )
+
+
+class _SignPlan:
+    """The signatures a year waits for, handed out person by person (by id, each person's letters
+    in registry order), as :func:`sign_everyone` has always signed them.
+
+    Grouping by person needs every letter first; the rows are kept in a private temporary SQLite
+    database rather than in this process: SQLite keeps a bounded cache in memory and spills the
+    rest to an unnamed file, which it deletes at once (nothing is left, even after ``kill -9``).
+    """
+
+    def __init__(self, rows: Iterable[_PlanRow]) -> None:
+        self._db = sqlite3.connect("", isolation_level=None)
+        try:
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            self._db.execute(
+                "CREATE TABLE waiting (person TEXT NOT NULL, place INTEGER NOT NULL,"
+                " doc_id TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,"
+                " party TEXT NOT NULL)"
+            )
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO waiting VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.close()
+            raise
+        self.total: int = self._db.execute("SELECT COUNT(*) FROM waiting").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def people(self, passphrases: Callable[[str], Passphrase]) -> Iterator[_PersonJob]:
+        """One job per person, in the order of their ids (the order of Python's ``sorted``:
+        SQLite compares text by its UTF-8 bytes, which orders it by code point)."""
+        rows = self._db.execute(
+            "SELECT person, doc_id, path, sha256, party FROM waiting ORDER BY person, place"
+        )
+        for pid, letters in itertools.groupby(rows, key=lambda row: str(row[0])):
+            waiting = tuple(_Waiting(*letter[1:]) for letter in letters)
+            yield _PersonJob(pid, passphrases(pid), waiting)
+
+
 def sign_everyone(
     ws: Workspace,
     passphrases: Callable[[str], Passphrase],
@@ -334,71 +422,73 @@ def sign_everyone(
     each key is decrypted once. Signatures are committed (files renamed into place, then one
     registry append) every :data:`APPEND_CHUNK` signatures; if anything fails, what was committed
     so far still gets its proof bundles and the manifest before the error is raised.
+
+    The plan is read a few hundred letters at a time and kept in a temporary database
+    (:class:`_SignPlan`), the proof bundles are rewritten for the letters that got an entry in
+    this run: this process's memory does not grow with the year. ``passphrases`` is called once
+    per person, in the order of their ids, as their letters are handed out.
     """
     with workspace_lock(ws.root), open_registry(ws) as registry:
         repair_interrupted(ws, registry, year)
-        state = read_year_state(registry, year)
-        files: dict[str, tuple[str, str]] = {}  # doc_id -> (path, sha256), each record read once
+        first_new = registry.size()  # the entries this run appends are those from here on
+        with closing(_SignPlan(_waiting_signatures(registry, year))) as plan:
+            return _sign_planned(
+                ws, registry, year, plan, passphrases, first_new,
+                now=now, progress=progress, jobs=jobs, chunk_size=chunk_size,
+            )  # fmt: skip
 
-        def file_of(letter: LetterState) -> tuple[str, str]:
-            found = files.get(letter.doc_id)
-            if found is None:
-                record = letter.record
-                found = files[letter.doc_id] = (record["path"], record["sha256"])
-            return found
 
-        plan: list[_PersonJob] = []
-        for pid in state.parties():
-            waiting = tuple(
-                _Waiting(s.doc_id, *file_of(s), _party_of(s, pid))
-                for s in state.of_party(pid)
-                if not s.voided and pid not in s.signatures
-            )
-            if waiting:
-                plan.append(_PersonJob(pid, passphrases(pid), waiting))
-        del state
-        files.clear()
-        total = sum(len(job.letters) for job in plan)
-        setup = _SignSetup(ws.keys_dir, ws.year_dir(year), now, new_token())
-        staged: list[str] = []
-        specs: list[_SignatureSpec] = []
-        touched: set[str] = set()
-        count = 0
+def _sign_planned(
+    ws: Workspace,
+    registry: Registry,
+    year: int,
+    plan: _SignPlan,
+    passphrases: Callable[[str], Passphrase],
+    first_new: int,
+    *,
+    now: datetime,
+    progress: ProgressFactory,
+    jobs: int | None,
+    chunk_size: int,
+) -> int:
+    setup = _SignSetup(ws.keys_dir, ws.year_dir(year), now, new_token())
+    staged: list[str] = []
+    specs: list[_SignatureSpec] = []
+    count = 0
 
-        def commit() -> None:
-            nonlocal count
-            publish_staged(staged_under(setup.year_dir, setup.token, staged))
-            mark_pending(ws.year_dir(year))
-            registry.extend([_spec_record(spec, now) for spec in specs], now=now)
-            touched.update(spec[0] for spec in specs)
-            count += len(specs)
-            staged.clear()
-            specs.clear()
+    def commit() -> None:
+        nonlocal count
+        publish_staged(staged_under(setup.year_dir, setup.token, staged))
+        mark_pending(ws.year_dir(year))
+        registry.extend([_spec_record(spec, now) for spec in specs], now=now)
+        count += len(specs)
+        staged.clear()
+        specs.clear()
 
-        results = map_chunks(
-            _sign_worker, setup, _sign_chunk, plan,
-            jobs=jobs, chunk_size=chunk_size,
-        )  # fmt: skip
-        try:
-            with progress(total, "签名") as advance:
-                for chunk in results:
-                    for file, spec in chunk:
-                        staged.append(file)
-                        specs.append(spec)
-                    advance(len(chunk))
-                    if len(specs) >= APPEND_CHUNK:
-                        commit()
-                if specs:
+    results = map_chunks(
+        _sign_worker, setup, _sign_chunk, plan.people(passphrases),
+        jobs=jobs, chunk_size=chunk_size,
+    )  # fmt: skip
+    try:
+        with progress(plan.total, "签名") as advance:
+            for chunk in results:
+                for file, spec in chunk:
+                    staged.append(file)
+                    specs.append(spec)
+                advance(len(chunk))
+                if len(specs) >= APPEND_CHUNK:
                     commit()
-        except BaseException:
-            results.close()  # waits for the chunks still being signed
-            discard_staged(staged_under(setup.year_dir, setup.token, staged))
-            discard_run(setup.year_dir, setup.token)  # chunks signed but not collected
-            plan.clear()
-            if touched:
-                _finish(ws, registry, year, touched, jobs=jobs)
-            raise
-        plan.clear()  # the year is read again for the proofs: do not hold both at once
-        if touched:
-            _finish(ws, registry, year, touched, jobs=jobs, progress=progress)
+            if specs:
+                commit()
+    except BaseException:
+        results.close()  # waits for the chunks still being signed
+        discard_staged(staged_under(setup.year_dir, setup.token, staged))
+        discard_run(setup.year_dir, setup.token)  # chunks signed but not collected
+        if count:
+            _finish(ws, registry, year, set(), appended_from=first_new, jobs=jobs)
+        raise
+    if count:
+        _finish(
+            ws, registry, year, set(), appended_from=first_new, jobs=jobs, progress=progress
+        )
     return count
