@@ -42,12 +42,11 @@ from docgen.progress import ProgressFactory, no_progress
 from docgen.proofs import clear_pending, mark_pending
 from docgen.registry import Registry, open_registry
 from docgen.state import (
-    LETTER_TYPES,
-    EntryRef,
     LetterState,
     YearState,
+    letters_state,
     read_year_state,
-    year_state_from_refs,
+    year_letter_ids,
 )
 from docgen.views import refresh_year
 from docgen.workspace import Workspace
@@ -347,10 +346,8 @@ def _waiting_signatures(registry: Registry, year: int) -> Iterator[_PlanRow]:
     :mod:`docgen.views`, the year's letters are those whose id begins with the year.
     """
     place = 0
-    for ids in chunks_of(registry.first_documents(prefix=f"{year}-"), PLAN_LETTERS):
-        datas = registry.letter_entry_bytes(ids, types=LETTER_TYPES)
-        refs = sorted((EntryRef(i, data) for i, data in datas.items()), key=lambda r: r.index)
-        for letter in year_state_from_refs(refs, year).letters.values():
+    for ids in chunks_of(year_letter_ids(registry, year), PLAN_LETTERS):
+        for letter in letters_state(registry, ids, year).letters.values():
             place += 1
             if letter.voided:
                 continue

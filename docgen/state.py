@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +133,25 @@ def read_year_state(registry: Registry, year: int) -> YearState:
     return year_state_from_refs(
         (EntryRef(i, d) for i, d in registry.entry_data(types=LETTER_TYPES)), year
     )
+
+
+def year_letter_ids(registry: Registry, year: int) -> Iterator[str]:
+    """The ids of ``year``'s letters in the order of their first ``document`` entry, read page by
+    page. ``generate`` gives every letter an id that begins with its year (``2027-ZR-…``,
+    :mod:`docgen.hierarchy`); :func:`letters_state` then keeps those of that year."""
+    return registry.first_documents(prefix=f"{year}-")
+
+
+def count_year_letters(registry: Registry, year: int) -> int:
+    """How many ids :func:`year_letter_ids` gives."""
+    return registry.count_documents(prefix=f"{year}-")
+
+
+def letters_state(registry: Registry, doc_ids: Sequence[str], year: int) -> YearState:
+    """The state of just these letters of ``year``, from their own entries (letters are
+    independent of each other, see :func:`year_state_from_refs`)."""
+    datas = registry.letter_entry_bytes(doc_ids, types=LETTER_TYPES)
+    return year_state_from_refs((EntryRef(i, datas[i]) for i in sorted(datas)), year)
 
 
 def build_year_state(entries: Iterable[Entry], year: int) -> YearState:

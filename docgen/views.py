@@ -11,9 +11,8 @@ manifest. This process streams ``manifest.json`` from the parts, in that order. 
 neither on the number of workers nor on the chunk size, and this process holds neither the year's
 entries nor its list of letters: its memory does not grow with the year.
 
-Which letters belong to the year is read from their ids: ``generate`` gives every letter an id
-that begins with its year (``2027-ZR-…``, :mod:`docgen.hierarchy`). The workers then keep, of
-those, the letters whose ``document`` entry is of that year, as :mod:`docgen.state` does.
+Which letters belong to the year is read from their ids (:func:`docgen.state.year_letter_ids`);
+the workers then keep, of those, the letters whose ``document`` entry is of that year.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from docgen.parallel import chunks_of, map_chunks
 from docgen.progress import ProgressFactory, no_progress
 from docgen.proofs import letter_proof_bytes
 from docgen.registry import Registry, open_registry
-from docgen.state import LETTER_TYPES, EntryRef, year_state_from_refs
+from docgen.state import count_year_letters, letters_state, year_letter_ids
 from docgen.workspace import Workspace
 
 CHUNK = 500  # letters per chunk of work
@@ -65,9 +64,7 @@ def _open_worker(setup: _Setup) -> _Worker:
 def _refresh_chunk(worker: _Worker, letters: Sequence[_Letter]) -> list[str]:
     """Write the chunk's missing or outdated proof bundles; return its manifest texts."""
     registry = worker.registry
-    datas = registry.letter_entry_bytes([doc_id for doc_id, _ in letters], types=LETTER_TYPES)
-    refs = sorted((EntryRef(i, data) for i, data in datas.items()), key=lambda ref: ref.index)
-    state = year_state_from_refs(refs, worker.year)
+    state = letters_state(registry, [doc_id for doc_id, _ in letters], worker.year)
     rewrite = {doc_id for doc_id, again in letters if again}
     since = worker.appended_from
     texts: list[str] = []
@@ -110,11 +107,10 @@ def refresh_year(
 
     ``registry`` must be this workspace's, opened by the caller, who holds the workspace lock.
     """
-    prefix = f"{year}-"
-    total = registry.count_documents(prefix=prefix)
+    total = count_year_letters(registry, year)
     letters: Iterator[_Letter] = (
         (doc_id, rewrite is None or doc_id in rewrite)
-        for doc_id in registry.first_documents(prefix=prefix)
+        for doc_id in year_letter_ids(registry, year)
     )
     with progress(total, "证明文件与清单") as advance:
         if (jobs is not None and jobs <= 1) or total <= chunk_size:
