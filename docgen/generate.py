@@ -210,15 +210,12 @@ class _Renderer:
         return letter_relpath(pairing, doc_id), data, hashlib.sha256(data).hexdigest()
 
 
-# ("document", doc_id, path, sha256) or ("void", doc_id, reason, replaced_by)
-_RecordSpec = tuple[str, str, str, str | None]
-
 
 @dataclass(frozen=True, slots=True)
 class _Planned:
     outcome: LetterOutcome
     staged: tuple[str, ...]  # letter files written under temporary names (relative paths)
-    records: tuple[_RecordSpec, ...]
+    records: tuple[dict[str, Any], ...]  # to register, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +261,7 @@ def _plan_chunk(renderer: _Renderer, jobs: Sequence[_Job]) -> list[_ChunkDone]:
         if outcome.change not in _ROUTINE or job.position < LISTED:
             listed.append(outcome)
         paths.extend(plan.staged)
-        records.extend(_record(job.pairing, spec) for spec in plan.records)
+        records.extend(plan.records)
     packed = pickle.dumps((paths, records), pickle.HIGHEST_PROTOCOL) if paths or records else b""
     done = _ChunkDone(tuple((c, k, n) for (c, k), n in tally.items()), tuple(listed), packed)
     return [done]
@@ -330,14 +327,6 @@ def _job(
         next_id=with_revision(base, state.last_revision(base) + 1),
         position=position,
     )
-
-
-def _record(pairing: Pairing, spec: _RecordSpec) -> dict[str, Any]:
-    kind, doc_id, third, fourth = spec
-    if kind == "document":
-        assert fourth is not None
-        return document_record(pairing, doc_id, third, fourth)
-    return void_record(doc_id, third, fourth)
 
 
 def generate(
@@ -512,7 +501,7 @@ def _plan_letter(job: _Job, renderer: _Renderer) -> _Planned:
         return _Planned(
             _outcome(pairing, job.next_id, Change.NEW, path),
             stage(path, data),
-            (("document", job.next_id, path, sha),),
+            (document_record(pairing, job.next_id, path, sha),),
         )
 
     path, data, sha = renderer.render(job, current.doc_id)
@@ -532,7 +521,7 @@ def _plan_letter(job: _Job, renderer: _Renderer) -> _Planned:
                 pairing, current.doc_id, Change.UPDATED, path, "模板或名册变化,尚无人签名,已更新"
             ),
             stage(path, data),
-            (("document", current.doc_id, path, sha),),
+            (document_record(pairing, current.doc_id, path, sha),),
         )
     if not renderer.setup.reissue:
         return _Planned(
@@ -551,7 +540,7 @@ def _plan_letter(job: _Job, renderer: _Renderer) -> _Planned:
         _outcome(pairing, job.next_id, Change.REISSUED, new_path, f"替代已作废的 {current.doc_id}"),
         stage(new_path, new_data),
         (
-            ("void", current.doc_id, "模板或名册变化,重新签订", job.next_id),
-            ("document", job.next_id, new_path, new_sha),
+            void_record(current.doc_id, "模板或名册变化,重新签订", job.next_id),
+            document_record(pairing, job.next_id, new_path, new_sha),
         ),
     )
