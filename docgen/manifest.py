@@ -24,7 +24,7 @@ def manifest_document(letter: LetterState) -> dict[str, Any]:
     """One letter as ``manifest.json`` lists it."""
     record = letter.record
     signatures = sorted(letter.signatures.items(), key=lambda kv: kv[1].index)
-    void = None if letter.void is None else letter.void.record
+    void = letter.void
     return {
         "doc_id": letter.doc_id,
         "kind": record["kind"],
@@ -45,11 +45,11 @@ def manifest_document(letter: LetterState) -> dict[str, Any]:
         ],
         "proof": proof_relpath(record["path"]),
         "void": None
-        if letter.void is None or void is None
+        if void is None
         else {
-            "reason": void["reason"],
-            "replaced_by": void.get("replaced_by"),
-            "registry_index": letter.void.index,
+            "reason": void.record["reason"],
+            "replaced_by": void.record.get("replaced_by"),
+            "registry_index": void.index,
         },
     }
 

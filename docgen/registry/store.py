@@ -198,10 +198,6 @@ def _select_nodes(db: Database, wanted: set[merkle.NodeId]) -> dict[merkle.NodeI
     return {(int(level), int(idx)): _blob(h) for level, idx, h in rows}
 
 
-def _type_condition(types: Sequence[str]) -> str:
-    return f"idx > ? AND type IN ({', '.join('?' for _ in types)})"
-
-
 def _entry(index: int, data: bytes) -> Entry:
     record = json.loads(data)
     return Entry(index, data, record, merkle.leaf_hash(data))
@@ -398,7 +394,8 @@ class Registry:
 
         For bulk readers that keep only a few fields: no JSON parsing, no leaf hashes.
         """
-        for idx, data in self._pages("idx, data", _type_condition(types), types):
+        where = f"idx > ? AND type IN ({', '.join('?' for _ in types)})"
+        for idx, data in self._pages("idx, data", where, types):
             yield int(idx), _blob(data)
 
     def first_documents(self, *, prefix: str) -> Iterator[str]:
