@@ -15,17 +15,7 @@ from docgen.signing import sign_everyone
 from docgen.status import year_status
 from docgen.workspace import find_workspace
 from tests.conftest import NOW, PASSPHRASE
-from tests.helpers import run_docgen
-
-
-def _move_p045_to_office(roster: Path) -> None:
-    """任嘉诚 (P045) moves from 案件管理部 to 办公室."""
-    text = roster.read_text(encoding="utf-8")
-    text = text.replace("members: [P044, P045]", "members: [P044]")
-    text = text.replace(
-        "members: [P010, P011, P012, P013]", "members: [P010, P011, P012, P013, P045]"
-    )
-    roster.write_text(text, encoding="utf-8")
+from tests.helpers import move_p045_to_office, run_docgen
 
 
 def test_moving_a_person_voids_and_reissues(
@@ -36,7 +26,7 @@ def test_moving_a_person_voids_and_reissues(
     sign_everyone(ws, lambda _pid: Passphrase(PASSPHRASE.encode(), "测试"), year=2027, now=later)
     assert year_status(ws, 2027).all_complete
 
-    _move_p045_to_office(ws.roster_path)
+    move_p045_to_office(ws.roster_path)
     monkeypatch.setenv("DOCGEN_NOW", (NOW + timedelta(days=30)).isoformat())
 
     # Without confirmation: the difference is shown, nothing is voided.

@@ -27,6 +27,7 @@ from docgen.views import refresh_year
 from docgen.workspace import Workspace, find_workspace
 from docgen.workspace_init import init_workspace
 from tests.conftest import NOW, PASSPHRASE
+from tests.helpers import move_p045_to_office
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from make_roster import make_roster_yaml
@@ -73,15 +74,6 @@ def _bulk_plan(ws: Workspace, year: int) -> tuple[Plan, int, list[str]]:
             return people, plan.total, asked
 
 
-def _move_p045_to_office(roster: Path) -> None:
-    text = roster.read_text(encoding="utf-8")
-    text = text.replace("members: [P044, P045]", "members: [P044]")
-    text = text.replace(
-        "members: [P010, P011, P012, P013]", "members: [P010, P011, P012, P013, P045]"
-    )
-    roster.write_text(text, encoding="utf-8")
-
-
 def test_plan_read_a_few_letters_at_a_time_is_what_sign_as_sees(
     keyed_workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -89,7 +81,7 @@ def test_plan_read_a_few_letters_at_a_time_is_what_sign_as_sees(
     ws = find_workspace(keyed_workspace)
     sign_as(ws, "P043", SECRET, year=YEAR, now=LATER)
     sign_as(ws, "P045", SECRET, year=YEAR, now=LATER)
-    _move_p045_to_office(ws.roster_path)
+    move_p045_to_office(ws.roster_path)
     generate(ws, YEAR, now=LATER + timedelta(days=1), reissue=True, jobs=1)
     sign_as(ws, "P009", SECRET, year=YEAR, now=LATER + timedelta(days=2))
     generate(ws, YEAR + 1, now=LATER + timedelta(days=2), jobs=1)
