@@ -45,7 +45,7 @@ from docgen.state import (
     LetterState,
     YearState,
     letters_state,
-    read_year_state,
+    person_letters,
     year_letter_ids,
 )
 from docgen.views import refresh_year
@@ -176,12 +176,14 @@ def _finish(
     appended_from: int | None = None,
     jobs: int | None = 1,
     progress: ProgressFactory = no_progress,
+    splice: bool = False,
 ) -> None:
     """Refresh the proof bundles of the letters just signed — those in ``touched`` (``None``: all)
-    and those with an entry at or after index ``appended_from`` — and the manifest."""
+    and those with an entry at or after index ``appended_from`` — and the manifest (``splice``:
+    see :func:`docgen.views.refresh_year`)."""
     refresh_year(
         ws, registry, year, rewrite=touched, appended_from=appended_from, jobs=jobs,
-        progress=progress,
+        progress=progress, splice=splice,
     )  # fmt: skip
     clear_pending(ws.year_dir(year))
 
@@ -207,7 +209,8 @@ def _commit(
         return
     mark_pending(ws.year_dir(year))
     registry.append(records, now=now)
-    _finish(ws, registry, year, {r["doc_id"] for r in records})
+    # One signer's letters: only they are read again, and put in place in the manifest.
+    _finish(ws, registry, year, {r["doc_id"] for r in records}, splice=True)
 
 
 def sign_as(
@@ -223,7 +226,12 @@ def sign_as(
     """Sign, as ``person_id``, every letter of ``year`` (or just ``doc_id``) that waits for them."""
     with workspace_lock(ws.root), open_registry(ws) as registry:
         repair_interrupted(ws, registry, year)
-        state = read_year_state(registry, year)
+        # Only this person's letters (or the one asked for) are read, not the year's.
+        state = (
+            person_letters(registry, year, person_id)
+            if doc_id is None
+            else letters_state(registry, [doc_id], year)
+        )
         waiting, done = waiting_letters(state, person_id, doc_id)
         if not waiting:
             return SignResult(person_id, (), tuple(done))

@@ -154,6 +154,37 @@ def letters_state(registry: Registry, doc_ids: Sequence[str], year: int) -> Year
     return year_state_from_refs((EntryRef(i, datas[i]) for i in sorted(datas)), year)
 
 
+PAGE = 500  # letters read at a time by iter_year_letters
+
+
+def iter_year_letters(registry: Registry, year: int) -> Iterator[LetterState]:
+    """The letters of ``year`` in the order of :func:`read_year_state` (their first
+    ``document`` entry), read :data:`PAGE` letters at a time: the same states, without holding
+    the year. Call it inside ``registry.snapshot()`` to see one state of a registry that others
+    may append to meanwhile."""
+    page: list[str] = []
+    for doc_id in year_letter_ids(registry, year):
+        page.append(doc_id)
+        if len(page) == PAGE:
+            yield from letters_state(registry, page, year).letters.values()
+            page = []
+    if page:
+        yield from letters_state(registry, page, year).letters.values()
+
+
+def person_letters(registry: Registry, year: int, person_id: str) -> YearState:
+    """The letters of ``year`` in which ``person_id`` is a party, voided ones too (the year
+    state of just those letters), found by their ids without reading the rest of the year."""
+    candidates = registry.documents_naming(person_id, prefix=f"{year}-")
+    found = letters_state(registry, candidates, year)
+    mine = {
+        doc_id: letter
+        for doc_id, letter in found.letters.items()
+        if any(pid == person_id for _party, pid in letter.parties)
+    }
+    return YearState(year=year, letters=mine)
+
+
 def build_year_state(entries: Iterable[Entry], year: int) -> YearState:
     return year_state_from_refs((EntryRef(e.index, e.data) for e in entries), year)
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from docgen.errors import UsageError, ValidationError
+from docgen.errors import Location, UsageError, ValidationError
 from docgen.glossary import LetterKind
 from docgen.hierarchy import build_pairings
 from docgen.lock import workspace_lock
 from docgen.proofs import clear_pending, is_pending, mark_pending
 from docgen.registry import Registry, open_registry
 from docgen.roster import load_roster
-from docgen.state import LetterState, YearState, read_year_state
+from docgen.state import LetterState, iter_year_letters, letters_state, person_letters
 from docgen.views import refresh_year
 from docgen.workspace import Workspace
 
@@ -63,18 +65,88 @@ class PersonTodo:
     signed: int
 
 
+LISTED = 1000  # letters listed one by one in the text report; beyond that they are counted
+
+
 @dataclass(frozen=True)
 class StatusReport:
+    """A year's signing status. ``counts``, ``todo``, ``incomplete`` and ``not_generated`` cover
+    every letter (of ``person``, if given); ``letters`` holds those the caller asked to list, and
+    ``unlisted`` says how many others there are."""
+
     year: int
     letters: tuple[LetterStatus, ...]
     counts: tuple[KindCount, ...]
     todo: tuple[PersonTodo, ...]
     not_generated: tuple[str, ...]  # doc ids the roster requires but the registry lacks
+    incomplete: int = 0  # letters in force that still lack a signature
+    unlisted: int = 0  # letters counted but not in ``letters``
 
     @property
     def all_complete(self) -> bool:
-        return not self.not_generated and all(
-            letter.complete for letter in self.letters if not letter.voided
+        return not self.not_generated and not self.incomplete
+
+
+class _Tally:
+    """What :func:`year_status` gathers while the year's letters go by, one at a time."""
+
+    def __init__(self, person: str | None, listed: int | None) -> None:
+        self.person = person
+        self.listed = listed
+        self.shown: list[LetterStatus] = []  # the first ``listed`` letters
+        self.attention: list[LetterStatus] = []  # the first ``listed`` not complete ones
+        self.total = 0
+        self.incomplete = 0
+        self.kinds: Counter[tuple[LetterKind, str]] = Counter()
+        self.people: dict[str, tuple[str, list[str], int]] = {}
+        self.generated: set[str] = set()
+
+    def add(self, status: LetterStatus) -> None:
+        self.total += 1
+        kind = status.kind
+        if status.voided:
+            self.kinds[(kind, "voided")] += 1
+        else:
+            self.kinds[(kind, "active")] += 1
+            if status.complete:
+                self.kinds[(kind, "complete")] += 1
+            else:
+                self.incomplete += 1
+            for party in (status.superior, status.subordinate):
+                if self.person is not None and party.id != self.person:
+                    continue
+                name, waiting, signed = self.people.get(party.id, (party.name, [], 0))
+                if party.id in status.missing:
+                    waiting.append(status.doc_id)
+                else:
+                    signed += 1
+                self.people[party.id] = (name, waiting, signed)
+        if self.listed is None or len(self.shown) < self.listed:
+            self.shown.append(status)
+        if self.listed is not None and not status.complete and len(self.attention) < self.listed:
+            self.attention.append(status)
+
+    def letters(self) -> list[LetterStatus]:
+        """Every letter when they fit the listing; otherwise those that need attention."""
+        if self.listed is None or self.total <= self.listed:
+            return self.shown
+        return self.attention
+
+    def counts(self) -> tuple[KindCount, ...]:
+        return tuple(
+            KindCount(
+                kind=kind,
+                active=self.kinds[(kind, "active")],
+                complete=self.kinds[(kind, "complete")],
+                voided=self.kinds[(kind, "voided")],
+            )
+            for kind in LetterKind
+        )
+
+    def todo(self) -> tuple[PersonTodo, ...]:
+        return tuple(
+            PersonTodo(pid, name, tuple(waiting), signed)
+            for pid, (name, waiting, signed) in sorted(self.people.items())
         )
 
 
@@ -93,58 +165,69 @@ def _letter_status(letter: LetterState) -> LetterStatus:
     )
 
 
-def year_status(ws: Workspace, year: int, *, person: str | None = None) -> StatusReport:
-    roster = load_roster(ws.roster_path)
-    pairings = build_pairings(
-        roster, year, ws.config.pairing, source=str(ws.roster_path)
-    ).pairings
-    with open_registry(ws) as registry:
-        state = read_year_state(registry, year)
-    return status_from_state(state, [p.doc_id for p in pairings], person=person)
-
-
-def status_from_state(
-    state: YearState, required_bases: list[str], *, person: str | None = None
+def year_status(
+    ws: Workspace,
+    year: int,
+    *,
+    person: str | None = None,
+    listed: int | None = None,
+    each: Callable[[LetterStatus], None] | None = None,
 ) -> StatusReport:
-    letters = [_letter_status(letter) for letter in state.letters.values()]
-    if person is not None:
-        letters = [s for s in letters if person in (s.superior.id, s.subordinate.id)]
-    counts = tuple(
-        KindCount(
-            kind=kind,
-            active=sum(1 for s in letters if s.kind == kind and not s.voided),
-            complete=sum(1 for s in letters if s.kind == kind and s.complete),
-            voided=sum(1 for s in letters if s.kind == kind and s.voided),
+    """The year's status, read from the registry a page of letters at a time.
+
+    ``listed``: how many letters ``letters`` holds at most (``None``: all); when there are more,
+    it holds the first ``listed`` that are not complete. ``each`` is called with every letter,
+    in registry order, as it is read (for a caller that streams them out). Memory grows with the
+    roster and the number of letters waiting for a signature, not with the letters held.
+    """
+    roster = load_roster(ws.roster_path)
+    required = [
+        p.doc_id
+        for p in build_pairings(
+            roster, year, ws.config.pairing, explain=False, source=str(ws.roster_path)
+        ).pairings
+    ]
+    in_roster = person is None or any(p.id == person for p in roster.people)
+    del roster
+    tally = _Tally(person, listed)
+    with open_registry(ws) as registry, registry.snapshot():
+        letters: Iterable[LetterState] = (
+            iter_year_letters(registry, year)
+            if person is None
+            else person_letters(registry, year, person).letters.values()
         )
-        for kind in LetterKind
-    )
-    people: dict[str, tuple[str, list[str], int]] = {}
-    for s in letters:
-        if s.voided:
-            continue
-        for party in (s.superior, s.subordinate):
-            name, waiting, signed = people.get(party.id, (party.name, [], 0))
-            if party.id in s.missing:
-                waiting.append(s.doc_id)
-            else:
-                signed += 1
-            people[party.id] = (name, waiting, signed)
-    todo = tuple(
-        PersonTodo(pid, name, tuple(waiting), signed)
-        for pid, (name, waiting, signed) in sorted(people.items())
-        if person is None or pid == person
-    )
-    generated = {state.letters[d].base_id for d in state.letters if not state.letters[d].voided}
-    not_generated = tuple(b for b in required_bases if b not in generated)
+        for letter in letters:
+            if not letter.voided:
+                tally.generated.add(letter.base_id)
+            status = _letter_status(letter)
+            tally.add(status)
+            if each is not None:
+                each(status)
+    if not in_roster and not tally.total:
+        raise ValidationError(
+            f"名册和 {year} 年度的登记簿中都没有编号为 {person} 的人员",
+            location=Location(file=str(ws.roster_path), field="id"),
+            hint="请检查 --person 后的人员编号(名册中每人的 id)",
+        )
+    not_generated = tuple(b for b in required if b not in tally.generated)
     if person is not None:
-        not_generated = tuple(b for b in not_generated if f"-{person}" in b)
+        not_generated = tuple(b for b in not_generated if _names(b, person))
+    shown = tally.letters()
     return StatusReport(
-        year=state.year,
-        letters=tuple(letters),
-        counts=counts,
-        todo=todo,
+        year=year,
+        letters=tuple(shown),
+        counts=tally.counts(),
+        todo=tally.todo(),
         not_generated=not_generated,
+        incomplete=tally.incomplete,
+        unlisted=tally.total - len(shown),
     )
+
+
+def _names(doc_id: str, person: str) -> bool:
+    """Whether the letter id names ``person`` as one of its parties' ids (ids are built from
+    them, :func:`docgen.hierarchy.doc_id`)."""
+    return doc_id.endswith(f"-{person}") or f"-{person}-" in doc_id
 
 
 def void_letter(ws: Workspace, doc_id: str, reason: str, *, now: datetime) -> LetterState:
@@ -163,16 +246,18 @@ def void_letter(ws: Workspace, doc_id: str, reason: str, *, now: datetime) -> Le
             [{"type": "void", "doc_id": doc_id, "reason": reason.strip(), "replaced_by": None}],
             now=now,
         )
-        refresh_year(ws, registry, year, rewrite=None if interrupted else {doc_id}, jobs=1)
+        refresh_year(
+            ws, registry, year, rewrite=None if interrupted else {doc_id}, jobs=1, splice=True
+        )
         clear_pending(year_dir)
-        updated = read_year_state(registry, year).letters[doc_id]
+        updated = letters_state(registry, [doc_id], year).letters[doc_id]
     return updated
 
 
 def _find_letter(registry: Registry, doc_id: str) -> LetterState:
     for entry in registry.entries(type="document", doc_id=doc_id):
         year = int(entry.record["year"])
-        return read_year_state(registry, year).letters[doc_id]
+        return letters_state(registry, [doc_id], year).letters[doc_id]
     raise ValidationError(
         f"登记簿中没有编号为 {doc_id} 的文书",
         hint="请用 docgen status 查看文书编号",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
+import sys
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -12,32 +16,68 @@ from rich.table import Table
 
 from docgen.cli.common import echo, now_utc, open_workspace, workspace_option
 from docgen.errors import EXIT_FAILURE
-from docgen.status import StatusReport, void_letter, year_status
+from docgen.jsontext import dumps_indented
+from docgen.status import LISTED, LetterStatus, StatusReport, void_letter, year_status
+from docgen.workspace import Workspace
 
 
 @click.command("status")
 @workspace_option
 @click.option("--year", type=int, default=None, help="年度(默认:配置中的 default_year)")
 @click.option("--person", default=None, help="只看某人(编号)")
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON(列出全部文书)")
 def status(
     workspace_path: Path | None, year: int | None, person: str | None, as_json: bool
 ) -> None:
-    """签订进度:每份文书谁已签、谁未签,每人还要签什么。全部完成时退出码为 0,否则为 1。"""
+    """签订进度:每份文书谁已签、谁未签,每人还要签什么。全部完成时退出码为 0,否则为 1。
+
+    文书超过 1000 份时,只逐份列出尚未签完的前 1000 份,其余计数;--person 或 --json 可看全部。
+    """
     ws = open_workspace(workspace_path)
-    report = year_status(ws, year or ws.config.default_year, person=person)
+    chosen = year or ws.config.default_year
     if as_json:
-        echo(json.dumps(asdict(report), ensure_ascii=False, indent=2, default=str))
+        report = _print_json(ws, chosen, person)
     else:
+        report = year_status(ws, chosen, person=person, listed=None if person else LISTED)
         _render(report)
     if not report.all_complete:
         raise click.exceptions.Exit(EXIT_FAILURE)
 
 
+def _print_json(ws: Workspace, year: int, person: str | None) -> StatusReport:
+    """The whole report as JSON — the text of ``json.dumps(asdict(report), indent=2)`` with every
+    letter listed — with the letters spooled to a temporary file as they are read, so a year of
+    10⁵ letters is not held, and nothing is printed if reading fails half-way."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        separator = ""
+
+        def spill(letter: LetterStatus) -> None:
+            nonlocal separator
+            spool.write(separator + "\n    ")
+            spool.write(dumps_indented(asdict(letter), indent=2, newline="\n    "))
+            separator = ","
+
+        report = year_status(ws, year, person=person, listed=0, each=spill)
+        whole = dataclasses.replace(report, letters=(), unlisted=0)
+        head, tail = json.dumps(asdict(whole), ensure_ascii=False, indent=2).split(
+            '"letters": []', 1
+        )
+        out = sys.stdout
+        out.write(head + '"letters": [')
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)
+        out.write(("\n  ]" if separator else "]") + tail + "\n")
+        out.flush()
+    return report
+
+
 def _render(report: StatusReport) -> None:
     console = Console(highlight=False)
     table = Table(title=f"{report.year} 年度签订情况")
-    for column in ("文书编号", "文书", "甲方", "乙方", "状态", "未签"):
+    # The letter id is what `docgen void` and `docgen sign --doc` take: never cut it short.
+    width = max((len(s.doc_id) for s in report.letters), default=8)
+    table.add_column("文书编号", no_wrap=True, min_width=width)
+    for column in ("文书", "甲方", "乙方", "状态", "未签"):
         table.add_column(column)
     for s in report.letters:
         table.add_row(
@@ -49,6 +89,11 @@ def _render(report: StatusReport) -> None:
             "、".join(s.missing) if not s.voided else "",
         )
     console.print(table)
+    if report.unlisted:
+        echo(
+            f"……另有 {report.unlisted} 份文书未逐一列出(上表只列尚未签完的文书,至多 {LISTED} 份);"
+            "用 --person 编号 查看某人的全部文书,或用 --json 导出全部。"
+        )
     for c in report.counts:
         echo(f"{c.kind.title}:有效 {c.active} 份,已完成 {c.complete} 份,已作废 {c.voided} 份")
     waiting = [t for t in report.todo if t.waiting]

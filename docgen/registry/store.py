@@ -16,6 +16,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -196,6 +197,11 @@ def _select_nodes(db: Database, wanted: set[merkle.NodeId]) -> dict[merkle.NodeI
         [v for node in ordered for v in node],
     )
     return {(int(level), int(idx)): _blob(h) for level, idx, h in rows}
+
+
+def _like_escape(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern with ``ESCAPE '\\'``."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _entry(index: int, data: bytes) -> Entry:
@@ -409,6 +415,38 @@ class Registry:
         )
         for _idx, doc_id in self._pages("idx, doc_id", where, (len(prefix), prefix)):
             yield str(doc_id)
+
+    def documents_naming(self, person_id: str, *, prefix: str) -> list[str]:
+        """The ids beginning with ``prefix`` that have a ``document`` entry and contain
+        ``-<person_id>`` as a whole part (``2027-ZR-P001-P002`` names P001 and P002), in the order
+        of their first ``document`` entry. Letter ids are built from their parties' ids
+        (:func:`docgen.hierarchy.doc_id`), so these are a superset of the person's letters, read
+        from the ``doc_id`` column alone: one person's letters without parsing the year's."""
+        token = _like_escape(f"-{person_id}")
+        rows = self._db.query(
+            "SELECT doc_id, MIN(idx) AS first FROM registry_entries"
+            " WHERE type = 'document' AND substr(doc_id, 1, ?) = ?"
+            " AND (doc_id LIKE ? ESCAPE '\\' OR doc_id LIKE ? ESCAPE '\\')"
+            " GROUP BY doc_id ORDER BY first",
+            (len(prefix), prefix, f"%{token}-%", f"%{token}"),
+        )
+        return [str(doc_id) for doc_id, _first in rows]
+
+    def documents_touched_since(self, index: int, *, prefix: str) -> list[str]:
+        """The ids beginning with ``prefix`` that have an entry at or after ``index``, in the
+        order of their first such entry (a letter new since then: its ``document`` entry)."""
+        rows = self._db.query(
+            "SELECT doc_id, MIN(idx) AS first FROM registry_entries"
+            " WHERE idx >= ? AND substr(doc_id, 1, ?) = ?"
+            " GROUP BY doc_id ORDER BY first",
+            (index, len(prefix), prefix),
+        )
+        return [str(doc_id) for doc_id, _first in rows]
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """A read transaction: every query inside sees the registry as it was when it began,
+        whatever is appended meanwhile (for readers that take a year page by page)."""
+        return self._db.read()
 
     def count_documents(self, *, prefix: str) -> int:
         """How many ids :meth:`first_documents` gives for ``prefix``."""
