@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from docgen.jsontext import dumps_indented
 from docgen.naming import proof_relpath, signature_relpath
 from docgen.state import LetterState, YearState
-from docgen.workspace import atomic_write_chunks
+from docgen.workspace import atomic_write, atomic_write_chunks
 
 MANIFEST_NAME = "manifest.json"
+STATE_NAME = ".manifest-state.json"  # what manifest.json was built from (spliceable_manifest)
 FORMAT = "docgen-manifest-v1"
 
 
@@ -78,18 +80,144 @@ def write_manifest(year_dir: Path, state: YearState, institution: str) -> Path:
 
 
 def write_manifest_text(
-    year_dir: Path, institution: str, year: int, documents: Iterable[str]
+    year_dir: Path,
+    institution: str,
+    year: int,
+    documents: Iterable[str],
+    *,
+    registry_size: int | None = None,
 ) -> Path:
     """Write ``manifest.json`` atomically, streamed from the documents' texts (in order).
 
     The bytes are those of ``json.dumps(manifest_data(...), ensure_ascii=False, indent=2)``
-    and a newline, but a year of 10⁵ letters is never one string in memory.
+    and a newline, but a year of 10⁵ letters is never one string in memory. With
+    ``registry_size`` (the size of the registry the texts were read from), what the new file
+    reflects is recorded beside it (:func:`spliceable_manifest`); without it, any record is
+    removed first.
     """
     path = year_dir / MANIFEST_NAME
-    atomic_write_chunks(
-        path, (text.encode("utf-8") for text in _text(institution, year, documents))
-    )
+    record = year_dir / STATE_NAME
+    record.unlink(missing_ok=True)  # before the manifest changes: never a record of another file
+    digest = hashlib.sha256()
+
+    def chunks() -> Iterator[bytes]:
+        for text in _text(institution, year, documents):
+            data = text.encode("utf-8")
+            digest.update(data)
+            yield data
+
+    atomic_write_chunks(path, chunks())
+    if registry_size is not None:
+        state = {"registry_size": registry_size, "sha256": digest.hexdigest()}
+        atomic_write(record, json.dumps(state).encode("utf-8") + b"\n")
     return path
+
+
+def spliceable_manifest(year_dir: Path) -> int | None:
+    """The registry size the year's ``manifest.json`` was built from, if the file is exactly the
+    one docgen wrote then (its SHA-256 is recorded beside it); ``None`` otherwise — no record,
+    an unreadable one, or a file changed since — and the manifest must be rebuilt whole."""
+    try:
+        state = json.loads((year_dir / STATE_NAME).read_bytes())
+        size, expected = state["registry_size"], state["sha256"]
+        with (year_dir / MANIFEST_NAME).open("rb") as handle:
+            actual = hashlib.file_digest(handle, "sha256").hexdigest()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if type(size) is not int or actual != expected:
+        return None
+    return size
+
+
+def splice_manifest(
+    year_dir: Path,
+    institution: str,
+    year: int,
+    changed: Mapping[str, str],
+    *,
+    registry_size: int,
+    total: int,
+) -> bool:
+    """Rewrite ``manifest.json`` with the texts of the ``changed`` letters (doc id → text, in
+    registry order) put in place of their old ones, and those it did not list added at the end.
+
+    Every other letter's text is copied as it stands: the caller has checked, with
+    :func:`spliceable_manifest`, that the file is the one docgen wrote from the registry, and
+    that no other letter of the year has an entry appended since. Letters are listed in the order
+    of their first ``document`` entry, so a letter the file does not list is newer than every
+    letter it does. ``False``, with nothing written, when the file is not laid out as
+    :func:`write_manifest_text` writes it, or when it would not list ``total`` letters: the
+    caller then rebuilds it whole.
+    """
+    path = year_dir / MANIFEST_NAME
+
+    def texts(lines: Iterable[str]) -> Iterator[str]:
+        listed: set[str] = set()
+        for doc_id, text in _documents(lines, institution, year):
+            if doc_id in listed:
+                raise _Unexpected
+            listed.add(doc_id)
+            yield changed.get(doc_id, text)
+        added = [doc_id for doc_id in changed if doc_id not in listed]
+        if len(listed) + len(added) != total:
+            raise _Unexpected
+        for doc_id in added:
+            yield changed[doc_id]
+
+    try:
+        with path.open("r", encoding="utf-8", newline="\n") as handle:
+            # Streamed into the new file; an unexpected layout discards it half-written.
+            write_manifest_text(
+                year_dir, institution, year, texts(handle), registry_size=registry_size
+            )
+    except (OSError, UnicodeDecodeError, ValueError, _Unexpected):
+        return False
+    return True
+
+
+class _Unexpected(Exception):
+    """The manifest is not laid out as :func:`write_manifest_text` writes it."""
+
+
+_DOCUMENT_START = "    {\n"
+_DOCUMENT_ENDS = ("    },\n", "    }\n")
+_DOC_ID_LINE = '      "doc_id": '
+
+
+def _documents(lines: Iterable[str], institution: str, year: int) -> Iterator[tuple[str, str]]:
+    """(doc id, text as :func:`document_text` gives it) of each document in a manifest's lines.
+
+    JSON strings hold no raw line breaks, so in the indented text a document starts at a line
+    ``    {`` and ends at the next line ``    }`` (``    },`` between documents)."""
+    head = "".join(_text(institution, year, ()))[: -len("[]\n}\n")] + "[\n"
+    stream = iter(lines)
+    seen = ""
+    while len(seen) < len(head):
+        line = next(stream, None)
+        if line is None:
+            raise _Unexpected
+        seen += line
+    if seen != head:
+        raise _Unexpected
+    for line in stream:
+        if line in ("  ]\n", "}\n"):
+            continue
+        if line != _DOCUMENT_START:
+            raise _Unexpected
+        parts = [line]
+        for inner in stream:
+            parts.append(inner)
+            if inner in _DOCUMENT_ENDS:
+                break
+        else:
+            raise _Unexpected
+        if len(parts) < 3 or not parts[1].startswith(_DOC_ID_LINE):
+            raise _Unexpected
+        doc_id = json.loads(parts[1][len(_DOC_ID_LINE) :].rstrip(",\n"))
+        if not isinstance(doc_id, str):
+            raise _Unexpected
+        parts[-1] = "    }"
+        yield doc_id, "".join(parts)
 
 
 def _text(institution: str, year: int, documents: Iterable[str]) -> Iterator[str]:

@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docgen.durable import atomic_write_many
-from docgen.manifest import document_text, manifest_document, write_manifest_text
+from docgen.manifest import (
+    MANIFEST_NAME,
+    document_text,
+    manifest_document,
+    splice_manifest,
+    spliceable_manifest,
+    write_manifest_text,
+)
 from docgen.naming import proof_relpath
 from docgen.parallel import chunks_of, map_chunks
 from docgen.progress import ProgressFactory, no_progress
@@ -63,14 +70,19 @@ def _open_worker(setup: _Setup) -> _Worker:
 
 def _refresh_chunk(worker: _Worker, letters: Sequence[_Letter]) -> list[str]:
     """Write the chunk's missing or outdated proof bundles; return its manifest texts."""
+    return [text for _doc_id, text in _refresh_letters(worker, letters)]
+
+
+def _refresh_letters(worker: _Worker, letters: Sequence[_Letter]) -> list[tuple[str, str]]:
+    """:func:`_refresh_chunk`, with each text's letter id."""
     registry = worker.registry
     state = letters_state(registry, [doc_id for doc_id, _ in letters], worker.year)
     rewrite = {doc_id for doc_id, again in letters if again}
     since = worker.appended_from
-    texts: list[str] = []
+    texts: list[tuple[str, str]] = []
     proofs: list[tuple[str, str, list[int]]] = []
     for letter in state.letters.values():
-        texts.append(document_text(manifest_document(letter)))
+        texts.append((letter.doc_id, document_text(manifest_document(letter))))
         path = str(worker.year_dir / proof_relpath(letter.record["path"]))
         indices = [entry.index for entry in letter.entries()]
         if (
@@ -100,13 +112,25 @@ def refresh_year(
     jobs: int | None = None,
     chunk_size: int = CHUNK,
     progress: ProgressFactory = no_progress,
+    splice: bool = False,
 ) -> Path:
     """Rewrite the proof bundles of the letters in ``rewrite`` (``None``: every letter), of the
     letters with an entry at or after index ``appended_from``, and of any letter whose bundle is
     missing, then ``manifest.json``; return the manifest's path.
 
+    ``splice``: for a command that touched a few letters (one person signing, one letter
+    voided), only the letters with entries since the manifest was last built are read, their
+    proof bundles rewritten and their texts put in place in the manifest (:func:`_splice`); the
+    rest of the year is neither read nor checked. Whenever that cannot be done exactly, the year
+    is rebuilt whole as without it.
+
     ``registry`` must be this workspace's, opened by the caller, who holds the workspace lock.
     """
+    if splice and rewrite is not None:
+        spliced = _splice(ws, registry, year, rewrite)
+        if spliced is not None:
+            return spliced
+    size = registry.size()  # the texts below reflect at least this much of the registry
     total = count_year_letters(registry, year)
     letters: Iterator[_Letter] = (
         (doc_id, rewrite is None or doc_id in rewrite)
@@ -126,7 +150,40 @@ def refresh_year(
             ws.config.institution,
             year,
             (text for part in parts for text in part),
+            registry_size=size,
         )
+
+
+SPLICE_LIMIT = 5_000  # letters changed since the manifest was built; beyond, rebuild it whole
+
+
+def _splice(
+    ws: Workspace, registry: Registry, year: int, rewrite: Collection[str]
+) -> Path | None:
+    """Bring the year's views up to date by reading only the letters with entries since
+    ``manifest.json`` was built; ``None`` when that is not possible exactly (the manifest is
+    missing, changed by hand, laid out otherwise, or too much has changed)."""
+    year_dir = ws.year_dir(year)
+    built_from = spliceable_manifest(year_dir)
+    if built_from is None:
+        return None
+    size = registry.size()
+    touched = registry.documents_touched_since(built_from, prefix=f"{year}-")
+    if len(touched) > SPLICE_LIMIT:
+        return None
+    worker = _Worker(registry, year, year_dir, built_from)
+    changed: dict[str, str] = {}
+    for chunk in chunks_of([(d, d in rewrite) for d in touched], CHUNK):
+        changed.update(_refresh_letters(worker, chunk))
+    done = splice_manifest(
+        year_dir,
+        ws.config.institution,
+        year,
+        changed,
+        registry_size=size,
+        total=count_year_letters(registry, year),
+    )
+    return year_dir / MANIFEST_NAME if done else None
 
 
 def _in_this_process(
