@@ -121,3 +121,42 @@ def test_letters_are_looked_up_by_the_doc_id_index(
     for sql, params in queries:
         plan = " ".join(str(row[-1]) for row in db.query(f"EXPLAIN QUERY PLAN {sql}", params))
         assert "registry_entries_doc_id" in plan, plan
+
+
+def _party_document(doc_id: str, year: int = 2027) -> dict[str, Any]:
+    return {"type": "document", "doc_id": doc_id, "kind": "integrity_pledge", "year": year}
+
+
+def test_documents_naming_a_person_by_whole_id_parts(ws: Workspace, open_store: Opener) -> None:
+    """Ids holding a LIKE wildcard, differing only in case, or one the prefix of another."""
+    reg = open_store(ws)
+    ids = [
+        "2027-LJ-H1-P_1", "2027-LJ-H1-PX1", "2027-LJ-H1-p_1", "2027-LJ-P_1-S9",
+        "2027-LJ-H1-P_10", "2027-LJ-H1-P_1-R2", "2026-LJ-H1-P_1", "2027-LJ-H1-A%B",
+        "2027-LJ-H1-AxB",
+    ]  # fmt: skip
+    reg.append([_party_document(d) for d in ids], now=NOW)
+    reg.append([_party_document("2027-LJ-H1-P_1")], now=NOW)  # registered again: listed once
+    reg.append([_signature(1, "p001")], now=NOW)
+
+    found = reg.documents_naming("P_1", prefix="2027-")
+    # A superset of the person's letters, in the order of their first document entry: the
+    # case-insensitive LIKE of SQLite may add "p_1"; never "PX1", "P_10" or another year's.
+    assert [d for d in found if d != "2027-LJ-H1-p_1"] == [
+        "2027-LJ-H1-P_1", "2027-LJ-P_1-S9", "2027-LJ-H1-P_1-R2",
+    ]  # fmt: skip
+    assert reg.documents_naming("A%B", prefix="2027-") == ["2027-LJ-H1-A%B"]
+    assert reg.documents_naming("P_", prefix="2027-") == []
+    assert reg.documents_naming("nobody", prefix="2027-") == []
+
+
+def test_documents_touched_since_an_index(ws: Workspace, open_store: Opener) -> None:
+    reg = open_store(ws)
+    _filled(reg, 6)  # 0–5 documents, 6–8 signatures of 0, 2, 4, then a void of 3 and an activity
+    assert reg.documents_touched_since(reg.size(), prefix="2027-") == []
+    assert reg.documents_touched_since(7, prefix="2027-") == [
+        "2027-ZR-0002", "2027-ZR-0004", "2027-ZR-0003",
+    ]  # fmt: skip
+    reg.append([_document(9), _signature(1, "p001")], now=NOW)
+    assert reg.documents_touched_since(11, prefix="2027-") == ["2027-ZR-0009", "2027-ZR-0001"]
+    assert reg.documents_touched_since(11, prefix="2028-") == []
