@@ -14,7 +14,7 @@ import os
 import pickle
 import tempfile
 from collections import Counter
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Collection, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -45,7 +45,7 @@ from docgen.proofs import clear_pending, is_pending, mark_pending
 from docgen.registry import Registry, open_registry
 from docgen.render import load_template
 from docgen.roster import load_roster
-from docgen.state import LetterState, YearState, read_year_state, with_revision
+from docgen.state import LetterState, iter_year_letters, revision, with_revision
 from docgen.views import refresh_year
 from docgen.workspace import Fonts, Workspace
 
@@ -305,28 +305,66 @@ def _supervision(roster: Roster) -> dict[str, tuple[str, ...]]:
     return {pid: tuple(names) for pid, names in found.items()}
 
 
+@dataclass(slots=True)
+class _Base:
+    """What generate needs of one pairing's letters: the newest revision in force, and the
+    highest revision number ever given (voided ones too)."""
+
+    current: _Current | None = None
+    current_revision: int = 0
+    last_revision: int = 0
+
+
+def _index_year(registry: Registry, year: int) -> dict[str, _Base]:
+    """Letter base id → :class:`_Base`, read a page of letters at a time. A year of 10⁵ signed
+    letters held as a :class:`~docgen.state.YearState` (every entry's bytes) is ≈ 4 KiB a
+    letter; this keeps a few fields (the same answers as ``current_for_base`` and
+    ``last_revision``)."""
+    index: dict[str, _Base] = {}
+    for letter in iter_year_letters(registry, year):
+        base = letter.base_id
+        found = index.get(base)
+        if found is None:
+            found = index[base] = _Base()
+        number = revision(letter.doc_id)
+        found.last_revision = max(found.last_revision, number)
+        if not letter.voided and number > found.current_revision:
+            record = letter.record
+            found.current = _Current(
+                letter.doc_id, record["sha256"], record["path"], bool(letter.signatures)
+            )
+            found.current_revision = number
+    return index
+
+
 def _job(
     position: int,
     pairing: Pairing,
-    state: YearState,
+    index: Mapping[str, _Base],
     supervision: Mapping[str, tuple[str, ...]],
 ) -> _Job:
     base = pairing.doc_id
-    letter = state.current_for_base(base)
-    current = (
-        None
-        if letter is None
-        else _Current(
-            letter.doc_id, letter.record["sha256"], letter.record["path"], bool(letter.signatures)
-        )
-    )
+    found = index.get(base)
     return _Job(
         pairing=pairing,
         supervised=supervision.get(pairing.subordinate.id, ()),
-        current=current,
-        next_id=with_revision(base, state.last_revision(base) + 1),
+        current=None if found is None else found.current,
+        next_id=with_revision(base, 1 if found is None else found.last_revision + 1),
         position=position,
     )
+
+
+def _obsolete_letters(
+    registry: Registry, year: int, index: Mapping[str, _Base], wanted: Collection[str]
+) -> Iterator[LetterState]:
+    """The letters in force whose pairing is no longer wanted, in registry order (the year is
+    read again only when there are some)."""
+    gone = {base for base, found in index.items() if found.current is not None} - set(wanted)
+    if not gone:
+        return
+    for letter in iter_year_letters(registry, year):
+        if not letter.voided and letter.base_id in gone:
+            yield letter
 
 
 def generate(
@@ -368,8 +406,8 @@ def generate(
 
     with workspace_lock(ws.root), open_registry(ws) as registry:
         interrupted = is_pending(year_dir)  # an earlier run died after its registry commit
-        state = read_year_state(registry, year)
-        work = (_job(i, p, state, supervision) for i, p in enumerate(pairings))
+        index = _index_year(registry, year)
+        work = (_job(i, p, index, supervision) for i, p in enumerate(pairings))
         tally: Counter[tuple[Change, LetterKind]] = Counter()
         outcomes: list[LetterOutcome] = []
         with tempfile.TemporaryFile(dir=ws.root) as spill_file:
@@ -393,11 +431,9 @@ def generate(
                 raise
 
             voids: list[dict[str, Any]] = []
-            if state.letters:
+            if index:
                 wanted_bases = {p.doc_id for p in pairings}
-                for letter in state.active():
-                    if letter.base_id in wanted_bases:
-                        continue
+                for letter in _obsolete_letters(registry, year, index, wanted_bases):
                     outcome = _obsolete(letter)
                     if reissue:
                         voids.append(void_record(letter.doc_id, "人员变动,结对关系已不存在", None))
@@ -406,7 +442,7 @@ def generate(
                     tally[(outcome.change, outcome.kind)] += 1
                     outcomes.append(outcome)
                 del wanted_bases
-            del work, pairings, state, supervision
+            del work, pairings, index, supervision
 
             publish_staged(
                 staged_for(os.path.join(year_dir, path), setup.token)

@@ -19,8 +19,10 @@ from docgen.lock import workspace_lock
 from docgen.parallel import chunks_of, map_chunks
 from docgen.registry import open_registry
 from docgen.roster import load_roster
+from docgen.state import read_year_state
+from docgen.status import void_letter
 from docgen.workspace import find_workspace
-from tests.helpers import run_docgen
+from tests.helpers import move_p045_to_office, run_docgen
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -183,3 +185,37 @@ def _fields(pairing: object) -> dict[str, object]:
 
     assert dataclasses.is_dataclass(pairing)
     return {f.name: getattr(pairing, f.name) for f in dataclasses.fields(pairing)}
+
+
+def test_the_year_index_answers_as_the_year_state(demo_workspace: Path, now: datetime) -> None:
+    """generate reads what it needs of each pairing's letters a page at a time; after voids,
+    reissues, an update and an obsolete pairing it gives the answers of the whole year state."""
+    ws = find_workspace(demo_workspace)
+    generate(ws, 2027, now=now, jobs=1)
+    void_letter(ws, "2027-LJ-P009-P010", "人员调离", now=now)
+    generate(ws, 2027, now=now, jobs=1, reissue=True)  # R2
+    void_letter(ws, "2027-LJ-P009-P010-R2", "再次调整", now=now)
+    generate(ws, 2027, now=now, jobs=1, reissue=True)  # R3
+    move_p045_to_office(ws.roster_path)  # a pairing gone, one new
+    result = generate(ws, 2027, now=now, jobs=1, reissue=True)
+    assert result.count(Change.VOIDED) >= 1 and result.count(Change.NEW) >= 1
+
+    with open_registry(ws) as registry:
+        state = read_year_state(registry, 2027)
+        index = generate_module._index_year(registry, 2027)
+    bases = {letter.base_id for letter in state.letters.values()}
+    assert set(index) == bases
+    for base in bases:
+        current = state.current_for_base(base)
+        found = index[base]
+        assert found.last_revision == state.last_revision(base)
+        if current is None:
+            assert found.current is None
+        else:
+            assert found.current == generate_module._Current(
+                current.doc_id,
+                current.record["sha256"],
+                current.record["path"],
+                bool(current.signatures),
+            )
+    assert index["2027-LJ-P009-P010"].last_revision == 3
