@@ -56,3 +56,24 @@ print(small.peak_kib // 1024, big.peak_kib // 1024)
     small, big = map(int, done.stdout.split())
     assert 0 < small < 60
     assert 75 <= big < 120
+
+
+def test_bench_commands_prints_its_table_for_a_small_roster(tmp_path: Path) -> None:
+    """benchmarks/bench_commands.py: every command it times succeeds on a small signed year."""
+    script = BENCH.parent / "bench_commands.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--letters", "30", "--jobs", "1", "--workdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    rows = [line for line in lines if line.startswith("| ") and "---" not in line]
+    labels = [row.split(" | ")[0][2:] for row in rows[1:]]
+    assert labels[:2] == ["status (text)", "status --json"]
+    assert "generate again (nothing changed)" in labels and "verify one letter" in labels
+    assert sum(label.startswith("sign --as ") for label in labels) == 2
+    for row in rows[1:]:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[3] == "0", row  # every command exited 0
+        assert float(cells[2]) > 0  # a peak RSS was measured
+    assert "共 1 份:验证通过 1 份" in done.stdout
