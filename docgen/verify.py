@@ -935,21 +935,27 @@ def _report(letter: _Letter, steps: tuple[StepResult, ...]) -> LetterReport:
 
 
 def read_blob(path: str | Path, shown: str, limit: int, what: str) -> Blob:
+    """A file's bytes, or why they cannot be had. The file is opened once (without blocking,
+    so a FIFO put in a letter's place cannot hang the run) and judged by ``fstat`` of what was
+    opened: one path lookup per file, and no window between the check and the read."""
     try:
-        info = os.stat(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return Blob(shown, None, "不存在")
     except OSError as exc:
         return Blob(shown, None, f"无法读取({exc.strerror})")
-    if not stat.S_ISREG(info.st_mode):
-        return Blob(shown, None, "不是普通文件")
-    if info.st_size > limit:
-        return Blob(shown, None, f"过大({info.st_size} 字节,{what}上限 {limit} 字节)")
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return Blob(shown, None, "不是普通文件")
+        if info.st_size > limit:
+            return Blob(shown, None, f"过大({info.st_size} 字节,{what}上限 {limit} 字节)")
+        with open(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
     except OSError as exc:
         return Blob(shown, None, f"无法读取({exc.strerror})")
+    finally:
+        os.close(fd)
     if len(data) > limit:
         return Blob(shown, None, f"过大({what}上限 {limit} 字节)")
     return Blob(shown, data)

@@ -8,6 +8,7 @@ altered file named in the report and the step (or archive check) that failed.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import zipfile
 from collections.abc import Callable
@@ -284,3 +285,21 @@ def test_human_report_names_file_and_step(signed: Path, tmp_path: Path) -> None:
     assert "✗ 1. 文件哈希与登记一致" in outcome.out
     assert "文件在登记后被改动过" in outcome.out
     assert outcome.out.splitlines()[-1] == "共 11 份:验证通过 10 份,失败 1 份,签名不全 0 份"
+
+
+@pytest.mark.parametrize("what", ["signature", "letter"])
+def test_a_fifo_in_a_files_place_is_refused_without_hanging(
+    signed: Path, tmp_path: Path, what: str
+) -> None:
+    """A named pipe where a .p7s or the .docx should be: opened without blocking, refused as
+    not a regular file (nobody ever writes to it, so a blocking open would wait forever)."""
+    ws = copy_workspace(signed, tmp_path / "ws")
+    target = _signatures(ws, "P001")[0] if what == "signature" else sorted(
+        ws.year_dir(YEAR).rglob("*.docx")
+    )[0]
+    target.unlink()
+    os.mkfifo(target)
+    outcome = run_docgen("verify", "-w", str(ws.root), _output(ws), "--jobs", "1")
+    assert outcome.code == 1
+    assert "不是普通文件" in outcome.out
+    assert target.name in outcome.out
