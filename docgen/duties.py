@@ -23,6 +23,7 @@ stated in the notes of every result so nobody reads the absence as an oversight.
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -40,7 +41,7 @@ from docgen.ledger import (
 from docgen.models import Department, Roster
 from docgen.registry import open_registry
 from docgen.roster import load_roster
-from docgen.state import read_year_state
+from docgen.state import iter_year_letters
 
 if TYPE_CHECKING:
     from docgen.registry import Registry
@@ -165,50 +166,66 @@ class SigningSummary:
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 
+_LETTER_KINDS = {kind.value: kind for kind in LetterKind}
+
+
 def signing_summary_from_registry(registry: Registry, year: int) -> SigningSummary:
     """Count letters and signatures of ``year`` from `document`/`signature`/`void` records.
 
     A signature counts when its record names the letter's current hash (as ``docgen status``
     counts it); whether the CMS itself verifies is ``docgen verify``'s business.
     """
-    state = read_year_state(registry, year)
-    letters: list[LetterCount] = []
-    people: dict[tuple[str, LetterKind], tuple[int, int, list[str]]] = {}
-    for kind in LetterKind:
-        of_kind = [s for s in state.letters.values() if s.record.get("kind") == kind.value]
-        active = [s for s in of_kind if not s.voided]
-        signed_days = [
-            datetime.fromisoformat(str(sig.record["signing_time"]).replace("Z", "+00:00"))
-            .astimezone(CHINA_TZ)
-            .date()
-            for s in active
-            for sig in s.signatures.values()
-            if sig.record.get("signing_time")
-        ]
-        letters.append(
-            LetterCount(
-                kind=kind,
-                generated=len(active),
-                complete=sum(1 for s in active if s.complete),
-                voided=len(of_kind) - len(active),
-                first_signed=min(signed_days, default=None),
-                last_signed=max(signed_days, default=None),
-            )
-        )
-        for s in active:
-            for pid in s.party_ids().values():
-                required, signed, missing = people.get((pid, kind), (0, 0, []))
-                if pid in s.signatures:
-                    signed += 1
+    # One pass over the year, a page of letters at a time; per kind, in LetterKind order.
+    generated: Counter[LetterKind] = Counter()
+    complete: Counter[LetterKind] = Counter()
+    voided: Counter[LetterKind] = Counter()
+    days: dict[LetterKind, list[date]] = {kind: [] for kind in LetterKind}
+    people: dict[LetterKind, dict[str, tuple[int, int, list[str]]]] = {k: {} for k in LetterKind}
+    for s in iter_year_letters(registry, year):
+        kind = _LETTER_KINDS.get(str(s.record.get("kind")))
+        if kind is None:
+            continue  # not one of the three letters: not counted
+        if s.voided:
+            voided[kind] += 1
+            continue
+        generated[kind] += 1
+        complete[kind] += int(s.complete)
+        for sig in s.signatures.values():
+            signed_at = sig.record.get("signing_time")
+            if signed_at:
+                moment = datetime.fromisoformat(str(signed_at).replace("Z", "+00:00"))
+                day = moment.astimezone(CHINA_TZ).date()
+                found = days[kind]
+                if not found:
+                    found += [day, day]
                 else:
-                    missing = [*missing, s.doc_id]
-                people[(pid, kind)] = (required + 1, signed, missing)
+                    found[0], found[1] = min(found[0], day), max(found[1], day)
+        of_kind = people[kind]
+        for pid in s.party_ids().values():
+            required, signed, missing = of_kind.get(pid, (0, 0, []))
+            if pid in s.signatures:
+                signed += 1
+            else:
+                missing.append(s.doc_id)
+            of_kind[pid] = (required + 1, signed, missing)
+    letters = [
+        LetterCount(
+            kind=kind,
+            generated=generated[kind],
+            complete=complete[kind],
+            voided=voided[kind],
+            first_signed=days[kind][0] if days[kind] else None,
+            last_signed=days[kind][1] if days[kind] else None,
+        )
+        for kind in LetterKind
+    ]
     return SigningSummary(
         year=year,
         letters=tuple(letters),
         people=tuple(
             PersonSigning(person_id=pid, kind=kind, required=r, signed=n, missing=tuple(m))
-            for (pid, kind), (r, n, m) in people.items()
+            for kind in LetterKind
+            for pid, (r, n, m) in people[kind].items()
         ),
     )
 

@@ -365,3 +365,58 @@ def test_duties_cli_bad_as_of(demo_ws: Path, bad: str) -> None:
 def test_duties_cli_unknown_person(demo_ws: Path) -> None:
     outcome = run_docgen("duties", "-w", str(demo_ws), "--person", "P999")
     assert outcome.code == 2 and "P999" in outcome.err
+
+
+def test_signing_summary_is_read_in_one_pass_with_the_same_answer(
+    keyed_workspace: Path,
+) -> None:
+    """The summary read a page of letters at a time equals the one worked out from the whole
+    year state, kind by kind (a half-signed demo year with a voided letter)."""
+    from datetime import UTC, datetime
+
+    from docgen.duties import CHINA_TZ, PersonSigning
+    from docgen.passphrase import Passphrase
+    from docgen.signing import sign_as
+    from docgen.state import read_year_state
+    from docgen.status import void_letter
+    from tests.conftest import PASSPHRASE
+
+    ws = find_workspace(keyed_workspace)
+    secret = Passphrase(PASSPHRASE.encode(), "测试")
+    for day, pid in enumerate(("P001", "P002", "P009", "P010", "P018"), start=5):
+        sign_as(ws, pid, secret, year=2027, now=datetime(2027, 1, day, 20, tzinfo=UTC))
+    void_letter(ws, "2027-LJ-P018-P019", "人员调离", now=datetime(2027, 1, 11, tzinfo=UTC))
+    with open_registry(ws) as registry:
+        summary = signing_summary_from_registry(registry, 2027)
+        state = read_year_state(registry, 2027)
+    people: list[PersonSigning] = []
+    for kind in LetterKind:
+        of_kind = [s for s in state.letters.values() if s.record["kind"] == kind.value]
+        active = [s for s in of_kind if not s.voided]
+        letter = summary.letter(kind)
+        assert (letter.generated, letter.complete, letter.voided) == (
+            len(active), sum(s.complete for s in active), len(of_kind) - len(active),
+        )  # fmt: skip
+        days = [
+            datetime.fromisoformat(sig.record["signing_time"].replace("Z", "+00:00"))
+            .astimezone(CHINA_TZ)
+            .date()
+            for s in active
+            for sig in s.signatures.values()
+        ]
+        assert (letter.first_signed, letter.last_signed) == (min(days), max(days))
+        seen: dict[str, list[str]] = {}
+        for s in active:
+            for pid in s.party_ids().values():
+                seen.setdefault(pid, [])
+        for pid in seen:
+            mine = [s for s in active if pid in s.party_ids().values()]
+            people.append(
+                PersonSigning(
+                    person_id=pid, kind=kind, required=len(mine),
+                    signed=sum(pid in s.signatures for s in mine),
+                    missing=tuple(s.doc_id for s in mine if pid not in s.signatures),
+                )
+            )  # fmt: skip
+    assert summary.people == tuple(people)
+    assert summary.letter(LetterKind.INTEGRITY_PLEDGE).voided == 1
