@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -687,6 +687,13 @@ class CrlResult:
     revoked_count: int
 
 
+def workspace_crl(
+    keys_dir: Path, ca_cert: x509.Certificate
+) -> x509.CertificateRevocationList | None:
+    """The workspace's CRL, checked against the CA; ``None`` when none has been published."""
+    return _current_crl(keys_dir, ca_cert)
+
+
 def _current_crl(
     keys_dir: Path, ca_cert: x509.Certificate
 ) -> x509.CertificateRevocationList | None:
@@ -1208,6 +1215,7 @@ def load_signer(
     now: datetime,
     ca_cert: x509.Certificate | None = None,
     crl: x509.CertificateRevocationList | None = None,
+    workspace_crl: x509.CertificateRevocationList | Literal["read"] | None = "read",
 ) -> Signer:
     """Open a person's key for signing, refusing anything that would make a bad signature.
 
@@ -1215,12 +1223,14 @@ def load_signer(
     valid, expired or revoked at ``now``, a wrong passphrase, a key that does not match the
     certificate. Nothing is written. ``ca_cert`` defaults to ``keys/ca/ca.pem``; the workspace's
     CRL (``keys/ca/crl.pem``, checked against the CA) is always consulted when it exists, in
-    addition to ``crl`` when one is given.
+    addition to ``crl`` when one is given; a caller that opens many keys under the workspace lock
+    reads it once with :func:`workspace_crl` and passes it as ``workspace_crl``.
     """
     if ca_cert is None:
         ca_cert = load_ca_certificate(ws_keys_dir)
     crls = [crl] if crl is not None else []
-    workspace_crl = _current_crl(ws_keys_dir, ca_cert)
+    if workspace_crl == "read":
+        workspace_crl = _current_crl(ws_keys_dir, ca_cert)
     if workspace_crl is not None:
         crls.append(workspace_crl)
     paths = person_paths(ws_keys_dir, person_id)

@@ -273,6 +273,7 @@ class _SignSetup:
 class _SignWorker:
     setup: _SignSetup
     ca_cert: x509.Certificate
+    crl: x509.CertificateRevocationList | None  # the workspace's, read once (it is locked)
 
 
 # (doc_id, signer, party, cert fingerprint, cert serial, p7s sha256, doc sha256)
@@ -280,7 +281,8 @@ _SignatureSpec = tuple[str, str, str, str, str, str, str]
 
 
 def _sign_worker(setup: _SignSetup) -> _SignWorker:
-    return _SignWorker(setup, pki.load_ca_certificate(setup.keys_dir))
+    ca_cert = pki.load_ca_certificate(setup.keys_dir)
+    return _SignWorker(setup, ca_cert, pki.workspace_crl(setup.keys_dir, ca_cert))
 
 
 def _sign_chunk(
@@ -294,7 +296,12 @@ def _sign_chunk(
     try:
         for job in people:
             signer = pki.load_signer(
-                setup.keys_dir, job.person_id, job.passphrase, now=setup.now, ca_cert=worker.ca_cert
+                setup.keys_dir,
+                job.person_id,
+                job.passphrase,
+                now=setup.now,
+                ca_cert=worker.ca_cert,
+                workspace_crl=worker.crl,
             )
             cms_signer = DetachedSigner(signer.key, signer.cert)
             der = signer.cert.public_bytes(serialization.Encoding.DER)

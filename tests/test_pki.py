@@ -318,6 +318,15 @@ def test_revoked_certificate_is_refused_only_after_revocation(fresh_keys: Path) 
         fresh_keys, VALID, person_passphrase(), now=revoked_at - timedelta(seconds=1)
     )
     assert signer.person_id == VALID
+    # Bulk signing reads the workspace CRL once and hands it in: the same refusal.
+    ca_cert = pki.load_ca_certificate(fresh_keys)
+    once = pki.workspace_crl(fresh_keys, ca_cert)
+    assert once is not None
+    with pytest.raises(pki.CertificateRefusedError, match="已于 2027-01-07T09:00:00Z 吊销"):
+        pki.load_signer(
+            fresh_keys, VALID, person_passphrase(), now=revoked_at, ca_cert=ca_cert,
+            workspace_crl=once,
+        )  # fmt: skip
 
 
 def test_key_not_matching_certificate_is_refused(fresh_keys: Path) -> None:
