@@ -67,7 +67,9 @@ from docgen.verify_text import (
     MANIFEST_NAME,
     VKEY_NAME,
     ArchiveAnchors,
+    Volume,
     render_derived_files,
+    volume_from_manifest,
 )
 
 MIB = 1 << 20
@@ -1942,18 +1944,23 @@ def verify_archive_members(
                 members,
                 [_unprefix_letter(letter, name) for letter in letters],
                 ArchiveAnchors(ca_pem=ca_data, crl=crl_data, vkey=vkey_data, checkpoint=checkpoint),
+                volume_from_manifest(manifest),
             )
         )
     return VerifyReport(letters, tuple(_prefix_checks(checks, prefixed)))
 
 
 def _derived_checks(
-    members: Mapping[str, bytes], letters: Sequence[LetterReport], anchors: ArchiveAnchors
+    members: Mapping[str, bytes],
+    letters: Sequence[LetterReport],
+    anchors: ArchiveAnchors,
+    volume: Volume | None = None,
 ) -> list[CheckResult]:
-    """Every file the archive builder derives must be byte-identical to a fresh derivation."""
+    """Every file the archive builder derives must be byte-identical to a fresh derivation
+    (for one volume of several, from the volume its manifest declares)."""
     checks: list[CheckResult] = []
     try:
-        expected = render_derived_files(letters, anchors, members)
+        expected = render_derived_files(letters, anchors, members, volume=volume)
     except (KeyError, ValueError, DocgenError) as exc:
         return [CheckResult("归档说明文件", False, f"无法重新生成:{exc}", MANIFEST_NAME)]
     declared = set(members) - {MANIFEST_NAME}

@@ -62,6 +62,38 @@ class ArchiveAnchors:
 
 
 @dataclass(frozen=True)
+class Volume:
+    """Which part of a year an archive file holds, when the year is packed in several."""
+
+    number: int  # 1-based
+    count: int
+    letters_in_year: int
+
+    def file_name(self, year: int | str) -> str:
+        """The name ``docgen archive`` gives this volume's file (``archive-2027-part01-of12``)."""
+        width = max(2, len(str(self.count)))
+        return f"archive-{year}-part{self.number:0{width}d}-of{self.count:0{width}d}"
+
+    def data(self) -> dict[str, int]:
+        return {"number": self.number, "of": self.count, "letters_in_year": self.letters_in_year}
+
+
+def volume_from_manifest(manifest: object) -> Volume | None:
+    """The ``volume`` an archive's manifest.json declares, if any, as declared: whether it is
+    right is checked by deriving the archive's files again from it (and the letters held)."""
+    if not isinstance(manifest, dict):
+        return None
+    data = manifest.get("volume")
+    if not isinstance(data, dict):
+        return None
+    number, count, total = data.get("number"), data.get("of"), data.get("letters_in_year")
+    if not all(type(x) is int for x in (number, count, total)):
+        return None
+    assert isinstance(number, int) and isinstance(count, int) and isinstance(total, int)
+    return Volume(number, count, total)
+
+
+@dataclass(frozen=True)
 class DerivedFiles:
     derived: dict[str, bytes]  # name -> bytes of each derived file
     expected_names: frozenset[str]  # every member the archive must hold, except manifest.json
@@ -97,9 +129,18 @@ class _Facts:
     origin: str
     size: int | None
     root_b64: str
+    volume: Volume | None = None
+
+    @property
+    def archive_name(self) -> str:
+        """The archive's file name without ``.zip``, as ``docgen archive`` writes it."""
+        year = self.year if self.year is not None else "____"
+        return f"archive-{year}" if self.volume is None else self.volume.file_name(year)
 
 
-def _facts(letters: Sequence[LetterReport], anchors: ArchiveAnchors) -> _Facts:
+def _facts(
+    letters: Sequence[LetterReport], anchors: ArchiveAnchors, volume: Volume | None = None
+) -> _Facts:
     ca = x509.load_pem_x509_certificate(anchors.ca_pem)
     orgs = ca.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     institution = str(orgs[0].value) if orgs else ca.subject.rfc4514_string()
@@ -111,7 +152,7 @@ def _facts(letters: Sequence[LetterReport], anchors: ArchiveAnchors) -> _Facts:
     except DocgenError:
         origin, size, root = "(检查点无法解析)", None, ""
     years = sorted({letter.year for letter in letters if letter.year is not None})
-    return _Facts(years[0] if years else None, institution, ca_fp, origin, size, root)
+    return _Facts(years[0] if years else None, institution, ca_fp, origin, size, root, volume)
 
 
 def _letter_data(letter: LetterReport) -> dict[str, Any]:
@@ -174,15 +215,20 @@ def registry_public_pem(vkey: bytes) -> bytes:
 
 
 def render_derived_files(
-    letters: Sequence[LetterReport], anchors: ArchiveAnchors, content: Mapping[str, bytes]
+    letters: Sequence[LetterReport],
+    anchors: ArchiveAnchors,
+    content: Mapping[str, bytes],
+    *,
+    volume: Volume | None = None,
 ) -> DerivedFiles:
     """Derive every generated member from verified letters, anchors and the content's bytes.
 
     ``content`` maps member names to bytes; derived names in it are ignored, so the same call
-    serves the builder (content only) and the verifier (the whole archive).
+    serves the builder (content only) and the verifier (the whole archive). ``volume``: the
+    archive is one of several files of a year (manifest.json and VERIFY.txt say which).
     """
     ordered = sorted((x for x in letters if x.doc_id is not None), key=lambda x: x.path)
-    facts = _facts(ordered, anchors)
+    facts = _facts(ordered, anchors, volume)
     fixed = {
         CA_NAME: anchors.ca_pem,
         CRL_NAME: anchors.crl,
@@ -209,6 +255,7 @@ def render_derived_files(
         "ca_sha256": facts.ca_fingerprint,
         "checkpoint": {"origin": facts.origin, "size": facts.size, "root": facts.root_b64},
         "partial": any(x.status.value == "incomplete" for x in ordered),
+        **({} if volume is None else {"volume": volume.data()}),
         "counts": {
             status: sum(1 for x in ordered if x.status.value == status)
             for status in ("verified", "incomplete", "voided", "failed")
@@ -306,6 +353,16 @@ def render_verify_txt(letters: Sequence[LetterReport], facts: _Facts) -> str:
         f"{facts.institution} {year} 年度党风廉政建设责任书、承诺书归档包 验证说明",
         "=" * 40,
         "",
+        *(
+            []
+            if facts.volume is None
+            else [
+                f"{year} 年度共有文书 {facts.volume.letters_in_year} 份,按文件路径排序后分"
+                f" {facts.volume.count} 卷归档,本卷为第 {facts.volume.number} 卷"
+                f"({facts.archive_name}.zip);全年的核对须逐卷进行,"
+                f"{facts.volume.count} 卷缺一不可。",
+            ]
+        ),
         f"本归档包共有文书 {len(letters)} 份、签名文件 {signatures} 个。每份文书(.docx)旁边有:",
         "  <文书>.<人员编号>.p7s   签订人的数字签名(CAdES 分离式签名,DER 编码);",
         "  <文书>.proof.json        登记簿证明文件(登记条目、包含证明、签名检查点)。",
@@ -327,8 +384,8 @@ def render_verify_txt(letters: Sequence[LetterReport], facts: _Facts) -> str:
         "-" * 40,
         "",
         "第一步 解压(不要用会执行文件的工具):",
-        "    unzip archive-" + str(year) + ".zip -d archive-" + str(year)
-        + "    然后 cd archive-" + str(year),
+        f"    unzip {facts.archive_name}.zip -d {facts.archive_name}"
+        f"    然后 cd {facts.archive_name}",
         "",
         "第二步 核对每个文件未被改动:",
         f"{p}sha256sum -c --quiet {SUMS_NAME}",
@@ -399,7 +456,7 @@ def render_verify_txt(letters: Sequence[LetterReport], facts: _Facts) -> str:
         "第二部分 用 docgen 核对(包括默克尔树包含证明)",
         "-" * 40,
         "",
-        f"    docgen verify archive-{year}.zip",
+        f"    docgen verify {facts.archive_name}.zip",
         "  对每份文书逐项列出:1 文件哈希与登记一致;2 登记条目包含在已签名的检查点中;",
         "  3 数字签名有效;4 签名人为约定的签订方;5 证书由本单位根证书签发;",
         "  6 登记签名时证书未吊销;7 签名齐全。",

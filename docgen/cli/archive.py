@@ -24,7 +24,9 @@ from docgen.verify import LetterStatus
 def archive(
     workspace_path: Path | None, year: int | None, partial: bool, output: Path | None
 ) -> None:
-    """把一个年度已验证的文书、签名、登记证明、根证书、吊销列表和检查点打包成一个 zip。
+    """把一个年度已验证的文书、签名、登记证明、根证书、吊销列表和检查点打包成 zip。
+
+    文书超过 5000 份时分卷(按文件路径排序,每卷 5000 份,各卷可单独核对)。
 
     每份文书先按 docgen verify 的步骤验证,有任何一份未通过则拒绝归档;有文书未签齐时拒绝归档,
     除非加 --partial。包内的 VERIFY.txt 说明如何只用 sha256sum 和 openssl 核对,verify.sh 自动核对。
@@ -34,11 +36,18 @@ def archive(
     result = build_archive(ws, year, partial=partial, output=output)
     echo(
         f"已生成 {year} 年度归档:{result.path}\n"
-        f"  文书 {len(result.letters)} 份:已签齐 {result.count(LetterStatus.VERIFIED)} 份,"
+        f"  文书 {result.total} 份:已签齐 {result.count(LetterStatus.VERIFIED)} 份,"
         f"签名不全 {result.count(LetterStatus.INCOMPLETE)} 份,"
         f"已作废 {result.count(LetterStatus.VOIDED)} 份;共 {result.members} 个文件\n"
         f"  SHA-256:{result.sha256}"
     )
+    if len(result.volumes) > 1:
+        echo(
+            f"  文书超过 {result.volume_letters} 份,按文件路径排序后分 {len(result.volumes)} 卷归档"
+            "(每卷自带根证书、检查点和 VERIFY.txt,可单独核对;全年缺一不可):"
+        )
+        for volume in result.volumes:
+            echo(f"    {volume.path}  文书 {volume.letters} 份  SHA-256:{volume.sha256}")
     if result.incomplete:
         echo("这是不完整归档(--partial),以下文书尚未签齐:")
         for letter in result.incomplete:

@@ -1,0 +1,129 @@
+"""``docgen archive`` of a large year: volumes of at most VOLUME_LETTERS letters, in the order of
+their paths, each a self-contained archive that ``docgen verify`` checks alone; built by workers
+with the same bytes; all or nothing; an earlier archive's extra volumes removed."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from docgen.archive import build_archive, default_archive_path, volume_paths
+from docgen.errors import ProblemsError
+from tests.helpers import run_docgen
+from tests.signed_year import (
+    LETTERS,
+    YEAR,
+    build_workspace,
+    copy_workspace,
+    flip_byte,
+    letters_of,
+    rewrite_zip,
+    zip_member,
+)
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("volumes") / "ws"
+    build_workspace(root)
+    return root
+
+
+def _letters_in(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as zf:
+        return sorted(n for n in zf.namelist() if n.endswith(".docx"))
+
+
+def test_a_year_is_packed_in_volumes_each_verifiable_alone(signed: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed, tmp_path / "ws")
+    result = build_archive(ws, YEAR, volume_letters=4, jobs=1)  # 11 letters: 4 + 4 + 3
+    target = default_archive_path(ws, YEAR)
+    names = [v.path.name for v in result.volumes]
+    assert names == [f"archive-{YEAR}-part0{i}-of03.zip" for i in (1, 2, 3)]
+    assert not target.exists()
+    assert [v.letters for v in result.volumes] == [4, 4, 3] and result.total == LETTERS
+
+    on_disk = [p.relative_to(ws.year_dir(YEAR)).as_posix() for p in letters_of(ws)]
+    held = [name for volume in result.volumes for name in _letters_in(volume.path)]
+    assert held == sorted(on_disk)  # every letter once, in path order across the volumes
+    for number, volume in enumerate(result.volumes, start=1):
+        manifest = json.loads(zip_member(volume.path, "manifest.json"))
+        assert manifest["volume"] == {"number": number, "of": 3, "letters_in_year": LETTERS}
+        text = zip_member(volume.path, "VERIFY.txt").decode("utf-8")
+        assert f"分 3 卷归档,本卷为第 {number} 卷({volume.path.name})" in text
+        assert f"docgen verify {volume.path.name}" in text
+        assert f"unzip {volume.path.name} -d {volume.path.stem}" in text
+        checked = run_docgen("verify", "-w", str(ws.root), str(volume.path))
+        assert checked.code == 0, checked.text
+        assert checked.out.splitlines()[-1].startswith(f"共 {volume.letters} 份:验证通过")
+
+
+def test_workers_give_the_same_volumes(signed: Path, tmp_path: Path) -> None:
+    one = copy_workspace(signed, tmp_path / "one")
+    two = copy_workspace(signed, tmp_path / "two")
+    first = build_archive(one, YEAR, volume_letters=3, jobs=1)
+    second = build_archive(two, YEAR, volume_letters=3, jobs=2)
+    assert [v.path.read_bytes() for v in first.volumes] == [
+        v.path.read_bytes() for v in second.volumes
+    ]
+    assert [v.sha256 for v in first.volumes] == [v.sha256 for v in second.volumes]
+
+
+def test_a_new_archive_removes_the_volumes_it_replaces(signed: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed, tmp_path / "ws")
+    target = default_archive_path(ws, YEAR)
+    build_archive(ws, YEAR, volume_letters=3, jobs=1)
+    assert sorted(p.name for p in target.parent.glob("archive-*.zip")) == [
+        p.name for p in volume_paths(target, 4)
+    ]
+    build_archive(ws, YEAR, volume_letters=6, jobs=1)
+    assert sorted(p.name for p in target.parent.glob("archive-*.zip")) == [
+        f"archive-{YEAR}-part01-of02.zip", f"archive-{YEAR}-part02-of02.zip",
+    ]  # fmt: skip
+    build_archive(ws, YEAR)
+    assert sorted(p.name for p in target.parent.glob("archive-*.zip")) == [f"archive-{YEAR}.zip"]
+    unrelated = target.parent / f"archive-{YEAR}-part01-of02-备份.zip"
+    unrelated.write_bytes(b"kept")
+    build_archive(ws, YEAR, volume_letters=6, jobs=1)
+    assert unrelated.read_bytes() == b"kept" and not target.exists()
+
+
+def test_one_failing_letter_writes_no_volume(signed: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed, tmp_path / "ws")
+    flip_byte(letters_of(ws)[-1])  # in the last volume
+    outcome = run_docgen("archive", "-w", str(ws.root), "--year", str(YEAR))
+    assert outcome.code == 1 and "1 份文书未通过验证,拒绝归档" in outcome.err
+    with pytest.raises(ProblemsError):
+        build_archive(ws, YEAR, volume_letters=4, jobs=2)
+    leftovers = [p.name for p in ws.year_dir(YEAR).iterdir() if p.name.startswith((".", "arch"))]
+    assert [n for n in leftovers if "archive" in n] == []
+
+
+def test_a_volume_whose_number_was_changed_fails(signed: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed, tmp_path / "ws")
+    result = build_archive(ws, YEAR, volume_letters=4, jobs=1)
+    volume = result.volumes[1]
+    manifest = json.loads(zip_member(volume.path, "manifest.json"))
+    manifest["volume"]["of"] = 2
+    forged = tmp_path / "forged.zip"
+    data = (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+    rewrite_zip(volume.path, forged, {"manifest.json": data})
+    checked = run_docgen("verify", "-w", str(ws.root), str(forged))
+    assert checked.code == 1
+    assert "与按已验证内容重新生成的不同" in checked.out
+
+
+def test_the_cli_lists_the_volumes(
+    signed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = copy_workspace(signed, tmp_path / "ws")
+    monkeypatch.setattr("docgen.archive.VOLUME_LETTERS", 5)
+    outcome = run_docgen("archive", "-w", str(ws.root), "--year", str(YEAR))
+    assert outcome.code == 0, outcome.text
+    assert f"文书 {LETTERS} 份:已签齐 {LETTERS} 份" in outcome.out
+    assert "分 3 卷归档" in outcome.out
+    for path in volume_paths(default_archive_path(ws, YEAR), 3):
+        assert str(path) in outcome.out
