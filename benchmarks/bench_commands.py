@@ -31,6 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -57,10 +58,17 @@ def run_command(label: str, args: list[str], env: dict[str, str]) -> Measured:
         _pid, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
         process.returncode = code = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        text = (out.read() or err.read()).decode("utf-8", errors="replace").strip().splitlines()
+        text = (_tail(out) or _tail(err)).strip().splitlines()
     return Measured(label, seconds, usage.ru_maxrss / 1024, code, text[-1][:70] if text else "")
+
+
+def _tail(file: IO[bytes], size: int = 4096) -> str:
+    """The end of a command's output. Never the whole of it: a child's peak RSS as ``wait4``
+    reports it starts from this process's own (a forked child inherits the high-water mark), so
+    this process must stay small — reading 10⁵ letters of ``status --json`` would not."""
+    end = file.seek(0, os.SEEK_END)
+    file.seek(max(0, end - size))
+    return file.read().decode("utf-8", errors="replace")
 
 
 def first_letter(year_dir: Path, code: str) -> tuple[str, str, str]:
