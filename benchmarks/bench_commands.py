@@ -72,16 +72,35 @@ def _tail(file: IO[bytes], size: int = 4096) -> str:
 
 
 def first_letter(year_dir: Path, code: str) -> tuple[str, str, str]:
-    """The first letter of a kind (by its id code) in the manifest: (doc id, superior,
-    subordinate). The synthetic roster's ids hold no "-", so the parties are the id's parts."""
+    """The first letter of a kind (by its id code) that both parties have signed, from the
+    manifest: (doc id, superior, subordinate). The synthetic roster's ids hold no "-", so the
+    parties are the id's parts. Read line by line: this process must stay small (see _tail)."""
+    doc_id = ""
     with (year_dir / "manifest.json").open(encoding="utf-8") as handle:
         for line in handle:
-            text = line.strip()
-            if text.startswith('"doc_id": "') and f"-{code}-" in text:
-                doc_id: str = json.loads(text.split(": ", 1)[1].rstrip(","))
-                _year, _code, superior, subordinate = doc_id.split("-")
-                return doc_id, superior, subordinate
-    raise SystemExit(f"no {code} letter in {year_dir / 'manifest.json'}")
+            if line.startswith('      "doc_id": '):
+                doc_id = json.loads(line.split(": ", 1)[1].rstrip(",\n"))
+            elif line == '      "status": "complete",\n' and f"-{code}-" in doc_id:
+                parts = doc_id.split("-")
+                if len(parts) == 4:  # not a reissued revision
+                    return doc_id, parts[2], parts[3]
+    raise SystemExit(f"no signed {code} letter in {year_dir / 'manifest.json'}")
+
+
+def reissued_file(year_dir: Path, doc_id: str) -> Path:
+    """The file of ``doc_id``'s newest revision, found without listing a folder into memory."""
+    found: list[str] = []
+    for folder in year_dir.iterdir():
+        if folder.is_dir():
+            with os.scandir(folder) as entries:
+                found += [
+                    e.path
+                    for e in entries
+                    if e.name.startswith(f"{doc_id}-R") and e.name.endswith(".docx")
+                ]
+    if not found:
+        raise SystemExit(f"no reissued revision of {doc_id} in {year_dir}")
+    return Path(max(found))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         (f"sign --as {subordinate} (one letter)", ["sign", *ws, *year, "--as", subordinate]),
     ]
     runs = [run_command(label, command, env) for label, command in commands]
-    reissued = next(year_dir.rglob(f"{doc_id}-R*.docx"))
+    reissued = reissued_file(year_dir, doc_id)
     runs.append(run_command("verify one letter", ["verify", *ws, str(reissued)], env))
     if args.archive:
         whole = ["archive", *ws, *year, "--partial"]

@@ -77,3 +77,13 @@ def test_bench_commands_prints_its_table_for_a_small_roster(tmp_path: Path) -> N
         assert cells[3] == "0", row  # every command exited 0
         assert float(cells[2]) > 0  # a peak RSS was measured
     assert "共 1 份:验证通过 1 份" in done.stdout
+
+    # Again on the same (now changed) workspace: it takes the next letter still in force.
+    again = subprocess.run(
+        [sys.executable, str(script), "--workspace", str(tmp_path / "ws-30")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    rows = [line for line in again.stdout.splitlines() if line.startswith("| ")][2:]
+    assert rows and all(row.split("|")[4].strip() == "0" for row in rows), again.stdout
+    assert "本次签署 1 份文书" in again.stdout
