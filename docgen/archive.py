@@ -19,16 +19,19 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import re
 import stat
+import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import IO
 
-from docgen.durable import StagedFile, publish_staged, stage_file, sync_staged
+from docgen.durable import StagedFile, publish_staged
 from docgen.errors import Location, Problem, ProblemsError, ValidationError
 from docgen.lock import workspace_lock
 from docgen.naming import signature_relpath
@@ -128,7 +131,14 @@ def workspace_trust(ws: Workspace) -> TrustAnchors:
 def zip_bytes(members: Mapping[str, bytes], year: int) -> bytes:
     """A zip whose bytes depend only on ``members`` and ``year``."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+    write_zip(buffer, members, year)
+    return buffer.getvalue()
+
+
+def write_zip(file: IO[bytes], members: Mapping[str, bytes], year: int) -> None:
+    """Write the bytes of :func:`zip_bytes` to a seekable ``file`` (a volume is written to its
+    temporary file directly: one copy of its content in memory, not two)."""
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name in sorted(members):
             info = zipfile.ZipInfo(name, date_time=(year, 12, 31, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -136,7 +146,6 @@ def zip_bytes(members: Mapping[str, bytes], year: int) -> bytes:
             mode = 0o755 if name == SCRIPT_NAME else 0o644
             info.external_attr = (stat.S_IFREG | mode) << 16
             zf.writestr(info, members[name], compresslevel=9)
-    return buffer.getvalue()
 
 
 def _proof_bytes(data: object) -> bytes:
@@ -296,15 +305,24 @@ def _build_volume(worker: _VolumeWorker, job: _VolumeJob) -> _VolumeDone:
         **derived.derived,
     }
     del content, reports
-    data = zip_bytes(members, setup.year)
     target = setup.paths[job.number - 1]
     target.parent.mkdir(parents=True, exist_ok=True)
-    staged = stage_file(target, data)
-    sync_staged([staged])
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w+b") as handle:
+            write_zip(handle, members, setup.year)
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.seek(0)
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        os.chmod(tmp, 0o644)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return _VolumeDone(
         job.number,
-        Path(staged.tmp),
-        hashlib.sha256(data).hexdigest(),
+        Path(tmp),
+        digest,
         len(members),
         dict(counts),
         (),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from docgen.archive import build_archive, default_archive_path, volume_paths
+from docgen.archive import build_archive, default_archive_path, volume_paths, zip_bytes
 from docgen.errors import ProblemsError
 from tests.helpers import run_docgen
 from tests.signed_year import (
@@ -127,3 +127,15 @@ def test_the_cli_lists_the_volumes(
     assert "分 3 卷归档" in outcome.out
     for path in volume_paths(default_archive_path(ws, YEAR), 3):
         assert str(path) in outcome.out
+
+
+def test_a_volume_written_to_its_file_has_the_bytes_of_zip_bytes(
+    signed: Path, tmp_path: Path
+) -> None:
+    ws = copy_workspace(signed, tmp_path / "ws")
+    for result in (build_archive(ws, YEAR), build_archive(ws, YEAR, volume_letters=4, jobs=1)):
+        for volume in result.volumes:
+            with zipfile.ZipFile(volume.path) as zf:
+                members = {name: zf.read(name) for name in zf.namelist()}
+            assert volume.path.read_bytes() == zip_bytes(members, YEAR)
+            assert len(members) == volume.members
