@@ -133,7 +133,8 @@ def test_a_volume_written_to_its_file_has_the_bytes_of_zip_bytes(
     signed: Path, tmp_path: Path
 ) -> None:
     ws = copy_workspace(signed, tmp_path / "ws")
-    for result in (build_archive(ws, YEAR), build_archive(ws, YEAR, volume_letters=4, jobs=1)):
+    for size in (None, 4):  # one zip, then three volumes (which replace it)
+        result = build_archive(ws, YEAR, volume_letters=size, jobs=1)
         for volume in result.volumes:
             with zipfile.ZipFile(volume.path) as zf:
                 members = {name: zf.read(name) for name in zf.namelist()}
