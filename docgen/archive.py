@@ -37,6 +37,7 @@ from docgen.lock import workspace_lock
 from docgen.naming import signature_relpath
 from docgen.parallel import map_chunks
 from docgen.pki import ca_paths
+from docgen.progress import ProgressFactory, no_progress
 from docgen.proofs import letter_proof
 from docgen.registry import Registry, open_registry
 from docgen.state import LetterState, iter_year_letters, letters_state
@@ -348,6 +349,7 @@ def build_archive(
     output: Path | None = None,
     volume_letters: int | None = None,
     jobs: int | None = None,
+    progress: ProgressFactory = no_progress,
 ) -> ArchiveResult:
     """Verify every letter of ``year`` and pack the year into zips of at most ``volume_letters``
     letters each (taken in the order of their paths); refuse on any failure, and then write
@@ -377,14 +379,18 @@ def build_archive(
         work = [_VolumeJob(number, ids) for number, ids in enumerate(groups, start=1)]
         done: list[_VolumeDone] = []
         try:
-            if len(work) == 1 or jobs == 1:
-                here = _VolumeWorker(setup, registry, trust)
-                done = [_build_volume(here, job) for job in work]
-            else:
-                for part in map_chunks(
-                    _open_volume_worker, setup, _build_volumes, work, jobs=jobs, chunk_size=1
-                ):
-                    done.extend(part)
+            with progress(len(order), "核验并打包归档") as advance:
+                if len(work) == 1 or jobs == 1:
+                    here = _VolumeWorker(setup, registry, trust)
+                    for job in work:
+                        done.append(_build_volume(here, job))
+                        advance(len(job.doc_ids))
+                else:
+                    for part in map_chunks(
+                        _open_volume_worker, setup, _build_volumes, work, jobs=jobs, chunk_size=1
+                    ):
+                        done.extend(part)
+                        advance(sum(len(work[d.number - 1].doc_ids) for d in part))
             failed = [r for d in done for r in d.failed]
             if failed:
                 raise ProblemsError(

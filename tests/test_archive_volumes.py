@@ -4,8 +4,10 @@ with the same bytes; all or nothing; an earlier archive's extra volumes removed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,27 @@ def test_a_volume_written_to_its_file_has_the_bytes_of_zip_bytes(
                 members = {name: zf.read(name) for name in zf.namelist()}
             assert volume.path.read_bytes() == zip_bytes(members, YEAR)
             assert len(members) == volume.members
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_counts_every_letter(signed: Path, tmp_path: Path, jobs: int) -> None:
+    ws = copy_workspace(signed, tmp_path / "ws")
+    seen: list[tuple[str, int]] = []
+    steps: list[int] = []
+
+    @contextlib.contextmanager
+    def recording(total: int, label: str) -> Iterator[Callable[[int], None]]:
+        seen.append((label, total))
+        yield steps.append
+
+    build_archive(ws, YEAR, volume_letters=4, jobs=jobs, progress=recording)
+    assert seen == [("核验并打包归档", LETTERS)]
+    assert sum(steps) == LETTERS and sorted(steps) == [3, 4, 4]
+
+
+def test_the_cli_takes_jobs(signed: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed, tmp_path / "ws")
+    outcome = run_docgen("archive", "-w", str(ws.root), "--year", str(YEAR), "--jobs", "1")
+    assert outcome.code == 0, outcome.text
+    bad = run_docgen("archive", "-w", str(ws.root), "--year", str(YEAR), "--jobs", "0")
+    assert bad.code == 2 and "--jobs" in bad.err

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from docgen.archive import build_archive
-from docgen.cli.common import echo, open_workspace, workspace_option
+from docgen.cli.common import echo, open_workspace, progress, workspace_option
 from docgen.verify import LetterStatus
 
 
@@ -21,8 +21,18 @@ from docgen.verify import LetterStatus
     default=None,
     help="归档文件路径(默认:output/<年度>/archive-<年度>.zip)",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="分卷时并行打包的进程数(默认:CPU 核数)",
+)
 def archive(
-    workspace_path: Path | None, year: int | None, partial: bool, output: Path | None
+    workspace_path: Path | None,
+    year: int | None,
+    partial: bool,
+    output: Path | None,
+    jobs: int | None,
 ) -> None:
     """把一个年度已验证的文书、签名、登记证明、根证书、吊销列表和检查点打包成 zip。
 
@@ -33,7 +43,7 @@ def archive(
     """
     ws = open_workspace(workspace_path)
     year = year or ws.config.default_year
-    result = build_archive(ws, year, partial=partial, output=output)
+    result = build_archive(ws, year, partial=partial, output=output, jobs=jobs, progress=progress)
     echo(
         f"已生成 {year} 年度归档:{result.path}\n"
         f"  文书 {result.total} 份:已签齐 {result.count(LetterStatus.VERIFIED)} 份,"
