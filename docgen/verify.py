@@ -71,6 +71,7 @@ from docgen.verify_text import (
     render_derived_files,
     volume_from_manifest,
 )
+from docgen.volumes import VolumeSets
 
 MIB = 1 << 20
 MAX_LETTER_BYTES = 50 * MIB
@@ -2086,6 +2087,7 @@ def stream_verify_paths(
                     hint="请在 docgen 工作目录中运行,或用 --ca、--crl、--verifier-key 指定",
                 )
     tally = VerifyTally()
+    volumes = VolumeSets()  # volumes of a year's archive: are they all here?
 
     def take(letter: LetterReport) -> None:
         tally.add(letter)
@@ -2115,6 +2117,8 @@ def stream_verify_paths(
             for letter in report.letters:
                 take(letter)
             tally.checks.extend(report.checks)
+            volumes.add(members, shown, len(report.letters))
+            del members
             continue
         assert trust is not None
         found: Iterable[LetterOnDisk]
@@ -2145,6 +2149,9 @@ def stream_verify_paths(
             )
     if online_registry is not None:
         tally.checks.append(_audit_check(online_registry))
+    tally.checks.extend(
+        CheckResult(c.name, c.ok, c.detail, c.file) for c in volumes.checks()
+    )
     return tally
 
 

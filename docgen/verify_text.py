@@ -361,6 +361,8 @@ def render_verify_txt(letters: Sequence[LetterReport], facts: _Facts) -> str:
                 f" {facts.volume.count} 卷归档,本卷为第 {facts.volume.number} 卷"
                 f"({facts.archive_name}.zip);全年的核对须逐卷进行,"
                 f"{facts.volume.count} 卷缺一不可。",
+                f"用 docgen verify 一次给出全部 {facts.volume.count} 卷"
+                f"(如 docgen verify archive-{year}-part*.zip),还会核对各卷齐全、没有重复。",
             ]
         ),
         f"本归档包共有文书 {len(letters)} 份、签名文件 {signatures} 个。每份文书(.docx)旁边有:",

@@ -14,9 +14,11 @@ import pytest
 
 from docgen.archive import build_archive, default_archive_path, volume_paths, zip_bytes
 from docgen.errors import ProblemsError
+from docgen.status import void_letter
 from tests.helpers import run_docgen
 from tests.signed_year import (
     LETTERS,
+    SIGNED_AT,
     YEAR,
     build_workspace,
     copy_workspace,
@@ -166,3 +168,50 @@ def test_the_cli_takes_jobs(signed: Path, tmp_path: Path) -> None:
     assert outcome.code == 0, outcome.text
     bad = run_docgen("archive", "-w", str(ws.root), "--year", str(YEAR), "--jobs", "0")
     assert bad.code == 2 and "--jobs" in bad.err
+
+
+def _verify(ws: Path, *paths: Path) -> tuple[int, list[str]]:
+    outcome = run_docgen("verify", "-w", str(ws), *map(str, paths))
+    return outcome.code, [line.strip() for line in outcome.out.splitlines()]
+
+
+def test_verifying_all_volumes_together_checks_none_is_missing(
+    signed: Path, tmp_path: Path
+) -> None:
+    ws = copy_workspace(signed, tmp_path / "ws")
+    first, second, third = (v.path for v in build_archive(ws, YEAR, volume_letters=4).volumes)
+    label = "庆城县人民检察院 2027 年度归档"
+
+    code, lines = _verify(ws.root, first, second, third)
+    assert code == 0
+    assert f"✓ 分卷齐全:{label}全部 3 卷齐全,共 {LETTERS} 份文书" in lines
+    assert lines[-1] == f"共 {LETTERS} 份:验证通过 {LETTERS} 份,失败 0 份,签名不全 0 份"
+
+    code, lines = _verify(ws.root, first, third)
+    assert code == 1
+    assert f"✗ 分卷齐全:{label}共 3 卷:缺少:第 2 卷" in lines
+    assert lines[-1].endswith("另有 1 项整体检查未通过")
+
+    copy = tmp_path / "copy-of-part01.zip"
+    copy.write_bytes(first.read_bytes())
+    code, lines = _verify(ws.root, first, second, third, copy)
+    assert code == 1 and f"✗ 分卷齐全:{label}共 3 卷:重复的卷:第 1 卷" in lines
+
+    code, lines = _verify(ws.root, second)
+    assert code == 0
+    assert any(
+        line.startswith("✓ 分卷齐全:") and "共 3 卷,本次只核对了第 2 卷" in line for line in lines
+    )
+
+
+def test_volumes_of_two_archive_runs_do_not_make_a_year(signed: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed, tmp_path / "ws")
+    old = build_archive(ws, YEAR, volume_letters=4).volumes[0].path
+    kept = tmp_path / old.name
+    kept.write_bytes(old.read_bytes())
+    void_letter(ws, letters_of(ws)[-1].name.split("_")[0], "人员调离", now=SIGNED_AT)
+    new = [v.path for v in build_archive(ws, YEAR, volume_letters=4).volumes]
+    code, lines = _verify(ws.root, kept, new[1], new[2])
+    assert code == 1
+    assert any(line.startswith("✗ 分卷齐全:") and "缺少:第 1 卷" in line for line in lines)
+    assert any(line.startswith("✓ 分卷齐全:") and "本次只核对了第 1 卷" in line for line in lines)
