@@ -36,7 +36,7 @@ from docgen.errors import Location, ValidationError
 from docgen.generate import APPEND_CHUNK
 from docgen.lock import workspace_lock
 from docgen.naming import signature_relpath
-from docgen.parallel import chunks_of, map_chunks
+from docgen.parallel import map_chunks
 from docgen.passphrase import Passphrase
 from docgen.progress import ProgressFactory, no_progress
 from docgen.proofs import clear_pending, mark_pending
@@ -44,9 +44,9 @@ from docgen.registry import Registry, open_registry
 from docgen.state import (
     LetterState,
     YearState,
+    iter_year_letters,
     letters_state,
     person_letters,
-    year_letter_ids,
 )
 from docgen.views import refresh_year
 from docgen.workspace import Workspace
@@ -349,31 +349,21 @@ def _spec_record(spec: _SignatureSpec, now: datetime) -> dict[str, Any]:
 # (person id, the letter's place in the year, doc_id, path, sha256, the person's party)
 _PlanRow = tuple[str, int, str, str, str, str]
 
-PLAN_LETTERS = 500  # letters whose entries are read at a time while planning
-
-
 def _waiting_signatures(registry: Registry, year: int) -> Iterator[_PlanRow]:
-    """Every signature the letters of ``year`` wait for, letter by letter in registry order.
-
-    The letters' ids are read page by page and their entries a chunk of letters at a time, each
-    chunk's states worked out exactly as :func:`docgen.state.read_year_state` does (letters are
-    independent of each other): only one chunk is held, however large the year. As in
-    :mod:`docgen.views`, the year's letters are those whose id begins with the year.
-    """
-    place = 0
-    for ids in chunks_of(year_letter_ids(registry, year), PLAN_LETTERS):
-        for letter in letters_state(registry, ids, year).letters.values():
-            place += 1
-            if letter.voided:
-                continue
-            waiting = dict.fromkeys(letter.missing_signers())  # a person signs a letter once
-            if not waiting:
-                continue
-            record = letter.record
-            for pid in waiting:
-                yield pid, place, letter.doc_id, record["path"], record["sha256"], _party_of(
-                    letter, pid
-                )
+    """Every signature the letters of ``year`` wait for, letter by letter in registry order,
+    read a page of letters at a time (:func:`docgen.state.iter_year_letters`): only one page is
+    held, however large the year."""
+    for place, letter in enumerate(iter_year_letters(registry, year), start=1):
+        if letter.voided:
+            continue
+        waiting = dict.fromkeys(letter.missing_signers())  # a person signs a letter once
+        if not waiting:
+            continue
+        record = letter.record
+        for pid in waiting:
+            yield pid, place, letter.doc_id, record["path"], record["sha256"], _party_of(
+                letter, pid
+            )
 
 
 class _SignPlan:

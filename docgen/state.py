@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from docgen.parallel import chunks_of
 from docgen.registry import Entry, Registry
 
 PARTIES = ("superior", "subordinate")
@@ -162,13 +163,7 @@ def iter_year_letters(registry: Registry, year: int) -> Iterator[LetterState]:
     ``document`` entry), read :data:`PAGE` letters at a time: the same states, without holding
     the year. Call it inside ``registry.snapshot()`` to see one state of a registry that others
     may append to meanwhile."""
-    page: list[str] = []
-    for doc_id in year_letter_ids(registry, year):
-        page.append(doc_id)
-        if len(page) == PAGE:
-            yield from letters_state(registry, page, year).letters.values()
-            page = []
-    if page:
+    for page in chunks_of(year_letter_ids(registry, year), PAGE):
         yield from letters_state(registry, page, year).letters.values()
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from docgen import pki, proofs, signing
+from docgen import state as state_module
 from docgen.generate import generate
 from docgen.naming import proof_relpath
 from docgen.passphrase import Passphrase
@@ -92,7 +93,7 @@ def test_plan_read_a_few_letters_at_a_time_is_what_sign_as_sees(
     half_signed = [s for s in state.active() if len(s.missing_signers()) == 1]
     assert len(half_signed) > 3
 
-    monkeypatch.setattr(signing, "PLAN_LETTERS", 3)  # many chunks of letters
+    monkeypatch.setattr(state_module, "PAGE", 3)  # many pages of letters
     for year in (YEAR, YEAR + 1):
         expected = _as_sign_as_sees_it(ws, year)
         plan, total, asked = _bulk_plan(ws, year)
