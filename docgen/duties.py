@@ -179,7 +179,8 @@ def signing_summary_from_registry(registry: Registry, year: int) -> SigningSumma
     generated: Counter[LetterKind] = Counter()
     complete: Counter[LetterKind] = Counter()
     voided: Counter[LetterKind] = Counter()
-    days: dict[LetterKind, list[date]] = {kind: [] for kind in LetterKind}
+    first: dict[LetterKind, date] = {}
+    last: dict[LetterKind, date] = {}
     people: dict[LetterKind, dict[str, tuple[int, int, list[str]]]] = {k: {} for k in LetterKind}
     for s in iter_year_letters(registry, year):
         kind = _LETTER_KINDS.get(str(s.record.get("kind")))
@@ -195,11 +196,8 @@ def signing_summary_from_registry(registry: Registry, year: int) -> SigningSumma
             if signed_at:
                 moment = datetime.fromisoformat(str(signed_at).replace("Z", "+00:00"))
                 day = moment.astimezone(CHINA_TZ).date()
-                found = days[kind]
-                if not found:
-                    found += [day, day]
-                else:
-                    found[0], found[1] = min(found[0], day), max(found[1], day)
+                first[kind] = min(first.get(kind, day), day)
+                last[kind] = max(last.get(kind, day), day)
         of_kind = people[kind]
         for pid in s.party_ids().values():
             required, signed, missing = of_kind.get(pid, (0, 0, []))
@@ -214,8 +212,8 @@ def signing_summary_from_registry(registry: Registry, year: int) -> SigningSumma
             generated=generated[kind],
             complete=complete[kind],
             voided=voided[kind],
-            first_signed=days[kind][0] if days[kind] else None,
-            last_signed=days[kind][1] if days[kind] else None,
+            first_signed=first.get(kind),
+            last_signed=last.get(kind),
         )
         for kind in LetterKind
     ]

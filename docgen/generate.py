@@ -311,7 +311,6 @@ class _Base:
     highest revision number ever given (voided ones too)."""
 
     current: _Current | None = None
-    current_revision: int = 0
     last_revision: int = 0
 
 
@@ -328,12 +327,12 @@ def _index_year(registry: Registry, year: int) -> dict[str, _Base]:
             found = index[base] = _Base()
         number = revision(letter.doc_id)
         found.last_revision = max(found.last_revision, number)
-        if not letter.voided and number > found.current_revision:
+        current = found.current
+        if not letter.voided and (current is None or number > revision(current.doc_id)):
             record = letter.record
             found.current = _Current(
                 letter.doc_id, record["sha256"], record["path"], bool(letter.signatures)
             )
-            found.current_revision = number
     return index
 
 
