@@ -19,10 +19,8 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
 import re
 import stat
-import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -31,7 +29,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
-from docgen.durable import StagedFile, publish_staged
+from docgen.durable import (
+    StagedFile,
+    discard_staged,
+    publish_staged,
+    stage_written,
+    sync_staged,
+)
 from docgen.errors import Location, Problem, ProblemsError, ValidationError
 from docgen.lock import workspace_lock
 from docgen.naming import signature_relpath
@@ -250,7 +254,7 @@ class _VolumeJob:
 @dataclass(frozen=True)
 class _VolumeDone:
     number: int
-    staged: Path | None  # the zip under a temporary name; None when a letter failed
+    staged: StagedFile | None  # the zip, synced under a temporary name; None when a letter failed
     sha256: str
     members: int
     counts: dict[LetterStatus, int]
@@ -306,23 +310,19 @@ def _build_volume(worker: _VolumeWorker, job: _VolumeJob) -> _VolumeDone:
         **derived.derived,
     }
     del content, reports
-    target = setup.paths[job.number - 1]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    staged = stage_written(
+        setup.paths[job.number - 1], lambda handle: write_zip(handle, members, setup.year)
+    )
     try:
-        with os.fdopen(fd, "w+b") as handle:
-            write_zip(handle, members, setup.year)
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.seek(0)
+        sync_staged([staged])
+        with open(staged.tmp, "rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        os.chmod(tmp, 0o644)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        discard_staged([staged])
         raise
     return _VolumeDone(
         job.number,
-        Path(tmp),
+        staged,
         digest,
         len(members),
         dict(counts),
@@ -406,15 +406,9 @@ def build_archive(
                     hint="请先完成签名(docgen status 查看待签清单);"
                     "确需先归档已签部分,请加 --partial",
                 )
-            publish_staged(
-                StagedFile(str(d.staged), str(final))
-                for d, final in zip(done, finals, strict=True)
-                if d.staged is not None
-            )
+            publish_staged(d.staged for d in done if d.staged is not None)
         except BaseException:
-            for d in done:
-                if d.staged is not None:
-                    d.staged.unlink(missing_ok=True)
+            discard_staged(d.staged for d in done if d.staged is not None)
             raise
         for stale in _stale_volumes(target, finals):
             stale.unlink()

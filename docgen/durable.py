@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 _SYNC_THREADS = 32
 
@@ -107,22 +108,27 @@ def _create(tmp: str) -> int:
         return os.open(tmp, flags, 0o600)
 
 
+def _temporary(path: str, token: str | None) -> tuple[int, str]:
+    """A new temporary file beside ``path``, open for writing: a fresh random name, or the name
+    :func:`staged_for` gives for ``token``; the folder is made if missing."""
+    if token is not None:
+        tmp = staged_for(path, token).tmp
+        return _create(tmp), tmp
+    directory, name = os.path.split(path)
+    try:
+        return tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    except FileNotFoundError:
+        os.makedirs(directory, exist_ok=True)
+        return tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+
+
 def stage_file(
     path: Path | str, data: bytes, *, mode: int = 0o644, token: str | None = None
 ) -> StagedFile:
     """Write ``data`` to a temporary file beside ``path`` (not flushed, not yet renamed): a
     fresh random name, or the name :func:`staged_for` gives for ``token``."""
     path = os.fspath(path)
-    directory, name = os.path.split(path)
-    if token is not None:
-        tmp = staged_for(path, token).tmp
-        fd = _create(tmp)
-    else:
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-        except FileNotFoundError:
-            os.makedirs(directory, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    fd, tmp = _temporary(path, token)
     try:
         try:
             view = memoryview(data)
@@ -131,6 +137,23 @@ def stage_file(
             os.fchmod(fd, mode)
         finally:
             os.close(fd)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return StagedFile(tmp, path)
+
+
+def stage_written(
+    path: Path | str, write: Callable[[BinaryIO], None], *, mode: int = 0o644
+) -> StagedFile:
+    """:func:`stage_file` for content that ``write`` writes to the (seekable) file itself: a
+    large file is then never held whole as bytes."""
+    path = os.fspath(path)
+    fd, tmp = _temporary(path, None)
+    try:
+        with os.fdopen(fd, "w+b") as handle:
+            write(handle)
+            os.fchmod(handle.fileno(), mode)
     except BaseException:
         os.unlink(tmp)
         raise
