@@ -68,6 +68,7 @@ from docgen.verify_text import (
     ArchiveAnchors,
     Volume,
     render_derived_files,
+    volume_suffix,
 )
 from docgen.workspace import Workspace
 
@@ -218,9 +219,8 @@ def volume_paths(target: Path, count: int) -> list[Path]:
     ``<stem>-part01-of12.zip`` … beside it (the names the volumes' VERIFY.txt use)."""
     if count == 1:
         return [target]
-    width = max(2, len(str(count)))
     return [
-        target.with_name(f"{target.stem}-part{i:0{width}d}-of{count:0{width}d}{target.suffix}")
+        target.with_name(f"{target.stem}{volume_suffix(i, count)}{target.suffix}")
         for i in range(1, count + 1)
     ]
 

@@ -71,11 +71,16 @@ class Volume:
 
     def file_name(self, year: int | str) -> str:
         """The name ``docgen archive`` gives this volume's file (``archive-2027-part01-of12``)."""
-        width = max(2, len(str(self.count)))
-        return f"archive-{year}-part{self.number:0{width}d}-of{self.count:0{width}d}"
+        return f"archive-{year}{volume_suffix(self.number, self.count)}"
 
     def data(self) -> dict[str, int]:
         return {"number": self.number, "of": self.count, "letters_in_year": self.letters_in_year}
+
+
+def volume_suffix(number: int, count: int) -> str:
+    """What volume ``number`` of ``count`` adds to the archive's file name: ``-part01-of12``."""
+    width = max(2, len(str(count)))
+    return f"-part{number:0{width}d}-of{count:0{width}d}"
 
 
 def volume_from_manifest(manifest: object) -> Volume | None:
