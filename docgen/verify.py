@@ -69,9 +69,8 @@ from docgen.verify_text import (
     ArchiveAnchors,
     Volume,
     render_derived_files,
-    volume_from_manifest,
 )
-from docgen.volumes import VolumeSets
+from docgen.volumes import VolumeMark, VolumeSets, volume_mark
 
 MIB = 1 << 20
 MAX_LETTER_BYTES = 50 * MIB
@@ -219,6 +218,7 @@ class VerifyReport:
 
     letters: tuple[LetterReport, ...]
     checks: tuple[CheckResult, ...] = ()
+    volume: VolumeMark | None = None  # an archive that is one volume of a year's
 
     def count(self, status: LetterStatus) -> int:
         return sum(1 for letter in self.letters if letter.status is status)
@@ -1925,6 +1925,7 @@ def verify_archive_members(
             manifest = json.loads(manifest_raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             checks.append(CheckResult("文件清单", False, f"不是有效的 JSON:{exc}", MANIFEST_NAME))
+    mark = volume_mark(manifest)
     paths = set(_manifest_paths(manifest))
     for member in members:
         if member.endswith(LETTER_SUFFIX) and member + PROOF_SUFFIX in members:
@@ -1945,10 +1946,10 @@ def verify_archive_members(
                 members,
                 [_unprefix_letter(letter, name) for letter in letters],
                 ArchiveAnchors(ca_pem=ca_data, crl=crl_data, vkey=vkey_data, checkpoint=checkpoint),
-                volume_from_manifest(manifest),
+                None if mark is None else mark.volume,
             )
         )
-    return VerifyReport(letters, tuple(_prefix_checks(checks, prefixed)))
+    return VerifyReport(letters, tuple(_prefix_checks(checks, prefixed)), mark)
 
 
 def _derived_checks(
@@ -2117,8 +2118,8 @@ def stream_verify_paths(
             for letter in report.letters:
                 take(letter)
             tally.checks.extend(report.checks)
-            volumes.add(members, shown, len(report.letters))
-            del members
+            volumes.add(report.volume, shown, len(report.letters))
+            del members  # before the next archive is read
             continue
         assert trust is not None
         found: Iterable[LetterOnDisk]

@@ -11,10 +11,9 @@ exactly once and that their letters add up to the year's.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from docgen.verify_text import MANIFEST_NAME, Volume, volume_from_manifest
+from docgen.verify_text import Volume, volume_from_manifest
 
 CHECK_NAME = "分卷齐全"
 
@@ -28,6 +27,28 @@ class VolumeCheck:
 
 
 @dataclass(frozen=True)
+class VolumeMark:
+    """What an archive's manifest says of it as a volume: which one, and of which archive run."""
+
+    run: tuple[str, ...]  # institution, year, root certificate, checkpoint
+    volume: Volume
+
+
+def volume_mark(manifest: object) -> VolumeMark | None:
+    """The mark of an archive whose (parsed) manifest.json declares it a volume of a year."""
+    volume = volume_from_manifest(manifest)
+    if volume is None or not isinstance(manifest, dict):
+        return None
+    run = (
+        str(manifest.get("institution")),
+        str(manifest.get("year")),
+        str(manifest.get("ca_sha256")),
+        json.dumps(manifest.get("checkpoint"), sort_keys=True, ensure_ascii=False),
+    )
+    return VolumeMark(run, volume)
+
+
+@dataclass(frozen=True)
 class _Seen:
     shown: str  # the archive as given on the command line
     volume: Volume
@@ -38,25 +59,12 @@ class _Seen:
 class VolumeSets:
     """The volumes met in one verification run, grouped by the archive run that made them."""
 
-    _sets: dict[tuple[object, ...], list[_Seen]] = field(default_factory=dict)
+    _sets: dict[tuple[str, ...], list[_Seen]] = field(default_factory=dict)
 
-    def add(self, members: Mapping[str, bytes], shown: str, letters: int) -> None:
-        """Note an archive just verified, if its manifest says it is a volume of a year."""
-        try:
-            manifest = json.loads(members[MANIFEST_NAME].decode("utf-8"))
-        except (KeyError, UnicodeDecodeError, ValueError, RecursionError):
-            return  # the archive's own checks have said what is wrong with its manifest
-        volume = volume_from_manifest(manifest)
-        if volume is None or not isinstance(manifest, dict):
-            return
-        checkpoint = manifest.get("checkpoint")
-        key = (
-            str(manifest.get("institution")),
-            str(manifest.get("year")),
-            str(manifest.get("ca_sha256")),
-            json.dumps(checkpoint, sort_keys=True, ensure_ascii=False),
-        )
-        self._sets.setdefault(key, []).append(_Seen(shown, volume, letters))
+    def add(self, mark: VolumeMark | None, shown: str, letters: int) -> None:
+        """Note an archive just verified, if its manifest marks it a volume of a year."""
+        if mark is not None:
+            self._sets.setdefault(mark.run, []).append(_Seen(shown, mark.volume, letters))
 
     def checks(self) -> list[VolumeCheck]:
         """One check per archive run met: a single volume is only told which it is; two or more
