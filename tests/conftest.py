@@ -55,3 +55,14 @@ def keyed_workspace(keyed_template: Path, tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     shutil.copytree(keyed_template, root)
     return root
+
+
+@pytest.fixture(scope="session")
+def signed_year(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small signed year of :mod:`tests.signed_year` (8 people, 11 letters), built once per
+    session for the modules that copy it (``copy_workspace``) before changing anything."""
+    from tests.signed_year import build_workspace
+
+    root = tmp_path_factory.mktemp("signed-year") / "ws"
+    build_workspace(root)
+    return root

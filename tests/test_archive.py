@@ -29,13 +29,6 @@ from tests.signed_year import (
 
 
 @pytest.fixture(scope="module")
-def signed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("archive") / "ws"
-    build_workspace(root)
-    return root
-
-
-@pytest.fixture(scope="module")
 def half_signed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Only the 党组书记 (P001) has signed."""
     root = tmp_path_factory.mktemp("half") / "ws"
@@ -43,8 +36,8 @@ def half_signed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_archive_twice_gives_identical_bytes(signed: Path, tmp_path: Path) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+def test_archive_twice_gives_identical_bytes(signed_year: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     first = build_archive(ws, YEAR, output=tmp_path / "a.zip")
     second = build_archive(ws, YEAR, output=tmp_path / "b.zip")
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
@@ -59,9 +52,9 @@ def test_archive_twice_gives_identical_bytes(signed: Path, tmp_path: Path) -> No
 
 
 def test_archive_command_writes_default_path_and_verifies(
-    signed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    signed_year: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     outcome = run_docgen("archive", "-w", str(ws.root), "--year", str(YEAR))
     assert outcome.code == 0, outcome.text
     target = default_archive_path(ws, YEAR)
@@ -78,8 +71,8 @@ def test_archive_command_writes_default_path_and_verifies(
     )
 
 
-def test_archive_contents(signed: Path, tmp_path: Path) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+def test_archive_contents(signed_year: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     result = build_archive(ws, YEAR)
     with zipfile.ZipFile(result.path) as zf:
         members = {name: zf.read(name) for name in zf.namelist()}
@@ -129,8 +122,8 @@ def test_partial_archive_lists_what_is_missing(half_signed: Path, tmp_path: Path
     assert "失败 0 份" in checked.out.splitlines()[-1]
 
 
-def test_letter_that_fails_is_never_archived(signed: Path, tmp_path: Path) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+def test_letter_that_fails_is_never_archived(signed_year: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     letter = letters_of(ws)[4]
     flip_byte(letter)
     outcome = run_docgen("archive", "-w", str(ws.root), "--year", str(YEAR), "--partial")
@@ -140,8 +133,8 @@ def test_letter_that_fails_is_never_archived(signed: Path, tmp_path: Path) -> No
     assert not default_archive_path(ws, YEAR).exists()
 
 
-def test_voided_letter_is_archived_and_marked(signed: Path, tmp_path: Path) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+def test_voided_letter_is_archived_and_marked(signed_year: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     doc_id = letters_of(ws)[0].name.split("_")[0]
     void_letter(ws, doc_id, "人员调离", now=SIGNED_AT)
     result = build_archive(ws, YEAR)

@@ -20,7 +20,6 @@ from tests.signed_year import (
     LETTERS,
     SIGNED_AT,
     YEAR,
-    build_workspace,
     copy_workspace,
     flip_byte,
     letters_of,
@@ -29,20 +28,15 @@ from tests.signed_year import (
 )
 
 
-@pytest.fixture(scope="module")
-def signed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("volumes") / "ws"
-    build_workspace(root)
-    return root
-
-
 def _letters_in(path: Path) -> list[str]:
     with zipfile.ZipFile(path) as zf:
         return sorted(n for n in zf.namelist() if n.endswith(".docx"))
 
 
-def test_a_year_is_packed_in_volumes_each_verifiable_alone(signed: Path, tmp_path: Path) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+def test_a_year_is_packed_in_volumes_each_verifiable_alone(
+    signed_year: Path, tmp_path: Path
+) -> None:
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     result = build_archive(ws, YEAR, volume_letters=4, jobs=1)  # 11 letters: 4 + 4 + 3
     target = default_archive_path(ws, YEAR)
     names = [v.path.name for v in result.volumes]
@@ -65,9 +59,9 @@ def test_a_year_is_packed_in_volumes_each_verifiable_alone(signed: Path, tmp_pat
         assert checked.out.splitlines()[-1].startswith(f"共 {volume.letters} 份:验证通过")
 
 
-def test_workers_give_the_same_volumes(signed: Path, tmp_path: Path) -> None:
-    one = copy_workspace(signed, tmp_path / "one")
-    two = copy_workspace(signed, tmp_path / "two")
+def test_workers_give_the_same_volumes(signed_year: Path, tmp_path: Path) -> None:
+    one = copy_workspace(signed_year, tmp_path / "one")
+    two = copy_workspace(signed_year, tmp_path / "two")
     first = build_archive(one, YEAR, volume_letters=3, jobs=1)
     second = build_archive(two, YEAR, volume_letters=3, jobs=2)
     assert [v.path.read_bytes() for v in first.volumes] == [
@@ -76,8 +70,8 @@ def test_workers_give_the_same_volumes(signed: Path, tmp_path: Path) -> None:
     assert [v.sha256 for v in first.volumes] == [v.sha256 for v in second.volumes]
 
 
-def test_a_new_archive_removes_the_volumes_it_replaces(signed: Path, tmp_path: Path) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+def test_a_new_archive_removes_the_volumes_it_replaces(signed_year: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     target = default_archive_path(ws, YEAR)
     build_archive(ws, YEAR, volume_letters=3, jobs=1)
     assert sorted(p.name for p in target.parent.glob("archive-*.zip")) == [
@@ -95,8 +89,8 @@ def test_a_new_archive_removes_the_volumes_it_replaces(signed: Path, tmp_path: P
     assert unrelated.read_bytes() == b"kept" and not target.exists()
 
 
-def test_one_failing_letter_writes_no_volume(signed: Path, tmp_path: Path) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+def test_one_failing_letter_writes_no_volume(signed_year: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     flip_byte(letters_of(ws)[-1])  # in the last volume
     outcome = run_docgen("archive", "-w", str(ws.root), "--year", str(YEAR))
     assert outcome.code == 1 and "1 份文书未通过验证,拒绝归档" in outcome.err
@@ -106,8 +100,8 @@ def test_one_failing_letter_writes_no_volume(signed: Path, tmp_path: Path) -> No
     assert [n for n in leftovers if "archive" in n] == []
 
 
-def test_a_volume_whose_number_was_changed_fails(signed: Path, tmp_path: Path) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+def test_a_volume_whose_number_was_changed_fails(signed_year: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     result = build_archive(ws, YEAR, volume_letters=4, jobs=1)
     volume = result.volumes[1]
     manifest = json.loads(zip_member(volume.path, "manifest.json"))
@@ -121,9 +115,9 @@ def test_a_volume_whose_number_was_changed_fails(signed: Path, tmp_path: Path) -
 
 
 def test_the_cli_lists_the_volumes(
-    signed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    signed_year: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     monkeypatch.setattr("docgen.archive.VOLUME_LETTERS", 5)
     outcome = run_docgen("archive", "-w", str(ws.root), "--year", str(YEAR))
     assert outcome.code == 0, outcome.text
@@ -134,9 +128,9 @@ def test_the_cli_lists_the_volumes(
 
 
 def test_a_volume_written_to_its_file_has_the_bytes_of_zip_bytes(
-    signed: Path, tmp_path: Path
+    signed_year: Path, tmp_path: Path
 ) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     for size in (None, 4):  # one zip, then three volumes (which replace it)
         result = build_archive(ws, YEAR, volume_letters=size, jobs=1)
         for volume in result.volumes:
@@ -147,8 +141,8 @@ def test_a_volume_written_to_its_file_has_the_bytes_of_zip_bytes(
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_progress_counts_every_letter(signed: Path, tmp_path: Path, jobs: int) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+def test_progress_counts_every_letter(signed_year: Path, tmp_path: Path, jobs: int) -> None:
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     seen: list[tuple[str, int]] = []
     steps: list[int] = []
 
@@ -162,8 +156,8 @@ def test_progress_counts_every_letter(signed: Path, tmp_path: Path, jobs: int) -
     assert sum(steps) == LETTERS and sorted(steps) == [3, 4, 4]
 
 
-def test_the_cli_takes_jobs(signed: Path, tmp_path: Path) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+def test_the_cli_takes_jobs(signed_year: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     outcome = run_docgen("archive", "-w", str(ws.root), "--year", str(YEAR), "--jobs", "1")
     assert outcome.code == 0, outcome.text
     bad = run_docgen("archive", "-w", str(ws.root), "--year", str(YEAR), "--jobs", "0")
@@ -176,9 +170,9 @@ def _verify(ws: Path, *paths: Path) -> tuple[int, list[str]]:
 
 
 def test_verifying_all_volumes_together_checks_none_is_missing(
-    signed: Path, tmp_path: Path
+    signed_year: Path, tmp_path: Path
 ) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     first, second, third = (v.path for v in build_archive(ws, YEAR, volume_letters=4).volumes)
     label = "庆城县人民检察院 2027 年度归档"
 
@@ -204,8 +198,8 @@ def test_verifying_all_volumes_together_checks_none_is_missing(
     )
 
 
-def test_volumes_of_two_archive_runs_do_not_make_a_year(signed: Path, tmp_path: Path) -> None:
-    ws = copy_workspace(signed, tmp_path / "ws")
+def test_volumes_of_two_archive_runs_do_not_make_a_year(signed_year: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed_year, tmp_path / "ws")
     old = build_archive(ws, YEAR, volume_letters=4).volumes[0].path
     kept = tmp_path / old.name
     kept.write_bytes(old.read_bytes())
