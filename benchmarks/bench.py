@@ -10,7 +10,7 @@ Prints one table (ms per letter, letters per second, peak RSS) for:
   ``save`` — timed on a sample of letters and extrapolated to N;
 * ``docgen generate`` — the whole command (roster, pairings, render, registry, proofs, manifest);
 * bulk signing by both parties (``sign_everyone``: keys opened, CAdES signatures, registry appends);
-* verifying every letter offline (``docgen.verify.iter_verify_letters``).
+* verifying every letter offline (``docgen.verify.verifier.iter_verify_letters``).
 
 Each measured stage runs in a fresh child process, so its peak RSS (the process itself, and its
 largest worker process as sampled from /proc, see :class:`WorkerPeak`) is its own. Issuing the
@@ -97,11 +97,11 @@ def _peak_rss_mib(workers: WorkerPeak) -> tuple[float, float]:
 def stage_naive(workspace: Path, sample: int) -> dict[str, Any]:
     from docxtpl import DocxTemplate
 
-    from docgen.generate import letter_context
-    from docgen.hierarchy import build_pairings
-    from docgen.render import load_template
-    from docgen.roster import load_roster
-    from docgen.workspace import find_workspace
+    from docgen.core.workspace import find_workspace
+    from docgen.letters.generate import letter_context
+    from docgen.letters.render import load_template
+    from docgen.roster.hierarchy import build_pairings
+    from docgen.roster.load import load_roster
 
     ws = find_workspace(workspace)
     roster = load_roster(ws.roster_path)
@@ -142,8 +142,8 @@ def stage_generate(workspace: Path, jobs: int) -> dict[str, Any]:
     elapsed = time.perf_counter() - start
     if code != 0:
         raise SystemExit(f"docgen generate failed ({code}): {sink.getvalue()[-2000:]}")
+    from docgen.core.workspace import find_workspace
     from docgen.registry import open_registry
-    from docgen.workspace import find_workspace
 
     with open_registry(find_workspace(workspace)) as registry:
         documents = sum(1 for _ in registry.entries(type="document"))
@@ -151,12 +151,12 @@ def stage_generate(workspace: Path, jobs: int) -> dict[str, Any]:
 
 
 def stage_keys(workspace: Path, jobs: int) -> dict[str, Any]:
-    from docgen import pki
-    from docgen.parallel import map_chunks
-    from docgen.passphrase import Passphrase
+    from docgen.core.parallel import map_chunks
+    from docgen.core.workspace import find_workspace
     from docgen.registry import open_registry
-    from docgen.roster import load_roster
-    from docgen.workspace import find_workspace
+    from docgen.roster.load import load_roster
+    from docgen.signing import pki
+    from docgen.signing.passphrase import Passphrase
 
     ws = find_workspace(workspace)
     roster = load_roster(ws.roster_path)
@@ -179,9 +179,9 @@ def _keys_setup(setup: tuple[str, str, int]) -> tuple[str, str, int]:
 
 
 def _issue_chunk(setup: tuple[str, str, int], people: Any) -> list[dict[str, Any]]:
-    from docgen import pki
-    from docgen.models import Roster
-    from docgen.passphrase import Passphrase
+    from docgen.core.models import Roster
+    from docgen.signing import pki
+    from docgen.signing.passphrase import Passphrase
 
     keys_dir, institution, days = setup
     secret = Passphrase(PASSPHRASE, "基准测试")
@@ -199,9 +199,9 @@ def _issue_chunk(setup: tuple[str, str, int], people: Any) -> list[dict[str, Any
 
 
 def stage_sign(workspace: Path, jobs: int) -> dict[str, Any]:
-    from docgen.passphrase import Passphrase
-    from docgen.signing import sign_everyone
-    from docgen.workspace import find_workspace
+    from docgen.core.workspace import find_workspace
+    from docgen.signing.passphrase import Passphrase
+    from docgen.signing.sign import sign_everyone
 
     ws = find_workspace(workspace)
     secret = Passphrase(PASSPHRASE, "基准测试")
@@ -211,9 +211,9 @@ def stage_sign(workspace: Path, jobs: int) -> dict[str, Any]:
 
 
 def stage_verify(workspace: Path, jobs: int) -> dict[str, Any]:
-    from docgen.archive import workspace_trust
-    from docgen.verify import LetterStatus, iter_verify_letters, letters_in_dir
-    from docgen.workspace import find_workspace
+    from docgen.core.workspace import find_workspace
+    from docgen.verify.archive import workspace_trust
+    from docgen.verify.verifier import LetterStatus, iter_verify_letters, letters_in_dir
 
     ws = find_workspace(workspace)
     start = time.perf_counter()
@@ -235,8 +235,8 @@ def stage_verify(workspace: Path, jobs: int) -> dict[str, Any]:
 
 
 def stage_proof(workspace: Path) -> dict[str, Any]:
+    from docgen.core.workspace import find_workspace
     from docgen.registry import open_registry
-    from docgen.workspace import find_workspace
 
     with open_registry(find_workspace(workspace)) as registry:
         size = registry.size()
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
 
-    from docgen.workspace_init import init_workspace
+    from docgen.letters.workspace_init import init_workspace
 
     base = args.workdir or Path(tempfile.mkdtemp(prefix="docgen-bench-"))
     workspace = base / f"ws-{args.letters}"

@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from make_roster import make_roster_yaml
 
-        from docgen.workspace_init import init_workspace
+        from docgen.letters.workspace_init import init_workspace
 
         base = args.workdir or Path(tempfile.mkdtemp(prefix="docgen-bench-commands-"))
         workspace = (base / f"ws-{args.letters}").resolve()

@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from docgen.core.workspace import CONFIG_NAME, config_text, find_workspace
 from docgen.registry import merkle, open_registry
-from docgen.workspace import CONFIG_NAME, config_text, find_workspace
 
 NOW = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
 

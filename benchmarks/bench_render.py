@@ -8,8 +8,9 @@ Builds a synthetic roster (``make_roster.py``: awkward names included), and time
 process only:
 
 * reading the roster YAML with PyYAML's pure-Python ``SafeLoader`` and with the loader
-  ``docgen.roster`` uses (``CSafeLoader`` when libyaml is present), in ms per person;
-* ``docgen.render.render_letter`` (the plain docxtpl path, the reference) on ``--plain`` letters;
+  ``docgen.roster.load`` uses (``CSafeLoader`` when libyaml is present), in ms per person;
+* ``docgen.letters.render.render_letter`` (the plain docxtpl path, the reference) on ``--plain``
+letters;
 * ``CompiledTemplate.render`` on ``--letters`` letters (compiling the three templates is timed
   separately), and checks that a sample of its letters is byte-identical to the plain path.
 
@@ -31,14 +32,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_roster import make_roster_yaml
 
-from docgen import roster as roster_module
-from docgen.fastrender import CompiledTemplate
-from docgen.generate import letter_context
-from docgen.glossary import LetterKind
-from docgen.hierarchy import build_pairings
-from docgen.render import load_template, render_letter
-from docgen.roster import parse_roster_text
-from docgen.workspace import PairingOptions
+from docgen.core.glossary import LetterKind
+from docgen.core.workspace import PairingOptions
+from docgen.letters.fastrender import CompiledTemplate
+from docgen.letters.generate import letter_context
+from docgen.letters.render import load_template, render_letter
+from docgen.roster import load as roster_module
+from docgen.roster.hierarchy import build_pairings
+from docgen.roster.load import parse_roster_text
 
 YEAR = 2027
 

@@ -1,4 +1,4 @@
-"""Roster loading benchmark: time and memory of ``docgen.roster.load_roster`` at N people.
+"""Roster loading benchmark: time and memory of ``docgen.roster.load.load_roster`` at N people.
 
 Usage::
 
@@ -54,7 +54,7 @@ def _maxrss_bytes() -> int:
 
 def _child(path: Path, mode: str) -> dict[str, float]:
     """One measurement in this (fresh) process; the result is printed as JSON."""
-    from docgen.roster import load_roster
+    from docgen.roster.load import load_roster
 
     if mode == "time":
         before = _maxrss_bytes()
@@ -110,9 +110,9 @@ def main(argv: list[str]) -> int:
         print(json.dumps(_child(args.child, args.mode)))
         return 0
 
-    import docgen.roster
+    import docgen.roster.load
 
-    print(f"docgen.roster from {docgen.roster.__file__}, commit {_commit()}")
+    print(f"docgen.roster.load from {docgen.roster.load.__file__}, commit {_commit()}")
     print(
         "| people | file MiB | seconds (best / median) | peak MiB (tracemalloc) | roster MiB "
         "| extra MiB | Δ maxrss MiB |"

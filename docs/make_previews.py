@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from docgen.glossary import LetterKind  # noqa: E402
-from docgen.render import render_letter  # noqa: E402
+from docgen.core.glossary import LetterKind  # noqa: E402
+from docgen.letters.render import render_letter  # noqa: E402
 
 SAMPLES: dict[LetterKind, dict[str, object]] = {
     LetterKind.RESPONSIBILITY: {

@@ -35,10 +35,10 @@ from docx.shared import Mm, Pt
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from docgen.glossary import LetterKind  # noqa: E402
-from docgen.page import set_official_page  # noqa: E402
-from docgen.render import normalize_package  # noqa: E402
-from docgen.workspace import Fonts  # noqa: E402
+from docgen.core.glossary import LetterKind  # noqa: E402
+from docgen.core.page import set_official_page  # noqa: E402
+from docgen.core.workspace import Fonts  # noqa: E402
+from docgen.letters.render import normalize_package  # noqa: E402
 
 # The year the template files claim to be from (zip timestamps, core properties).
 TEMPLATE_YEAR = 2025

@@ -18,8 +18,8 @@ def now() -> datetime:
 @pytest.fixture
 def demo_workspace(tmp_path: Path) -> Path:
     """A fresh workspace holding the fictional demo roster (about 45 people)."""
-    from docgen.demo_data import demo_roster_yaml
-    from docgen.workspace_init import init_workspace
+    from docgen.letters.workspace_init import init_workspace
+    from docgen.roster.example import demo_roster_yaml
 
     root = tmp_path / "ws"
     init_workspace(root, institution="庆城县人民检察院", year=2027, roster_yaml=demo_roster_yaml())
@@ -32,12 +32,12 @@ PASSPHRASE = "演示口令-for-tests-2027"
 @pytest.fixture(scope="session")
 def keyed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo workspace with letters generated and every person's key issued (built once)."""
-    from docgen.demo import setup_keys
-    from docgen.demo_data import demo_roster_yaml
-    from docgen.generate import generate
-    from docgen.passphrase import Passphrase
-    from docgen.workspace import find_workspace
-    from docgen.workspace_init import init_workspace
+    from docgen.core.workspace import find_workspace
+    from docgen.demo.run import setup_keys
+    from docgen.letters.generate import generate
+    from docgen.letters.workspace_init import init_workspace
+    from docgen.roster.example import demo_roster_yaml
+    from docgen.signing.passphrase import Passphrase
 
     root = tmp_path_factory.mktemp("keyed") / "ws"
     init_workspace(root, institution="庆城县人民检察院", year=2027, roster_yaml=demo_roster_yaml())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from docgen.glossary import Role
-from docgen.models import Department, Person, Roster
+from docgen.core.glossary import Role
+from docgen.core.models import Department, Person, Roster
 
 YEAR = 2027
 RECORDED = datetime(2027, 12, 31, 10, 0, 0, tzinfo=UTC)

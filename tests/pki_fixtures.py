@@ -21,7 +21,7 @@ from pki_support import (
     person_passphrase,
 )
 
-from docgen import pki
+from docgen.signing import pki
 
 
 @pytest.fixture(scope="session", params=list(pki.Algorithm), ids=lambda a: a.value)

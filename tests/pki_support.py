@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from docgen import pki
-from docgen.cades import sign_detached
-from docgen.glossary import Role
-from docgen.models import Person, Roster
-from docgen.passphrase import Passphrase
+from docgen.core.glossary import Role
+from docgen.core.models import Person, Roster
+from docgen.signing import pki
+from docgen.signing.cades import sign_detached
+from docgen.signing.passphrase import Passphrase
 
 INSTITUTION = "庆城县人民检察院"
 ISSUED_AT = datetime(2027, 1, 4, 9, 0, 0, tzinfo=UTC)

@@ -10,15 +10,15 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from docgen import pki
-from docgen.demo_data import example_roster_yaml
-from docgen.generate import generate
-from docgen.passphrase import Passphrase
+from docgen.core.workspace import Workspace, find_workspace
+from docgen.letters.generate import generate
+from docgen.letters.workspace_init import init_workspace
 from docgen.registry import open_registry
-from docgen.roster import load_roster
-from docgen.signing import sign_as, sign_everyone
-from docgen.workspace import Workspace, find_workspace
-from docgen.workspace_init import init_workspace
+from docgen.roster.example import example_roster_yaml
+from docgen.roster.load import load_roster
+from docgen.signing import pki
+from docgen.signing.passphrase import Passphrase
+from docgen.signing.sign import sign_as, sign_everyone
 
 YEAR = 2027
 INSTITUTION = "庆城县人民检察院"

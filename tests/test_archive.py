@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from docgen.archive import build_archive, default_archive_path
-from docgen.errors import VerificationError
-from docgen.status import void_letter
-from docgen.verify import ZipLimits, read_zip
+from docgen.core.errors import VerificationError
+from docgen.records.status import void_letter
+from docgen.verify.archive import build_archive, default_archive_path
+from docgen.verify.verifier import ZipLimits, read_zip
 from tests.helpers import run_docgen
 from tests.signed_year import (
     LETTERS,

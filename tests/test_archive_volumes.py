@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from docgen.archive import build_archive, default_archive_path, volume_paths, zip_bytes
-from docgen.errors import ProblemsError
-from docgen.status import void_letter
+from docgen.core.errors import ProblemsError
+from docgen.records.status import void_letter
+from docgen.verify.archive import build_archive, default_archive_path, volume_paths, zip_bytes
 from tests.helpers import run_docgen
 from tests.signed_year import (
     LETTERS,
@@ -118,7 +118,7 @@ def test_the_cli_lists_the_volumes(
     signed_year: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws = copy_workspace(signed_year, tmp_path / "ws")
-    monkeypatch.setattr("docgen.archive.VOLUME_LETTERS", 5)
+    monkeypatch.setattr("docgen.verify.archive.VOLUME_LETTERS", 5)
     outcome = run_docgen("archive", "-w", str(ws.root), "--year", str(YEAR))
     assert outcome.code == 0, outcome.text
     assert f"文书 {LETTERS} 份:已签齐 {LETTERS} 份" in outcome.out

@@ -19,14 +19,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from signed_year import YEAR, build_workspace
 
-from docgen import pki
-from docgen.cades import DetachedSigner, verify_detached
-from docgen.errors import VerificationError
-from docgen.manifest import MANIFEST_NAME, manifest_data, write_manifest
-from docgen.proofs import letter_proof
+from docgen.core.errors import VerificationError
+from docgen.records.manifest import MANIFEST_NAME, manifest_data, write_manifest
+from docgen.records.proofs import letter_proof
+from docgen.records.state import build_year_state, read_year_state
+from docgen.records.status import void_letter
 from docgen.registry import open_registry, verify_proof_bundle
-from docgen.state import build_year_state, read_year_state
-from docgen.status import void_letter
+from docgen.signing import pki
+from docgen.signing.cades import DetachedSigner, verify_detached
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +175,7 @@ def test_crl_signature_memory_is_per_ca(signed_ws) -> None:  # type: ignore[no-u
 
 def _signature_naming(signer: pki.Signer, general_names: bytes) -> bytes:
     """A signature whose signingCertificateV2 names the issuer with ``general_names``."""
-    from docgen import cades
+    from docgen.signing import cades
 
     der = signer.cert.public_bytes(serialization.Encoding.DER)
     serial = asn1_x509.Certificate.load(der).serial_number
@@ -194,7 +194,7 @@ def _signature_naming(signer: pki.Signer, general_names: bytes) -> bytes:
 def test_signing_certificate_issuer_is_still_checked(signed_ws) -> None:  # type: ignore[no-untyped-def]
     from signed_year import PERSON_PASSPHRASE
 
-    from docgen import cades
+    from docgen.signing import cades
 
     ca = pki.load_ca_certificate(signed_ws.keys_dir)
     with open_registry(signed_ws) as registry:
@@ -222,7 +222,7 @@ def _reference_sign(signer: DetachedSigner, data: bytes, signing_time: datetime)
     """The SignedData as asn1crypto builds it from the same values (the earlier implementation)."""
     from asn1crypto import algos, core
 
-    from docgen import cades
+    from docgen.signing import cades
 
     signed_attrs = cms.CMSAttributes(
         [

@@ -38,8 +38,8 @@ from pki_support import (
     person_passphrase,
 )
 
-from docgen import cades, pki
-from docgen.cades import SignatureStatus, sign_detached, verify_detached
+from docgen.signing import cades, pki
+from docgen.signing.cades import SignatureStatus, sign_detached, verify_detached
 
 pytest_plugins = ("pki_fixtures",)
 

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from docgen.lock import LOCK_NAME, LOCK_WAIT_ENV
+from docgen.core.lock import LOCK_NAME, LOCK_WAIT_ENV
+from docgen.core.workspace import find_workspace
+from docgen.records.state import read_year_state
 from docgen.registry import open_registry
-from docgen.state import read_year_state
-from docgen.workspace import find_workspace
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import run_docgen
 

@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 
-from docgen import cades, pki
+from docgen.core.workspace import Workspace, find_workspace
+from docgen.records.state import read_year_state
 from docgen.registry import open_registry
-from docgen.state import read_year_state
-from docgen.workspace import Workspace, find_workspace
+from docgen.signing import cades, pki
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import run_docgen
 from tests.signed_year import build_workspace, copy_workspace

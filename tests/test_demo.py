@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from docgen.demo import run_demo
-from docgen.glossary import LetterKind
+from docgen.core.glossary import LetterKind
+from docgen.demo.run import run_demo
 from tests.conftest import NOW
 from tests.helpers import run_docgen
 

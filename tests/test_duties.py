@@ -12,9 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from docgen.demo_data import demo_roster_yaml
-from docgen.demo_ledger import demo_activities
-from docgen.duties import (
+from docgen.core.glossary import LetterKind
+from docgen.core.models import Roster
+from docgen.core.workspace import find_workspace
+from docgen.demo.ledger import demo_activities
+from docgen.duties.engine import (
     DutiesReport,
     LetterCount,
     PersonSigning,
@@ -23,13 +25,11 @@ from docgen.duties import (
     signing_summary_from_registry,
     status_of,
 )
-from docgen.glossary import LetterKind
-from docgen.ledger import Activity, ActivityInput, build_activity
-from docgen.models import Roster
+from docgen.duties.ledger import Activity, ActivityInput, build_activity
+from docgen.letters.workspace_init import init_workspace
 from docgen.registry import open_registry
-from docgen.roster import load_roster
-from docgen.workspace import find_workspace
-from docgen.workspace_init import init_workspace
+from docgen.roster.example import demo_roster_yaml
+from docgen.roster.load import load_roster
 from tests.helpers import run_docgen
 from tests.ledger_fixtures import RECORDED, YEAR, small_roster, small_roster_yaml
 
@@ -374,11 +374,11 @@ def test_signing_summary_is_read_in_one_pass_with_the_same_answer(
     year state, kind by kind (a half-signed demo year with a voided letter)."""
     from datetime import UTC, datetime
 
-    from docgen.duties import CHINA_TZ, PersonSigning
-    from docgen.passphrase import Passphrase
-    from docgen.signing import sign_as
-    from docgen.state import read_year_state
-    from docgen.status import void_letter
+    from docgen.duties.engine import CHINA_TZ, PersonSigning
+    from docgen.records.state import read_year_state
+    from docgen.records.status import void_letter
+    from docgen.signing.passphrase import Passphrase
+    from docgen.signing.sign import sign_as
     from tests.conftest import PASSPHRASE
 
     ws = find_workspace(keyed_workspace)

@@ -27,9 +27,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from docgen.core.workspace import find_workspace
 from docgen.registry import open_registry
-from docgen.verify import ZipLimits, read_zip
-from docgen.workspace import find_workspace
+from docgen.verify.verifier import ZipLimits, read_zip
 from tests.helpers import CliOutcome, run_docgen
 from tests.signed_year import YEAR, build_workspace, letters_of
 
@@ -257,7 +257,7 @@ def test_truncated_and_corrupt_xlsx(
 
 @pytest.fixture(scope="module")
 def ledger_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from docgen.workspace_init import init_workspace
+    from docgen.letters.workspace_init import init_workspace
 
     root = tmp_path_factory.mktemp("ledger") / "ws"
     init_workspace(root, institution="庆城县人民检察院", year=YEAR)
@@ -534,7 +534,7 @@ def test_zip_bombs_are_refused_or_bounded(bombs: dict[str, Path], name: str) -> 
 
 
 def test_zip_limits_on_member_count_and_total_size(bombs: dict[str, Path]) -> None:
-    from docgen.errors import VerificationError
+    from docgen.core.errors import VerificationError
 
     with pytest.raises(VerificationError, match="成员过多"):
         read_zip(bombs["many small"], ZipLimits(max_members=10))

@@ -11,12 +11,12 @@ from pathlib import Path
 import docx
 import pytest
 
-from docgen.generate import Change, generate
-from docgen.glossary import LetterKind
-from docgen.hierarchy import build_pairings
+from docgen.core.glossary import LetterKind
+from docgen.core.workspace import find_workspace
+from docgen.letters.generate import Change, generate
 from docgen.registry import open_registry
-from docgen.roster import load_roster
-from docgen.workspace import find_workspace
+from docgen.roster.hierarchy import build_pairings
+from docgen.roster.load import load_roster
 from tests.helpers import run_docgen
 
 
@@ -86,8 +86,8 @@ def test_rerun_changes_nothing_and_bytes_are_identical(
         assert registry.size() == size
 
     # A second workspace from the same roster, year and templates: identical bytes.
-    from docgen.demo_data import demo_roster_yaml
-    from docgen.workspace_init import init_workspace
+    from docgen.letters.workspace_init import init_workspace
+    from docgen.roster.example import demo_roster_yaml
 
     other = tmp_path / "other"
     init_workspace(other, institution="庆城县人民检察院", year=2027, roster_yaml=demo_roster_yaml())
@@ -144,7 +144,7 @@ def test_outside_a_workspace_is_a_usage_error(tmp_path: Path) -> None:
 def test_edge_case_names_render_literally_and_stay_in_output(
     tmp_path: Path, now: datetime, name: str
 ) -> None:
-    from docgen.workspace_init import init_workspace
+    from docgen.letters.workspace_init import init_workspace
 
     roster = f"""institution: 测试院
 people:

@@ -11,18 +11,18 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docgen.demo_data import demo_roster_yaml
-from docgen.glossary import LetterKind, Role
-from docgen.hierarchy import (
+from docgen.core.glossary import LetterKind, Role
+from docgen.core.models import Department, Person, Roster
+from docgen.core.workspace import PairingOptions
+from docgen.roster.example import demo_roster_yaml
+from docgen.roster.hierarchy import (
     build_pairings,
     counts_by_kind,
     result_as_dict,
     supervised_departments,
     tier_of,
 )
-from docgen.models import Department, Person, Roster
-from docgen.roster import inspect_roster_text, load_roster
-from docgen.workspace import PairingOptions
+from docgen.roster.load import inspect_roster_text, load_roster
 
 ZR, CN, LJ = (
     LetterKind.RESPONSIBILITY,
@@ -47,7 +47,7 @@ def roster_of(people: list[tuple[str, Role]], departments: list[Department]) -> 
 
 
 def test_demo_counts_per_kind() -> None:
-    """Expected numbers, counted by hand from ``docgen/demo_data.py``:
+    """Expected numbers, counted by hand from ``docgen/roster/example.py``:
 
     * leadership tier: the 书记 P001 signs with 4 班子成员 (P002, P003, P004, P006), the
       纪检组长 P005 and 2 检委会专职委员 (P007, P008): 7 责任书 + 7 公开承诺书;
@@ -380,7 +380,7 @@ departments:
 def test_two_pairings_with_one_letter_id_are_refused(tmp_path: Path) -> None:
     """(H, X-Y) and (H-X, Y) would both be 2027-LJ-H-X-Y: two letters, one id, one overwriting
     the other. generate refuses, names the roster, the line and the field, and writes nothing."""
-    from docgen.workspace_init import init_workspace
+    from docgen.letters.workspace_init import init_workspace
     from tests.helpers import run_docgen
 
     root = tmp_path / "ws"

@@ -17,15 +17,15 @@ import pytest
 import yaml
 from docx import Document
 
-from docgen import pki
-from docgen.archive import workspace_trust
-from docgen.generate import generate
-from docgen.passphrase import Passphrase
-from docgen.roster import load_roster
-from docgen.signing import sign_everyone
-from docgen.verify import LetterStatus, verify_paths
-from docgen.workspace import find_workspace
-from docgen.workspace_init import init_workspace
+from docgen.core.workspace import find_workspace
+from docgen.letters.generate import generate
+from docgen.letters.workspace_init import init_workspace
+from docgen.roster.load import load_roster
+from docgen.signing import pki
+from docgen.signing.passphrase import Passphrase
+from docgen.signing.sign import sign_everyone
+from docgen.verify.archive import workspace_trust
+from docgen.verify.verifier import LetterStatus, verify_paths
 from tests.conftest import NOW
 from tests.helpers import run_docgen
 

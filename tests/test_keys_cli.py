@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from helpers import CliOutcome, run_docgen
 
-from docgen import pki
 from docgen.cli import cli
-from docgen.workspace import config_text
+from docgen.core.workspace import config_text
+from docgen.signing import pki
 
 CA_SECRET = "Ca-口令-for-cli-tests"
 PERSON_SECRET = "Person-口令-for-cli-tests"
@@ -226,7 +226,7 @@ def test_prompted_passphrases_are_hidden(workspace: Path, monkeypatch: pytest.Mo
     assert "P003 的新私钥口令" in result.output
     assert PERSON_SECRET not in result.output and CA_SECRET not in result.output
     key = pki.person_paths(workspace / "keys", "P003").key
-    from docgen.passphrase import Passphrase
+    from docgen.signing.passphrase import Passphrase
 
     assert pki.load_private_key(key, Passphrase(PERSON_SECRET.encode(), "测试"))
     _assert_no_secret_in_files(workspace)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from docgen.core.workspace import find_workspace
 from docgen.registry import open_registry
-from docgen.workspace import find_workspace
 from tests.helpers import run_docgen
 
 SECRET = "registry-test-passphrase"
@@ -51,8 +51,8 @@ def test_a_revocation_left_unrecorded_by_a_crash_is_recorded_later(
     """``keys revoke`` killed after the CRL was published, before the registry append."""
     from datetime import UTC, datetime
 
-    from docgen import pki
-    from docgen.passphrase import Passphrase
+    from docgen.signing import pki
+    from docgen.signing.passphrase import Passphrase
 
     monkeypatch.setenv("DOCGEN_PASSPHRASE", SECRET)
     monkeypatch.setenv("DOCGEN_CA_PASSPHRASE", SECRET)

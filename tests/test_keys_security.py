@@ -17,11 +17,11 @@ from pathlib import Path
 import click
 import pytest
 
-from docgen import pki
 from docgen.cli import cli
+from docgen.core.workspace import find_workspace
+from docgen.records.state import read_year_state
 from docgen.registry import open_registry
-from docgen.state import read_year_state
-from docgen.workspace import find_workspace
+from docgen.signing import pki
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import CliOutcome, run_docgen
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from docgen.errors import ProblemsError, ValidationError
-from docgen.glossary import ActivityKind
-from docgen.ledger import (
+from docgen.core.errors import ProblemsError, ValidationError
+from docgen.core.glossary import ActivityKind
+from docgen.core.workspace import find_workspace
+from docgen.duties.ledger import (
     ActivityInput,
     activity_id_for,
     build_activity,
@@ -21,9 +22,8 @@ from docgen.ledger import (
     record_activities,
     void_activity,
 )
+from docgen.letters.workspace_init import init_workspace
 from docgen.registry import open_registry
-from docgen.workspace import find_workspace
-from docgen.workspace_init import init_workspace
 from tests.helpers import run_docgen
 from tests.ledger_fixtures import RECORDED, YEAR, small_roster, small_roster_yaml
 

@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from docgen import manifest, state, views
-from docgen.generate import generate
-from docgen.models import Roster
-from docgen.passphrase import Passphrase
+from docgen.core.models import Roster
+from docgen.core.workspace import Workspace, find_workspace
+from docgen.letters.generate import generate
+from docgen.records import manifest, state, views
+from docgen.records.state import person_letters, read_year_state
+from docgen.records.status import void_letter
+from docgen.records.views import refresh_year
 from docgen.registry import open_registry
-from docgen.roster import load_roster
-from docgen.signing import sign_as
-from docgen.state import person_letters, read_year_state
-from docgen.status import void_letter
-from docgen.views import refresh_year
-from docgen.workspace import Workspace, find_workspace
+from docgen.roster.load import load_roster
+from docgen.signing.passphrase import Passphrase
+from docgen.signing.sign import sign_as
 from tests.conftest import NOW, PASSPHRASE
 
 YEAR = 2027

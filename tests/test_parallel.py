@@ -15,20 +15,20 @@ from pathlib import Path
 import docx
 import pytest
 
-from docgen.archive import workspace_trust
-from docgen.demo import setup_keys
-from docgen.durable import atomic_write_many
-from docgen.generate import Change, generate, letter_context
-from docgen.glossary import LetterKind
-from docgen.hierarchy import build_pairings
-from docgen.passphrase import Passphrase
+from docgen.core.durable import atomic_write_many
+from docgen.core.glossary import LetterKind
+from docgen.core.workspace import find_workspace
+from docgen.demo.run import setup_keys
+from docgen.letters.generate import Change, generate, letter_context
+from docgen.letters.render import load_template, render_letter
+from docgen.letters.workspace_init import init_workspace
 from docgen.registry import open_registry
-from docgen.render import load_template, render_letter
-from docgen.roster import load_roster
-from docgen.signing import sign_everyone
-from docgen.verify import LetterStatus, verify_paths
-from docgen.workspace import find_workspace
-from docgen.workspace_init import init_workspace
+from docgen.roster.hierarchy import build_pairings
+from docgen.roster.load import load_roster
+from docgen.signing.passphrase import Passphrase
+from docgen.signing.sign import sign_everyone
+from docgen.verify.archive import workspace_trust
+from docgen.verify.verifier import LetterStatus, verify_paths
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from make_roster import EDGE_NAMES, make_roster_yaml
@@ -109,9 +109,9 @@ def test_a_letter_failing_in_a_worker_leaves_nothing_behind(tmp_path: Path, now:
 _KILLED_RUN = """
 import sys
 from datetime import UTC, datetime
-from docgen.generate import generate
+from docgen.letters.generate import generate
 from pathlib import Path
-from docgen.workspace import find_workspace
+from docgen.core.workspace import find_workspace
 generate(find_workspace(Path(sys.argv[1])), 2027, now=datetime(2027, 1, 5, tzinfo=UTC), jobs=2,
          chunk_size=1)
 """

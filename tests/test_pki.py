@@ -35,11 +35,11 @@ from pki_support import (
     person_passphrase,
 )
 
-from docgen import passphrase as passphrases
-from docgen import pki
-from docgen.cades import sign_detached, verify_detached
-from docgen.errors import DocgenError, UsageError, ValidationError
-from docgen.passphrase import Passphrase
+from docgen.core.errors import DocgenError, UsageError, ValidationError
+from docgen.signing import passphrase as passphrases
+from docgen.signing import pki
+from docgen.signing.cades import sign_detached, verify_detached
+from docgen.signing.passphrase import Passphrase
 
 pytest_plugins = ("pki_fixtures",)
 

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docgen.jsontext import dumps_indented
-from docgen.proofs import letter_proof_bytes, letter_proof_from_bundles, proof_bytes
+from docgen.core.jsontext import dumps_indented
+from docgen.records.proofs import letter_proof_bytes, letter_proof_from_bundles, proof_bytes
 
 _json = st.recursive(
     st.none()

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from docgen.generate import Change, generate
-from docgen.passphrase import Passphrase
+from docgen.core.workspace import find_workspace
+from docgen.letters.generate import Change, generate
+from docgen.records.status import year_status
 from docgen.registry import open_registry
-from docgen.signing import sign_everyone
-from docgen.status import year_status
-from docgen.workspace import find_workspace
+from docgen.signing.passphrase import Passphrase
+from docgen.signing.sign import sign_everyone
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import move_p045_to_office, run_docgen
 

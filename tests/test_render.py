@@ -22,11 +22,11 @@ from docx.oxml.ns import qn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from docgen.errors import ValidationError
-from docgen.fastrender import CompiledTemplate
-from docgen.glossary import LetterKind
-from docgen.render import clean_text, load_template, render_letter, template_digest
-from docgen.workspace import Fonts
+from docgen.core.errors import ValidationError
+from docgen.core.glossary import LetterKind
+from docgen.core.workspace import Fonts
+from docgen.letters.fastrender import CompiledTemplate
+from docgen.letters.render import clean_text, load_template, render_letter, template_digest
 
 YEAR = 2027
 FW_COLON = "\uff1a"

@@ -15,15 +15,15 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
-from docgen.demo_data import demo_roster_yaml
-from docgen.demo_ledger import demo_activities
-from docgen.duties import expand_duties, signing_summary_from_registry
-from docgen.hierarchy import build_pairings
-from docgen.ledger import department_staff, read_activities, supervised_departments
+from docgen.core.workspace import find_workspace
+from docgen.demo.ledger import demo_activities
+from docgen.duties.engine import expand_duties, signing_summary_from_registry
+from docgen.duties.ledger import department_staff, read_activities, supervised_departments
+from docgen.letters.workspace_init import init_workspace
 from docgen.registry import open_registry
-from docgen.roster import load_roster
-from docgen.workspace import find_workspace
-from docgen.workspace_init import init_workspace
+from docgen.roster.example import demo_roster_yaml
+from docgen.roster.hierarchy import build_pairings
+from docgen.roster.load import load_roster
 from tests.helpers import run_docgen
 from tests.ledger_fixtures import RECORDED, YEAR
 
@@ -377,9 +377,9 @@ def test_report_cli_refuses_bad_choices(
 
 
 def test_letters_signed_on_one_day_read_naturally() -> None:
-    from docgen.duties import LetterCount, SigningSummary
-    from docgen.glossary import LetterKind
-    from docgen.report import letters_paragraphs
+    from docgen.core.glossary import LetterKind
+    from docgen.duties.engine import LetterCount, SigningSummary
+    from docgen.duties.report import letters_paragraphs
 
     day = date(2027, 1, 12)
     summary = SigningSummary(

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from docgen.demo_data import demo_roster_yaml, example_roster_yaml
-from docgen.errors import ProblemsError, ValidationError
-from docgen.glossary import Role
-from docgen.roster import inspect_roster, inspect_roster_text, load_roster, summary_line
+from docgen.core.errors import ProblemsError, ValidationError
+from docgen.core.glossary import Role
+from docgen.roster.example import demo_roster_yaml, example_roster_yaml
+from docgen.roster.load import inspect_roster, inspect_roster_text, load_roster, summary_line
 
 # One entry per line, so the line of each entry is known: people start at line 3.
 BASE_PEOPLE = [

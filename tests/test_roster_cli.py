@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from docgen.demo_data import demo_roster_yaml
-from docgen.workspace import config_text
+from docgen.core.workspace import config_text
+from docgen.roster.example import demo_roster_yaml
 from tests.helpers import run_docgen
 
 

@@ -1,6 +1,7 @@
 """The streaming roster reader (no node tree) against the tree reader it stands in for.
 
-``docgen.roster`` reads a roster from libyaml's events one entry at a time and falls back to the
+``docgen.roster.load`` reads a roster from libyaml's events one entry at a time and falls back to
+the
 whole node tree (``_parse_tree``, the reader every message comes from) as soon as it meets
 anything to report or any YAML it leaves to the tree (anchors, aliases, several documents, a
 file that is not UTF-8). These tests hold the two to the same results: equal ``Roster`` objects,
@@ -22,11 +23,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from docgen import roster as roster_module
-from docgen.demo_data import demo_roster_yaml, example_roster_yaml
-from docgen.errors import Problem, ProblemsError, ValidationError
-from docgen.models import Department, Person, Roster
-from docgen.roster import (
+from docgen.core.errors import Problem, ProblemsError, ValidationError
+from docgen.core.models import Department, Person, Roster
+from docgen.roster import load as roster_module
+from docgen.roster.example import demo_roster_yaml, example_roster_yaml
+from docgen.roster.load import (
     RosterCheck,
     bad_characters,
     check_roster,
@@ -39,7 +40,7 @@ from docgen.roster import (
     parse_roster_text,
     read_roster_text,
 )
-from docgen.roster_import import roster_to_yaml
+from docgen.roster.spreadsheet import roster_to_yaml
 
 _MAKE_ROSTER = Path(__file__).resolve().parents[1] / "benchmarks" / "make_roster.py"
 

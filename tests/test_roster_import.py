@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docgen.demo_data import demo_roster_yaml
-from docgen.errors import ProblemsError, UsageError, ValidationError
-from docgen.glossary import Role
-from docgen.models import Department, Roster
-from docgen.roster import inspect_roster_text, load_roster, parse_roster_text
-from docgen.roster_import import (
+from docgen.core.errors import ProblemsError, UsageError, ValidationError
+from docgen.core.glossary import Role
+from docgen.core.models import Department, Roster
+from docgen.roster.example import demo_roster_yaml
+from docgen.roster.load import inspect_roster_text, load_roster, parse_roster_text
+from docgen.roster.spreadsheet import (
     convert_staff_list,
     decode_csv_bytes,
     import_roster,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from docgen.core.workspace import find_workspace
 from docgen.registry import open_registry
-from docgen.workspace import find_workspace
 from tests.conftest import PASSPHRASE
 from tests.helpers import run_docgen
 
@@ -128,8 +128,8 @@ def test_refuses_a_letter_changed_since_generation(
 
 
 def test_refuses_revoked_certificate(keyed_workspace: Path, env_passphrase: None) -> None:
-    from docgen import pki
-    from docgen.passphrase import Passphrase
+    from docgen.signing import pki
+    from docgen.signing.passphrase import Passphrase
 
     ws = find_workspace(keyed_workspace)
     pki.revoke(

@@ -14,19 +14,21 @@ from pathlib import Path
 
 import pytest
 
-from docgen import pki, proofs, signing
-from docgen import state as state_module
-from docgen.generate import generate
-from docgen.naming import proof_relpath
-from docgen.passphrase import Passphrase
+from docgen.core.workspace import Workspace, find_workspace
+from docgen.letters.generate import generate
+from docgen.letters.workspace_init import init_workspace
+from docgen.records import proofs
+from docgen.records import state as state_module
+from docgen.records.naming import proof_relpath
+from docgen.records.state import read_year_state
+from docgen.records.status import year_status
+from docgen.records.views import refresh_year
 from docgen.registry import open_registry
-from docgen.roster import load_roster
-from docgen.signing import sign_as, sign_everyone, waiting_letters
-from docgen.state import read_year_state
-from docgen.status import year_status
-from docgen.views import refresh_year
-from docgen.workspace import Workspace, find_workspace
-from docgen.workspace_init import init_workspace
+from docgen.roster.load import load_roster
+from docgen.signing import pki
+from docgen.signing import sign as signing
+from docgen.signing.passphrase import Passphrase
+from docgen.signing.sign import sign_as, sign_everyone, waiting_letters
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import move_p045_to_office
 

@@ -28,17 +28,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from docgen import pki
-from docgen.archive import workspace_trust
-from docgen.cades import sign_detached
-from docgen.naming import signature_relpath
-from docgen.passphrase import Passphrase
-from docgen.proofs import write_letter_proofs
+from docgen.core.workspace import Workspace, find_workspace
+from docgen.records.naming import signature_relpath
+from docgen.records.proofs import write_letter_proofs
+from docgen.records.state import LetterState, read_year_state
 from docgen.registry import open_registry
-from docgen.signing import sign_as
-from docgen.state import LetterState, read_year_state
-from docgen.verify import LetterStatus, letter_files_from_disk, verify_letter
-from docgen.workspace import Workspace, find_workspace
+from docgen.signing import pki
+from docgen.signing.cades import sign_detached
+from docgen.signing.passphrase import Passphrase
+from docgen.signing.sign import sign_as
+from docgen.verify.archive import workspace_trust
+from docgen.verify.verifier import LetterStatus, letter_files_from_disk, verify_letter
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import run_docgen
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from docgen import status as status_module
-from docgen.passphrase import Passphrase
-from docgen.signing import sign_as
-from docgen.status import void_letter, year_status
-from docgen.workspace import find_workspace
+from docgen.core.workspace import find_workspace
+from docgen.records import status as status_module
+from docgen.records.status import void_letter, year_status
+from docgen.signing.passphrase import Passphrase
+from docgen.signing.sign import sign_as
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import run_docgen
 

@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
-import docgen.generate as generate_module
-from docgen.generate import Change, generate
-from docgen.glossary import LetterKind
-from docgen.hierarchy import build_pairings
-from docgen.lock import workspace_lock
-from docgen.parallel import chunks_of, map_chunks
+import docgen.letters.generate as generate_module
+from docgen.core.glossary import LetterKind
+from docgen.core.lock import workspace_lock
+from docgen.core.parallel import chunks_of, map_chunks
+from docgen.core.workspace import find_workspace
+from docgen.letters.generate import Change, generate
+from docgen.records.state import read_year_state
+from docgen.records.status import void_letter
 from docgen.registry import open_registry
-from docgen.roster import load_roster
-from docgen.state import read_year_state
-from docgen.status import void_letter
-from docgen.workspace import find_workspace
+from docgen.roster.hierarchy import build_pairings
+from docgen.roster.load import load_roster
 from tests.helpers import move_p045_to_office, run_docgen
 
 
@@ -99,8 +99,8 @@ def test_a_run_leaves_no_spill_or_temporary_file(demo_workspace: Path, now: date
 
 
 def test_one_and_two_workers_register_the_same_entries(tmp_path: Path, now: datetime) -> None:
-    from docgen.demo_data import demo_roster_yaml
-    from docgen.workspace_init import init_workspace
+    from docgen.letters.workspace_init import init_workspace
+    from docgen.roster.example import demo_roster_yaml
 
     trees: list[object] = []
     for jobs in (1, 2):

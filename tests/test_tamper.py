@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from docgen.archive import build_archive, default_archive_path
-from docgen.workspace import Workspace
+from docgen.core.workspace import Workspace
+from docgen.verify.archive import build_archive, default_archive_path
 from tests.helpers import run_docgen
 from tests.signed_year import (
     YEAR,

@@ -17,9 +17,9 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate
 
-from docgen.glossary import LetterKind
-from docgen.render import load_template
-from docgen.workspace import Fonts
+from docgen.core.glossary import LetterKind
+from docgen.core.workspace import Fonts
+from docgen.letters.render import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from docgen import pki
-from docgen.archive import workspace_trust
+from docgen.core.workspace import find_workspace
 from docgen.registry import open_registry
-from docgen.verify import (
+from docgen.signing import pki
+from docgen.verify.archive import workspace_trust
+from docgen.verify.verifier import (
     MAX_LETTER_BYTES,
     MAX_PROOF_BYTES,
     STEP_NAMES,
@@ -26,7 +27,6 @@ from docgen.verify import (
     verify_letter,
     verify_paths,
 )
-from docgen.workspace import find_workspace
 from tests.helpers import run_docgen
 from tests.signed_year import (
     CA_PASSPHRASE,
@@ -122,7 +122,7 @@ def test_incomplete_letters(tmp_path: Path) -> None:
 
 
 def test_voided_letter_is_reported_not_failed(signed: Path, tmp_path: Path) -> None:
-    from docgen.status import void_letter
+    from docgen.records.status import void_letter
 
     ws = copy_workspace(signed, tmp_path / "ws")
     letter = letters_of(ws)[0]
@@ -261,7 +261,7 @@ def test_arbitrary_bytes_never_raise(signed: Path, proof: bytes, p7s: bytes) -> 
 
 def test_online_check_passes_after_the_registry_grew(signed: Path, tmp_path: Path) -> None:
     """Older proofs stay valid: the live checkpoint is proved to extend theirs."""
-    from docgen.status import void_letter
+    from docgen.records.status import void_letter
 
     ws = copy_workspace(signed, tmp_path / "ws")
     letters = letters_of(ws)
@@ -277,8 +277,8 @@ def test_online_check_passes_after_the_registry_grew(signed: Path, tmp_path: Pat
 
 def test_online_check_requires_a_registered_certificate(tmp_path: Path) -> None:
     """A certificate the office issued without recording it (e.g. made by hand with the CA key)."""
-    from docgen.roster import load_roster
-    from docgen.signing import sign_as
+    from docgen.roster.load import load_roster
+    from docgen.signing.sign import sign_as
     from tests.signed_year import (
         CA_PASSPHRASE,
         INSTITUTION,

@@ -34,8 +34,8 @@ from pki_support import (
     person_passphrase,
 )
 
-from docgen import cades, pki
-from docgen.cades import DetachedSigner, SignatureStatus, verify_detached
+from docgen.signing import cades, pki
+from docgen.signing.cades import DetachedSigner, SignatureStatus, verify_detached
 
 pytest_plugins = ("pki_fixtures",)
 
@@ -493,7 +493,7 @@ def _strptime_time(text: object) -> datetime | None:
     ],
 )
 def test_registry_time_cases(text: object) -> None:
-    from docgen.verify import _parse_time
+    from docgen.verify.verifier import _parse_time
 
     assert _parse_time(text) == _strptime_time(text)
 
@@ -501,7 +501,7 @@ def test_registry_time_cases(text: object) -> None:
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet="0123456789-TZ:", min_size=18, max_size=22))
 def test_registry_time_agrees_with_strptime(text: str) -> None:
-    from docgen.verify import _parse_time
+    from docgen.verify.verifier import _parse_time
 
     assert _parse_time(text) == _strptime_time(text)
 
@@ -509,7 +509,7 @@ def test_registry_time_agrees_with_strptime(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)))
 def test_registry_time_reads_every_moment(moment: datetime) -> None:
-    from docgen.verify import _parse_time
+    from docgen.verify.verifier import _parse_time
 
     text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"
     assert _parse_time(text) == _strptime_time(text) == moment.replace(microsecond=0, tzinfo=UTC)
@@ -527,7 +527,7 @@ def _reference_letters_in_dir(directory: Path, shown: str) -> tuple[list[object]
     import re
     from pathlib import PurePosixPath
 
-    from docgen import verify
+    from docgen.verify import verifier as verify
 
     def safe(name: str) -> bool:
         if not name or name.startswith(("/", "\\")) or "\\" in name or "\x00" in name:
@@ -655,7 +655,7 @@ def test_letters_in_dir_lists_what_it_listed_before(tmp_path: Path) -> None:
 
 
 def _listed(directory: Path, shown: str, window: int) -> tuple[list[object], list[object]]:
-    from docgen.verify import letters_in_dir
+    from docgen.verify.verifier import letters_in_dir
 
     letters, checks = letters_in_dir(directory, shown, window=window)
     listed: list[object] = list(letters)
@@ -669,7 +669,7 @@ def test_safe_relative_agrees_with_pathlib(name: str) -> None:
     import re
     from pathlib import PurePosixPath
 
-    from docgen.verify import safe_relative
+    from docgen.verify.verifier import safe_relative
 
     expected = (
         not (not name or name.startswith(("/", "\\")) or "\\" in name or "\x00" in name)
@@ -709,7 +709,7 @@ def test_letter_on_disk_gives_back_what_it_was_given(
 ) -> None:
     import pickle
 
-    from docgen.verify import LetterOnDisk
+    from docgen.verify.verifier import LetterOnDisk
 
     shared: dict[str, str] = {}
     letter = LetterOnDisk(docx, shown, names, shared)
@@ -719,7 +719,7 @@ def test_letter_on_disk_gives_back_what_it_was_given(
 
 
 def test_letters_of_a_folder_share_their_folder_and_signer_parts(tmp_path: Path) -> None:
-    from docgen.verify import letters_in_dir
+    from docgen.verify.verifier import letters_in_dir
 
     folder = tmp_path / "责任书"
     folder.mkdir()

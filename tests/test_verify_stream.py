@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docgen import verify
-from docgen.archive import build_archive, workspace_trust
-from docgen.errors import UsageError
-from docgen.verify import (
+from docgen.core.errors import UsageError
+from docgen.core.workspace import Workspace, find_workspace
+from docgen.verify import verifier as verify
+from docgen.verify.archive import build_archive, workspace_trust
+from docgen.verify.verifier import (
     LetterReport,
     LetterStatus,
     StepResult,
@@ -30,7 +31,6 @@ from docgen.verify import (
     verify_letter,
     verify_paths,
 )
-from docgen.workspace import Workspace, find_workspace
 from tests.helpers import run_docgen
 from tests.signed_year import YEAR, build_workspace, copy_workspace, flip_byte, letters_of
 

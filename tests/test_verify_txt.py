@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from docgen.archive import build_archive
+from docgen.verify.archive import build_archive
 from tests.signed_year import YEAR, build_workspace, flip_byte
 
 pytestmark = pytest.mark.skipif(

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from signed_year import YEAR, build_workspace, copy_workspace
 
-from docgen.lock import workspace_lock
-from docgen.manifest import MANIFEST_NAME, write_manifest
-from docgen.proofs import letter_proof, proof_bytes, write_letter_proofs
+from docgen.core.lock import workspace_lock
+from docgen.core.workspace import Workspace
+from docgen.records.manifest import MANIFEST_NAME, write_manifest
+from docgen.records.proofs import letter_proof, proof_bytes, write_letter_proofs
+from docgen.records.state import read_year_state
+from docgen.records.status import void_letter
+from docgen.records.views import refresh_year
 from docgen.registry import open_registry
-from docgen.state import read_year_state
-from docgen.status import void_letter
-from docgen.views import refresh_year
-from docgen.workspace import Workspace
 
 VOIDED_AT = datetime(2027, 1, 7, 9, 0, 0, tzinfo=UTC)
 

@@ -10,10 +10,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from docgen.articles import article_label
 from docgen.cli.common import echo, now_utc, open_workspace, workspace_option
-from docgen.glossary import ActivityKind
-from docgen.ledger import (
+from docgen.core.articles import article_label
+from docgen.core.glossary import ActivityKind
+from docgen.duties.ledger import (
     Activity,
     ActivityInput,
     activities_in_workspace,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from docgen.archive import build_archive
 from docgen.cli.common import echo, open_workspace, progress, workspace_option
-from docgen.verify import LetterStatus
+from docgen.verify.archive import build_archive
+from docgen.verify.verifier import LetterStatus
 
 
 @click.command("archive")

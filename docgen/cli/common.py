@@ -25,8 +25,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from docgen.errors import EXIT_FAILURE, EXIT_USAGE, DocgenError
-from docgen.workspace import Workspace, find_workspace
+from docgen.core.errors import EXIT_FAILURE, EXIT_USAGE, DocgenError
+from docgen.core.workspace import Workspace, find_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")

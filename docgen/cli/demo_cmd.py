@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from docgen.cli.common import echo, now_utc, progress
-from docgen.demo import run_demo
+from docgen.demo.run import run_demo
 
 
 @click.command("demo")

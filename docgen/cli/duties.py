@@ -13,12 +13,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from docgen.articles import article_label
 from docgen.cli.common import echo, now_utc, open_workspace, workspace_option
-from docgen.duties import DutiesReport, duties_in_workspace, duties_workbook
-from docgen.errors import EXIT_FAILURE, UsageError
-from docgen.models import Roster
-from docgen.workspace import atomic_write
+from docgen.core.articles import article_label
+from docgen.core.errors import EXIT_FAILURE, UsageError
+from docgen.core.models import Roster
+from docgen.core.workspace import atomic_write
+from docgen.duties.engine import DutiesReport, duties_in_workspace, duties_workbook
 
 _COLOURS = {"done": "green", "due": "yellow", "overdue": "red"}
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from docgen.cli.common import echo, now_utc, open_workspace, progress, workspace_option
-from docgen.generate import Change, GenerateResult, generate
-from docgen.glossary import LetterKind
+from docgen.core.glossary import LetterKind
+from docgen.letters.generate import Change, GenerateResult, generate
 
 _LABELS = {
     Change.NEW: "新生成",

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from docgen.cli.common import echo
-from docgen.workspace_init import init_workspace
+from docgen.letters.workspace_init import init_workspace
 
 
 @click.command("init")

@@ -14,16 +14,16 @@ from typing import Any
 
 import click
 
-from docgen import passphrase as passphrases
-from docgen import pki
 from docgen.cli.common import echo, fail, now_utc, open_workspace, workspace_option
-from docgen.keyring import missing_revocations
-from docgen.lock import workspace_lock
-from docgen.models import Roster
-from docgen.passphrase import Passphrase
+from docgen.core.lock import workspace_lock
+from docgen.core.models import Roster
+from docgen.core.workspace import Workspace
 from docgen.registry import open_registry
-from docgen.roster import load_roster
-from docgen.workspace import Workspace
+from docgen.roster.load import load_roster
+from docgen.signing import passphrase as passphrases
+from docgen.signing import pki
+from docgen.signing.keyring import missing_revocations
+from docgen.signing.passphrase import Passphrase
 
 _ALGORITHMS = [a.value for a in pki.Algorithm]
 

@@ -13,10 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from docgen.cli.common import echo, open_workspace, workspace_option
-from docgen.glossary import LETTER_TITLES, LetterKind
-from docgen.hierarchy import build_pairings, counts_by_kind, result_as_dict
-from docgen.models import PairingResult, Person
-from docgen.roster import load_roster
+from docgen.core.glossary import LETTER_TITLES, LetterKind
+from docgen.core.models import PairingResult, Person
+from docgen.roster.hierarchy import build_pairings, counts_by_kind, result_as_dict
+from docgen.roster.load import load_roster
 
 
 def _party(person: Person) -> str:

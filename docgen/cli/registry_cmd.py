@@ -9,9 +9,9 @@ from typing import Any
 import click
 
 from docgen.cli.common import echo, open_workspace, workspace_option
-from docgen.errors import UsageError, VerificationError
+from docgen.core.errors import UsageError, VerificationError
+from docgen.core.workspace import atomic_write
 from docgen.registry import open_registry
-from docgen.workspace import atomic_write
 
 
 def _json(data: Any) -> None:

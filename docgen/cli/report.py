@@ -8,7 +8,7 @@ import click
 
 from docgen.cli.common import echo, now_utc, open_workspace, workspace_option
 from docgen.cli.duties import parse_day
-from docgen.report import ALL_RECIPIENTS, reports_in_workspace
+from docgen.duties.report import ALL_RECIPIENTS, reports_in_workspace
 
 
 @click.command("report")

@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from docgen.cli.common import echo, open_workspace, workspace_option
-from docgen.errors import ValidationError
-from docgen.glossary import INSTITUTION_DEFAULT
-from docgen.roster import inspect_roster, summary_line
-from docgen.roster_import import import_roster
-from docgen.workspace import CONFIG_NAME, Workspace
+from docgen.core.errors import ValidationError
+from docgen.core.glossary import INSTITUTION_DEFAULT
+from docgen.core.workspace import CONFIG_NAME, Workspace
+from docgen.roster.load import inspect_roster, summary_line
+from docgen.roster.spreadsheet import import_roster
 
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16"}
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from docgen import passphrase as passphrases
 from docgen.cli.common import echo, now_utc, open_workspace, progress, workspace_option
-from docgen.signing import sign_as
+from docgen.signing import passphrase as passphrases
+from docgen.signing.sign import sign_as
 
 
 @click.command("sign")

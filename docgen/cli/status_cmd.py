@@ -15,10 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from docgen.cli.common import echo, now_utc, open_workspace, workspace_option
-from docgen.errors import EXIT_FAILURE
-from docgen.jsontext import dumps_indented
-from docgen.status import LISTED, LetterStatus, StatusReport, void_letter, year_status
-from docgen.workspace import Workspace
+from docgen.core.errors import EXIT_FAILURE
+from docgen.core.jsontext import dumps_indented
+from docgen.core.workspace import Workspace
+from docgen.records.status import LISTED, LetterStatus, StatusReport, void_letter, year_status
 
 
 @click.command("status")

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import click
 
-from docgen.archive import workspace_trust
 from docgen.cli.common import echo, open_workspace, workspace_option
-from docgen.errors import EXIT_FAILURE, DocgenError, UsageError
-from docgen.parallel import default_jobs
+from docgen.core.errors import EXIT_FAILURE, DocgenError, UsageError
+from docgen.core.parallel import default_jobs
+from docgen.core.workspace import Workspace
 from docgen.registry import open_registry
-from docgen.verify import (
+from docgen.verify.archive import workspace_trust
+from docgen.verify.verifier import (
     DEFAULT_TOLERANCE,
     LetterReport,
     TrustAnchors,
@@ -24,7 +25,6 @@ from docgen.verify import (
     load_trust_anchors,
     stream_verify_paths,
 )
-from docgen.workspace import Workspace
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 

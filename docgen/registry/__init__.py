@@ -1,6 +1,7 @@
 """The verifiable registry: an append-only Merkle transparency log with signed checkpoints."""
 
 from docgen.registry.store import (
+    APPEND_CHUNK,
     AuditReport,
     Entry,
     PinnedCheck,
@@ -10,6 +11,7 @@ from docgen.registry.store import (
 )
 
 __all__ = [
+    "APPEND_CHUNK",
     "AuditReport",
     "Entry",
     "PinnedCheck",

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from docgen.errors import DocgenError, UsageError, WorkspaceBusyError
+from docgen.core.errors import DocgenError, UsageError, WorkspaceBusyError
 
 SCHEMA_VERSION = "1"
 APPEND_ONLY_MESSAGE = "docgen registry is append-only"

@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from docgen.errors import ValidationError, VerificationError
+from docgen.core.errors import ValidationError, VerificationError
 
 ALG_ED25519 = 0x01
 EM_DASH_PREFIX = "— "

@@ -31,13 +31,14 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-from docgen.errors import (
+from docgen.core.errors import (
     DocgenError,
     Location,
     UsageError,
     ValidationError,
     VerificationError,
 )
+from docgen.core.workspace import CONFIG_NAME, Workspace, atomic_write
 from docgen.registry import merkle
 from docgen.registry.backend import SCHEMA_VERSION, Database, connect
 from docgen.registry.note import (
@@ -49,7 +50,6 @@ from docgen.registry.note import (
     parse_verifier_key,
     sign_checkpoint,
 )
-from docgen.workspace import CONFIG_NAME, Workspace, atomic_write
 
 DATABASE_URL_ENV = "DOCGEN_DATABASE_URL"
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -65,6 +65,7 @@ RECORD_TYPES: dict[str, str] = {
     "activity": "activity_id",
 }
 _PAGE = 5000
+APPEND_CHUNK = 10_000  # entries per append transaction, for the commands that append many
 _BATCH_ROWS = 400  # rows per IN (...) query; two parameters per tree node
 _MAX_PROBLEMS = 50
 
@@ -420,7 +421,8 @@ class Registry:
         """The ids beginning with ``prefix`` that have a ``document`` entry and contain
         ``-<person_id>`` as a whole part (``2027-ZR-P001-P002`` names P001 and P002), in the order
         of their first ``document`` entry. Letter ids are built from their parties' ids
-        (:func:`docgen.hierarchy.doc_id`), so these are a superset of the person's letters, read
+        (:func:`docgen.roster.hierarchy.doc_id`), so these are a superset of the person's letters,
+        read
         from the ``doc_id`` column alone: one person's letters without parsing the year's."""
         token = _like_escape(f"-{person_id}")
         rows = self._db.query(

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from registry_support import PostgresServer, free_port, pg_bin_dir
 
+from docgen.core.workspace import Workspace
 from docgen.registry import Registry, open_registry
-from docgen.workspace import Workspace
 
 BACKENDS = ["sqlite", "postgres"]
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from docgen.workspace import CONFIG_NAME, Workspace, config_text, find_workspace
+from docgen.core.workspace import CONFIG_NAME, Workspace, config_text, find_workspace
 
 
 def make_workspace(root: Path, *, registry_name: str | None = None) -> Workspace:

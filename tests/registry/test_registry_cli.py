@@ -13,8 +13,8 @@ import pytest
 from helpers import run_docgen
 from registry_support import make_workspace
 
+from docgen.core.workspace import Workspace
 from docgen.registry import merkle, open_registry, verify_proof_bundle
-from docgen.workspace import Workspace
 
 NOW = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from registry_support import make_workspace
 
+from docgen.core.workspace import Workspace
 from docgen.registry import Registry
 from docgen.registry.store import _BATCH_ROWS
-from docgen.workspace import Workspace
 
 NOW = datetime(2027, 1, 5, 9, 30, 15, tzinfo=UTC)
 Opener = Callable[..., Registry]

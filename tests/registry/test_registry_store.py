@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from registry_support import append_worker, make_workspace
 
-from docgen.errors import UsageError, ValidationError, VerificationError, WorkspaceBusyError
+from docgen.core.errors import UsageError, ValidationError, VerificationError, WorkspaceBusyError
+from docgen.core.workspace import Workspace
 from docgen.registry import Registry, merkle, verify_proof_bundle
 from docgen.registry.note import open_checkpoint, parse_verifier_key
 from docgen.registry.store import open_registry
-from docgen.workspace import Workspace
 
 NOW = datetime(2027, 1, 5, 9, 30, 15, tzinfo=UTC)
 Opener = Callable[..., Registry]

@@ -18,8 +18,8 @@ import pytest
 from helpers import run_docgen
 from registry_support import make_workspace
 
+from docgen.core.workspace import Workspace
 from docgen.registry import Registry, merkle
-from docgen.workspace import Workspace
 
 NOW = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from docgen.errors import ValidationError
+from docgen.core.errors import ValidationError
+from docgen.core.workspace import config_text, find_workspace
 from docgen.registry import open_registry
-from docgen.workspace import config_text, find_workspace
 
 T0 = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from docgen.errors import ValidationError, VerificationError
+from docgen.core.errors import ValidationError, VerificationError
 from docgen.registry import merkle, note
 
 VECTORS: dict[str, Any] = json.loads(

@@ -1,0 +1,205 @@
+"""A workspace: ``docgen.toml``, a roster, ``keys/``, ``output/`` and the registry."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from docgen.core.errors import Location, UsageError, ValidationError
+from docgen.core.glossary import INSTITUTION_DEFAULT
+
+CONFIG_NAME = "docgen.toml"
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Fonts:
+    title: str = "方正小标宋简体"
+    body: str = "仿宋_GB2312"
+    heading: str = "黑体"
+    subheading: str = "楷体_GB2312"
+    page_number: str = "宋体"
+
+
+@dataclass(frozen=True)
+class PairingOptions:
+    committee_members_with_secretary: bool = True
+    discipline_head_with_secretary: bool = True
+    public_commitment_at_department_tier: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    institution: str = INSTITUTION_DEFAULT
+    registry_name: str = "qingcheng.jcy.example/docgen"
+    default_year: int = 2027
+    roster: str = "roster.yaml"
+    certificate_days: int = 730
+    signing_time_tolerance_seconds: int = 600
+    fonts: Fonts = field(default_factory=Fonts)
+    pairing: PairingOptions = field(default_factory=PairingOptions)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    config: Config
+
+    @property
+    def roster_path(self) -> Path:
+        return self.root / self.config.roster
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / "output"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def registry_path(self) -> Path:
+        return self.root / "registry.db"
+
+    def year_dir(self, year: int) -> Path:
+        return self.output_dir / str(year)
+
+
+def _section(data: dict[str, object], name: str, path: Path) -> dict[str, object]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ValidationError(
+            f"[{name}] 应为一个表(section)", location=Location(file=str(path), field=name)
+        )
+    return value
+
+
+def _typed(data: dict[str, object], key: str, default: _T, path: Path) -> _T:
+    value = data.get(key, default)
+    if type(value) is not type(default):
+        raise ValidationError(
+            f"取值类型不对,应为 {type(default).__name__}",
+            location=Location(file=str(path), field=key),
+            hint="请按 docgen init 生成的示例修改",
+        )
+    return value
+
+
+def load_config(path: Path) -> Config:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError(f"配置文件格式错误:{exc}", location=Location(file=str(path))) from exc
+    base = Config()
+    fonts_data = _section(data, "fonts", path)
+    pairing_data = _section(data, "pairing", path)
+    fonts = Fonts(**{k: _typed(fonts_data, k, v, path) for k, v in vars(Fonts()).items()})
+    pairing = PairingOptions(
+        **{k: _typed(pairing_data, k, v, path) for k, v in vars(PairingOptions()).items()}
+    )
+    scalars = {
+        k: _typed(data, k, getattr(base, k), path)
+        for k in (
+            "institution",
+            "registry_name",
+            "default_year",
+            "roster",
+            "certificate_days",
+            "signing_time_tolerance_seconds",
+        )
+    }
+    return Config(fonts=fonts, pairing=pairing, **scalars)
+
+
+def find_workspace(start: Path) -> Workspace:
+    """Open the workspace at ``start``; it must contain ``docgen.toml``."""
+    root = start.resolve()
+    config_path = root / CONFIG_NAME
+    if not config_path.is_file():
+        raise UsageError(
+            f"{root} 不是 docgen 工作目录(缺少 {CONFIG_NAME})",
+            hint="请先运行 docgen init 目录名,或用 --workspace 指定工作目录",
+        )
+    return Workspace(root=root, config=load_config(config_path))
+
+
+def config_text(institution: str, year: int) -> str:
+    return f"""# docgen 工作目录配置。修改后重新运行命令即可生效。
+institution = {toml_string(institution)}
+# 登记簿(透明日志)名称,写入每个签名检查点的第一行
+registry_name = {toml_string(_registry_name(institution))}
+default_year = {year}
+roster = "roster.yaml"
+# 个人证书有效期(天)
+certificate_days = 730
+# 签名时间与登记时间允许相差的秒数
+signing_time_tolerance_seconds = 600
+
+[pairing]
+# 检委会专职委员与党组书记签订责任书(第六、十一、十四条)
+committee_members_with_secretary = true
+# 纪检组长与党组书记签订责任书
+discipline_head_with_secretary = true
+# 班子成员与分管部门负责人之间也签《公开承诺书》(第9条第6项)
+public_commitment_at_department_tier = true
+
+[fonts]
+# 没有方正小标宋、仿宋_GB2312 的单位可改为 黑体、仿宋、宋体
+title = "方正小标宋简体"
+body = "仿宋_GB2312"
+heading = "黑体"
+subheading = "楷体_GB2312"
+page_number = "宋体"
+"""
+
+
+def toml_string(value: str) -> str:
+    """``value`` as a TOML basic string: quotes, backslashes and control characters escaped.
+
+    JSON's string escapes are a subset of TOML's, so ``json.dumps`` gives a valid TOML string.
+    """
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _registry_name(institution: str) -> str:
+    """A checkpoint key name may hold no blank and no "+" (C2SP signed-note): they are dropped."""
+    name = "".join(ch for ch in institution if not (ch.isspace() or ch == "+"))
+    return f"{name}/党风廉政建设登记簿"
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+    atomic_write_chunks(path, (data,), mode=mode)
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes], *, mode: int = 0o644) -> None:
+    """:func:`atomic_write` of the concatenated ``chunks``, written as they come (a large file
+    is never one object in memory)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

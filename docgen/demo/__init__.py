@@ -1,0 +1,1 @@
+"""The end-to-end demonstration with a fictional institution."""

@@ -1,0 +1,146 @@
+"""``docgen demo``: a fictional county procuratorate taken through the whole year's pipeline.
+
+The passphrase that protects the demo's keys is made at run time and written to
+``keys/demo-passphrase.txt`` (mode 0600) so that the user can go on signing by hand; it is never
+printed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from docgen.core.glossary import LetterKind
+from docgen.core.progress import ProgressFactory, no_progress
+from docgen.core.workspace import Workspace, atomic_write, find_workspace
+from docgen.demo.ledger import demo_activities
+from docgen.duties.engine import duties_in_workspace
+from docgen.duties.report import reports_in_workspace
+from docgen.letters.generate import generate
+from docgen.letters.workspace_init import init_workspace
+from docgen.registry import open_registry
+from docgen.roster.example import demo_roster_yaml
+from docgen.roster.load import load_roster
+from docgen.signing import pki
+from docgen.signing.passphrase import Passphrase
+from docgen.signing.sign import sign_everyone
+from docgen.verify.archive import build_archive, workspace_trust
+from docgen.verify.verifier import LetterStatus, verify_paths
+
+PASSPHRASE_FILE = "demo-passphrase.txt"
+Say = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    workspace: Path
+    year: int
+    letters: dict[LetterKind, int] = field(default_factory=dict)
+    certificates: int = 0
+    signatures: int = 0
+    registry_size: int = 0
+    activities: int = 0
+    verified: int = 0
+    artefacts: dict[str, Path] = field(default_factory=dict)
+
+
+def _passphrase(ws: Workspace) -> Passphrase:
+    secret = secrets.token_urlsafe(24).encode("ascii")
+    atomic_write(ws.keys_dir / PASSPHRASE_FILE, secret + b"\n", mode=0o600)
+    return Passphrase(secret, f"文件 {ws.keys_dir / PASSPHRASE_FILE}")
+
+
+def setup_keys(ws: Workspace, passphrase: Passphrase, *, now: datetime) -> int:
+    """Create the CA and every person's certificate, and record the issuance in the registry."""
+    roster = load_roster(ws.roster_path)
+    pki.init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=passphrase, now=now)
+    issued = pki.issue_certificates(
+        ws.keys_dir,
+        roster,
+        None,
+        institution=ws.config.institution,
+        ca_passphrase=passphrase,
+        passphrase=passphrase,
+        now=now,
+        days=ws.config.certificate_days,
+    )
+    with open_registry(ws) as registry:
+        registry.append(list(issued.records), now=now)
+    return len(issued.issued)
+
+
+def run_demo(
+    directory: Path,
+    *,
+    now: datetime,
+    say: Say,
+    progress: ProgressFactory = no_progress,
+) -> DemoResult:
+    year = now.year
+    init_workspace(
+        directory, institution="庆城县人民检察院", year=year, roster_yaml=demo_roster_yaml()
+    )
+    ws = find_workspace(directory)
+    result = DemoResult(workspace=ws.root, year=year)
+    say(f"1. 已建立工作目录 {ws.root}(虚构的县检察院名册:{ws.roster_path.name})")
+
+    generated = generate(ws, year, now=now, progress=progress)
+    result.letters = generated.per_kind()
+    say(
+        f"2. 已生成 {year} 年度文书 {sum(result.letters.values())} 份:"
+        + ",".join(f"{kind.title} {n} 份" for kind, n in result.letters.items())
+    )
+    for note in generated.notes:
+        say(f"   提示:{note}")
+
+    roster = load_roster(ws.roster_path)
+    passphrase = _passphrase(ws)
+    result.certificates = setup_keys(ws, passphrase, now=now)
+    say(
+        f"3. 已建立单位根证书,并为 {result.certificates} 人签发个人证书"
+        f"(演示口令保存在 {ws.keys_dir / PASSPHRASE_FILE},权限 600)"
+    )
+
+    result.signatures = sign_everyone(
+        ws, lambda _pid: passphrase, year=year, now=now, progress=progress
+    )
+    say(f"4. 全部签订方已签名:共 {result.signatures} 个签名(每份文书双方各 1 个)")
+
+    with open_registry(ws) as registry:
+        result.registry_size = registry.size()
+        audit = registry.audit()
+    say(
+        f"5. 登记簿共 {result.registry_size} 条记录,审计"
+        + ("通过" if audit.ok else f"未通过:{audit.problems}")
+    )
+    result.artefacts["文书目录"] = ws.year_dir(year)
+    result.artefacts["清单"] = ws.year_dir(year) / "manifest.json"
+
+    today = now.date()
+    records = [r for r in demo_activities(roster, year) if r["date"] <= today.isoformat()]
+    with open_registry(ws) as registry:
+        registry.append(records, now=now)
+    result.activities = len(records)
+    _roster, duties = duties_in_workspace(ws, year, today)
+    say(
+        f"6. 已记入工作台账 {len(records)} 项活动(截至 {today.isoformat()});职责完成情况:"
+        f"已完成 {duties.count('done')} 项,未到期 {duties.count('due')} 项,"
+        f"逾期 {duties.count('overdue')} 项(演示名册中有意留下几项未完成)"
+    )
+
+    verified = verify_paths([ws.year_dir(year)], workspace_trust(ws))
+    result.verified = verified.count(LetterStatus.VERIFIED)
+    say(f"7. 逐份核验:{verified.summary()}")
+
+    archive = build_archive(ws, year)
+    result.artefacts["年度档案包"] = archive.path
+    say(f"8. 已生成年度档案包 {archive.path}(含 VERIFY.txt,可只用 openssl 核对)")
+
+    reports = reports_in_workspace(ws, year, issued=today)
+    for report in reports:
+        result.artefacts[f"{report.kind.label}(报{report.recipient})"] = report.path
+    say(f"9. 已生成年度报告初稿 {len(reports)} 份(【待填写】处由办公室补写)")
+    return result

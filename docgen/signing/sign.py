@@ -1,0 +1,497 @@
+"""``sign``: a party signs every letter of a year that waits for their signature.
+
+Nothing is written unless every letter could be signed: the .p7s files are made in memory first,
+then written atomically, then recorded in the registry in one batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from docgen.core.durable import (
+    atomic_write_many,
+    discard_run,
+    discard_staged,
+    new_token,
+    publish_staged,
+    stage_file,
+    staged_under,
+    sync_staged,
+)
+from docgen.core.errors import Location, ValidationError
+from docgen.core.lock import workspace_lock
+from docgen.core.parallel import map_chunks
+from docgen.core.progress import ProgressFactory, no_progress
+from docgen.core.workspace import Workspace
+from docgen.records import proofs
+from docgen.records.naming import signature_relpath
+from docgen.records.proofs import clear_pending, mark_pending
+from docgen.records.state import (
+    LetterState,
+    YearState,
+    iter_year_letters,
+    letters_state,
+    person_letters,
+)
+from docgen.records.views import refresh_year
+from docgen.registry import APPEND_CHUNK, Registry, open_registry
+from docgen.signing import pki
+from docgen.signing.cades import DetachedSigner
+from docgen.signing.passphrase import Passphrase
+
+
+@dataclass(frozen=True)
+class SignedLetter:
+    doc_id: str
+    letter_path: str
+    signature_path: str
+
+
+@dataclass(frozen=True)
+class SignResult:
+    person_id: str
+    signed: tuple[SignedLetter, ...]
+    already_signed: tuple[str, ...]
+
+
+def utc_iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def waiting_letters(
+    state: YearState, person_id: str, doc_id: str | None = None
+) -> tuple[list[LetterState], list[str]]:
+    """Letters that wait for ``person_id`` and those already signed by them."""
+    if doc_id is not None:
+        letter = state.letters.get(doc_id)
+        if letter is None:
+            raise ValidationError(
+                f"{state.year} 年度没有编号为 {doc_id} 的文书",
+                hint="请用 docgen status 查看文书编号,或检查 --year",
+            )
+        if letter.voided:
+            raise ValidationError(f"文书 {doc_id} 已作废,不能再签署")
+        if person_id not in letter.party_ids().values():
+            names = "、".join(p["name"] for p in letter.record["parties"])
+            raise ValidationError(
+                f"{person_id} 不是文书 {doc_id} 的签订方(签订方:{names})",
+                hint="只能签署本人作为一方的文书",
+            )
+        candidates = [letter]
+    else:
+        candidates = [s for s in state.of_party(person_id) if not s.voided]
+    waiting = [s for s in candidates if person_id not in s.signatures]
+    done = [s.doc_id for s in candidates if person_id in s.signatures]
+    return waiting, done
+
+
+def _party_of(letter: LetterState, person_id: str) -> str:
+    return next(p for p, pid in letter.party_ids().items() if pid == person_id)
+
+
+def _read_unchanged(year_dir: Path, letter: LetterState) -> bytes:
+    return _read_unchanged_file(
+        year_dir, letter.doc_id, str(letter.record["path"]), letter.record["sha256"]
+    )
+
+
+def _read_unchanged_file(year_dir: Path, doc_id: str, relpath: str, sha256: str) -> bytes:
+    path = year_dir / relpath
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ValidationError(
+            f"找不到文书文件(编号 {doc_id})",
+            location=Location(file=str(path)),
+            hint="请运行 docgen generate 恢复文件后再签",
+        ) from exc
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ValidationError(
+            f"文书 {doc_id} 自生成登记后已被改动,拒绝签名",
+            location=Location(file=str(path)),
+            hint="请运行 docgen generate 按登记内容恢复,或核实是谁改动了文件",
+        )
+    return data
+
+
+def signature_record(
+    letter: LetterState, signer: pki.Signer, party: str, p7s: bytes, now: datetime
+) -> dict[str, Any]:
+    der = signer.cert.public_bytes(serialization.Encoding.DER)
+    return {
+        "type": "signature",
+        "doc_id": letter.doc_id,
+        "signer": signer.person_id,
+        "party": party,
+        "cert_fingerprint": hashlib.sha256(der).hexdigest(),
+        "cert_serial": format(signer.cert.serial_number, "x"),
+        "p7s_sha256": hashlib.sha256(p7s).hexdigest(),
+        "doc_sha256": letter.record["sha256"],
+        "signing_time": utc_iso(now),
+    }
+
+
+def _sign_letters(
+    year_dir: Path,
+    letters: Iterable[LetterState],
+    signer: pki.Signer,
+    now: datetime,
+    advance: Callable[[int], None],
+) -> tuple[list[tuple[Path, bytes]], list[dict[str, Any]], list[SignedLetter]]:
+    writes: list[tuple[Path, bytes]] = []
+    records: list[dict[str, Any]] = []
+    signed: list[SignedLetter] = []
+    cms_signer = DetachedSigner(signer.key, signer.cert)
+    for letter in letters:
+        data = _read_unchanged(year_dir, letter)
+        p7s = cms_signer.sign(data, signing_time=now)
+        rel = signature_relpath(letter.record["path"], signer.person_id)
+        writes.append((year_dir / rel, p7s))
+        records.append(
+            signature_record(letter, signer, _party_of(letter, signer.person_id), p7s, now)
+        )
+        signed.append(SignedLetter(letter.doc_id, letter.record["path"], rel))
+        advance(1)
+    return writes, records, signed
+
+
+def _finish(
+    ws: Workspace,
+    registry: Registry,
+    year: int,
+    touched: set[str] | None,
+    *,
+    appended_from: int | None = None,
+    jobs: int | None = 1,
+    progress: ProgressFactory = no_progress,
+    splice: bool = False,
+) -> None:
+    """Refresh the proof bundles of the letters just signed — those in ``touched`` (``None``: all)
+    and those with an entry at or after index ``appended_from`` — and the manifest (``splice``:
+    see :func:`docgen.records.views.refresh_year`)."""
+    refresh_year(
+        ws, registry, year, rewrite=touched, appended_from=appended_from, jobs=jobs,
+        progress=progress, splice=splice,
+    )  # fmt: skip
+    clear_pending(ws.year_dir(year))
+
+
+def repair_interrupted(ws: Workspace, registry: Registry, year: int) -> bool:
+    """Rebuild every proof bundle of ``year`` if an earlier command died after its commit."""
+    if not proofs.is_pending(ws.year_dir(year)):
+        return False
+    _finish(ws, registry, year, None)
+    return True
+
+
+def _commit(
+    ws: Workspace,
+    registry: Registry,
+    year: int,
+    writes: Sequence[tuple[Path, bytes]],
+    records: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    atomic_write_many(writes)
+    if not records:
+        return
+    mark_pending(ws.year_dir(year))
+    registry.append(records, now=now)
+    # One signer's letters: only they are read again, and put in place in the manifest.
+    _finish(ws, registry, year, {r["doc_id"] for r in records}, splice=True)
+
+
+def sign_as(
+    ws: Workspace,
+    person_id: str,
+    passphrase: Passphrase,
+    *,
+    year: int,
+    now: datetime,
+    doc_id: str | None = None,
+    progress: ProgressFactory = no_progress,
+) -> SignResult:
+    """Sign, as ``person_id``, every letter of ``year`` (or just ``doc_id``) that waits for them."""
+    with workspace_lock(ws.root), open_registry(ws) as registry:
+        repair_interrupted(ws, registry, year)
+        # Only this person's letters (or the one asked for) are read, not the year's.
+        state = (
+            person_letters(registry, year, person_id)
+            if doc_id is None
+            else letters_state(registry, [doc_id], year)
+        )
+        waiting, done = waiting_letters(state, person_id, doc_id)
+        if not waiting:
+            return SignResult(person_id, (), tuple(done))
+        signer = pki.load_signer(ws.keys_dir, person_id, passphrase, now=now)
+        year_dir = ws.year_dir(year)
+        with progress(len(waiting), f"{person_id} 签名") as advance:
+            writes, records, signed = _sign_letters(year_dir, waiting, signer, now, advance)
+        _commit(ws, registry, year, writes, records, now)
+    return SignResult(person_id, tuple(signed), tuple(done))
+
+
+# --- bulk signing in worker processes ---
+
+
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    doc_id: str
+    path: str
+    sha256: str
+    party: str
+
+
+@dataclass(frozen=True, slots=True)
+class _PersonJob:
+    person_id: str
+    passphrase: Passphrase
+    letters: tuple[_Waiting, ...]
+
+
+@dataclass(frozen=True)
+class _SignSetup:
+    keys_dir: Path
+    year_dir: Path
+    now: datetime
+    token: str  # names this run's temporary files (durable.staged_for)
+
+
+@dataclass(frozen=True)
+class _SignWorker:
+    setup: _SignSetup
+    ca_cert: x509.Certificate
+    crl: x509.CertificateRevocationList | None  # the workspace's, read once (it is locked)
+
+
+# (doc_id, signer, party, cert fingerprint, cert serial, p7s sha256, doc sha256)
+_SignatureSpec = tuple[str, str, str, str, str, str, str]
+
+
+def _sign_worker(setup: _SignSetup) -> _SignWorker:
+    ca_cert = pki.load_ca_certificate(setup.keys_dir)
+    return _SignWorker(setup, ca_cert, pki.workspace_crl(setup.keys_dir, ca_cert))
+
+
+def _sign_chunk(
+    worker: _SignWorker, people: Sequence[_PersonJob]
+) -> list[tuple[str, _SignatureSpec]]:
+    """Each person's key is opened once; their letters are signed and staged, then synced.
+    Returns each signature file's path (relative to the year folder) and its record."""
+    setup = worker.setup
+    root = str(setup.year_dir)
+    done: list[tuple[str, _SignatureSpec]] = []
+    try:
+        for job in people:
+            signer = pki.load_signer(
+                setup.keys_dir,
+                job.person_id,
+                job.passphrase,
+                now=setup.now,
+                ca_cert=worker.ca_cert,
+                workspace_crl=worker.crl,
+            )
+            cms_signer = DetachedSigner(signer.key, signer.cert)
+            der = signer.cert.public_bytes(serialization.Encoding.DER)
+            fingerprint = hashlib.sha256(der).hexdigest()
+            serial = format(signer.cert.serial_number, "x")
+            for letter in job.letters:
+                data = _read_unchanged_file(
+                    setup.year_dir, letter.doc_id, letter.path, letter.sha256
+                )
+                p7s = cms_signer.sign(data, signing_time=setup.now)
+                rel = signature_relpath(letter.path, job.person_id)
+                stage_file(os.path.join(root, rel), p7s, token=setup.token)
+                spec = (
+                    letter.doc_id,
+                    job.person_id,
+                    letter.party,
+                    fingerprint,
+                    serial,
+                    hashlib.sha256(p7s).hexdigest(),
+                    letter.sha256,
+                )
+                done.append((rel, spec))
+        sync_staged(staged_under(setup.year_dir, setup.token, (rel for rel, _ in done)))
+    except BaseException:
+        discard_staged(staged_under(setup.year_dir, setup.token, (rel for rel, _ in done)))
+        raise
+    return done
+
+
+def _spec_record(spec: _SignatureSpec, now: datetime) -> dict[str, Any]:
+    doc_id, signer, party, fingerprint, serial, p7s_sha, doc_sha = spec
+    return {
+        "type": "signature",
+        "doc_id": doc_id,
+        "signer": signer,
+        "party": party,
+        "cert_fingerprint": fingerprint,
+        "cert_serial": serial,
+        "p7s_sha256": p7s_sha,
+        "doc_sha256": doc_sha,
+        "signing_time": utc_iso(now),
+    }
+
+
+# (person id, the letter's place in the year, doc_id, path, sha256, the person's party)
+_PlanRow = tuple[str, int, str, str, str, str]
+
+def _waiting_signatures(registry: Registry, year: int) -> Iterator[_PlanRow]:
+    """Every signature the letters of ``year`` wait for, letter by letter in registry order,
+    read a page of letters at a time (:func:`docgen.records.state.iter_year_letters`): only one
+    page is
+    held, however large the year."""
+    for place, letter in enumerate(iter_year_letters(registry, year), start=1):
+        if letter.voided:
+            continue
+        waiting = dict.fromkeys(letter.missing_signers())  # a person signs a letter once
+        if not waiting:
+            continue
+        record = letter.record
+        for pid in waiting:
+            yield pid, place, letter.doc_id, record["path"], record["sha256"], _party_of(
+                letter, pid
+            )
+
+
+class _SignPlan:
+    """The signatures a year waits for, handed out person by person (by id, each person's letters
+    in registry order), as :func:`sign_everyone` has always signed them.
+
+    Grouping by person needs every letter first; the rows are kept in a private temporary SQLite
+    database rather than in this process: SQLite keeps a bounded cache in memory and spills the
+    rest to an unnamed file, which it deletes at once (nothing is left, even after ``kill -9``).
+    """
+
+    def __init__(self, rows: Iterable[_PlanRow]) -> None:
+        self._db = sqlite3.connect("", isolation_level=None)
+        try:
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            self._db.execute(
+                "CREATE TABLE waiting (person TEXT NOT NULL, place INTEGER NOT NULL,"
+                " doc_id TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,"
+                " party TEXT NOT NULL)"
+            )
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO waiting VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.close()
+            raise
+        self.total: int = self._db.execute("SELECT COUNT(*) FROM waiting").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def people(self, passphrases: Callable[[str], Passphrase]) -> Iterator[_PersonJob]:
+        """One job per person, in the order of their ids (the order of Python's ``sorted``:
+        SQLite compares text by its UTF-8 bytes, which orders it by code point)."""
+        rows = self._db.execute(
+            "SELECT person, doc_id, path, sha256, party FROM waiting ORDER BY person, place"
+        )
+        for pid, letters in itertools.groupby(rows, key=lambda row: str(row[0])):
+            waiting = tuple(_Waiting(*letter[1:]) for letter in letters)
+            yield _PersonJob(pid, passphrases(pid), waiting)
+
+
+def sign_everyone(
+    ws: Workspace,
+    passphrases: Callable[[str], Passphrase],
+    *,
+    year: int,
+    now: datetime,
+    progress: ProgressFactory = no_progress,
+    jobs: int | None = None,
+    chunk_size: int = 64,
+) -> int:
+    """Bulk mode for the demo and benchmarks: every party signs every letter waiting for them.
+
+    Real signers use :func:`sign_as`; this exists because the demo has to play every person.
+    People are shared out among ``jobs`` worker processes (``chunk_size`` people at a time), so
+    each key is decrypted once. Signatures are committed (files renamed into place, then one
+    registry append) every :data:`APPEND_CHUNK` signatures; if anything fails, what was committed
+    so far still gets its proof bundles and the manifest before the error is raised.
+
+    The plan is read a few hundred letters at a time and kept in a temporary database
+    (:class:`_SignPlan`), the proof bundles are rewritten for the letters that got an entry in
+    this run: this process's memory does not grow with the year. ``passphrases`` is called once
+    per person, in the order of their ids, as their letters are handed out.
+    """
+    with workspace_lock(ws.root), open_registry(ws) as registry:
+        repair_interrupted(ws, registry, year)
+        first_new = registry.size()  # the entries this run appends are those from here on
+        with closing(_SignPlan(_waiting_signatures(registry, year))) as plan:
+            return _sign_planned(
+                ws, registry, year, plan, passphrases, first_new,
+                now=now, progress=progress, jobs=jobs, chunk_size=chunk_size,
+            )  # fmt: skip
+
+
+def _sign_planned(
+    ws: Workspace,
+    registry: Registry,
+    year: int,
+    plan: _SignPlan,
+    passphrases: Callable[[str], Passphrase],
+    first_new: int,
+    *,
+    now: datetime,
+    progress: ProgressFactory,
+    jobs: int | None,
+    chunk_size: int,
+) -> int:
+    setup = _SignSetup(ws.keys_dir, ws.year_dir(year), now, new_token())
+    staged: list[str] = []
+    specs: list[_SignatureSpec] = []
+    count = 0
+
+    def commit() -> None:
+        nonlocal count
+        publish_staged(staged_under(setup.year_dir, setup.token, staged))
+        mark_pending(ws.year_dir(year))
+        registry.extend([_spec_record(spec, now) for spec in specs], now=now)
+        count += len(specs)
+        staged.clear()
+        specs.clear()
+
+    results = map_chunks(
+        _sign_worker, setup, _sign_chunk, plan.people(passphrases),
+        jobs=jobs, chunk_size=chunk_size,
+    )  # fmt: skip
+    try:
+        with progress(plan.total, "签名") as advance:
+            for chunk in results:
+                for file, spec in chunk:
+                    staged.append(file)
+                    specs.append(spec)
+                advance(len(chunk))
+                if len(specs) >= APPEND_CHUNK:
+                    commit()
+            if specs:
+                commit()
+    except BaseException:
+        results.close()  # waits for the chunks still being signed
+        discard_staged(staged_under(setup.year_dir, setup.token, staged))
+        discard_run(setup.year_dir, setup.token)  # chunks signed but not collected
+        if count:
+            _finish(ws, registry, year, set(), appended_from=first_new, jobs=jobs)
+        raise
+    if count:
+        _finish(
+            ws, registry, year, set(), appended_from=first_new, jobs=jobs, progress=progress
+        )
+    return count

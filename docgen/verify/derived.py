@@ -1,0 +1,592 @@
+"""The files an archive derives from its verified content: manifest, checksums, index, VERIFY.txt.
+
+Every one of them is a pure function of the letters' verified registry records, the trust anchors
+and the checkpoint. The archive builder writes them; ``docgen verify`` derives them again and
+requires identical bytes, so that none of them can be edited unnoticed even though none is signed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+
+from docgen.core.errors import DocgenError
+from docgen.registry.note import parse_checkpoint, parse_note, parse_verifier_key
+
+if TYPE_CHECKING:
+    from docgen.verify.verifier import LetterReport
+
+ARCHIVE_FORMAT = "docgen-archive-v1"
+CA_NAME = "ca.pem"
+CRL_NAME = "crl.pem"
+VKEY_NAME = "registry.vkey"
+REGISTRY_PUB_NAME = "registry-pub.pem"
+CHECKPOINT_NAME = "checkpoint.txt"
+MANIFEST_NAME = "manifest.json"
+SUMS_NAME = "SHA256SUMS"
+INDEX_NAME = "索引.txt"
+VERIFY_NAME = "VERIFY.txt"
+SCRIPT_NAME = "verify.sh"
+PROOF_SUFFIX = ".proof.json"
+
+DERIVED_NAMES = frozenset(
+    {REGISTRY_PUB_NAME, MANIFEST_NAME, SUMS_NAME, INDEX_NAME, VERIFY_NAME, SCRIPT_NAME}
+)
+COMMAND_PREFIX = "  $ "
+PARTY_LABELS = {"superior": "甲方", "subordinate": "乙方"}
+STATUS_LABELS = {
+    "verified": "已签齐",
+    "incomplete": "签名不全",
+    "voided": "已作废",
+    "failed": "验证失败",
+}
+
+
+@dataclass(frozen=True)
+class ArchiveAnchors:
+    """The exact bytes of the anchors and checkpoint that go into an archive."""
+
+    ca_pem: bytes
+    crl: bytes
+    vkey: bytes
+    checkpoint: bytes
+
+
+@dataclass(frozen=True)
+class Volume:
+    """Which part of a year an archive file holds, when the year is packed in several."""
+
+    number: int  # 1-based
+    count: int
+    letters_in_year: int
+
+    def file_name(self, year: int | str) -> str:
+        """The name ``docgen archive`` gives this volume's file (``archive-2027-part01-of12``)."""
+        return f"archive-{year}{volume_suffix(self.number, self.count)}"
+
+    def data(self) -> dict[str, int]:
+        return {"number": self.number, "of": self.count, "letters_in_year": self.letters_in_year}
+
+
+def volume_suffix(number: int, count: int) -> str:
+    """What volume ``number`` of ``count`` adds to the archive's file name: ``-part01-of12``."""
+    width = max(2, len(str(count)))
+    return f"-part{number:0{width}d}-of{count:0{width}d}"
+
+
+def volume_from_manifest(manifest: object) -> Volume | None:
+    """The ``volume`` an archive's manifest.json declares, if any, as declared: whether it is
+    right is checked by deriving the archive's files again from it (and the letters held)."""
+    if not isinstance(manifest, dict):
+        return None
+    data = manifest.get("volume")
+    if not isinstance(data, dict):
+        return None
+    number, count, total = data.get("number"), data.get("of"), data.get("letters_in_year")
+    if not all(type(x) is int for x in (number, count, total)):
+        return None
+    assert isinstance(number, int) and isinstance(count, int) and isinstance(total, int)
+    return Volume(number, count, total)
+
+
+@dataclass(frozen=True)
+class DerivedFiles:
+    derived: dict[str, bytes]  # name -> bytes of each derived file
+    expected_names: frozenset[str]  # every member the archive must hold, except manifest.json
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _colon_hex(hex_text: str) -> str:
+    upper = hex_text.upper()
+    return ":".join(upper[i : i + 2] for i in range(0, len(upper), 2))
+
+
+def _epoch(iso: str) -> int:
+    moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def _compact(iso: str) -> str:
+    return iso.replace("-", "").replace("T", "").replace(":", "").replace("Z", "")
+
+
+def _json_bytes(data: object) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class _Facts:
+    year: int | None
+    institution: str
+    ca_fingerprint: str
+    origin: str
+    size: int | None
+    root_b64: str
+    volume: Volume | None = None
+
+    @property
+    def archive_name(self) -> str:
+        """The archive's file name without ``.zip``, as ``docgen archive`` writes it."""
+        year = self.year if self.year is not None else "____"
+        return f"archive-{year}" if self.volume is None else self.volume.file_name(year)
+
+
+def _facts(
+    letters: Sequence[LetterReport], anchors: ArchiveAnchors, volume: Volume | None = None
+) -> _Facts:
+    ca = x509.load_pem_x509_certificate(anchors.ca_pem)
+    orgs = ca.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    institution = str(orgs[0].value) if orgs else ca.subject.rfc4514_string()
+    ca_fp = _sha(ca.public_bytes(serialization.Encoding.DER))
+    try:
+        note = parse_note(anchors.checkpoint)
+        cp = parse_checkpoint(note.text)
+        origin, size, root = cp.origin, cp.size, note.text.split("\n")[2]
+    except DocgenError:
+        origin, size, root = "(检查点无法解析)", None, ""
+    years = sorted({letter.year for letter in letters if letter.year is not None})
+    return _Facts(years[0] if years else None, institution, ca_fp, origin, size, root, volume)
+
+
+def _letter_data(letter: LetterReport) -> dict[str, Any]:
+    return {
+        "doc_id": letter.doc_id,
+        "kind": letter.kind,
+        "title": letter.title,
+        "path": letter.path,
+        "proof": letter.path + PROOF_SUFFIX,
+        "sha256": letter.sha256,
+        "registry_index": letter.registry_index,
+        "recorded_at": letter.recorded_at,
+        "status": letter.status.value,
+        "parties": [
+            {"party": p.party, "id": p.id, "name": p.name, "title": p.title}
+            for p in letter.parties
+        ],
+        "signatures": [
+            {
+                "signer": s.signer,
+                "name": s.name,
+                "party": s.party,
+                "path": s.path,
+                "p7s_sha256": s.p7s_sha256,
+                "cert_fingerprint": s.cert_fingerprint,
+                "cert_serial": s.cert_serial,
+                "signing_time": s.signing_time,
+                "recorded_at": s.recorded_at,
+                "registry_index": s.registry_index,
+            }
+            for s in letter.signatures
+        ],
+        "missing": [p.id for p in letter.missing] if letter.void is None else [],
+        "void": None
+        if letter.void is None
+        else {
+            "reason": letter.void.reason,
+            "replaced_by": letter.void.replaced_by,
+            "recorded_at": letter.void.recorded_at,
+            "registry_index": letter.void.registry_index,
+        },
+    }
+
+
+def content_names(letters: Sequence[LetterReport]) -> list[str]:
+    """The letter files an archive holds: each .docx, its proof bundle, its registered .p7s."""
+    names: list[str] = []
+    for letter in letters:
+        names.append(letter.path)
+        names.append(letter.path + PROOF_SUFFIX)
+        names.extend(s.path for s in letter.signatures)
+    return names
+
+
+def registry_public_pem(vkey: bytes) -> bytes:
+    verifier = parse_verifier_key(vkey.decode("utf-8").strip())
+    return verifier.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def render_derived_files(
+    letters: Sequence[LetterReport],
+    anchors: ArchiveAnchors,
+    content: Mapping[str, bytes],
+    *,
+    volume: Volume | None = None,
+) -> DerivedFiles:
+    """Derive every generated member from verified letters, anchors and the content's bytes.
+
+    ``content`` maps member names to bytes; derived names in it are ignored, so the same call
+    serves the builder (content only) and the verifier (the whole archive). ``volume``: the
+    archive is one of several files of a year (manifest.json and VERIFY.txt say which).
+    """
+    ordered = sorted((x for x in letters if x.doc_id is not None), key=lambda x: x.path)
+    facts = _facts(ordered, anchors, volume)
+    fixed = {
+        CA_NAME: anchors.ca_pem,
+        CRL_NAME: anchors.crl,
+        VKEY_NAME: anchors.vkey,
+        CHECKPOINT_NAME: anchors.checkpoint,
+    }
+    derived: dict[str, bytes] = {REGISTRY_PUB_NAME: registry_public_pem(anchors.vkey)}
+    derived[INDEX_NAME] = render_index(ordered, facts).encode("utf-8")
+    derived[VERIFY_NAME] = render_verify_txt(ordered, facts).encode("utf-8")
+    derived[SCRIPT_NAME] = render_verify_sh(ordered, facts).encode("utf-8")
+    names = set(content_names(ordered)) | set(fixed) | set(derived) | {SUMS_NAME}
+    hashed: dict[str, str] = {}
+    for name in sorted(names - {SUMS_NAME}):
+        data = derived.get(name, fixed.get(name, content.get(name)))
+        if data is not None:
+            hashed[name] = _sha(data)
+    sums = "".join(f"{digest}  {name}\n" for name, digest in sorted(hashed.items()))
+    derived[SUMS_NAME] = sums.encode("utf-8")
+    hashed[SUMS_NAME] = _sha(derived[SUMS_NAME])
+    manifest = {
+        "format": ARCHIVE_FORMAT,
+        "institution": facts.institution,
+        "year": facts.year,
+        "ca_sha256": facts.ca_fingerprint,
+        "checkpoint": {"origin": facts.origin, "size": facts.size, "root": facts.root_b64},
+        "partial": any(x.status.value == "incomplete" for x in ordered),
+        **({} if volume is None else {"volume": volume.data()}),
+        "counts": {
+            status: sum(1 for x in ordered if x.status.value == status)
+            for status in ("verified", "incomplete", "voided", "failed")
+        },
+        "documents": [_letter_data(x) for x in ordered],
+        "files": hashed,
+    }
+    derived[MANIFEST_NAME] = _json_bytes(manifest)
+    return DerivedFiles(derived=derived, expected_names=frozenset(names))
+
+
+# ---------------------------------------------------------------------------------------------
+# 索引.txt
+
+
+def _party_text(letter: LetterReport, party: str) -> str:
+    for p in letter.parties:
+        if p.party == party:
+            return f"{p.name}({p.title},{p.id})"
+    return "(无)"
+
+
+def render_index(letters: Sequence[LetterReport], facts: _Facts) -> str:
+    year = facts.year if facts.year is not None else "____"
+    count = {s: sum(1 for x in letters if x.status.value == s) for s in STATUS_LABELS}
+    lines = [
+        f"{facts.institution} {year} 年度党风廉政建设责任书、承诺书归档索引",
+        "",
+        f"共 {len(letters)} 份:已签齐 {count['verified']} 份,签名不全 {count['incomplete']} 份,"
+        f"已作废 {count['voided']} 份。",
+        f"登记簿:{facts.origin},检查点大小 {facts.size},根哈希 {facts.root_b64}",
+        f"根证书 SHA-256 指纹:{_colon_hex(facts.ca_fingerprint)}",
+        "时间均为协调世界时(UTC,北京时间减 8 小时)。",
+        "",
+    ]
+    for number, letter in enumerate(letters, start=1):
+        label = STATUS_LABELS.get(letter.status.value, letter.status.value)
+        lines.append(f"{number}. {letter.doc_id} 《{letter.title}》【{label}】")
+        lines.append(f"   甲方:{_party_text(letter, 'superior')}")
+        lines.append(f"   乙方:{_party_text(letter, 'subordinate')}")
+        lines.append(f"   文件:{letter.path}")
+        lines.append(f"   SHA-256:{letter.sha256}")
+        lines.append(f"   登记:登记簿第 {letter.registry_index} 条,{letter.recorded_at}")
+        for sig in letter.signatures:
+            lines.append(
+                f"   签名:{sig.name}({sig.signer},{PARTY_LABELS.get(sig.party, sig.party)})"
+                f" 签名时间 {sig.signing_time},登记时间 {sig.recorded_at}"
+                f"(登记簿第 {sig.registry_index} 条),证书序列号 {sig.cert_serial}"
+            )
+            lines.append(f"         证书指纹 {sig.cert_fingerprint}")
+        if letter.void is not None:
+            replaced = f",由 {letter.void.replaced_by} 替代" if letter.void.replaced_by else ""
+            lines.append(
+                f"   作废:{letter.void.reason}{replaced}(登记簿第 {letter.void.registry_index} 条,"
+                f"{letter.void.recorded_at})"
+            )
+        elif letter.missing:
+            lines.append(
+                "   尚缺签名:" + "、".join(f"{p.name}({p.id})" for p in letter.missing)
+            )
+        lines.append("")
+    incomplete = [x for x in letters if x.status.value == "incomplete"]
+    if incomplete:
+        lines.append("未签齐的文书(本归档为不完整归档):")
+        for letter in incomplete:
+            who = "、".join(f"{p.name}({p.id})" for p in letter.missing)
+            lines.append(f"  {letter.doc_id} 《{letter.title}》 尚缺:{who}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# VERIFY.txt
+
+
+def _signature_commands(letter: LetterReport) -> list[tuple[str, str]]:
+    """(command, signer label) for each signature, checked at the registry's recording time."""
+    out = []
+    for sig in letter.signatures:
+        command = (
+            "openssl cms -verify -binary -inform DER"
+            f" -content {shlex.quote(letter.path)} -in {shlex.quote(sig.path)}"
+            f" -CAfile {CA_NAME} -purpose any -attime {_epoch(sig.recorded_at)} -out /dev/null"
+        )
+        out.append((command, f"{sig.name}({sig.signer})"))
+    return out
+
+
+def render_verify_txt(letters: Sequence[LetterReport], facts: _Facts) -> str:
+    year = facts.year if facts.year is not None else "____"
+    signatures = sum(len(x.signatures) for x in letters)
+    example = next((x for x in letters if x.signatures), None)
+    p = COMMAND_PREFIX
+    lines = [
+        f"{facts.institution} {year} 年度党风廉政建设责任书、承诺书归档包 验证说明",
+        "=" * 40,
+        "",
+        *(
+            []
+            if facts.volume is None
+            else [
+                f"{year} 年度共有文书 {facts.volume.letters_in_year} 份,按文件路径排序后分"
+                f" {facts.volume.count} 卷归档,本卷为第 {facts.volume.number} 卷"
+                f"({facts.archive_name}.zip);全年的核对须逐卷进行,"
+                f"{facts.volume.count} 卷缺一不可。",
+                f"用 docgen verify 一次给出全部 {facts.volume.count} 卷"
+                f"(如 docgen verify archive-{year}-part*.zip),还会核对各卷齐全、没有重复。",
+            ]
+        ),
+        f"本归档包共有文书 {len(letters)} 份、签名文件 {signatures} 个。每份文书(.docx)旁边有:",
+        "  <文书>.<人员编号>.p7s   签订人的数字签名(CAdES 分离式签名,DER 编码);",
+        "  <文书>.proof.json        登记簿证明文件(登记条目、包含证明、签名检查点)。",
+        "其他文件:",
+        f"  {CA_NAME}            本单位根证书(所有个人签名证书都由它签发);",
+        f"  {CRL_NAME}           证书吊销列表(由根证书签发);",
+        f"  {VKEY_NAME}      登记簿验证公钥(C2SP 格式);{REGISTRY_PUB_NAME} 是同一公钥的 PEM 形式;",
+        f"  {CHECKPOINT_NAME}     登记簿签名检查点(登记簿名称、条目数、默克尔树根哈希、签名);",
+        f"  {INDEX_NAME}          全部文书的索引:谁与谁签订、何时签名、是否作废;",
+        f"  {MANIFEST_NAME}     机读清单(每个文件的 SHA-256,每份文书的登记信息);",
+        f"  {SUMS_NAME}        供 sha256sum -c 使用的校验和;",
+        f"  {SCRIPT_NAME}          自动执行下面第一部分全部步骤的脚本(bash + openssl)。",
+        "",
+        "以下命令都在解压后的归档目录中执行(行首的“$”是提示符,不要输入)。",
+        "时间均为协调世界时(UTC)。-attime 后面的数字是登记簿记录该签名的时间(Unix 时间),",
+        "因为证书有效期只有两年,多年后核对时必须按当时的时间判断证书是否有效。",
+        "",
+        "第一部分 不用 docgen,只用 sha256sum 和 openssl 核对",
+        "-" * 40,
+        "",
+        "第一步 解压(不要用会执行文件的工具):",
+        f"    unzip {facts.archive_name}.zip -d {facts.archive_name}"
+        f"    然后 cd {facts.archive_name}",
+        "",
+        "第二步 核对每个文件未被改动:",
+        f"{p}sha256sum -c --quiet {SUMS_NAME}",
+        "  → 没有任何输出、退出码为 0 即全部一致;如有“FAILED”,该文件已被改动。",
+        "  (macOS 上可用 shasum -a 256 -c SHA256SUMS。)",
+        "",
+        "第三步 核对根证书是本单位的根证书:",
+        f"{p}openssl x509 -in {CA_NAME} -noout -subject -fingerprint -sha256",
+        f"  → 指纹应为 {_colon_hex(facts.ca_fingerprint)}",
+        "  请把这个指纹与单位公布或存档的根证书指纹逐字核对;指纹不同,则整个归档不可信。",
+        "",
+        "第四步 核对证书吊销列表由根证书签发,并查看被吊销的证书:",
+        f"{p}openssl crl -in {CRL_NAME} -CAfile {CA_NAME} -noout",
+        "  → 应显示“verify OK”。",
+        f"{p}openssl crl -in {CRL_NAME} -noout -text",
+        "  → “Revoked Certificates”下列出被吊销证书的序列号(Serial Number)",
+        "    和吊销时间(Revocation Date)。",
+        "  某个签名的证书序列号(见索引)若在其中,且吊销时间不晚于该签名的登记时间,这个签名无效;",
+        "  吊销时间晚于登记时间的,签名在吊销前已经登记,仍然有效。",
+        "",
+        "第五步 核对登记簿检查点的签名(Ed25519):",
+        f"{p}awk '/^$/{{exit}} {{print}}' {CHECKPOINT_NAME} > checkpoint.body",
+        f"{p}tail -n 1 {CHECKPOINT_NAME} | awk '{{print $3}}' | openssl base64 -d -A | tail -c +5"
+        " > checkpoint.sig",
+        f"{p}openssl pkeyutl -verify -pubin -inkey {REGISTRY_PUB_NAME} -rawin -in checkpoint.body"
+        " -sigfile checkpoint.sig",
+        "  → 应显示“Signature Verified Successfully”。",
+        f"  检查点记录:登记簿“{facts.origin}”共 {facts.size} 条,根哈希 {facts.root_b64}。",
+        "",
+        "第六步 逐个核对数字签名(签名是否针对这份文件、证书是否由根证书签发、登记时是否有效):",
+        "  每个签名一条命令,全部命令见本文末尾的附录。例如:",
+    ]
+    if example is not None:
+        command, who = _signature_commands(example)[0]
+        lines.append(f"    {command}")
+        lines.append(
+            f"  → 应显示“Verification successful”(这是 {who} 对 {example.doc_id} 的签名)。"
+        )
+    else:
+        lines.append("    (本归档中没有签名文件)")
+    lines += [
+        "",
+        "第七步 核对签名人是约定的签订方:取出签名证书,比较指纹与索引中该签名的“证书指纹”:",
+    ]
+    if example is not None:
+        sig = example.signatures[0]
+        lines += [
+            f"    openssl cms -verify -binary -inform DER -content {shlex.quote(example.path)}"
+            f" -in {shlex.quote(sig.path)} -CAfile {CA_NAME} -purpose any"
+            f" -attime {_epoch(sig.recorded_at)} -out /dev/null -signer signer.pem",
+            "    openssl x509 -in signer.pem -noout -subject -serial -fingerprint -sha256",
+            f"  → 主题中 UID 应为 {sig.signer},指纹(去掉冒号、转小写)应为 {sig.cert_fingerprint}。",
+        ]
+    lines += [
+        "",
+        "第八步 核对文书与登记簿记录一致:",
+        "  sha256sum 某份文书.docx 的结果,应与索引中该文书的“SHA-256”以及它的 .proof.json 里",
+        "  登记条目(entry)中的 sha256 相同。",
+        "",
+        "一键执行第二至第七步:",
+        f"{p}bash {SCRIPT_NAME}",
+        "  → 最后一行为“全部核对通过”且退出码为 0。",
+        "",
+        "说明:默克尔树包含证明(证明每条登记记录确实在上述检查点所代表的登记簿中)需要逐级计算",
+        "SHA-256:叶哈希 = SHA-256(0x00 ‖ 登记条目),节点哈希 = SHA-256(0x01 ‖ 左 ‖ 右),",
+        "算法见 RFC 9162 第 2.1 节;用 openssl 手工计算很繁琐,建议用下面的 docgen 命令完成。",
+        "",
+        "第二部分 用 docgen 核对(包括默克尔树包含证明)",
+        "-" * 40,
+        "",
+        f"    docgen verify {facts.archive_name}.zip",
+        "  对每份文书逐项列出:1 文件哈希与登记一致;2 登记条目包含在已签名的检查点中;",
+        "  3 数字签名有效;4 签名人为约定的签订方;5 证书由本单位根证书签发;",
+        "  6 登记签名时证书未吊销;7 签名齐全。",
+        "  另外核对清单、校验和、索引和本说明与归档内容逐字节一致。",
+        "  最后一行汇总,全部通过时退出码为 0。",
+        "  默认使用归档内的根证书、吊销列表和验证公钥;可用 --ca、--crl、--verifier-key",
+        "  指定单位另行保存的原件,此时归档内的根证书和验证公钥必须与之相同。",
+        "  在能访问登记簿的工作目录中加 --online,还会核对登记簿中的条目未被改动、",
+        "  登记簿当前状态是归档检查点的延续。",
+        "",
+        "作废的文书:因人员变动等原因作废的文书仍保存在归档中,索引中标为【已作废】,",
+        "它的登记和已有签名照常核对,但不要求签名齐全,也不计入“验证通过”。",
+    ]
+    if any(x.status.value == "incomplete" for x in letters):
+        lines += [
+            "",
+            "注意:本归档为不完整归档(--partial),有文书尚未签齐,清单见索引末尾。",
+        ]
+    lines += ["", "附录 逐个签名的核对命令", "-" * 40, ""]
+    for letter in letters:
+        for command, who in _signature_commands(letter):
+            lines.append(f"# {letter.doc_id} {who}")
+            lines.append(f"{p}{command}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# verify.sh
+
+_SCRIPT_HEAD = r"""#!/usr/bin/env bash
+# 不依赖 docgen 的归档核对脚本:校验和、根证书指纹、吊销列表、检查点签名、每个数字签名。
+# 用法:在解压后的归档目录中运行 bash verify.sh;全部通过时退出码为 0。
+set -u
+cd "$(dirname "$0")" || exit 2
+export LC_ALL=C
+failures=0
+ok()  { printf '✓ %s\n' "$1"; }
+bad() { printf '✗ %s\n' "$1"; failures=$((failures + 1)); }
+command -v openssl >/dev/null 2>&1 || { echo "需要 openssl,请先安装"; exit 2; }
+if command -v sha256sum >/dev/null 2>&1; then
+  sums() { sha256sum -c --quiet "$1"; }
+elif command -v shasum >/dev/null 2>&1; then
+  sums() { shasum -a 256 -c --quiet "$1"; }
+else
+  echo "需要 sha256sum 或 shasum"; exit 2
+fi
+work=$(mktemp -d 2>/dev/null || mktemp -d -t docgen)
+trap 'rm -rf "$work"' EXIT
+
+lower_hex() { tr -d ':\n' | tr 'ABCDEF' 'abcdef'; }
+
+# YYYYMMDDHHMMSS of the revocation of serial $1 (as openssl prints it), empty if not revoked.
+revoked_at() {
+  openssl crl -in CRL_FILE -noout -text | awk -v s="$1" '
+    $1 == "Serial" && $2 == "Number:" { hit = ($3 == s); next }
+    hit && $1 == "Revocation" && $2 == "Date:" {
+      m = (index("JanFebMarAprMayJunJulAugSepOctNovDec", $3) + 2) / 3
+      t = $5; gsub(":", "", t)
+      printf "%04d%02d%02d%s\n", $6, m, $4, t
+      hit = 0
+    }'
+}
+
+# check_sig LETTER P7S ATTIME FINGERPRINT RECORDED(YYYYMMDDHHMMSS)
+check_sig() {
+  local doc="$1" sig="$2" attime="$3" want="$4" recorded="$5" fp serial rev
+  rm -f "$work/signer.pem"
+  if ! openssl cms -verify -binary -inform DER -content "$doc" -in "$sig" -CAfile CA_FILE \
+       -purpose any -attime "$attime" -out /dev/null -signer "$work/signer.pem" 2>"$work/err"; then
+    bad "$sig:签名无效($(head -n 1 "$work/err"))"; return
+  fi
+  fp=$(openssl x509 -in "$work/signer.pem" -noout -fingerprint -sha256 \
+       | sed 's/^[^=]*=//' | lower_hex)
+  if [ "$fp" != "$want" ]; then bad "$sig:签名证书不是登记的签订人的证书"; return; fi
+  serial=$(openssl x509 -in "$work/signer.pem" -noout -serial | sed 's/^serial=//')
+  rev=$(revoked_at "$serial")
+  if [ -n "$rev" ] && [[ ! "$rev" > "$recorded" ]]; then
+    bad "$sig:证书在登记该签名之前已被吊销($rev)"; return
+  fi
+  ok "$sig"
+}
+"""
+
+
+def render_verify_sh(letters: Sequence[LetterReport], facts: _Facts) -> str:
+    head = _SCRIPT_HEAD.replace("CRL_FILE", CRL_NAME).replace("CA_FILE", CA_NAME)
+    body = [
+        "",
+        f"if sums {SUMS_NAME}; then ok '所有文件与 {SUMS_NAME} 一致'; "
+        f"else bad '有文件与 {SUMS_NAME} 不一致'; fi",
+        f"ca_fp=$(openssl x509 -in {CA_NAME} -noout -fingerprint -sha256 | sed 's/^[^=]*=//'"
+        " | lower_hex)",
+        f"if [ \"$ca_fp\" = \"{facts.ca_fingerprint}\" ]; "
+        f"then ok '根证书指纹 {facts.ca_fingerprint}'; "
+        "else bad '根证书指纹与归档记录的不一致'; fi",
+        f"if openssl crl -in {CRL_NAME} -CAfile {CA_NAME} -noout 2>&1 | grep -q 'verify OK'; "
+        "then ok '吊销列表由根证书签发'; else bad '吊销列表不是根证书签发的'; fi",
+        f"awk '/^$/{{exit}} {{print}}' {CHECKPOINT_NAME} > \"$work/checkpoint.body\"",
+        f"tail -n 1 {CHECKPOINT_NAME} | awk '{{print $3}}' | openssl base64 -d -A | tail -c +5"
+        " > \"$work/checkpoint.sig\"",
+        f"if openssl pkeyutl -verify -pubin -inkey {REGISTRY_PUB_NAME} -rawin"
+        " -in \"$work/checkpoint.body\" -sigfile \"$work/checkpoint.sig\" >/dev/null 2>&1; "
+        "then ok '检查点签名有效'; else bad '检查点签名无效'; fi",
+        "",
+    ]
+    for letter in letters:
+        for sig in letter.signatures:
+            args = " ".join(
+                shlex.quote(a)
+                for a in (
+                    letter.path,
+                    sig.path,
+                    str(_epoch(sig.recorded_at)),
+                    sig.cert_fingerprint,
+                    _compact(sig.recorded_at),
+                )
+            )
+            body.append(f"check_sig {args}")
+    body += [
+        "",
+        'if [ "$failures" -eq 0 ]; then echo "全部核对通过"; exit 0; fi',
+        'echo "有 $failures 项核对未通过"; exit 1',
+        "",
+    ]
+    return head + "\n".join(body)
