@@ -122,7 +122,7 @@ def demo_roster_yaml(institution: str = INSTITUTION_DEFAULT) -> str:
     """The fictional procuratorate of ``docgen demo``: 45 people, 9 departments.
 
     With the default pairing options it yields 15 责任书, 15 公开承诺书 and 29 廉洁从检承诺书
-    (see ``tests/test_hierarchy.py`` for how the numbers follow from the roster).
+    (see ``tests/roster/test_hierarchy.py`` for how the numbers follow from the roster).
     """
     return (
         f"# 演示用名册:单位与人员均为虚构。\ninstitution: {_quoted(institution)}\n\n" + _DEMO_BODY

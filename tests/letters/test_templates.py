@@ -21,7 +21,7 @@ from docgen.core.glossary import LetterKind
 from docgen.core.workspace import Fonts
 from docgen.letters.render import load_template
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 SEED = ROOT / "docs" / "实施办法.txt"
 CONTEXT_VARIABLES = {

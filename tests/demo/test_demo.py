@@ -70,7 +70,7 @@ def test_init_creates_a_workspace_and_refuses_to_overwrite(tmp_path: Path) -> No
 @pytest.mark.slow
 def test_wheel_installs_and_runs_the_demo(tmp_path: Path) -> None:
     """A non-editable install must find the packaged templates."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if shutil.which("git") is None:
         pytest.skip("需要 git 来复制干净的源码树")
     source = tmp_path / "src"

@@ -43,7 +43,7 @@ from docgen.signing.cades import SignatureStatus, sign_detached, verify_detached
 
 pytest_plugins = ("pki_fixtures",)
 
-CMS_DIR = Path(__file__).parent / "data" / "cms"
+CMS_DIR = Path(__file__).resolve().parents[1] / "data" / "cms"
 # The OpenSSL samples were signed on 2026-11-24; verify them at a fixed later moment.
 SAMPLE_AT = ISSUED_AT
 

@@ -235,7 +235,7 @@ def test_prompted_passphrases_are_hidden(workspace: Path, monkeypatch: pytest.Mo
 def test_as_a_separate_process(workspace: Path) -> None:
     env = {
         **os.environ,
-        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     for args in (["init-ca", "--algorithm", "rsa3072"], ["issue", "--person", "P004"]):
         done = subprocess.run(

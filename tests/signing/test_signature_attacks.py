@@ -6,8 +6,8 @@ and the letter's proof bundle is rewritten to include it, so that only the crypt
 policy checks stand between the forgery and a "验证通过". Each case must fail at the step that
 names the attack, in the CLI (exit 1, JSON report) and in the library alike.
 
-Cases already covered at the level of one CMS file in tests/test_cades.py are not repeated there;
-here they are checked end to end.
+Cases already covered at the level of one CMS file in tests/signing/test_cades.py are not
+repeated there; here they are checked end to end.
 """
 
 from __future__ import annotations

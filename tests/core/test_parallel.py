@@ -30,7 +30,7 @@ from docgen.signing.sign import sign_everyone
 from docgen.verify.archive import workspace_trust
 from docgen.verify.verifier import LetterStatus, verify_paths
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from make_roster import EDGE_NAMES, make_roster_yaml
 
 YEAR = 2027

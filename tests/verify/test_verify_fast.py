@@ -39,7 +39,7 @@ from docgen.signing.cades import DetachedSigner, SignatureStatus, verify_detache
 
 pytest_plugins = ("pki_fixtures",)
 
-CMS_DIR = Path(__file__).parent / "data" / "cms"
+CMS_DIR = Path(__file__).resolve().parents[1] / "data" / "cms"
 SAMPLE_AT = datetime(2027, 1, 4, 9, 0, 0, tzinfo=UTC)
 
 

@@ -42,7 +42,7 @@ from docgen.roster.load import (
 )
 from docgen.roster.spreadsheet import roster_to_yaml
 
-_MAKE_ROSTER = Path(__file__).resolve().parents[1] / "benchmarks" / "make_roster.py"
+_MAKE_ROSTER = Path(__file__).resolve().parents[2] / "benchmarks" / "make_roster.py"
 
 
 def _make_roster_yaml(n: int) -> str:

@@ -32,7 +32,7 @@ from docgen.signing.sign import sign_as, sign_everyone, waiting_letters
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import move_p045_to_office
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from make_roster import make_roster_yaml
 
 YEAR = 2027
