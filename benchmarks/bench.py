@@ -10,7 +10,7 @@ Prints one table (ms per letter, letters per second, peak RSS) for:
   ``save`` — timed on a sample of letters and extrapolated to N;
 * ``docgen generate`` — the whole command (roster, pairings, render, registry, proofs, manifest);
 * bulk signing by both parties (``sign_everyone``: keys opened, CAdES signatures, registry appends);
-* verifying every letter offline (``docgen.verify.verifier.iter_verify_letters``).
+* verifying every letter offline (``docgen.verify.folder.iter_verify_letters``).
 
 Each measured stage runs in a fresh child process, so its peak RSS (the process itself, and its
 largest worker process as sampled from /proc, see :class:`WorkerPeak`) is its own. Issuing the
@@ -155,13 +155,13 @@ def stage_keys(workspace: Path, jobs: int) -> dict[str, Any]:
     from docgen.core.workspace import find_workspace
     from docgen.registry import open_registry
     from docgen.roster.load import load_roster
-    from docgen.signing import pki
+    from docgen.signing.ca import init_ca
     from docgen.signing.passphrase import Passphrase
 
     ws = find_workspace(workspace)
     roster = load_roster(ws.roster_path)
     secret = Passphrase(PASSPHRASE, "基准测试")
-    pki.init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=secret, now=NOW)
+    init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=secret, now=NOW)
     start = time.perf_counter()
     records: list[dict[str, Any]] = []
     setup = (str(ws.keys_dir), ws.config.institution, ws.config.certificate_days)
@@ -180,12 +180,12 @@ def _keys_setup(setup: tuple[str, str, int]) -> tuple[str, str, int]:
 
 def _issue_chunk(setup: tuple[str, str, int], people: Any) -> list[dict[str, Any]]:
     from docgen.core.models import Roster
-    from docgen.signing import pki
+    from docgen.signing.certificates import issue_certificates
     from docgen.signing.passphrase import Passphrase
 
     keys_dir, institution, days = setup
     secret = Passphrase(PASSPHRASE, "基准测试")
-    issued = pki.issue_certificates(
+    issued = issue_certificates(
         Path(keys_dir),
         Roster(institution, tuple(people), ()),
         None,
@@ -213,7 +213,8 @@ def stage_sign(workspace: Path, jobs: int) -> dict[str, Any]:
 def stage_verify(workspace: Path, jobs: int) -> dict[str, Any]:
     from docgen.core.workspace import find_workspace
     from docgen.verify.archive import workspace_trust
-    from docgen.verify.verifier import LetterStatus, iter_verify_letters, letters_in_dir
+    from docgen.verify.folder import iter_verify_letters, letters_in_dir
+    from docgen.verify.model import LetterStatus
 
     ws = find_workspace(workspace)
     start = time.perf_counter()

@@ -7,8 +7,9 @@ Usage::
 Builds a synthetic roster (``make_roster.py``: awkward names included), and times, in this
 process only:
 
-* reading the roster YAML with PyYAML's pure-Python ``SafeLoader`` and with the loader
-  ``docgen.roster.load`` uses (``CSafeLoader`` when libyaml is present), in ms per person;
+* reading the roster YAML with PyYAML's pure-Python ``SafeLoader`` and with the loader the
+  roster readers use (``docgen.roster.tree_reader.YAML_LOADER``: ``CSafeLoader`` when libyaml is
+  present), in ms per person;
 * ``docgen.letters.render.render_letter`` (the plain docxtpl path, the reference) on ``--plain``
 letters;
 * ``CompiledTemplate.render`` on ``--letters`` letters (compiling the three templates is timed
@@ -37,7 +38,7 @@ from docgen.core.workspace import PairingOptions
 from docgen.letters.fastrender import CompiledTemplate
 from docgen.letters.generate import letter_context
 from docgen.letters.render import load_template, render_letter
-from docgen.roster import load as roster_module
+from docgen.roster import stream_reader, tree_reader
 from docgen.roster.hierarchy import build_pairings
 from docgen.roster.load import parse_roster_text
 
@@ -57,10 +58,12 @@ def main(argv: list[str]) -> int:
 
     text = make_roster_yaml(args.people)
     rows: list[tuple[str, int, float]] = []
-    # getattr: the script also runs against older checkouts (PYTHONPATH=...) for comparison.
-    used = getattr(roster_module, "_Loader", yaml.SafeLoader)
+    # Both readers compose with the loader class; each module holds its own reference to it.
+    readers = (tree_reader, stream_reader)
+    used = tree_reader.YAML_LOADER
     for loader in dict.fromkeys((yaml.SafeLoader, used)):
-        roster_module._Loader = loader
+        for reader in readers:
+            reader.YAML_LOADER = loader
         start = time.perf_counter()
         roster, problems, _ = parse_roster_text(text, "bench.yaml")
         rows.append(
@@ -70,7 +73,8 @@ def main(argv: list[str]) -> int:
                 time.perf_counter() - start,
             )
         )
-    roster_module._Loader = used
+    for reader in readers:
+        reader.YAML_LOADER = used
     assert roster is not None and not problems
 
     pairings = build_pairings(roster, YEAR, PairingOptions()).pairings

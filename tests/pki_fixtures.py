@@ -21,19 +21,21 @@ from pki_support import (
     person_passphrase,
 )
 
-from docgen.signing import pki
+from docgen.signing.ca import init_ca
+from docgen.signing.certificates import issue_certificates
+from docgen.signing.x509util import Algorithm
 
 
-@pytest.fixture(scope="session", params=list(pki.Algorithm), ids=lambda a: a.value)
+@pytest.fixture(scope="session", params=list(Algorithm), ids=lambda a: a.value)
 def issued_pki(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    algorithm: pki.Algorithm = request.param
+    algorithm: Algorithm = request.param
     return build_pki(tmp_path_factory.mktemp(f"pki-{algorithm.value}"), algorithm)
 
 
 @pytest.fixture(scope="session")
 def foreign_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """Another CA with the very same institution name and CA common name."""
-    return build_pki(tmp_path_factory.mktemp("pki-foreign"), pki.Algorithm.ECDSA_P256)
+    return build_pki(tmp_path_factory.mktemp("pki-foreign"), Algorithm.ECDSA_P256)
 
 
 @pytest.fixture
@@ -41,8 +43,8 @@ def fresh_keys(tmp_path: Path) -> Iterator[Path]:
     """A keys directory with a new ECDSA CA and P001 issued, for tests that change files."""
     keys_dir = tmp_path / "keys"
     keys_dir.mkdir(mode=0o700)
-    pki.init_ca(keys_dir, institution=INSTITUTION, passphrase=ca_passphrase(), now=ISSUED_AT)
-    pki.issue_certificates(
+    init_ca(keys_dir, institution=INSTITUTION, passphrase=ca_passphrase(), now=ISSUED_AT)
+    issue_certificates(
         keys_dir,
         make_roster(),
         [VALID],

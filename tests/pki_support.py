@@ -23,9 +23,15 @@ from cryptography import x509
 
 from docgen.core.glossary import Role
 from docgen.core.models import Person, Roster
-from docgen.signing import pki
-from docgen.signing.cades import sign_detached
+from docgen.signing.ca import init_ca, load_ca_certificate
+from docgen.signing.cades_sign import sign_detached
+from docgen.signing.certificates import issue_certificates
+from docgen.signing.crl import load_crl
+from docgen.signing.keyfiles import ca_paths
 from docgen.signing.passphrase import Passphrase
+from docgen.signing.revocation import revoke
+from docgen.signing.signer import load_signer
+from docgen.signing.x509util import Algorithm, RevocationReason
 
 INSTITUTION = "庆城县人民检察院"
 ISSUED_AT = datetime(2027, 1, 4, 9, 0, 0, tzinfo=UTC)
@@ -61,7 +67,7 @@ def make_roster() -> Roster:
 
 @dataclass(frozen=True)
 class Pki:
-    algorithm: pki.Algorithm
+    algorithm: Algorithm
     keys_dir: Path
     ca_cert: x509.Certificate
     crl: x509.CertificateRevocationList
@@ -71,7 +77,7 @@ class Pki:
 
     @property
     def ca_pem(self) -> Path:
-        return pki.ca_paths(self.keys_dir).cert
+        return ca_paths(self.keys_dir).cert
 
     def p7s_path(self, person_id: str) -> Path:
         path = self.data_path.parent / f"{person_id}.p7s"
@@ -80,11 +86,11 @@ class Pki:
         return path
 
 
-def build_pki(root: Path, algorithm: pki.Algorithm) -> Pki:
+def build_pki(root: Path, algorithm: Algorithm) -> Pki:
     keys_dir = root / "keys"
     keys_dir.mkdir(parents=True, mode=0o700)
     roster = make_roster()
-    pki.init_ca(
+    init_ca(
         keys_dir,
         institution=INSTITUTION,
         passphrase=ca_passphrase(),
@@ -98,19 +104,19 @@ def build_pki(root: Path, algorithm: pki.Algorithm) -> Pki:
         "now": ISSUED_AT,
         "algorithm": algorithm,
     }
-    pki.issue_certificates(
+    issue_certificates(
         keys_dir, roster, [VALID, LATE_REVOKED, EARLY_REVOKED], days=CERT_DAYS, **common
     )  # type: ignore[arg-type]
-    pki.issue_certificates(keys_dir, roster, [SHORT_LIVED], days=1, **common)  # type: ignore[arg-type]
-    ca_cert = pki.load_ca_certificate(keys_dir)
+    issue_certificates(keys_dir, roster, [SHORT_LIVED], days=1, **common)  # type: ignore[arg-type]
+    ca_cert = load_ca_certificate(keys_dir)
     signers = {
-        pid: pki.load_signer(keys_dir, pid, person_passphrase(), now=ISSUED_AT + timedelta(hours=1))
+        pid: load_signer(keys_dir, pid, person_passphrase(), now=ISSUED_AT + timedelta(hours=1))
         for pid in (VALID, LATE_REVOKED, EARLY_REVOKED, SHORT_LIVED)
     }
-    pki.revoke(
+    revoke(
         keys_dir,
         EARLY_REVOKED,
-        reason=pki.RevocationReason.KEY_COMPROMISE,
+        reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=ca_passphrase(),
         now=EARLY_REVOCATION,
     )
@@ -118,14 +124,14 @@ def build_pki(root: Path, algorithm: pki.Algorithm) -> Pki:
         pid: sign_detached(DATA, s.key, s.cert, signing_time=SIGNED_AT)
         for pid, s in signers.items()
     }
-    pki.revoke(
+    revoke(
         keys_dir,
         LATE_REVOKED,
-        reason=pki.RevocationReason.AFFILIATION_CHANGED,
+        reason=RevocationReason.AFFILIATION_CHANGED,
         ca_passphrase=ca_passphrase(),
         now=LATE_REVOCATION,
     )
-    crl = pki.load_crl(pki.ca_paths(keys_dir).crl_pem, ca_cert=ca_cert)
+    crl = load_crl(ca_paths(keys_dir).crl_pem, ca_cert=ca_cert)
     data_path = root / "letter.docx"
     data_path.write_bytes(DATA)
     return Pki(

@@ -16,7 +16,8 @@ from docgen.letters.workspace_init import init_workspace
 from docgen.registry import open_registry
 from docgen.roster.example import example_roster_yaml
 from docgen.roster.load import load_roster
-from docgen.signing import pki
+from docgen.signing.ca import init_ca
+from docgen.signing.certificates import issue_certificates
 from docgen.signing.passphrase import Passphrase
 from docgen.signing.sign import sign_as, sign_everyone
 
@@ -35,8 +36,8 @@ def build_workspace(root: Path, *, sign: bool | str = True) -> Workspace:
         root, institution=INSTITUTION, year=YEAR, roster_yaml=example_roster_yaml(INSTITUTION)
     )
     ws = find_workspace(root)
-    pki.init_ca(ws.keys_dir, institution=INSTITUTION, passphrase=CA_PASSPHRASE, now=GENERATED_AT)
-    issued = pki.issue_certificates(
+    init_ca(ws.keys_dir, institution=INSTITUTION, passphrase=CA_PASSPHRASE, now=GENERATED_AT)
+    issued = issue_certificates(
         ws.keys_dir,
         load_roster(ws.roster_path),
         None,

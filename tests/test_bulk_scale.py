@@ -25,8 +25,13 @@ from docgen.records.proofs import letter_proof
 from docgen.records.state import build_year_state, read_year_state
 from docgen.records.status import void_letter
 from docgen.registry import open_registry, verify_proof_bundle
-from docgen.signing import pki
-from docgen.signing.cades import DetachedSigner, verify_detached
+from docgen.signing.ca import load_ca_certificate
+from docgen.signing.cades_sign import DetachedSigner
+from docgen.signing.cades_verify import verify_detached
+from docgen.signing.crl import crl_issued_by, load_crl
+from docgen.signing.keyfiles import ca_paths
+from docgen.signing.signer import Signer, load_signer
+from docgen.signing.x509util import issued_by
 
 
 @pytest.fixture(scope="module")
@@ -120,12 +125,12 @@ def _self_signed_rsa(serial: int) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
 
 
 def test_signer_attributes_equal_asn1crypto_encoding(signed_ws) -> None:  # type: ignore[no-untyped-def]
-    ca = pki.load_ca_certificate(signed_ws.keys_dir)
+    ca = load_ca_certificate(signed_ws.keys_dir)
     with open_registry(signed_ws) as registry:
         person = read_year_state(registry, YEAR).parties()[0]
     from signed_year import PERSON_PASSPHRASE
 
-    signer = pki.load_signer(
+    signer = load_signer(
         signed_ws.keys_dir, person, PERSON_PASSPHRASE, now=datetime(2027, 1, 6, tzinfo=UTC)
     )
     cases: list[tuple[ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, x509.Certificate]] = [
@@ -163,30 +168,32 @@ def test_a_remembered_checkpoint_does_not_let_a_forged_one_through(signed_ws) ->
 
 
 def test_crl_signature_memory_is_per_ca(signed_ws) -> None:  # type: ignore[no-untyped-def]
-    ca = pki.load_ca_certificate(signed_ws.keys_dir)
-    crl = pki.load_crl(pki.ca_paths(signed_ws.keys_dir).crl_pem)
+    ca = load_ca_certificate(signed_ws.keys_dir)
+    crl = load_crl(ca_paths(signed_ws.keys_dir).crl_pem)
     _key, stranger = _self_signed_rsa(7)
-    assert pki.crl_issued_by(crl, ca)
-    assert pki.crl_issued_by(crl, ca)
-    assert not pki.crl_issued_by(crl, stranger)
-    assert pki.issued_by(stranger, ca) is not None
-    assert pki.issued_by(stranger, ca) is not None
+    assert crl_issued_by(crl, ca)
+    assert crl_issued_by(crl, ca)
+    assert not crl_issued_by(crl, stranger)
+    assert issued_by(stranger, ca) is not None
+    assert issued_by(stranger, ca) is not None
 
 
-def _signature_naming(signer: pki.Signer, general_names: bytes) -> bytes:
+def _signature_naming(signer: Signer, general_names: bytes) -> bytes:
     """A signature whose signingCertificateV2 names the issuer with ``general_names``."""
-    from docgen.signing import cades
+    from docgen.signing import cades_sign
 
     der = signer.cert.public_bytes(serialization.Encoding.DER)
     serial = asn1_x509.Certificate.load(der).serial_number
     from asn1crypto import core
 
-    issuer_serial = cades._der(0x30, general_names + core.Integer(serial).dump())
-    ess = cades._der(0x30, cades._der(0x04, hashlib.sha256(der).digest()) + issuer_serial)
-    value = cades._der(0x30, cades._der(0x30, ess))
+    issuer_serial = cades_sign.der_tlv(0x30, general_names + core.Integer(serial).dump())
+    ess = cades_sign.der_tlv(
+        0x30, cades_sign.der_tlv(0x04, hashlib.sha256(der).digest()) + issuer_serial
+    )
+    value = cades_sign.der_tlv(0x30, cades_sign.der_tlv(0x30, ess))
     fast = DetachedSigner(signer.key, signer.cert)
-    fast._signing_certificate = cades._der(
-        0x30, cades._SIGNING_CERTIFICATE_V2_OID + cades._der(0x31, value)
+    fast._signing_certificate = cades_sign.der_tlv(
+        0x30, cades_sign.SIGNING_CERTIFICATE_V2_OID + cades_sign.der_tlv(0x31, value)
     )
     return fast.sign(b"letter", signing_time=datetime(2027, 1, 6, tzinfo=UTC))
 
@@ -194,24 +201,24 @@ def _signature_naming(signer: pki.Signer, general_names: bytes) -> bytes:
 def test_signing_certificate_issuer_is_still_checked(signed_ws) -> None:  # type: ignore[no-untyped-def]
     from signed_year import PERSON_PASSPHRASE
 
-    from docgen.signing import cades
+    from docgen.signing import cades_sign
 
-    ca = pki.load_ca_certificate(signed_ws.keys_dir)
+    ca = load_ca_certificate(signed_ws.keys_dir)
     with open_registry(signed_ws) as registry:
         person = read_year_state(registry, YEAR).parties()[0]
     at = datetime(2027, 1, 6, tzinfo=UTC)
-    signer = pki.load_signer(signed_ws.keys_dir, person, PERSON_PASSPHRASE, now=at)
+    signer = load_signer(signed_ws.keys_dir, person, PERSON_PASSPHRASE, now=at)
     issuer = signer.cert.issuer.public_bytes()
     other = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "别的根证书")]).public_bytes()
-    dns = cades._der(0x82, b"example.org")  # dNSName [2] IMPLICIT IA5String
+    dns = cades_sign.der_tlv(0x82, b"example.org")  # dNSName [2] IMPLICIT IA5String
     cases = {
-        "right name": (cades._der(0xA4, issuer), True),
-        "right name after another name": (dns + cades._der(0xA4, issuer), True),
-        "another CA's name": (cades._der(0xA4, other), False),
+        "right name": (cades_sign.der_tlv(0xA4, issuer), True),
+        "right name after another name": (dns + cades_sign.der_tlv(0xA4, issuer), True),
+        "another CA's name": (cades_sign.der_tlv(0xA4, other), False),
         "only a DNS name": (dns, False),
     }
     for label, (names, ok) in cases.items():
-        p7s = _signature_naming(signer, cades._der(0x30, names))
+        p7s = _signature_naming(signer, cades_sign.der_tlv(0x30, names))
         status = verify_detached(b"letter", p7s, ca_cert=ca, crl=None, at=at)
         assert status.valid is ok, (label, status.failures)
         if not ok:
@@ -222,14 +229,14 @@ def _reference_sign(signer: DetachedSigner, data: bytes, signing_time: datetime)
     """The SignedData as asn1crypto builds it from the same values (the earlier implementation)."""
     from asn1crypto import algos, core
 
-    from docgen.signing import cades
+    from docgen.signing import cades_sign
 
     signed_attrs = cms.CMSAttributes(
         [
             cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
             cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(data).digest()]}),
             cms.CMSAttribute(
-                {"type": "signing_time", "values": [cades._signing_time(signing_time)]}
+                {"type": "signing_time", "values": [cades_sign._signing_time(signing_time)]}
             ),
             cms.CMSAttribute.load(signer._signing_certificate),
         ]
@@ -281,10 +288,10 @@ def test_signed_data_equals_asn1crypto_encoding(signed_ws) -> None:  # type: ign
     at = datetime(2027, 1, 6, tzinfo=UTC)
     with open_registry(signed_ws) as registry:
         person = read_year_state(registry, YEAR).parties()[0]
-    ec_signer = pki.load_signer(signed_ws.keys_dir, person, PERSON_PASSPHRASE, now=at)
+    ec_signer = load_signer(signed_ws.keys_dir, person, PERSON_PASSPHRASE, now=at)
     p7s = DetachedSigner(ec_signer.key, ec_signer.cert).sign(data, signing_time=at)
     assert cms.ContentInfo.load(p7s).dump(force=True) == p7s  # canonical DER
-    ca = pki.load_ca_certificate(signed_ws.keys_dir)
+    ca = load_ca_certificate(signed_ws.keys_dir)
     assert verify_detached(data, p7s, ca_cert=ca, crl=None, at=at).valid
 
 

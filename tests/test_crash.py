@@ -28,7 +28,8 @@ import pytest
 from docgen.core.workspace import Workspace, find_workspace
 from docgen.records.state import read_year_state
 from docgen.registry import open_registry
-from docgen.signing import cades, pki
+from docgen.signing import cades_verify
+from docgen.signing.ca import load_ca_certificate
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import run_docgen
 from tests.signed_year import build_workspace, copy_workspace
@@ -164,14 +165,16 @@ def _letters(ws: Workspace, year: int) -> dict[str, Path]:
 def _check_signature_files(ws: Workspace, records: list[dict[str, Any]]) -> int:
     """Every .p7s on disk is a whole, valid signature by the person its name says, over its
     letter; every registered signature has its file with the registered bytes."""
-    ca_cert = pki.load_ca_certificate(ws.keys_dir)
+    ca_cert = load_ca_certificate(ws.keys_dir)
     year_dir = ws.year_dir(YEAR)
     documents = {r["doc_id"]: r for r in records if r["type"] == "document"}
     count = 0
     for p7s in sorted(year_dir.rglob("*.p7s")):
         letter_path, signer = p7s.name.removesuffix(".p7s").rsplit(".", 1)
         data = (p7s.parent / letter_path).read_bytes()
-        status = cades.verify_detached(data, p7s.read_bytes(), ca_cert=ca_cert, crl=None, at=NOW)
+        status = cades_verify.verify_detached(
+            data, p7s.read_bytes(), ca_cert=ca_cert, crl=None, at=NOW
+        )
         assert status.valid, (p7s, status.failures)
         assert status.signer_id == signer
         count += 1

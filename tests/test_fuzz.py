@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 
 from docgen.core.workspace import find_workspace
 from docgen.registry import open_registry
-from docgen.verify.verifier import ZipLimits, read_zip
+from docgen.verify.archive_read import read_zip
+from docgen.verify.model import ZipLimits
 from tests.helpers import CliOutcome, run_docgen
 from tests.signed_year import YEAR, build_workspace, letters_of
 

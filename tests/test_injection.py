@@ -21,11 +21,15 @@ from docgen.core.workspace import find_workspace
 from docgen.letters.generate import generate
 from docgen.letters.workspace_init import init_workspace
 from docgen.roster.load import load_roster
-from docgen.signing import pki
+from docgen.signing.ca import init_ca
+from docgen.signing.certificates import issue_certificates
+from docgen.signing.keyfiles import load_certificate
 from docgen.signing.passphrase import Passphrase
 from docgen.signing.sign import sign_everyone
+from docgen.signing.x509util import common_name_of, person_id_of
 from docgen.verify.archive import workspace_trust
-from docgen.verify.verifier import LetterStatus, verify_paths
+from docgen.verify.model import LetterStatus
+from docgen.verify.paths import verify_paths
 from tests.conftest import NOW
 from tests.helpers import run_docgen
 
@@ -121,8 +125,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, b
     (base / "etc").mkdir()
     before = {k: v for k, v in _tree(base).items() if not k.startswith("nest/ws/")}
     ws = find_workspace(root)
-    pki.init_ca(ws.keys_dir, institution=INSTITUTION, passphrase=SECRET, now=NOW)
-    pki.issue_certificates(
+    init_ca(ws.keys_dir, institution=INSTITUTION, passphrase=SECRET, now=NOW)
+    issue_certificates(
         ws.keys_dir,
         load_roster(ws.roster_path),
         None,
@@ -212,13 +216,13 @@ def test_hostile_letters_sign_and_verify(hostile: tuple[Path, dict[str, bytes]])
     assert {x.status for x in report.letters} == {LetterStatus.VERIFIED}
     names = {p.name for letter in report.letters for p in letter.parties}
     assert set(HOSTILE_NAMES.values()) <= names
-    cert = pki.load_certificate(ws.keys_dir / "people" / "P001" / "cert.pem")
-    assert pki.common_name_of(cert) == HOSTILE_NAMES["P001"]
-    long_name = pki.load_certificate(ws.keys_dir / "people" / "P011" / "cert.pem")
-    shown = pki.common_name_of(long_name)
+    cert = load_certificate(ws.keys_dir / "people" / "P001" / "cert.pem")
+    assert common_name_of(cert) == HOSTILE_NAMES["P001"]
+    long_name = load_certificate(ws.keys_dir / "people" / "P011" / "cert.pem")
+    shown = common_name_of(long_name)
     assert shown is not None and shown.endswith("…") and len(shown.encode()) <= 64
     assert HOSTILE_NAMES["P011"].startswith(shown[:-1])
-    assert pki.person_id_of(long_name) == "P011"
+    assert person_id_of(long_name) == "P011"
 
 
 @pytest.mark.parametrize(

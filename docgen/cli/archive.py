@@ -8,7 +8,7 @@ import click
 
 from docgen.cli.common import echo, open_workspace, progress, workspace_option
 from docgen.verify.archive import build_archive
-from docgen.verify.verifier import LetterStatus
+from docgen.verify.model import LetterStatus
 
 
 @click.command("archive")

@@ -20,12 +20,16 @@ from docgen.core.models import Roster
 from docgen.core.workspace import Workspace
 from docgen.registry import open_registry
 from docgen.roster.load import load_roster
+from docgen.signing import ca, certificates, revocation
 from docgen.signing import passphrase as passphrases
-from docgen.signing import pki
+from docgen.signing.crl import CRL_DAYS_DEFAULT, load_crl
+from docgen.signing.keyfiles import OLD_DIR, ca_paths
+from docgen.signing.keylist import CertSlot, CertState, KeyListing, list_keys
 from docgen.signing.keyring import missing_revocations
 from docgen.signing.passphrase import Passphrase
+from docgen.signing.x509util import Algorithm, RevocationReason, common_name_of, iso_z, serial_hex
 
-_ALGORITHMS = [a.value for a in pki.Algorithm]
+_ALGORITHMS = [a.value for a in Algorithm]
 
 
 def _passphrase_file_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -51,7 +55,7 @@ def _algorithm_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--algorithm",
         type=click.Choice(_ALGORITHMS),
-        default=pki.Algorithm.ECDSA_P256.value,
+        default=Algorithm.ECDSA_P256.value,
         show_default=True,
         help="密钥算法",
     )(func)
@@ -107,10 +111,10 @@ def _register(ws: Workspace, records: list[dict[str, Any]], now: datetime) -> No
             registry.append(todo, now=now)
 
 
-def _show_issued(item: pki.IssuedCertificate) -> None:
+def _show_issued(item: certificates.IssuedCertificate) -> None:
     echo(
         f"  {item.person_id}  {item.name}  序列号 {item.serial}  指纹 {item.fingerprint[:16]}…  "
-        f"有效期至 {pki.iso_z(item.cert.not_valid_after_utc)}"
+        f"有效期至 {iso_z(item.cert.not_valid_after_utc)}"
     )
 
 
@@ -127,7 +131,7 @@ def keys() -> None:
 @workspace_option
 @_algorithm_option
 @click.option(
-    "--days", type=int, default=pki.CA_DAYS_DEFAULT, show_default=True, help="根证书有效期(天)"
+    "--days", type=int, default=ca.CA_DAYS_DEFAULT, show_default=True, help="根证书有效期(天)"
 )
 @_ca_passphrase_file_option
 def init_ca(
@@ -137,18 +141,18 @@ def init_ca(
     ws = open_workspace(workspace_path)
     secret = _ca_passphrase(ca_passphrase_file, new=True)
     with workspace_lock(ws.root):
-        result = pki.init_ca(
+        result = ca.init_ca(
             ws.keys_dir,
             institution=ws.config.institution,
             passphrase=secret,
             now=now_utc(),
-            algorithm=pki.Algorithm(algorithm),
+            algorithm=Algorithm(algorithm),
             days=days,
         )
     echo(f"已建立根证书:{result.cert_path}")
-    echo(f"  名称 {pki.common_name_of(result.cert)}  算法 {pki.Algorithm(algorithm).label}")
+    echo(f"  名称 {common_name_of(result.cert)}  算法 {Algorithm(algorithm).label}")
     echo(f"  指纹(SHA-256){result.fingerprint}")
-    echo(f"  有效期至 {pki.iso_z(result.cert.not_valid_after_utc)}")
+    echo(f"  有效期至 {iso_z(result.cert.not_valid_after_utc)}")
     echo(f"根私钥(已加密,权限 600):{result.key_path}")
     echo(f"证书吊销列表:{result.crl_path}")
     echo("请妥善保管根证书口令;口令遗失后无法再签发或吊销证书。")
@@ -187,7 +191,7 @@ def issue(
     secret = _person_passphrase(passphrase_file, label)
     now = now_utc()
     with workspace_lock(ws.root):
-        result = pki.issue_certificates(
+        result = certificates.issue_certificates(
             ws.keys_dir,
             roster,
             list(person_ids) if person_ids else None,
@@ -196,7 +200,7 @@ def issue(
             passphrase=secret,
             now=now,
             days=ws.config.certificate_days,
-            algorithm=pki.Algorithm(algorithm) if algorithm else None,
+            algorithm=Algorithm(algorithm) if algorithm else None,
         )
         _register(ws, list(result.records), now)
     for item in result.issued:
@@ -226,7 +230,7 @@ def rotate(
     secret = _person_passphrase(passphrase_file, f"{person_id} 的新私钥口令")
     now = now_utc()
     with workspace_lock(ws.root):
-        item = pki.rotate(
+        item = certificates.rotate(
             ws.keys_dir,
             roster,
             person_id,
@@ -235,11 +239,11 @@ def rotate(
             passphrase=secret,
             now=now,
             days=ws.config.certificate_days,
-            algorithm=pki.Algorithm(algorithm) if algorithm else None,
+            algorithm=Algorithm(algorithm) if algorithm else None,
         )
         _register(ws, [item.record], now)
     _show_issued(item)
-    echo(f"旧证书 {item.replaced_serial} 已移至 {item.cert_path.parent / pki.OLD_DIR}。")
+    echo(f"旧证书 {item.replaced_serial} 已移至 {item.cert_path.parent / OLD_DIR}。")
 
 
 @keys.command("revoke")
@@ -248,7 +252,7 @@ def rotate(
 @click.option(
     "--reason",
     required=True,
-    help="吊销原因:" + "、".join(f"{r.value}({r.label})" for r in pki.RevocationReason),
+    help="吊销原因:" + "、".join(f"{r.value}({r.label})" for r in RevocationReason),
 )
 @click.option("--serial", default=None, help="吊销已更换的旧证书时指定序列号(默认:在用证书)")
 @_ca_passphrase_file_option
@@ -260,12 +264,12 @@ def revoke(
     ca_passphrase_file: Path | None,
 ) -> None:
     """吊销一人的证书并重新发布吊销列表;证书保存在 revoked/<序列号>.pem。"""
-    parsed = pki.RevocationReason.parse(reason)
+    parsed = RevocationReason.parse(reason)
     ws = open_workspace(workspace_path)
     ca_secret = _ca_passphrase(ca_passphrase_file)
     now = now_utc()
     with workspace_lock(ws.root):
-        result = pki.revoke(
+        result = revocation.revoke(
             ws.keys_dir,
             person_id,
             reason=parsed,
@@ -275,8 +279,8 @@ def revoke(
         )
         _register(ws, [result.record], now)
     echo(
-        f"已吊销 {person_id} 的证书 {pki.serial_hex(result.cert)}({parsed.label}),"
-        f"吊销时间 {pki.iso_z(result.revoked_at)}"
+        f"已吊销 {person_id} 的证书 {serial_hex(result.cert)}({parsed.label}),"
+        f"吊销时间 {iso_z(result.revoked_at)}"
     )
     echo(f"证书已移至 {result.moved_to}")
     echo(
@@ -288,7 +292,7 @@ def revoke(
 @keys.command("crl")
 @workspace_option
 @click.option(
-    "--days", type=int, default=pki.CRL_DAYS_DEFAULT, show_default=True, help="下次更新间隔(天)"
+    "--days", type=int, default=CRL_DAYS_DEFAULT, show_default=True, help="下次更新间隔(天)"
 )
 @_ca_passphrase_file_option
 def crl(workspace_path: Path | None, days: int, ca_passphrase_file: Path | None) -> None:
@@ -296,15 +300,17 @@ def crl(workspace_path: Path | None, days: int, ca_passphrase_file: Path | None)
     ws = open_workspace(workspace_path)
     ca_secret = _ca_passphrase(ca_passphrase_file)
     with workspace_lock(ws.root):
-        result = pki.publish_crl(ws.keys_dir, ca_passphrase=ca_secret, now=now_utc(), days=days)
+        result = revocation.publish_crl(
+            ws.keys_dir, ca_passphrase=ca_secret, now=now_utc(), days=days
+        )
     echo(f"已发布吊销列表第 {result.number} 号(共 {result.revoked_count} 张吊销证书):")
     echo(f"  {result.pem_path}")
     echo(f"  {result.der_path}")
 
 
-def _listing_json(row: pki.KeyListing) -> dict[str, Any]:
+def _listing_json(row: KeyListing) -> dict[str, Any]:
     def when(value: Any) -> str | None:
-        return pki.iso_z(value) if value is not None else None
+        return iso_z(value) if value is not None else None
 
     return {
         "person": row.person_id,
@@ -330,13 +336,13 @@ def list_command(workspace_path: Path | None, history: bool, as_json: bool) -> N
     ws = open_workspace(workspace_path)
     roster = _roster(ws) if ws.roster_path.exists() else None
     now = now_utc()
-    ca_cert = pki.load_ca_certificate(ws.keys_dir)
-    crl_path = pki.ca_paths(ws.keys_dir).crl_pem
-    revocations = pki.load_crl(crl_path, ca_cert=ca_cert) if crl_path.exists() else None
+    ca_cert = ca.load_ca_certificate(ws.keys_dir)
+    crl_path = ca_paths(ws.keys_dir).crl_pem
+    revocations = load_crl(crl_path, ca_cert=ca_cert) if crl_path.exists() else None
     rows = [
         r
-        for r in pki.list_keys(ws.keys_dir, now=now, crl=revocations, roster=roster)
-        if history or r.slot in (None, pki.CertSlot.CURRENT)
+        for r in list_keys(ws.keys_dir, now=now, crl=revocations, roster=roster)
+        if history or r.slot in (None, CertSlot.CURRENT)
     ]
     if as_json:
         echo(json.dumps([_listing_json(r) for r in rows], ensure_ascii=False, indent=2))
@@ -350,20 +356,20 @@ def list_command(workspace_path: Path | None, history: bool, as_json: bool) -> N
         parts = [
             row.person_id,
             name,
-            row.state.label if row.slot is pki.CertSlot.CURRENT else row.slot.label,
+            row.state.label if row.slot is CertSlot.CURRENT else row.slot.label,
             f"序列号 {row.serial}",
             f"指纹 {row.fingerprint[:16]}…",
-            f"到期 {pki.iso_z(row.not_after)}",
+            f"到期 {iso_z(row.not_after)}",
         ]
         if row.revoked_at is not None:
-            parts.append(f"吊销于 {pki.iso_z(row.revoked_at)}")
-        if row.slot is pki.CertSlot.CURRENT and not row.has_key:
+            parts.append(f"吊销于 {iso_z(row.revoked_at)}")
+        if row.slot is CertSlot.CURRENT and not row.has_key:
             parts.append("缺少私钥")
         if not row.in_roster:
             parts.append("不在名册中")
         echo("  ".join(parts))
-    counts: dict[pki.CertState, int] = {}
+    counts: dict[CertState, int] = {}
     for row in rows:
-        if row.slot in (None, pki.CertSlot.CURRENT):
+        if row.slot in (None, CertSlot.CURRENT):
             counts[row.state] = counts.get(row.state, 0) + 1
     echo("合计:" + ",".join(f"{state.label} {n} 人" for state, n in counts.items()))

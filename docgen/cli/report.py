@@ -8,7 +8,8 @@ import click
 
 from docgen.cli.common import echo, now_utc, open_workspace, workspace_option
 from docgen.cli.duties import parse_day
-from docgen.duties.report import ALL_RECIPIENTS, reports_in_workspace
+from docgen.duties.report import reports_in_workspace
+from docgen.duties.report_model import ALL_RECIPIENTS
 
 
 @click.command("report")

@@ -13,18 +13,12 @@ from docgen.core.errors import EXIT_FAILURE, DocgenError, UsageError
 from docgen.core.parallel import default_jobs
 from docgen.core.workspace import Workspace
 from docgen.registry import open_registry
+from docgen.verify.anchors import load_trust_anchors
 from docgen.verify.archive import workspace_trust
-from docgen.verify.verifier import (
-    DEFAULT_TOLERANCE,
-    LetterReport,
-    TrustAnchors,
-    VerifyTally,
-    closing_lines,
-    json_report,
-    letter_lines,
-    load_trust_anchors,
-    stream_verify_paths,
-)
+from docgen.verify.model import DEFAULT_TOLERANCE, LetterReport, TrustAnchors
+from docgen.verify.paths import stream_verify_paths
+from docgen.verify.render import closing_lines, json_report, letter_lines
+from docgen.verify.report import VerifyTally
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 

@@ -24,11 +24,13 @@ from docgen.letters.workspace_init import init_workspace
 from docgen.registry import open_registry
 from docgen.roster.example import demo_roster_yaml
 from docgen.roster.load import load_roster
-from docgen.signing import pki
+from docgen.signing.ca import init_ca
+from docgen.signing.certificates import issue_certificates
 from docgen.signing.passphrase import Passphrase
 from docgen.signing.sign import sign_everyone
 from docgen.verify.archive import build_archive, workspace_trust
-from docgen.verify.verifier import LetterStatus, verify_paths
+from docgen.verify.model import LetterStatus
+from docgen.verify.paths import verify_paths
 
 PASSPHRASE_FILE = "demo-passphrase.txt"
 Say = Callable[[str], None]
@@ -56,8 +58,8 @@ def _passphrase(ws: Workspace) -> Passphrase:
 def setup_keys(ws: Workspace, passphrase: Passphrase, *, now: datetime) -> int:
     """Create the CA and every person's certificate, and record the issuance in the registry."""
     roster = load_roster(ws.roster_path)
-    pki.init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=passphrase, now=now)
-    issued = pki.issue_certificates(
+    init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=passphrase, now=now)
+    issued = issue_certificates(
         ws.keys_dir,
         roster,
         None,

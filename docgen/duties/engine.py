@@ -23,6 +23,7 @@ stated in the notes of every result so nobody reads the absence as an oversight.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -661,8 +662,9 @@ def duties_workbook(report: DutiesReport, roster: Roster) -> bytes:
     the report."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.writer.excel import ExcelWriter
 
-    from docgen.duties.report_docx import normalise_package
+    from docgen.core.ooxml import normalise_package
 
     names = {p.id: p.name for p in roster.people}
     book = Workbook()
@@ -706,5 +708,7 @@ def duties_workbook(report: DutiesReport, roster: Roster) -> bytes:
     book.properties.modified = moment
     book.properties.creator = "docgen"
     buffer = io.BytesIO()
-    book.save(buffer)
+    # Workbook.save stamps ``modified`` with the clock; the writer itself keeps the date set above.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(book, archive).save()
     return normalise_package(buffer.getvalue(), report.as_of)

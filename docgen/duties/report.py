@@ -13,9 +13,8 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from docgen.core.articles import article_label
 from docgen.core.errors import UsageError
@@ -40,6 +39,14 @@ from docgen.duties.ledger import (
     supervised_departments,
 )
 from docgen.duties.report_docx import render_report
+from docgen.duties.report_model import (
+    ALL_RECIPIENTS,
+    RECIPIENTS,
+    Block,
+    ReportContent,
+    ReportKind,
+    cn_date,
+)
 from docgen.registry import open_registry
 from docgen.roster.load import load_roster
 
@@ -48,70 +55,13 @@ if TYPE_CHECKING:
     from docgen.registry import Registry
 
 TO_FILL = "【待填写】"
-ATTACHMENT_TITLE = "党风廉政建设责任制落实情况统计表"
-TABLE_HEADER = ("序号", "条款", "职责", "责任人", "应完成", "已完成", "逾期", "状态")
 REPORT_ARTICLES = ("9.3", "13.10")  # the reports themselves: not counted inside a report
 SEED_TITLE = "落实党风廉政建设主体责任和监督责任实施办法(试行)"
 CITY_OF_COUNTY = {"庆城县": "庆阳市"}  # article 1 of the seed: 中共庆阳市委
 
 
-class ReportKind(StrEnum):
-    MAIN = "main"  # 党组, 主体责任
-    SUPERVISION = "supervision"  # 纪检组, 监督责任
-
-    @property
-    def label(self) -> str:
-        return (
-            "党组落实主体责任情况报告" if self is ReportKind.MAIN else "纪检组履行监督责任情况报告"
-        )
-
-
-RECIPIENTS: dict[ReportKind, tuple[str, ...]] = {
-    ReportKind.MAIN: ("县委", "县纪委", "市检院党组"),
-    ReportKind.SUPERVISION: ("县纪委", "市检院纪检组"),
-}
-ALL_RECIPIENTS = ("县委", "县纪委", "市检院党组", "市检院纪检组")
-
-
-@dataclass(frozen=True)
-class Block:
-    """One paragraph of the draft. ``style`` says how 公文 sets it."""
-
-    text: str
-    style: Literal["body", "h1", "h2"] = "body"
-
-
-@dataclass(frozen=True)
-class ReportContent:
-    kind: ReportKind
-    recipient: str  # short key: 县委, 县纪委, 市检院党组, 市检院纪检组
-    addressee: str  # 主送机关 as printed
-    title: str
-    blocks: tuple[Block, ...]
-    table_rows: tuple[tuple[str, ...], ...]
-    issuer: str  # 发文机关署名
-    issued: date  # 成文日期
-    year: int
-    institution: str
-    attachment_title: str = ATTACHMENT_TITLE
-    table_header: tuple[str, ...] = TABLE_HEADER
-
-    @property
-    def issued_text(self) -> str:
-        return cn_date(self.issued)
-
-    @property
-    def file_stem(self) -> str:
-        return f"{self.year}年度{self.kind.label}_{self.recipient}"
-
-
 # ---------------------------------------------------------------------------------------------
 # small formatting helpers
-
-
-def cn_date(day: date) -> str:
-    """Arabic numerals, as GB/T 9704 wants for dates: 2027年1月5日."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def month_day(day: date) -> str:

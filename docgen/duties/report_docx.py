@@ -1,4 +1,4 @@
-"""Set a :class:`~docgen.duties.report.ReportContent` as a .docx in 公文 form (GB/T 9704-2012).
+"""Set a :class:`~docgen.duties.report_model.ReportContent` as a .docx in 公文 form (GB/T 9704).
 
 A4, margins 37/35/28/26 mm; 标题 小标宋 2号 centred; 主送机关 flush left; 正文 仿宋 3号 at a fixed
 28.95 pt line pitch (22 lines in the 225 mm 版心) with a two-character first-line indent; 一、
@@ -12,8 +12,7 @@ the content: fixed zip member order and timestamps, core properties from the 成
 from __future__ import annotations
 
 import io
-import zipfile
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from docx import Document
@@ -25,11 +24,12 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from docgen.core.ooxml import normalise_package
 from docgen.core.page import set_official_page
 from docgen.core.workspace import Fonts
 
 if TYPE_CHECKING:
-    from docgen.duties.report import ReportContent
+    from docgen.duties.report_model import ReportContent
 
 BODY_PT = 16.0  # 3号
 TITLE_PT = 22.0  # 2号
@@ -272,23 +272,3 @@ def _core_properties(doc: Any, content: ReportContent) -> None:
     props.created = moment
     props.modified = moment
     props.revision = 1
-
-
-def normalise_package(data: bytes, when: date) -> bytes:
-    """Rewrite a saved OOXML package so its bytes depend only on its members: fixed member
-    order (``[Content_Types].xml`` first), timestamps from ``when``, compression and attributes.
-    (:mod:`zipfile` stamps members with the clock otherwise.)"""
-    stamp = (when.year, when.month, when.day, 0, 0, 0)
-    with zipfile.ZipFile(io.BytesIO(data)) as source:
-        members = sorted(
-            source.infolist(), key=lambda i: (i.filename != "[Content_Types].xml", i.filename)
-        )
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-            for info in members:
-                fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
-                fixed.compress_type = zipfile.ZIP_DEFLATED
-                fixed.create_system = 3
-                fixed.external_attr = 0o644 << 16
-                target.writestr(fixed, source.read(info), compresslevel=6)
-    return out.getvalue()

@@ -11,7 +11,7 @@ from docgen.core.glossary import LetterKind
 from docgen.core.workspace import CONFIG_NAME, atomic_write, config_text
 from docgen.letters.render import load_template
 from docgen.roster.example import example_roster_yaml
-from docgen.roster.load import bad_characters
+from docgen.roster.vocabulary import bad_characters
 
 
 def init_workspace(

@@ -7,7 +7,7 @@ it too). Other columns (性别, 电话 …) are ignored.
 
 Every problem is reported at once with the file, sheet, row (as the spreadsheet shows it)
 and column; when there is any, nothing is written. The generated roster is checked with
-:func:`docgen.roster.load.check_roster` against the spreadsheet's rows before it is written.
+:func:`docgen.roster.check.check_roster` against the spreadsheet's rows before it is written.
 """
 
 from __future__ import annotations
@@ -35,14 +35,13 @@ from docgen.core.errors import Location, Problem, ProblemsError, UsageError, Val
 from docgen.core.glossary import ROLE_LABELS, Role
 from docgen.core.models import Department, Person, Roster
 from docgen.core.workspace import atomic_write
-from docgen.roster.load import (
+from docgen.roster.check import check_roster, in_file_order
+from docgen.roster.vocabulary import (
     SUPERVISOR_ROLES,
     RosterCheck,
     RosterLocator,
     accepted_role_words,
     bad_characters,
-    check_roster,
-    in_file_order,
     is_valid_id,
     parse_role,
 )

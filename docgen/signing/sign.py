@@ -47,9 +47,11 @@ from docgen.records.state import (
 )
 from docgen.records.views import refresh_year
 from docgen.registry import APPEND_CHUNK, Registry, open_registry
-from docgen.signing import pki
-from docgen.signing.cades import DetachedSigner
+from docgen.signing.ca import load_ca_certificate
+from docgen.signing.cades_sign import DetachedSigner
+from docgen.signing.crl import workspace_crl
 from docgen.signing.passphrase import Passphrase
+from docgen.signing.signer import Signer, load_signer
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ def _read_unchanged_file(year_dir: Path, doc_id: str, relpath: str, sha256: str)
 
 
 def signature_record(
-    letter: LetterState, signer: pki.Signer, party: str, p7s: bytes, now: datetime
+    letter: LetterState, signer: Signer, party: str, p7s: bytes, now: datetime
 ) -> dict[str, Any]:
     der = signer.cert.public_bytes(serialization.Encoding.DER)
     return {
@@ -146,7 +148,7 @@ def signature_record(
 def _sign_letters(
     year_dir: Path,
     letters: Iterable[LetterState],
-    signer: pki.Signer,
+    signer: Signer,
     now: datetime,
     advance: Callable[[int], None],
 ) -> tuple[list[tuple[Path, bytes]], list[dict[str, Any]], list[SignedLetter]]:
@@ -235,7 +237,7 @@ def sign_as(
         waiting, done = waiting_letters(state, person_id, doc_id)
         if not waiting:
             return SignResult(person_id, (), tuple(done))
-        signer = pki.load_signer(ws.keys_dir, person_id, passphrase, now=now)
+        signer = load_signer(ws.keys_dir, person_id, passphrase, now=now)
         year_dir = ws.year_dir(year)
         with progress(len(waiting), f"{person_id} 签名") as advance:
             writes, records, signed = _sign_letters(year_dir, waiting, signer, now, advance)
@@ -281,8 +283,8 @@ _SignatureSpec = tuple[str, str, str, str, str, str, str]
 
 
 def _sign_worker(setup: _SignSetup) -> _SignWorker:
-    ca_cert = pki.load_ca_certificate(setup.keys_dir)
-    return _SignWorker(setup, ca_cert, pki.workspace_crl(setup.keys_dir, ca_cert))
+    ca_cert = load_ca_certificate(setup.keys_dir)
+    return _SignWorker(setup, ca_cert, workspace_crl(setup.keys_dir, ca_cert))
 
 
 def _sign_chunk(
@@ -295,7 +297,7 @@ def _sign_chunk(
     done: list[tuple[str, _SignatureSpec]] = []
     try:
         for job in people:
-            signer = pki.load_signer(
+            signer = load_signer(
                 setup.keys_dir,
                 job.person_id,
                 job.passphrase,

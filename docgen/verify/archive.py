@@ -45,7 +45,9 @@ from docgen.records.naming import signature_relpath
 from docgen.records.proofs import letter_proof
 from docgen.records.state import LetterState, iter_year_letters, letters_state
 from docgen.registry import Registry, open_registry
-from docgen.signing.pki import ca_paths
+from docgen.signing.keyfiles import ca_paths
+from docgen.verify.anchors import load_trust_anchors
+from docgen.verify.checklist import verify_letter
 from docgen.verify.derived import (
     CA_NAME,
     CHECKPOINT_NAME,
@@ -58,7 +60,8 @@ from docgen.verify.derived import (
     render_derived_files,
     volume_suffix,
 )
-from docgen.verify.verifier import (
+from docgen.verify.files import read_blob, safe_relative
+from docgen.verify.model import (
     MAX_LETTER_BYTES,
     MAX_SIGNATURE_BYTES,
     Blob,
@@ -66,10 +69,6 @@ from docgen.verify.verifier import (
     LetterReport,
     LetterStatus,
     TrustAnchors,
-    load_trust_anchors,
-    read_blob,
-    safe_relative,
-    verify_letter,
 )
 
 REGISTRY_VKEY = Path("registry") / "registry.vkey"

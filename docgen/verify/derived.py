@@ -23,7 +23,7 @@ from docgen.core.errors import DocgenError
 from docgen.registry.note import parse_checkpoint, parse_note, parse_verifier_key
 
 if TYPE_CHECKING:
-    from docgen.verify.verifier import LetterReport
+    from docgen.verify.model import LetterReport
 
 ARCHIVE_FORMAT = "docgen-archive-v1"
 CA_NAME = "ca.pem"

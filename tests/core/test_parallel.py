@@ -28,7 +28,8 @@ from docgen.roster.load import load_roster
 from docgen.signing.passphrase import Passphrase
 from docgen.signing.sign import sign_everyone
 from docgen.verify.archive import workspace_trust
-from docgen.verify.verifier import LetterStatus, verify_paths
+from docgen.verify.model import LetterStatus
+from docgen.verify.paths import verify_paths
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from make_roster import EDGE_NAMES, make_roster_yaml

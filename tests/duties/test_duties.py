@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -420,3 +421,15 @@ def test_signing_summary_is_read_in_one_pass_with_the_same_answer(
             )  # fmt: skip
     assert summary.people == tuple(people)
     assert summary.letter(LetterKind.INTEGRITY_PLEDGE).voided == 1
+
+
+def test_duties_xlsx_dates_come_from_the_year_not_the_clock(demo_ws: Path, tmp_path: Path) -> None:
+    """openpyxl's ``Workbook.save`` stamps ``dcterms:modified`` with the wall clock, so two runs a
+    second apart gave different bytes; the workbook's dates are those of ``--as-of``."""
+    target = tmp_path / "职责.xlsx"
+    run_docgen("duties", "-w", str(demo_ws), "--year", "2027", "--as-of", "2027-06-30",
+               "--xlsx", str(target))  # fmt: skip
+    with zipfile.ZipFile(target) as package:
+        core = package.read("docProps/core.xml").decode("utf-8")
+    assert "<dcterms:modified" in core and "<dcterms:created" in core
+    assert core.count("2027-06-30T00:00:00Z") == 2, core

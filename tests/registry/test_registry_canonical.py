@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docgen.registry.store import canonical_json
+from docgen.registry.entries import canonical_json
 
 # Keys and strings from the whole of Unicode, including non-BMP characters (𠮷), characters in
 # U+E000–U+FFFF (where UTF-16 and code-point order disagree with non-BMP), controls and quotes.

@@ -1,8 +1,8 @@
 """The streaming roster reader (no node tree) against the tree reader it stands in for.
 
-``docgen.roster.load`` reads a roster from libyaml's events one entry at a time and falls back to
-the
-whole node tree (``_parse_tree``, the reader every message comes from) as soon as it meets
+``docgen.roster.load`` reads a roster from libyaml's events one entry at a time
+(``docgen.roster.stream_reader``) and falls back to the whole node tree
+(``docgen.roster.tree_reader.parse_tree``, the reader every message comes from) as soon as it meets
 anything to report or any YAML it leaves to the tree (anchors, aliases, several documents, a
 file that is not UTF-8). These tests hold the two to the same results: equal ``Roster`` objects,
 equal locators, and exactly the same messages — file, line, field, text and severity — in the
@@ -25,22 +25,19 @@ from hypothesis import strategies as st
 
 from docgen.core.errors import Problem, ProblemsError, ValidationError
 from docgen.core.models import Department, Person, Roster
-from docgen.roster import load as roster_module
+from docgen.roster import load as roster_load
+from docgen.roster import stream_reader, tree_reader
+from docgen.roster.check import check_roster, in_file_order
 from docgen.roster.example import demo_roster_yaml, example_roster_yaml
 from docgen.roster.load import (
-    RosterCheck,
-    bad_characters,
-    check_roster,
-    in_file_order,
     inspect_roster,
     inspect_roster_text,
-    is_valid_id,
     load_roster,
-    parse_role,
     parse_roster_text,
     read_roster_text,
 )
 from docgen.roster.spreadsheet import roster_to_yaml
+from docgen.roster.vocabulary import RosterCheck, bad_characters, is_valid_id, parse_role
 
 _MAKE_ROSTER = Path(__file__).resolve().parents[2] / "benchmarks" / "make_roster.py"
 
@@ -61,7 +58,7 @@ def _make_roster_yaml(n: int) -> str:
 
 def reference_text(text: str, source: str | None = None) -> RosterCheck:
     """``inspect_roster_text`` before the streaming reader."""
-    roster, problems, locator = roster_module._parse_tree(text, source)
+    roster, problems, locator = tree_reader.parse_tree(text, source)
     if roster is not None:
         problems.extend(check_roster(roster, locator))
     return RosterCheck(roster=roster, problems=in_file_order(problems))
@@ -97,9 +94,9 @@ def assert_same_load(path: Path) -> None:
 
 def assert_fast_equals_tree(text: str, source: str | None = "roster.yaml") -> None:
     """The streaming reader accepts ``text`` and builds what the tree reader builds."""
-    fast = roster_module._parse_streaming(text, source)
+    fast = stream_reader.parse_streaming(text, source)
     assert fast is not None, "the streaming reader left a valid roster to the tree reader"
-    roster, problems, locator = roster_module._parse_tree(text, source)
+    roster, problems, locator = tree_reader.parse_tree(text, source)
     assert problems == []
     assert fast[0] == roster
     assert fast[1] == locator
@@ -247,7 +244,7 @@ def test_fast_path_gives_the_tree_readers_roster(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(VALID))
 def test_files_give_the_same_check_and_load(tmp_path: Path, name: str) -> None:
     path = write(tmp_path, VALID[name])
-    assert roster_module._stream_roster_file(path) is not None
+    assert roster_load._stream_roster_file(path) is not None
     assert_same_check(inspect_roster(path), reference_file(path))
     assert_same_check(inspect_roster_text(VALID[name], str(path)), reference_file(path))
     assert_same_load(path)
@@ -268,7 +265,7 @@ def load_roster_text(text: str) -> Roster:
 def test_bom_files(tmp_path: Path, bom: str) -> None:
     text = bom + VALID["plain"]
     path = write(tmp_path, text)
-    assert roster_module._stream_roster_file(path) is not None
+    assert roster_load._stream_roster_file(path) is not None
     assert_same_check(inspect_roster(path), reference_file(path))
     assert_same_load(path)
 
@@ -397,12 +394,12 @@ def test_problem_messages_are_those_of_the_tree_reader(tmp_path: Path, name: str
     assert old.problems, "each of these rosters has something to report"
     assert_same_check(inspect_roster_text(text, "roster.yaml"), old)
     new_roster, new_problems, new_locator = parse_roster_text(text, "roster.yaml")
-    old_roster, old_problems, old_locator = roster_module._parse_tree(text, "roster.yaml")
+    old_roster, old_problems, old_locator = tree_reader.parse_tree(text, "roster.yaml")
     assert new_roster == old_roster
     assert messages(new_problems) == messages(old_problems)
     assert new_locator == old_locator
     if old_problems:  # structural problems: the streaming reader must not accept the text
-        assert roster_module._parse_streaming(text, "roster.yaml") is None
+        assert stream_reader.parse_streaming(text, "roster.yaml") is None
     path = write(tmp_path, text)
     assert_same_check(inspect_roster(path), reference_file(path))
     assert_same_load(path)
@@ -416,7 +413,7 @@ def test_unreadable_files_give_the_same_errors(tmp_path: Path) -> None:
         load_roster(tmp_path)
     latin = tmp_path / "latin.yaml"
     latin.write_bytes(VALID["plain"].encode("utf-8") + b"note: \xe9\n")
-    assert roster_module._stream_roster_file(latin) is None
+    assert roster_load._stream_roster_file(latin) is None
     with pytest.raises(ValidationError) as caught:
         load_roster(latin)
     assert caught.value.message == "名册不是 UTF-8 编码"
@@ -540,8 +537,8 @@ def roster_texts(draw: st.DrawFn) -> str:
 def test_generated_rosters_read_the_same_both_ways(text: str) -> None:
     old = reference_text(text, "roster.yaml")
     assert_same_check(inspect_roster_text(text, "roster.yaml"), old)
-    tree_roster, tree_problems, tree_locator = roster_module._parse_tree(text, "roster.yaml")
-    fast = roster_module._parse_streaming(text, "roster.yaml")
+    tree_roster, tree_problems, tree_locator = tree_reader.parse_tree(text, "roster.yaml")
+    fast = stream_reader.parse_streaming(text, "roster.yaml")
     if fast is not None:
         assert tree_problems == []
         assert fast == (tree_roster, tree_locator)
@@ -566,9 +563,9 @@ def test_generated_roster_files_load_the_same_both_ways(
 
 def test_line_table_behaves_like_the_dict() -> None:
     text = VALID["nulls and empty lists"]
-    fast = roster_module._parse_streaming(text, None)
+    fast = stream_reader.parse_streaming(text, None)
     assert fast is not None
-    _, _, locator = roster_module._parse_tree(text, None)
+    _, _, locator = tree_reader.parse_tree(text, None)
     for table, reference in (
         (fast[1].people, locator.people),
         (fast[1].departments, locator.departments),
@@ -636,10 +633,13 @@ def test_pure_python_loader_reads_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     """Without libyaml (PyYAML's pure-Python loader) both readers still agree."""
-    monkeypatch.setattr(roster_module, "_Loader", yaml.SafeLoader)
+    # Each reader holds its own reference to the loader class: patch both, as one patch did
+    # when they shared a module.
+    monkeypatch.setattr(tree_reader, "YAML_LOADER", yaml.SafeLoader)
+    monkeypatch.setattr(stream_reader, "YAML_LOADER", yaml.SafeLoader)
     assert_fast_equals_tree(VALID[name])
     path = write(tmp_path, "\ufeff" + VALID[name])
-    assert roster_module._stream_roster_file(path) is not None
+    assert roster_load._stream_roster_file(path) is not None
     assert_same_check(inspect_roster(path), reference_file(path))
     for broken in ("person bad role", "yaml syntax", "anchor and alias"):
         assert_same_check(

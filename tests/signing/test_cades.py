@@ -38,8 +38,13 @@ from pki_support import (
     person_passphrase,
 )
 
-from docgen.signing import cades, pki
-from docgen.signing.cades import SignatureStatus, sign_detached, verify_detached
+from docgen.signing import cades_sign, cades_verify
+from docgen.signing.ca import init_ca, load_ca_certificate, load_ca_key
+from docgen.signing.cades_sign import sign_detached
+from docgen.signing.cades_verify import SignatureStatus, verify_detached
+from docgen.signing.certificates import issue_certificates
+from docgen.signing.keyfiles import load_private_key, person_paths
+from docgen.signing.x509util import Algorithm, SigningKey, fingerprint
 
 pytest_plugins = ("pki_fixtures",)
 
@@ -62,14 +67,12 @@ def _flip(blob: bytes, index: int, mask: int = 0x01) -> bytes:
     return blob[:index] + bytes([blob[index] ^ mask]) + blob[index + 1 :]
 
 
-def _signer_key(p: Pki, person_id: str) -> pki.SigningKey:
+def _signer_key(p: Pki, person_id: str) -> SigningKey:
     """The key of a person whose certificate is still current (P001, P004) in the test PKI."""
-    return pki.load_private_key(pki.person_paths(p.keys_dir, person_id).key, person_passphrase())
+    return load_private_key(person_paths(p.keys_dir, person_id).key, person_passphrase())
 
 
-def _resign(
-    p7s: bytes, key: pki.SigningKey, change: Callable[[list[cms.CMSAttribute]], None]
-) -> bytes:
+def _resign(p7s: bytes, key: SigningKey, change: Callable[[list[cms.CMSAttribute]], None]) -> bytes:
     """Change the signed attributes and sign them again, as a (malicious) signer could."""
     info = cms.ContentInfo.load(p7s)
     signer_info = info["content"]["signer_infos"][0]
@@ -78,9 +81,9 @@ def _resign(
     new_attrs = cms.CMSAttributes(attrs)
     tbs = new_attrs.dump()
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        signature = key.sign(tbs, ec.ECDSA(cades._HASHES["sha256"]()))
+        signature = key.sign(tbs, ec.ECDSA(cades_sign.HASHES["sha256"]()))
     else:
-        signature = key.sign(tbs, padding.PKCS1v15(), cades._HASHES["sha256"]())
+        signature = key.sign(tbs, padding.PKCS1v15(), cades_sign.HASHES["sha256"]())
     signer_info["signed_attrs"] = new_attrs
     signer_info["signature"] = signature
     return bytes(info.dump(force=True))
@@ -130,7 +133,7 @@ def test_signature_structure(issued_pki: Pki) -> None:
     assert signer_info["sid"].name == "issuer_and_serial_number"
     assert signer_info["digest_algorithm"]["algorithm"].native == "sha256"
     expected_algo = (
-        "sha256_ecdsa" if issued_pki.algorithm is pki.Algorithm.ECDSA_P256 else "rsassa_pkcs1v15"
+        "sha256_ecdsa" if issued_pki.algorithm is Algorithm.ECDSA_P256 else "rsassa_pkcs1v15"
     )
     assert signer_info["signature_algorithm"]["algorithm"].native == expected_algo
     attrs = {a["type"].native: a["values"][0] for a in signer_info["signed_attrs"]}
@@ -206,7 +209,7 @@ def test_openssl_samples_valid_with_own_ca(alg: str) -> None:
     assert status.valid, status.failures
     assert status.signer_name == "张明远"
     signer = x509.load_pem_x509_certificate((CMS_DIR / f"signer-{alg}.pem").read_bytes())
-    assert status.cert_fingerprint == pki.fingerprint(signer)
+    assert status.cert_fingerprint == fingerprint(signer)
 
 
 @pytest.mark.parametrize("alg", ["ec", "rsa"])
@@ -239,14 +242,14 @@ def test_openssl_samples_cross_ca_invalid(alg: str, other: str) -> None:
 
 
 @needs_openssl
-@pytest.mark.parametrize("algorithm", list(pki.Algorithm), ids=lambda a: a.value)
+@pytest.mark.parametrize("algorithm", list(Algorithm), ids=lambda a: a.value)
 def test_openssl_signature_with_our_key_verifies_and_sha1_is_rejected(
-    algorithm: pki.Algorithm, tmp_path: Path
+    algorithm: Algorithm, tmp_path: Path
 ) -> None:
     # OpenSSL stamps the real clock as signingTime, so this PKI is valid from 2020 for a century.
     start = datetime(2020, 1, 1, tzinfo=UTC)
     keys_dir = tmp_path / "keys"
-    pki.init_ca(
+    init_ca(
         keys_dir,
         institution=INSTITUTION,
         passphrase=ca_passphrase(),
@@ -254,7 +257,7 @@ def test_openssl_signature_with_our_key_verifies_and_sha1_is_rejected(
         algorithm=algorithm,
         days=36500,
     )
-    pki.issue_certificates(
+    issue_certificates(
         keys_dir,
         make_roster(),
         [VALID],
@@ -265,8 +268,8 @@ def test_openssl_signature_with_our_key_verifies_and_sha1_is_rejected(
         days=36500,
         algorithm=algorithm,
     )
-    ca_cert = pki.load_ca_certificate(keys_dir)
-    paths = pki.person_paths(keys_dir, VALID)
+    ca_cert = load_ca_certificate(keys_dir)
+    paths = person_paths(keys_dir, VALID)
     pass_file = tmp_path / "pass"
     pass_file.write_text(PERSON_SECRET + "\n", encoding="utf-8")
     os.chmod(pass_file, 0o600)
@@ -554,15 +557,15 @@ def test_signing_time_in_the_future_fails(issued_pki: Pki) -> None:
 
 
 def test_ca_certificate_cannot_sign_letters(issued_pki: Pki) -> None:
-    ca_key = pki.load_ca_key(issued_pki.keys_dir, ca_passphrase(), issued_pki.ca_cert)
+    ca_key = load_ca_key(issued_pki.keys_dir, ca_passphrase(), issued_pki.ca_cert)
     p7s = sign_detached(DATA, ca_key, issued_pki.ca_cert, signing_time=SIGNED_AT)
     status = _verify(issued_pki, p7s)
     assert _failed(status) == {"密钥用途"}
 
 
 def test_expected_signer(issued_pki: Pki) -> None:
-    right = pki.fingerprint(issued_pki.certs[VALID])
-    wrong = pki.fingerprint(issued_pki.certs[SHORT_LIVED])
+    right = fingerprint(issued_pki.certs[VALID])
+    wrong = fingerprint(issued_pki.certs[SHORT_LIVED])
     ok = _verify(issued_pki, issued_pki.signatures[VALID], expected_signer_fingerprint=right)
     assert ok.valid and ok.checks[-1].name == "签名人"
     bad = _verify(issued_pki, issued_pki.signatures[VALID], expected_signer_fingerprint=wrong)
@@ -574,7 +577,7 @@ def test_expected_signer(issued_pki: Pki) -> None:
 
 
 def test_oversized_signature_is_refused(issued_pki: Pki) -> None:
-    status = _verify(issued_pki, b"\x30" * (cades.MAX_SIGNATURE_BYTES + 1))
+    status = _verify(issued_pki, b"\x30" * (cades_verify.MAX_SIGNATURE_BYTES + 1))
     assert not status.valid
     assert _failed(status) == {"签名文件结构"}
     assert "过大" in status.failures[0]

@@ -15,7 +15,9 @@ from helpers import CliOutcome, run_docgen
 
 from docgen.cli import cli
 from docgen.core.workspace import config_text
-from docgen.signing import pki
+from docgen.signing.crl import load_crl
+from docgen.signing.keyfiles import ca_paths, load_certificate, load_private_key, person_paths
+from docgen.signing.x509util import common_name_of, fingerprint, serial_hex
 
 CA_SECRET = "Ca-口令-for-cli-tests"
 PERSON_SECRET = "Person-口令-for-cli-tests"
@@ -77,16 +79,16 @@ def test_full_lifecycle(workspace: Path) -> None:
     out = keys(workspace, "init-ca")
     assert out.code == 0, out.text
     assert "已建立根证书" in out.out and "庆城县人民检察院电子签名根证书" in out.out
-    ca = pki.ca_paths(workspace / "keys")
+    ca = ca_paths(workspace / "keys")
     assert _mode(ca.key) == 0o600 and _mode(ca.directory) == 0o700
     assert ca.crl_pem.exists() and ca.crl_der.exists()
 
     out = keys(workspace, "issue", "--person", "P001")
     assert out.code == 0, out.text
     assert "P001  张明远  序列号" in out.out and "本次签发 1 张证书" in out.out
-    person = pki.person_paths(workspace / "keys", "P001")
+    person = person_paths(workspace / "keys", "P001")
     assert _mode(person.key) == 0o600 and _mode(person.directory) == 0o700
-    cert = pki.load_certificate(person.cert)
+    cert = load_certificate(person.cert)
     assert cert.not_valid_before_utc.isoformat() == FIXED_NOW
     assert (cert.not_valid_after_utc - cert.not_valid_before_utc).days == 730
 
@@ -101,12 +103,12 @@ def test_full_lifecycle(workspace: Path) -> None:
     assert [r["person"] for r in rows] == ["P001", "P002", "P003", "P004"]
     assert {r["state"] for r in rows} == {"valid"}
     assert rows[3]["name"] == "阿依古丽·买买提"
-    assert rows[0]["fingerprint"] == pki.fingerprint(cert)
+    assert rows[0]["fingerprint"] == fingerprint(cert)
 
     out = keys(workspace, "revoke", "--person", "P002", "--reason", "调离或职务变动")
     assert out.code == 0, out.text
     assert "已吊销 P002" in out.out and "2027-01-04T09:00:00Z" in out.out
-    revoked_dir = pki.person_paths(workspace / "keys", "P002").revoked
+    revoked_dir = person_paths(workspace / "keys", "P002").revoked
     assert len(list(revoked_dir.glob("*.pem"))) == 1
 
     out = keys(workspace, "list")
@@ -119,15 +121,15 @@ def test_full_lifecycle(workspace: Path) -> None:
     out = keys(workspace, "crl")
     assert out.code == 0, out.text
     assert "第 3 号" in out.out and "共 1 张" in out.out
-    crl = pki.load_crl(ca.crl_der, ca_cert=pki.load_certificate(ca.cert))
+    crl = load_crl(ca.crl_der, ca_cert=load_certificate(ca.cert))
     assert len(list(crl)) == 1
 
-    old_serial = pki.serial_hex(cert)
+    old_serial = serial_hex(cert)
     out = keys(workspace, "rotate", "--person", "P001")
     assert out.code == 0, out.text
     assert f"旧证书 {old_serial}" in out.out
     assert (person.old / f"{old_serial}.pem").exists()
-    assert pki.load_certificate(person.cert) != cert
+    assert load_certificate(person.cert) != cert
 
     _assert_no_secret_in_files(workspace)
 
@@ -168,7 +170,7 @@ def test_issue_twice_points_to_rotate(workspace: Path) -> None:
 
 def test_readable_ca_key_is_refused(workspace: Path) -> None:
     assert keys(workspace, "init-ca").code == 0
-    ca_key = pki.ca_paths(workspace / "keys").key
+    ca_key = ca_paths(workspace / "keys").key
     os.chmod(ca_key, 0o644)
     out = keys(workspace, "crl")
     assert out.code == 1
@@ -184,7 +186,7 @@ def test_passphrase_file_must_be_private(
     os.chmod(secret_file, 0o644)
     out = keys(workspace, "init-ca", "--ca-passphrase-file", str(secret_file))
     assert out.code == 2 and "chmod 600" in out.err
-    assert not pki.ca_paths(workspace / "keys").cert.exists()
+    assert not ca_paths(workspace / "keys").cert.exists()
     os.chmod(secret_file, 0o600)
     out = keys(workspace, "init-ca", "--ca-passphrase-file", str(secret_file))
     assert out.code == 0, out.text
@@ -225,10 +227,10 @@ def test_prompted_passphrases_are_hidden(workspace: Path, monkeypatch: pytest.Mo
     assert result.exit_code == 0, result.output
     assert "P003 的新私钥口令" in result.output
     assert PERSON_SECRET not in result.output and CA_SECRET not in result.output
-    key = pki.person_paths(workspace / "keys", "P003").key
+    key = person_paths(workspace / "keys", "P003").key
     from docgen.signing.passphrase import Passphrase
 
-    assert pki.load_private_key(key, Passphrase(PERSON_SECRET.encode(), "测试"))
+    assert load_private_key(key, Passphrase(PERSON_SECRET.encode(), "测试"))
     _assert_no_secret_in_files(workspace)
 
 
@@ -250,6 +252,6 @@ def test_as_a_separate_process(workspace: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert CA_SECRET not in done.stdout + done.stderr
         assert PERSON_SECRET not in done.stdout + done.stderr
-    cert = pki.load_certificate(pki.person_paths(workspace / "keys", "P004").cert)
-    assert pki.common_name_of(cert) == "阿依古丽·买买提"
+    cert = load_certificate(person_paths(workspace / "keys", "P004").cert)
+    assert common_name_of(cert) == "阿依古丽·买买提"
     assert cert.public_key().key_size == 3072  # type: ignore[union-attr]

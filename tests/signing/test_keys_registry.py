@@ -51,8 +51,9 @@ def test_a_revocation_left_unrecorded_by_a_crash_is_recorded_later(
     """``keys revoke`` killed after the CRL was published, before the registry append."""
     from datetime import UTC, datetime
 
-    from docgen.signing import pki
     from docgen.signing.passphrase import Passphrase
+    from docgen.signing.revocation import revoke
+    from docgen.signing.x509util import RevocationReason
 
     monkeypatch.setenv("DOCGEN_PASSPHRASE", SECRET)
     monkeypatch.setenv("DOCGEN_CA_PASSPHRASE", SECRET)
@@ -63,10 +64,10 @@ def test_a_revocation_left_unrecorded_by_a_crash_is_recorded_later(
     assert run_docgen("keys", "issue", "-w", str(root), "--person", "P001").code == 0
     ws = find_workspace(root)
     # What an interrupted `keys revoke` leaves: the CRL and files changed, no registry record.
-    pki.revoke(
+    revoke(
         ws.keys_dir,
         "P001",
-        reason=pki.RevocationReason.KEY_COMPROMISE,
+        reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=Passphrase(SECRET.encode(), "测试"),
         now=datetime(2027, 1, 6, 9, 0, tzinfo=UTC),
     )

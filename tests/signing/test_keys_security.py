@@ -21,7 +21,8 @@ from docgen.cli import cli
 from docgen.core.workspace import find_workspace
 from docgen.records.state import read_year_state
 from docgen.registry import open_registry
-from docgen.signing import pki
+from docgen.signing.keyfiles import load_certificate
+from docgen.signing.x509util import fingerprint, serial_hex
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import CliOutcome, run_docgen
 
@@ -343,7 +344,7 @@ def test_rotation_issues_a_new_certificate_and_old_signatures_stay_valid(
     assert len(mine) >= 3
     first = run_docgen("sign", "--as", "P002", "--doc", mine[0], "-w", root)
     assert first.code == 0, first.text
-    old_cert = pki.load_certificate(ws.keys_dir / "people" / "P002" / "cert.pem")
+    old_cert = load_certificate(ws.keys_dir / "people" / "P002" / "cert.pem")
 
     new_secret = tmp_path / "new.txt"
     new_secret.write_text("新口令-after-rotation-2027\n", encoding="utf-8")
@@ -352,12 +353,12 @@ def test_rotation_issues_a_new_certificate_and_old_signatures_stay_valid(
         "keys", "rotate", "--person", "P002", "--passphrase-file", str(new_secret), "-w", root
     )
     assert rotated.code == 0, rotated.text
-    new_cert = pki.load_certificate(ws.keys_dir / "people" / "P002" / "cert.pem")
+    new_cert = load_certificate(ws.keys_dir / "people" / "P002" / "cert.pem")
     assert new_cert.serial_number != old_cert.serial_number
     assert new_cert.public_key() != old_cert.public_key()
-    kept = ws.keys_dir / "people" / "P002" / "old" / f"{pki.serial_hex(old_cert)}.pem"
-    assert pki.load_certificate(kept) == old_cert
-    assert f"旧证书 {pki.serial_hex(old_cert)} 已移至" in rotated.out
+    kept = ws.keys_dir / "people" / "P002" / "old" / f"{serial_hex(old_cert)}.pem"
+    assert load_certificate(kept) == old_cert
+    assert f"旧证书 {serial_hex(old_cert)} 已移至" in rotated.out
 
     # The old passphrase no longer opens anything: the old key is gone.
     stale = run_docgen("sign", "--as", "P002", "-w", root)
@@ -373,12 +374,12 @@ def test_rotation_issues_a_new_certificate_and_old_signatures_stay_valid(
     for pid in counterparts:
         assert run_docgen("sign", "--as", pid, "-w", root).code == 0
     assert certs[-1]["person"] == "P002"
-    assert certs[-1]["cert_fingerprint"] == pki.fingerprint(new_cert)
+    assert certs[-1]["cert_fingerprint"] == fingerprint(new_cert)
 
     with open_registry(ws) as registry:
         state = read_year_state(registry, YEAR)
     used = {state.letters[d].signatures["P002"].record["cert_fingerprint"] for d in mine}
-    assert used == {pki.fingerprint(old_cert), pki.fingerprint(new_cert)}
+    assert used == {fingerprint(old_cert), fingerprint(new_cert)}
     paths = [str(ws.year_dir(YEAR) / state.letters[d].record["path"]) for d in mine]
     verified = run_docgen("verify", "--json", "-w", root, *paths)
     assert verified.code == 0, verified.out[-2000:]

@@ -37,9 +37,34 @@ from pki_support import (
 
 from docgen.core.errors import DocgenError, UsageError, ValidationError
 from docgen.signing import passphrase as passphrases
-from docgen.signing import pki
-from docgen.signing.cades import sign_detached, verify_detached
+from docgen.signing.ca import init_ca, load_ca_certificate
+from docgen.signing.cades_sign import sign_detached
+from docgen.signing.cades_verify import verify_detached
+from docgen.signing.certificates import issue_certificates, rotate
+from docgen.signing.crl import crl_issued_by, is_revoked, load_crl, revocation_reason, workspace_crl
+from docgen.signing.keyfiles import (
+    KeyFileError,
+    PassphraseError,
+    ca_paths,
+    load_certificate,
+    load_private_key,
+    person_paths,
+)
+from docgen.signing.keylist import CertSlot, CertState, list_keys
 from docgen.signing.passphrase import Passphrase
+from docgen.signing.revocation import publish_crl, revoke
+from docgen.signing.signer import load_signer
+from docgen.signing.x509util import (
+    Algorithm,
+    CertificateRefusedError,
+    RevocationReason,
+    common_name_of,
+    fingerprint,
+    issued_by,
+    person_id_of,
+    same_public_key,
+    serial_hex,
+)
 
 pytest_plugins = ("pki_fixtures",)
 
@@ -77,7 +102,7 @@ def test_ca_certificate_profile(issued_pki: Pki) -> None:
     ca.verify_directly_issued_by(ca)
     assert ca.not_valid_before_utc == ISSUED_AT
     public = ca.public_key()
-    if issued_pki.algorithm is pki.Algorithm.RSA3072:
+    if issued_pki.algorithm is Algorithm.RSA3072:
         assert isinstance(public, rsa.RSAPublicKey) and public.key_size == 3072
     else:
         assert isinstance(public, ec.EllipticCurvePublicKey)
@@ -90,7 +115,7 @@ def test_person_certificate_profile(issued_pki: Pki) -> None:
     assert subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "张明远"
     assert subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == INSTITUTION
     assert subject.get_attributes_for_oid(NameOID.USER_ID)[0].value == VALID
-    assert pki.person_id_of(cert) == VALID
+    assert person_id_of(cert) == VALID
     usage = _ext(cert, x509.KeyUsage)
     assert usage.critical
     assert usage.value.digital_signature and usage.value.content_commitment  # type: ignore[attr-defined]
@@ -100,23 +125,23 @@ def test_person_certificate_profile(issued_pki: Pki) -> None:
     assert _ext(cert, x509.AuthorityKeyIdentifier).value.key_identifier == ca_ski  # type: ignore[attr-defined]
     assert cert.not_valid_before_utc == ISSUED_AT
     assert cert.not_valid_after_utc == ISSUED_AT + timedelta(days=CERT_DAYS)
-    assert pki.issued_by(cert, issued_pki.ca_cert) is None
+    assert issued_by(cert, issued_pki.ca_cert) is None
 
 
 def test_non_bmp_and_middle_dot_names_survive(issued_pki: Pki) -> None:
     cert = issued_pki.certs[SHORT_LIVED]
-    assert pki.common_name_of(cert) == "阿依古丽·买买提"
+    assert common_name_of(cert) == "阿依古丽·买买提"
 
 
 def test_key_files_are_private_and_encrypted(issued_pki: Pki) -> None:
     keys_dir = issued_pki.keys_dir
-    ca = pki.ca_paths(keys_dir)
+    ca = ca_paths(keys_dir)
     assert _mode(ca.key) == 0o600
     assert _mode(ca.directory) == 0o700
     assert _mode(ca.cert) == 0o644
     assert _mode(keys_dir / "people") == 0o700
     for pid in (VALID, SHORT_LIVED):
-        paths = pki.person_paths(keys_dir, pid)
+        paths = person_paths(keys_dir, pid)
         assert _mode(paths.key) == 0o600
         assert _mode(paths.directory) == 0o700
         pem = paths.key.read_bytes()
@@ -132,8 +157,8 @@ def test_key_files_are_private_and_encrypted(issued_pki: Pki) -> None:
 
 def test_certificate_record_matches_certificate(tmp_path: Path) -> None:
     keys_dir = tmp_path / "keys"
-    pki.init_ca(keys_dir, institution=INSTITUTION, passphrase=ca_passphrase(), now=ISSUED_AT)
-    result = pki.issue_certificates(
+    init_ca(keys_dir, institution=INSTITUTION, passphrase=ca_passphrase(), now=ISSUED_AT)
+    result = issue_certificates(
         keys_dir,
         make_roster(),
         [VALID],
@@ -160,15 +185,15 @@ def test_certificate_record_matches_certificate(tmp_path: Path) -> None:
 
 
 def test_init_ca_refuses_to_overwrite(fresh_keys: Path) -> None:
-    before = pki.ca_paths(fresh_keys).cert.read_bytes()
+    before = ca_paths(fresh_keys).cert.read_bytes()
     with pytest.raises(UsageError, match="根证书已经存在"):
-        pki.init_ca(fresh_keys, institution=INSTITUTION, passphrase=ca_passphrase(), now=ISSUED_AT)
-    assert pki.ca_paths(fresh_keys).cert.read_bytes() == before
+        init_ca(fresh_keys, institution=INSTITUTION, passphrase=ca_passphrase(), now=ISSUED_AT)
+    assert ca_paths(fresh_keys).cert.read_bytes() == before
 
 
 def test_short_new_passphrase_refused(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="太短"):
-        pki.init_ca(
+        init_ca(
             tmp_path / "keys",
             institution=INSTITUTION,
             passphrase=Passphrase(b"short", "测试"),
@@ -186,15 +211,15 @@ def test_issue_named_person_twice_is_refused_all_skips(fresh_keys: Path) -> None
         "days": CERT_DAYS,
     }
     with pytest.raises(UsageError, match=r"已有证书.*rotate"):
-        pki.issue_certificates(fresh_keys, make_roster(), [VALID], **common)  # type: ignore[arg-type]
-    result = pki.issue_certificates(fresh_keys, make_roster(), None, **common)  # type: ignore[arg-type]
+        issue_certificates(fresh_keys, make_roster(), [VALID], **common)  # type: ignore[arg-type]
+    result = issue_certificates(fresh_keys, make_roster(), None, **common)  # type: ignore[arg-type]
     assert [i.person_id for i in result.issued] == [LATE_REVOKED, EARLY_REVOKED, SHORT_LIVED]
     assert result.skipped == ((VALID, "已有证书"),)
 
 
 def test_unknown_person_is_refused(fresh_keys: Path) -> None:
     with pytest.raises(UsageError, match="名册中没有编号为“P999”"):
-        pki.issue_certificates(
+        issue_certificates(
             fresh_keys,
             make_roster(),
             ["P999"],
@@ -207,8 +232,8 @@ def test_unknown_person_is_refused(fresh_keys: Path) -> None:
 
 
 def test_wrong_ca_passphrase_writes_nothing(fresh_keys: Path) -> None:
-    with pytest.raises(pki.PassphraseError) as caught:
-        pki.issue_certificates(
+    with pytest.raises(PassphraseError) as caught:
+        issue_certificates(
             fresh_keys,
             make_roster(),
             [LATE_REVOKED],
@@ -226,10 +251,8 @@ def test_wrong_ca_passphrase_writes_nothing(fresh_keys: Path) -> None:
 
 def test_validity_capped_by_ca(tmp_path: Path) -> None:
     keys_dir = tmp_path / "keys"
-    pki.init_ca(
-        keys_dir, institution=INSTITUTION, passphrase=ca_passphrase(), now=ISSUED_AT, days=10
-    )
-    result = pki.issue_certificates(
+    init_ca(keys_dir, institution=INSTITUTION, passphrase=ca_passphrase(), now=ISSUED_AT, days=10)
+    result = issue_certificates(
         keys_dir,
         make_roster(),
         [VALID],
@@ -247,16 +270,16 @@ def test_validity_capped_by_ca(tmp_path: Path) -> None:
 
 
 def test_load_signer_accepts_a_good_key(fresh_keys: Path) -> None:
-    signer = pki.load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
+    signer = load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
     assert signer.person_id == VALID
-    assert pki.same_public_key(signer.key, signer.cert)
-    assert signer.fingerprint == pki.fingerprint(signer.cert)
+    assert same_public_key(signer.key, signer.cert)
+    assert signer.fingerprint == fingerprint(signer.cert)
 
 
 def test_wrong_passphrase_is_a_docgen_error(fresh_keys: Path) -> None:
     before = sorted(p.name for p in fresh_keys.rglob("*"))
-    with pytest.raises(pki.PassphraseError) as caught:
-        pki.load_signer(fresh_keys, VALID, Passphrase(b"wrong-passphrase", "测试"), now=SIGNED_AT)
+    with pytest.raises(PassphraseError) as caught:
+        load_signer(fresh_keys, VALID, Passphrase(b"wrong-passphrase", "测试"), now=SIGNED_AT)
     text = caught.value.diagnostics()
     assert "口令不正确" in text and "key.pem" in text
     assert "wrong-passphrase" not in text
@@ -265,46 +288,46 @@ def test_wrong_passphrase_is_a_docgen_error(fresh_keys: Path) -> None:
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
 def test_readable_key_file_is_refused(fresh_keys: Path, mode: int) -> None:
-    key = pki.person_paths(fresh_keys, VALID).key
+    key = person_paths(fresh_keys, VALID).key
     os.chmod(key, mode)
-    with pytest.raises(pki.KeyFileError) as caught:
-        pki.load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
+    with pytest.raises(KeyFileError) as caught:
+        load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
     text = caught.value.diagnostics()
     assert str(key) in text and f"chmod 600 '{key}'" in text
 
 
 def test_open_key_directory_is_refused(fresh_keys: Path) -> None:
-    directory = pki.person_paths(fresh_keys, VALID).directory
+    directory = person_paths(fresh_keys, VALID).directory
     os.chmod(directory, 0o755)
-    with pytest.raises(pki.KeyFileError) as caught:
-        pki.load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
+    with pytest.raises(KeyFileError) as caught:
+        load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
     assert f"chmod 700 '{directory}'" in caught.value.diagnostics()
 
 
 def test_readable_ca_key_is_refused(fresh_keys: Path) -> None:
-    os.chmod(pki.ca_paths(fresh_keys).key, 0o644)
-    with pytest.raises(pki.KeyFileError, match="chmod 600"):
-        pki.publish_crl(fresh_keys, ca_passphrase=ca_passphrase(), now=SIGNED_AT)
+    os.chmod(ca_paths(fresh_keys).key, 0o644)
+    with pytest.raises(KeyFileError, match="chmod 600"):
+        publish_crl(fresh_keys, ca_passphrase=ca_passphrase(), now=SIGNED_AT)
 
 
 def test_expired_and_not_yet_valid_certificates_are_refused(fresh_keys: Path) -> None:
-    with pytest.raises(pki.CertificateRefusedError, match="已过期"):
-        pki.load_signer(
+    with pytest.raises(CertificateRefusedError, match="已过期"):
+        load_signer(
             fresh_keys, VALID, person_passphrase(), now=ISSUED_AT + timedelta(days=CERT_DAYS + 1)
         )
-    with pytest.raises(pki.CertificateRefusedError, match="尚未生效"):
-        pki.load_signer(fresh_keys, VALID, person_passphrase(), now=ISSUED_AT - timedelta(hours=1))
+    with pytest.raises(CertificateRefusedError, match="尚未生效"):
+        load_signer(fresh_keys, VALID, person_passphrase(), now=ISSUED_AT - timedelta(hours=1))
 
 
 def test_revoked_certificate_is_refused_only_after_revocation(fresh_keys: Path) -> None:
     # Keep a copy of the key: revocation deletes it, but load_signer must refuse on the CRL alone.
-    paths = pki.person_paths(fresh_keys, VALID)
+    paths = person_paths(fresh_keys, VALID)
     key_pem, cert_pem = paths.key.read_bytes(), paths.cert.read_bytes()
     revoked_at = ISSUED_AT + timedelta(days=3)
-    pki.revoke(
+    revoke(
         fresh_keys,
         VALID,
-        reason=pki.RevocationReason.KEY_COMPROMISE,
+        reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=ca_passphrase(),
         now=revoked_at,
     )
@@ -312,25 +335,25 @@ def test_revoked_certificate_is_refused_only_after_revocation(fresh_keys: Path) 
     fd = os.open(paths.key, os.O_WRONLY | os.O_CREAT, 0o600)
     os.write(fd, key_pem)
     os.close(fd)
-    with pytest.raises(pki.CertificateRefusedError, match="已于 2027-01-07T09:00:00Z 吊销"):
-        pki.load_signer(fresh_keys, VALID, person_passphrase(), now=revoked_at)
-    signer = pki.load_signer(
+    with pytest.raises(CertificateRefusedError, match="已于 2027-01-07T09:00:00Z 吊销"):
+        load_signer(fresh_keys, VALID, person_passphrase(), now=revoked_at)
+    signer = load_signer(
         fresh_keys, VALID, person_passphrase(), now=revoked_at - timedelta(seconds=1)
     )
     assert signer.person_id == VALID
     # Bulk signing reads the workspace CRL once and hands it in: the same refusal.
-    ca_cert = pki.load_ca_certificate(fresh_keys)
-    once = pki.workspace_crl(fresh_keys, ca_cert)
+    ca_cert = load_ca_certificate(fresh_keys)
+    once = workspace_crl(fresh_keys, ca_cert)
     assert once is not None
-    with pytest.raises(pki.CertificateRefusedError, match="已于 2027-01-07T09:00:00Z 吊销"):
-        pki.load_signer(
+    with pytest.raises(CertificateRefusedError, match="已于 2027-01-07T09:00:00Z 吊销"):
+        load_signer(
             fresh_keys, VALID, person_passphrase(), now=revoked_at, ca_cert=ca_cert,
             workspace_crl=once,
         )  # fmt: skip
 
 
 def test_key_not_matching_certificate_is_refused(fresh_keys: Path) -> None:
-    pki.issue_certificates(
+    issue_certificates(
         fresh_keys,
         make_roster(),
         [LATE_REVOKED],
@@ -340,25 +363,25 @@ def test_key_not_matching_certificate_is_refused(fresh_keys: Path) -> None:
         now=ISSUED_AT,
         days=CERT_DAYS,
     )
-    mine = pki.person_paths(fresh_keys, VALID).key
-    other = pki.person_paths(fresh_keys, LATE_REVOKED).key
+    mine = person_paths(fresh_keys, VALID).key
+    other = person_paths(fresh_keys, LATE_REVOKED).key
     mine.write_bytes(other.read_bytes())
-    with pytest.raises(pki.CertificateRefusedError, match="私钥与证书不匹配"):
-        pki.load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
+    with pytest.raises(CertificateRefusedError, match="私钥与证书不匹配"):
+        load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
 
 
 def test_certificate_from_another_ca_is_refused(fresh_keys: Path, foreign_pki: Pki) -> None:
-    paths = pki.person_paths(fresh_keys, VALID)
-    foreign = pki.person_paths(foreign_pki.keys_dir, VALID)
+    paths = person_paths(fresh_keys, VALID)
+    foreign = person_paths(foreign_pki.keys_dir, VALID)
     paths.cert.write_bytes(foreign.cert.read_bytes())
     paths.key.write_bytes(foreign.key.read_bytes())
-    with pytest.raises(pki.CertificateRefusedError, match="不是本单位根证书"):
-        pki.load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
+    with pytest.raises(CertificateRefusedError, match="不是本单位根证书"):
+        load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
 
 
 def test_missing_certificate_names_the_fix(fresh_keys: Path) -> None:
     with pytest.raises(UsageError, match="keys issue --person P002"):
-        pki.load_signer(fresh_keys, LATE_REVOKED, person_passphrase(), now=SIGNED_AT)
+        load_signer(fresh_keys, LATE_REVOKED, person_passphrase(), now=SIGNED_AT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,7 +390,7 @@ def test_missing_certificate_names_the_fix(fresh_keys: Path) -> None:
 
 def test_crl_lists_revocations_with_dates_and_reasons(issued_pki: Pki) -> None:
     crl = issued_pki.crl
-    assert pki.crl_issued_by(crl, issued_pki.ca_cert)
+    assert crl_issued_by(crl, issued_pki.ca_cert)
     early = crl.get_revoked_certificate_by_serial_number(
         issued_pki.certs[EARLY_REVOKED].serial_number
     )
@@ -377,12 +400,12 @@ def test_crl_lists_revocations_with_dates_and_reasons(issued_pki: Pki) -> None:
     assert early is not None and late is not None
     assert early.revocation_date_utc == EARLY_REVOCATION
     assert late.revocation_date_utc == LATE_REVOCATION
-    assert pki.revocation_reason(early) is pki.RevocationReason.KEY_COMPROMISE
-    assert pki.revocation_reason(late) is pki.RevocationReason.AFFILIATION_CHANGED
+    assert revocation_reason(early) is RevocationReason.KEY_COMPROMISE
+    assert revocation_reason(late) is RevocationReason.AFFILIATION_CHANGED
     assert (
         crl.get_revoked_certificate_by_serial_number(issued_pki.certs[VALID].serial_number) is None
     )
-    der = pki.load_crl(pki.ca_paths(issued_pki.keys_dir).crl_der, ca_cert=issued_pki.ca_cert)
+    der = load_crl(ca_paths(issued_pki.keys_dir).crl_der, ca_cert=issued_pki.ca_cert)
     assert der.public_bytes(serialization.Encoding.DER) == crl.public_bytes(
         serialization.Encoding.DER
     )
@@ -392,90 +415,90 @@ def test_crl_lists_revocations_with_dates_and_reasons(issued_pki: Pki) -> None:
 
 def test_is_revoked_depends_on_the_time(issued_pki: Pki) -> None:
     serial = issued_pki.certs[LATE_REVOKED].serial_number
-    assert not pki.is_revoked(issued_pki.crl, serial, SIGNED_AT)
-    assert pki.is_revoked(issued_pki.crl, serial, LATE_REVOCATION)
-    assert pki.is_revoked(issued_pki.crl, serial, VERIFY_AT)
-    assert not pki.is_revoked(issued_pki.crl, issued_pki.certs[VALID].serial_number, VERIFY_AT)
+    assert not is_revoked(issued_pki.crl, serial, SIGNED_AT)
+    assert is_revoked(issued_pki.crl, serial, LATE_REVOCATION)
+    assert is_revoked(issued_pki.crl, serial, VERIFY_AT)
+    assert not is_revoked(issued_pki.crl, issued_pki.certs[VALID].serial_number, VERIFY_AT)
 
 
 def test_revoked_certificates_are_kept_and_keys_deleted(issued_pki: Pki) -> None:
     for pid in (EARLY_REVOKED, LATE_REVOKED):
-        paths = pki.person_paths(issued_pki.keys_dir, pid)
-        kept = paths.revoked / f"{pki.serial_hex(issued_pki.certs[pid])}.pem"
-        assert pki.load_certificate(kept) == issued_pki.certs[pid]
+        paths = person_paths(issued_pki.keys_dir, pid)
+        kept = paths.revoked / f"{serial_hex(issued_pki.certs[pid])}.pem"
+        assert load_certificate(kept) == issued_pki.certs[pid]
         assert not paths.cert.exists()
         assert not paths.key.exists()
 
 
 def test_crl_from_another_ca_is_rejected(issued_pki: Pki, foreign_pki: Pki) -> None:
     with pytest.raises(ValidationError, match="不是本单位根证书签发"):
-        pki.load_crl(pki.ca_paths(foreign_pki.keys_dir).crl_pem, ca_cert=issued_pki.ca_cert)
+        load_crl(ca_paths(foreign_pki.keys_dir).crl_pem, ca_cert=issued_pki.ca_cert)
 
 
 def test_publish_crl_keeps_entries_and_counts_up(fresh_keys: Path) -> None:
-    pki.revoke(
+    revoke(
         fresh_keys,
         VALID,
-        reason=pki.RevocationReason.parse("调离或职务变动"),
+        reason=RevocationReason.parse("调离或职务变动"),
         ca_passphrase=ca_passphrase(),
         now=SIGNED_AT,
     )
-    result = pki.publish_crl(fresh_keys, ca_passphrase=ca_passphrase(), now=VERIFY_AT)
+    result = publish_crl(fresh_keys, ca_passphrase=ca_passphrase(), now=VERIFY_AT)
     assert result.number == 3 and result.revoked_count == 1
-    reloaded = pki.load_crl(result.pem_path)
+    reloaded = load_crl(result.pem_path)
     assert reloaded.last_update_utc == VERIFY_AT
     (entry,) = list(reloaded)
     assert entry.revocation_date_utc == SIGNED_AT
 
 
 def test_revoke_twice_is_refused(fresh_keys: Path) -> None:
-    result = pki.revoke(
+    result = revoke(
         fresh_keys,
         VALID,
-        reason=pki.RevocationReason.SUPERSEDED,
+        reason=RevocationReason.SUPERSEDED,
         ca_passphrase=ca_passphrase(),
         now=SIGNED_AT,
     )
     assert result.record == {
         "type": "revocation",
         "person": VALID,
-        "cert_fingerprint": pki.fingerprint(result.cert),
-        "serial": pki.serial_hex(result.cert),
+        "cert_fingerprint": fingerprint(result.cert),
+        "serial": serial_hex(result.cert),
         "reason": "superseded",
         "revoked_at": "2027-01-05T10:30:00Z",
     }
     with pytest.raises(UsageError, match="没有在用的证书"):
-        pki.revoke(
+        revoke(
             fresh_keys,
             VALID,
-            reason=pki.RevocationReason.SUPERSEDED,
+            reason=RevocationReason.SUPERSEDED,
             ca_passphrase=ca_passphrase(),
             now=SIGNED_AT,
         )
 
 
 def test_interrupted_revocation_is_completed(fresh_keys: Path) -> None:
-    paths = pki.person_paths(fresh_keys, VALID)
+    paths = person_paths(fresh_keys, VALID)
     cert_pem = paths.cert.read_bytes()
-    first = pki.revoke(
+    first = revoke(
         fresh_keys,
         VALID,
-        reason=pki.RevocationReason.KEY_COMPROMISE,
+        reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=ca_passphrase(),
         now=SIGNED_AT,
     )
     # as if the first run had stopped after publishing the CRL, before moving the certificate
     first.moved_to.unlink()
     paths.cert.write_bytes(cert_pem)
-    again = pki.revoke(
+    again = revoke(
         fresh_keys,
         VALID,
-        reason=pki.RevocationReason.UNSPECIFIED,
+        reason=RevocationReason.UNSPECIFIED,
         ca_passphrase=ca_passphrase(),
         now=VERIFY_AT,
     )
     assert again.revoked_at == SIGNED_AT
-    assert again.reason is pki.RevocationReason.KEY_COMPROMISE
+    assert again.reason is RevocationReason.KEY_COMPROMISE
     assert again.crl.number == first.crl.number
     assert again.record == first.record
     assert again.moved_to.exists() and not paths.cert.exists()
@@ -483,14 +506,14 @@ def test_interrupted_revocation_is_completed(fresh_keys: Path) -> None:
 
 def test_unknown_reason_lists_choices() -> None:
     with pytest.raises(UsageError, match="key_compromise"):
-        pki.RevocationReason.parse("不想用了")
+        RevocationReason.parse("不想用了")
 
 
 def test_rotate_keeps_old_certificate_and_old_signatures_verify(fresh_keys: Path) -> None:
-    old = pki.load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
+    old = load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
     old_signature = sign_detached(DATA, old.key, old.cert, signing_time=SIGNED_AT)
     later = SIGNED_AT + timedelta(days=100)
-    item = pki.rotate(
+    item = rotate(
         fresh_keys,
         make_roster(),
         VALID,
@@ -500,43 +523,39 @@ def test_rotate_keeps_old_certificate_and_old_signatures_verify(fresh_keys: Path
         now=later,
         days=CERT_DAYS,
     )
-    paths = pki.person_paths(fresh_keys, VALID)
-    assert item.replaced_serial == pki.serial_hex(old.cert)
-    assert pki.load_certificate(paths.old / f"{item.replaced_serial}.pem") == old.cert
+    paths = person_paths(fresh_keys, VALID)
+    assert item.replaced_serial == serial_hex(old.cert)
+    assert load_certificate(paths.old / f"{item.replaced_serial}.pem") == old.cert
     assert item.cert != old.cert and item.cert.not_valid_before_utc == later
     assert _mode(paths.key) == 0o600
-    with pytest.raises(pki.PassphraseError):
-        pki.load_signer(fresh_keys, VALID, person_passphrase(), now=later)
-    new = pki.load_signer(
-        fresh_keys, VALID, Passphrase(b"a brand new passphrase", "测试"), now=later
-    )
+    with pytest.raises(PassphraseError):
+        load_signer(fresh_keys, VALID, person_passphrase(), now=later)
+    new = load_signer(fresh_keys, VALID, Passphrase(b"a brand new passphrase", "测试"), now=later)
     assert new.cert == item.cert
-    ca_cert = pki.load_ca_certificate(fresh_keys)
+    ca_cert = load_ca_certificate(fresh_keys)
     status = verify_detached(DATA, old_signature, ca_cert=ca_cert, crl=None, at=later)
     assert status.valid, status.failures
     assert status.cert_serial == item.replaced_serial
 
 
 def test_list_keys_reports_states(issued_pki: Pki) -> None:
-    rows = pki.list_keys(
-        issued_pki.keys_dir, now=VERIFY_AT, crl=issued_pki.crl, roster=make_roster()
-    )
+    rows = list_keys(issued_pki.keys_dir, now=VERIFY_AT, crl=issued_pki.crl, roster=make_roster())
     by = {(r.person_id, r.slot): r for r in rows}
-    assert by[(VALID, pki.CertSlot.CURRENT)].state is pki.CertState.VALID
-    assert by[(VALID, pki.CertSlot.CURRENT)].has_key
-    assert by[(SHORT_LIVED, pki.CertSlot.CURRENT)].state is pki.CertState.EXPIRED
-    late = by[(LATE_REVOKED, pki.CertSlot.REVOKED)]
-    assert late.state is pki.CertState.REVOKED and late.revoked_at == LATE_REVOCATION
+    assert by[(VALID, CertSlot.CURRENT)].state is CertState.VALID
+    assert by[(VALID, CertSlot.CURRENT)].has_key
+    assert by[(SHORT_LIVED, CertSlot.CURRENT)].state is CertState.EXPIRED
+    late = by[(LATE_REVOKED, CertSlot.REVOKED)]
+    assert late.state is CertState.REVOKED and late.revoked_at == LATE_REVOCATION
     assert late.name == "李卫东"
-    assert (LATE_REVOKED, pki.CertSlot.CURRENT) not in by
-    assert by[(LATE_REVOKED, None)].state is pki.CertState.NONE
+    assert (LATE_REVOKED, CertSlot.CURRENT) not in by
+    assert by[(LATE_REVOKED, None)].state is CertState.NONE
     assert not by[(LATE_REVOKED, None)].has_key
 
 
 def test_person_id_cannot_escape_the_keys_dir(tmp_path: Path) -> None:
     for bad in ("../x", "a/b", "..", "", "a\x00b"):
         with pytest.raises(UsageError):
-            pki.person_paths(tmp_path, bad)
+            person_paths(tmp_path, bad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -595,8 +614,8 @@ def test_any_passphrase_text_is_hidden_from_repr(secret: str) -> None:
 
 
 def test_wrong_passphrase_never_decrypts(fresh_keys: Path) -> None:
-    key = pki.person_paths(fresh_keys, VALID).key
-    assert isinstance(pki.load_private_key(key, person_passphrase()), ec.EllipticCurvePrivateKey)
+    key = person_paths(fresh_keys, VALID).key
+    assert isinstance(load_private_key(key, person_passphrase()), ec.EllipticCurvePrivateKey)
     for wrong in (PERSON_SECRET + " ", PERSON_SECRET[:-1], PERSON_SECRET.upper()):
-        with pytest.raises(pki.PassphraseError):
-            pki.load_private_key(key, Passphrase(wrong.encode(), "测试"))
+        with pytest.raises(PassphraseError):
+            load_private_key(key, Passphrase(wrong.encode(), "测试"))

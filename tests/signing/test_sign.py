@@ -128,14 +128,15 @@ def test_refuses_a_letter_changed_since_generation(
 
 
 def test_refuses_revoked_certificate(keyed_workspace: Path, env_passphrase: None) -> None:
-    from docgen.signing import pki
     from docgen.signing.passphrase import Passphrase
+    from docgen.signing.revocation import revoke
+    from docgen.signing.x509util import RevocationReason
 
     ws = find_workspace(keyed_workspace)
-    pki.revoke(
+    revoke(
         ws.keys_dir,
         "P004",
-        reason=pki.RevocationReason.parse("key_compromise"),
+        reason=RevocationReason.parse("key_compromise"),
         ca_passphrase=Passphrase(PASSPHRASE.encode(), "测试"),
         now=datetime.fromisoformat("2027-01-06T09:00:00+00:00"),
     )

@@ -25,10 +25,13 @@ from docgen.records.status import year_status
 from docgen.records.views import refresh_year
 from docgen.registry import open_registry
 from docgen.roster.load import load_roster
-from docgen.signing import pki
 from docgen.signing import sign as signing
+from docgen.signing.ca import init_ca
+from docgen.signing.certificates import issue_certificates
+from docgen.signing.keyfiles import PassphraseError
 from docgen.signing.passphrase import Passphrase
 from docgen.signing.sign import sign_as, sign_everyone, waiting_letters
+from docgen.signing.x509util import Algorithm
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import move_p045_to_office
 
@@ -136,14 +139,14 @@ def rsa_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("rsa") / "ws"
     init_workspace(root, institution="测试院", year=YEAR, roster_yaml=make_roster_yaml(20))
     ws = find_workspace(root)
-    pki.init_ca(
+    init_ca(
         ws.keys_dir,
         institution="测试院",
         passphrase=SECRET,
         now=NOW,
-        algorithm=pki.Algorithm.RSA3072,
+        algorithm=Algorithm.RSA3072,
     )
-    issued = pki.issue_certificates(
+    issued = issue_certificates(
         ws.keys_dir,
         load_roster(ws.roster_path),
         None,
@@ -200,7 +203,7 @@ def _wrong_for_last(last: str) -> Callable[[str], Passphrase]:
 
 @pytest.mark.parametrize(
     ("failing", "jobs", "error"),
-    [(_wrong_for_last, 1, pki.PassphraseError), (_refuse_last, 2, RuntimeError)],
+    [(_wrong_for_last, 1, PassphraseError), (_refuse_last, 2, RuntimeError)],
     ids=["wrong passphrase in a worker", "no passphrase for the last person"],
 )
 def test_a_failure_keeps_what_was_committed_with_its_views(

@@ -33,12 +33,17 @@ from docgen.records.naming import signature_relpath
 from docgen.records.proofs import write_letter_proofs
 from docgen.records.state import LetterState, read_year_state
 from docgen.registry import open_registry
-from docgen.signing import pki
-from docgen.signing.cades import sign_detached
+from docgen.signing.ca import load_ca_certificate, load_ca_key
+from docgen.signing.cades_sign import sign_detached
 from docgen.signing.passphrase import Passphrase
+from docgen.signing.revocation import revoke
 from docgen.signing.sign import sign_as
+from docgen.signing.signer import Signer, load_signer
+from docgen.signing.x509util import RevocationReason, SigningKey, fingerprint, iso_z, serial_hex
 from docgen.verify.archive import workspace_trust
-from docgen.verify.verifier import LetterStatus, letter_files_from_disk, verify_letter
+from docgen.verify.checklist import verify_letter
+from docgen.verify.files import letter_files_from_disk
+from docgen.verify.model import LetterStatus
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import run_docgen
 
@@ -68,12 +73,12 @@ class Attack:
     def data(self, doc_id: str = LETTER) -> bytes:
         return self.path(doc_id).read_bytes()
 
-    def signer(self, person: str, at: datetime = SIGNED) -> pki.Signer:
-        return pki.load_signer(self.ws.keys_dir, person, SECRET, now=at)
+    def signer(self, person: str, at: datetime = SIGNED) -> Signer:
+        return load_signer(self.ws.keys_dir, person, SECRET, now=at)
 
-    def ca(self) -> tuple[x509.Certificate, pki.SigningKey]:
-        cert = pki.load_ca_certificate(self.ws.keys_dir)
-        return cert, pki.load_ca_key(self.ws.keys_dir, SECRET, cert)
+    def ca(self) -> tuple[x509.Certificate, SigningKey]:
+        cert = load_ca_certificate(self.ws.keys_dir)
+        return cert, load_ca_key(self.ws.keys_dir, SECRET, cert)
 
     def plant(
         self,
@@ -93,11 +98,11 @@ class Attack:
             "doc_id": doc_id,
             "signer": signer,
             "party": party,
-            "cert_fingerprint": pki.fingerprint(cert),
-            "cert_serial": pki.serial_hex(cert),
+            "cert_fingerprint": fingerprint(cert),
+            "cert_serial": serial_hex(cert),
             "p7s_sha256": hashlib.sha256(p7s).hexdigest(),
             "doc_sha256": letter.record["sha256"],
-            "signing_time": pki.iso_z(signing_time),
+            "signing_time": iso_z(signing_time),
         }
         target = self.ws.year_dir(YEAR) / signature_relpath(letter.record["path"], signer)
         target.write_bytes(p7s)
@@ -144,7 +149,7 @@ def _caught(letter: dict[str, Any], step: int, *phrases: str, file: Path | None 
 def _certificate(
     subject_of: x509.Certificate,
     issuer_cert: x509.Certificate,
-    issuer_key: pki.SigningKey,
+    issuer_key: SigningKey,
     *,
     not_before: datetime,
     not_after: datetime,
@@ -184,7 +189,7 @@ def _certificate(
     return cert, key
 
 
-def _resigned(p7s: bytes, data: bytes, key: pki.SigningKey, *, digest: str) -> bytes:
+def _resigned(p7s: bytes, data: bytes, key: SigningKey, *, digest: str) -> bytes:
     """The same CMS with another digest algorithm, messageDigest recomputed and re-signed:
     a signature that is valid in itself, but over a digest the verifier must not accept."""
     info = cms.ContentInfo.load(p7s)
@@ -262,10 +267,10 @@ def test_certificate_revoked_before_the_registry_time(attack: Attack) -> None:
     """A stolen key used after its certificate was revoked for key compromise."""
     thief = attack.signer("P002")  # the key, as stolen before the revocation
     revoked_at = SIGNED + timedelta(days=1)
-    pki.revoke(
+    revoke(
         attack.ws.keys_dir,
         "P002",
-        reason=pki.RevocationReason.KEY_COMPROMISE,
+        reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=SECRET,
         now=revoked_at,
     )
@@ -279,10 +284,10 @@ def test_backdated_signature_with_a_revoked_key(attack: Attack) -> None:
     """The thief sets signingTime before the revocation; the registry time gives it away."""
     thief = attack.signer("P002")
     revoked_at = SIGNED + timedelta(days=1)
-    pki.revoke(
+    revoke(
         attack.ws.keys_dir,
         "P002",
-        reason=pki.RevocationReason.KEY_COMPROMISE,
+        reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=SECRET,
         now=revoked_at,
     )
@@ -296,10 +301,10 @@ def test_backdated_signature_with_a_revoked_key(attack: Attack) -> None:
 
 def test_revocation_after_the_registry_time_keeps_the_signature_valid(attack: Attack) -> None:
     sign_as(attack.ws, "P002", SECRET, year=YEAR, now=SIGNED, doc_id=LETTER)
-    pki.revoke(
+    revoke(
         attack.ws.keys_dir,
         "P002",
-        reason=pki.RevocationReason.KEY_COMPROMISE,
+        reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=SECRET,
         now=SIGNED + timedelta(days=3),
     )

@@ -14,7 +14,8 @@ import pytest
 from docgen.core.errors import VerificationError
 from docgen.records.status import void_letter
 from docgen.verify.archive import build_archive, default_archive_path
-from docgen.verify.verifier import ZipLimits, read_zip
+from docgen.verify.archive_read import read_zip
+from docgen.verify.model import ZipLimits
 from tests.helpers import run_docgen
 from tests.signed_year import (
     LETTERS,

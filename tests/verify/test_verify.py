@@ -14,19 +14,14 @@ from hypothesis import strategies as st
 
 from docgen.core.workspace import find_workspace
 from docgen.registry import open_registry
-from docgen.signing import pki
+from docgen.signing.certificates import rotate
+from docgen.signing.revocation import revoke
+from docgen.signing.x509util import RevocationReason
 from docgen.verify.archive import workspace_trust
-from docgen.verify.verifier import (
-    MAX_LETTER_BYTES,
-    MAX_PROOF_BYTES,
-    STEP_NAMES,
-    Blob,
-    LetterFiles,
-    LetterStatus,
-    letter_files_from_disk,
-    verify_letter,
-    verify_paths,
-)
+from docgen.verify.checklist import STEP_NAMES, verify_letter
+from docgen.verify.files import letter_files_from_disk
+from docgen.verify.model import MAX_LETTER_BYTES, MAX_PROOF_BYTES, Blob, LetterFiles, LetterStatus
+from docgen.verify.paths import verify_paths
 from tests.helpers import run_docgen
 from tests.signed_year import (
     CA_PASSPHRASE,
@@ -139,8 +134,8 @@ def test_revocation_after_registration_keeps_signatures_valid(
     signed: Path, tmp_path: Path
 ) -> None:
     ws = copy_workspace(signed, tmp_path / "ws")
-    pki.revoke(
-        ws.keys_dir, "P002", reason=pki.RevocationReason.AFFILIATION_CHANGED,
+    revoke(
+        ws.keys_dir, "P002", reason=RevocationReason.AFFILIATION_CHANGED,
         ca_passphrase=CA_PASSPHRASE, now=SIGNED_AT + timedelta(days=30),
     )
     outcome = run_docgen("verify", "-w", str(ws.root), str(ws.year_dir(YEAR)))
@@ -150,8 +145,8 @@ def test_revocation_after_registration_keeps_signatures_valid(
 
 def test_revocation_before_registration_fails_step_6(signed: Path, tmp_path: Path) -> None:
     ws = copy_workspace(signed, tmp_path / "ws")
-    pki.revoke(
-        ws.keys_dir, "P002", reason=pki.RevocationReason.KEY_COMPROMISE,
+    revoke(
+        ws.keys_dir, "P002", reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=CA_PASSPHRASE, now=SIGNED_AT - timedelta(hours=1),
     )
     report = verify_paths([ws.year_dir(YEAR)], workspace_trust(ws))
@@ -288,7 +283,7 @@ def test_online_check_requires_a_registered_certificate(tmp_path: Path) -> None:
     )
 
     ws = build_workspace(tmp_path / "ws", sign=False)
-    pki.rotate(  # library call: nothing goes into the registry
+    rotate(  # library call: nothing goes into the registry
         ws.keys_dir,
         load_roster(ws.roster_path),
         "P001",

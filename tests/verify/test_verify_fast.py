@@ -1,10 +1,11 @@
 """The fast path of signature verification decides exactly what the full parse decides.
 
-``cades._Verifier`` first walks a signature's DER once (``_fast_parse``) and reports it only when
-it has the common shape and passes the first seven checks; everything else — other shapes,
-non-canonical DER, any failed check — runs the full asn1crypto checklist from the start. These
-tests compare the two paths on good signatures, on every bit flip, on truncations, on re-encoded
-and re-signed variants, and check that the fast path refuses what it must leave to the full one.
+``cades_verify._Verifier`` first walks a signature's DER once (``cades_fast.fast_parse``) and
+reports it only when it has the common shape and passes the first seven checks; everything else —
+other shapes, non-canonical DER, any failed check — runs the full asn1crypto checklist from the
+start. These tests compare the two paths on good signatures, on every bit flip, on truncations, on
+re-encoded and re-signed variants, and check that the fast path refuses what it must leave to the
+full one.
 """
 
 from __future__ import annotations
@@ -34,8 +35,11 @@ from pki_support import (
     person_passphrase,
 )
 
-from docgen.signing import cades, pki
-from docgen.signing.cades import DetachedSigner, SignatureStatus, verify_detached
+from docgen.signing import cades_fast, cades_sign, cades_verify
+from docgen.signing.cades_sign import DetachedSigner
+from docgen.signing.cades_verify import SignatureStatus, verify_detached
+from docgen.signing.keyfiles import load_private_key, person_paths
+from docgen.signing.x509util import SigningKey, fingerprint
 
 pytest_plugins = ("pki_fixtures",)
 
@@ -45,18 +49,18 @@ SAMPLE_AT = datetime(2027, 1, 4, 9, 0, 0, tzinfo=UTC)
 
 @pytest.fixture
 def full_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(cades, "FAST_PATH", False)
+    monkeypatch.setattr(cades_verify, "FAST_PATH", False)
     yield
 
 
 def _both(data: bytes, p7s: bytes, **options: object) -> SignatureStatus:
     """Verify with the fast path allowed and with the full parse alone; they must agree."""
     fast = verify_detached(data, p7s, **options)  # type: ignore[arg-type]
-    cades.FAST_PATH = False
+    cades_verify.FAST_PATH = False
     try:
         full = verify_detached(data, p7s, **options)  # type: ignore[arg-type]
     finally:
-        cades.FAST_PATH = True
+        cades_verify.FAST_PATH = True
     assert fast == full
     assert fast.describe() == full.describe()
     assert (fast.certificate is None) == (full.certificate is None)
@@ -71,17 +75,15 @@ def _options(p: Pki, **extra: object) -> dict[str, object]:
     return options
 
 
-def _key(p: Pki, person_id: str) -> pki.SigningKey:
-    return pki.load_private_key(pki.person_paths(p.keys_dir, person_id).key, person_passphrase())
+def _key(p: Pki, person_id: str) -> SigningKey:
+    return load_private_key(person_paths(p.keys_dir, person_id).key, person_passphrase())
 
 
 def _flip(blob: bytes, index: int, mask: int) -> bytes:
     return blob[:index] + bytes([blob[index] ^ mask]) + blob[index + 1 :]
 
 
-def _resign(
-    p7s: bytes, key: pki.SigningKey, change: Callable[[list[cms.CMSAttribute]], None]
-) -> bytes:
+def _resign(p7s: bytes, key: SigningKey, change: Callable[[list[cms.CMSAttribute]], None]) -> bytes:
     info = cms.ContentInfo.load(p7s)
     signer_info = info["content"]["signer_infos"][0]
     attrs = list(signer_info["signed_attrs"])
@@ -89,9 +91,9 @@ def _resign(
     new_attrs = cms.CMSAttributes(attrs)
     tbs = new_attrs.dump()
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        signature = key.sign(tbs, ec.ECDSA(cades._HASHES["sha256"]()))
+        signature = key.sign(tbs, ec.ECDSA(cades_sign.HASHES["sha256"]()))
     else:
-        signature = key.sign(tbs, padding.PKCS1v15(), cades._HASHES["sha256"]())
+        signature = key.sign(tbs, padding.PKCS1v15(), cades_sign.HASHES["sha256"]())
     signer_info["signed_attrs"] = new_attrs
     signer_info["signature"] = signature
     return bytes(info.dump(force=True))
@@ -105,7 +107,7 @@ def test_fast_path_decides_our_signatures(issued_pki: Pki, monkeypatch: pytest.M
     def full_parse(_self: object) -> str:
         raise AssertionError("the full parse ran")
 
-    monkeypatch.setattr(cades._Verifier, "structure", full_parse)
+    monkeypatch.setattr(cades_verify._Verifier, "structure", full_parse)
     status = verify_detached(DATA, issued_pki.signatures[VALID], **_options(issued_pki))  # type: ignore[arg-type]
     assert status.valid, status.failures
     assert status.signer_id == VALID
@@ -114,7 +116,7 @@ def test_fast_path_decides_our_signatures(issued_pki: Pki, monkeypatch: pytest.M
 @pytest.mark.parametrize("person", [VALID, LATE_REVOKED, EARLY_REVOKED, SHORT_LIVED])
 def test_same_result_for_every_signer_and_situation(issued_pki: Pki, person: str) -> None:
     p7s = issued_pki.signatures[person]
-    right = pki.fingerprint(issued_pki.certs[person])
+    right = fingerprint(issued_pki.certs[person])
     for extra in (
         {},
         {"crl": None},
@@ -197,20 +199,20 @@ def test_truncations_of_our_signature_give_the_same_result(issued_pki: Pki) -> N
 
 def _re_header(p7s: bytes, header: bytes, trailer: bytes = b"") -> bytes:
     """The same ContentInfo with its outer SEQUENCE header replaced (BER forms)."""
-    _, start, stop = cades._tlv(p7s, 0, len(p7s))
+    _, start, stop = cades_fast._tlv(p7s, 0, len(p7s))
     return header + p7s[start:stop] + trailer
 
 
 def test_non_canonical_lengths_go_to_the_full_parse(issued_pki: Pki) -> None:
     p7s = issued_pki.signatures[VALID]
-    _, start, stop = cades._tlv(p7s, 0, len(p7s))
+    _, start, stop = cades_fast._tlv(p7s, 0, len(p7s))
     size = stop - start
     long_form = b"\x30\x83" + size.to_bytes(3, "big")  # a leading zero length byte
     indefinite = b"\x30\x80"
     variants = [_re_header(p7s, long_form), _re_header(p7s, indefinite, b"\x00\x00")]
     for variant in variants:
-        with pytest.raises(cades._NotFast):
-            cades._fast_parse(variant)
+        with pytest.raises(cades_fast.NotFast):
+            cades_fast.fast_parse(variant)
         _both(DATA, variant, **_options(issued_pki))
 
 
@@ -227,8 +229,8 @@ def test_non_canonical_lengths_go_to_the_full_parse(issued_pki: Pki) -> None:
     ],
 )
 def test_tlv_refuses_non_canonical_der(blob: bytes, why: str) -> None:
-    with pytest.raises(cades._NotFast):
-        cades._tlv(blob, 0, len(blob))
+    with pytest.raises(cades_fast.NotFast):
+        cades_fast._tlv(blob, 0, len(blob))
 
 
 def test_signer_certificate_not_first_goes_to_the_full_parse(issued_pki: Pki) -> None:
@@ -243,12 +245,14 @@ def test_signer_certificate_not_first_goes_to_the_full_parse(issued_pki: Pki) ->
     # Both orders: whichever DetachedSigner wrote, and the other one, encoded by hand.
     body = signed_data.contents
     cert_set = signed_data["certificates"].dump()
-    swapped = cades._der(0xA0, b"".join(reversed(certs)))
+    swapped = cades_sign.der_tlv(0xA0, b"".join(reversed(certs)))
     assert len(swapped) == len(cert_set) and body.count(cert_set) == 1
-    other = cades._der(
-        cades._SEQUENCE,
-        cades._SIGNED_DATA_OID
-        + cades._der(0xA0, cades._der(cades._SEQUENCE, body.replace(cert_set, swapped))),
+    other = cades_sign.der_tlv(
+        cades_sign.SEQUENCE,
+        cades_sign.SIGNED_DATA_OID
+        + cades_sign.der_tlv(
+            0xA0, cades_sign.der_tlv(cades_sign.SEQUENCE, body.replace(cert_set, swapped))
+        ),
     )
     for variant in (p7s, other):
         assert _both(DATA, variant, **_options(issued_pki)).valid
@@ -321,7 +325,7 @@ def test_resigned_variants_give_the_same_result(issued_pki: Pki) -> None:
         ("content type twice", content_type_twice),
     ]:
         variant = _resign(p7s, key, change)
-        with pytest.raises(cades._NotFast):
+        with pytest.raises(cades_fast.NotFast):
             _fast_shape(variant, issued_pki.certs[VALID])
         results[name] = _both(DATA, variant, **_options(issued_pki)).valid
     assert results["SHA-512 certificate hash"] and results["extra attribute"]
@@ -334,13 +338,13 @@ def test_resigned_variants_give_the_same_result(issued_pki: Pki) -> None:
 
 
 def _fast_shape(p7s: bytes, cert: x509.Certificate) -> None:
-    """Raise _NotFast unless the fast path would take ``p7s`` (shape and certificate match)."""
-    parsed = cades._fast_parse(p7s)
-    info = cades._cert_info(parsed.first_certificate)
+    """Raise NotFast unless the fast path would take ``p7s`` (shape and certificate match)."""
+    parsed = cades_fast.fast_parse(p7s)
+    info = cades_fast.cert_info(parsed.first_certificate)
     if parsed.sid != info.issuer_and_serial:
-        raise cades._NotFast
+        raise cades_fast.NotFast
     if parsed.signing_certificate_v2 != info.signing_certificate_v2:
-        raise cades._NotFast
+        raise cades_fast.NotFast
     assert info.cert == cert
 
 
@@ -349,7 +353,7 @@ def test_generalized_time_after_2049_takes_the_fast_path(issued_pki: Pki) -> Non
     p7s = DetachedSigner(_key(issued_pki, VALID), issued_pki.certs[VALID]).sign(
         DATA, signing_time=late
     )
-    assert cades._fast_parse(p7s).signing_time == late
+    assert cades_fast.fast_parse(p7s).signing_time == late
     status = _both(DATA, p7s, **_options(issued_pki, at=late))
     assert status.signing_time == late
 
@@ -357,24 +361,24 @@ def test_generalized_time_after_2049_takes_the_fast_path(issued_pki: Pki) -> Non
 def test_rebuilt_signing_certificate_attribute_equals_the_signers(issued_pki: Pki) -> None:
     for person in (VALID, SHORT_LIVED):
         cert = issued_pki.certs[person]
-        info = cades._cert_info(cert.public_bytes(serialization.Encoding.DER))
+        info = cades_fast.cert_info(cert.public_bytes(serialization.Encoding.DER))
         signer = DetachedSigner(_key(issued_pki, person), cert)
         assert info.signing_certificate_v2 == signer._signing_certificate
-        assert info.fingerprint == pki.fingerprint(cert)
+        assert info.fingerprint == fingerprint(cert)
         assert info.person_id == person
 
 
 def test_certificate_cache_is_keyed_by_exact_bytes(issued_pki: Pki, foreign_pki: Pki) -> None:
     ours = issued_pki.certs[VALID].public_bytes(serialization.Encoding.DER)
     theirs = foreign_pki.certs[VALID].public_bytes(serialization.Encoding.DER)
-    a, b = cades._cert_info(ours), cades._cert_info(theirs)
+    a, b = cades_fast.cert_info(ours), cades_fast.cert_info(theirs)
     assert a.issuer_and_serial != b.issuer_and_serial or a.cert != b.cert
     assert a.fingerprint != b.fingerprint
-    assert cades._cert_info(ours) is a  # remembered
-    with pytest.raises(cades._NotFast):
-        cades._cert_info(ours + b"\x00")
-    with pytest.raises(cades._NotFast):
-        cades._cert_info(_flip(ours, 1, 0x80))
+    assert cades_fast.cert_info(ours) is a  # remembered
+    with pytest.raises(cades_fast.NotFast):
+        cades_fast.cert_info(ours + b"\x00")
+    with pytest.raises(cades_fast.NotFast):
+        cades_fast.cert_info(_flip(ours, 1, 0x80))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,8 +395,8 @@ def _asn1_time(tag: int, text: bytes) -> datetime | None:
 
 def _fast_time(tag: int, text: bytes) -> datetime | None:
     try:
-        return cades._fast_time(tag, text)
-    except cades._NotFast:
+        return cades_fast._fast_time(tag, text)
+    except cades_fast.NotFast:
         return None
 
 
@@ -445,9 +449,9 @@ def test_fast_time_agrees_with_asn1crypto(tag: int, text: str) -> None:
 @given(st.datetimes(min_value=datetime(1950, 1, 1), max_value=datetime(9999, 12, 31)))
 def test_fast_time_reads_what_the_signer_writes(moment: datetime) -> None:
     moment = moment.replace(microsecond=0, tzinfo=UTC)
-    encoded = cades._signing_time(moment).dump()
+    encoded = cades_sign._signing_time(moment).dump()
     tag, text = encoded[0], encoded[2:]
-    assert cades._fast_time(tag, text) == moment == _asn1_time(tag, text)
+    assert cades_fast._fast_time(tag, text) == moment == _asn1_time(tag, text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -493,7 +497,7 @@ def _strptime_time(text: object) -> datetime | None:
     ],
 )
 def test_registry_time_cases(text: object) -> None:
-    from docgen.verify.verifier import _parse_time
+    from docgen.verify.checklist import _parse_time
 
     assert _parse_time(text) == _strptime_time(text)
 
@@ -501,7 +505,7 @@ def test_registry_time_cases(text: object) -> None:
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet="0123456789-TZ:", min_size=18, max_size=22))
 def test_registry_time_agrees_with_strptime(text: str) -> None:
-    from docgen.verify.verifier import _parse_time
+    from docgen.verify.checklist import _parse_time
 
     assert _parse_time(text) == _strptime_time(text)
 
@@ -509,7 +513,7 @@ def test_registry_time_agrees_with_strptime(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)))
 def test_registry_time_reads_every_moment(moment: datetime) -> None:
-    from docgen.verify.verifier import _parse_time
+    from docgen.verify.checklist import _parse_time
 
     text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"
     assert _parse_time(text) == _strptime_time(text) == moment.replace(microsecond=0, tzinfo=UTC)
@@ -527,7 +531,9 @@ def _reference_letters_in_dir(directory: Path, shown: str) -> tuple[list[object]
     import re
     from pathlib import PurePosixPath
 
-    from docgen.verify import verifier as verify
+    from docgen.verify.files import LetterOnDisk, read_blob
+    from docgen.verify.folder import _listing
+    from docgen.verify.model import MAX_MANIFEST_BYTES, CheckResult
 
     def safe(name: str) -> bool:
         if not name or name.startswith(("/", "\\")) or "\\" in name or "\x00" in name:
@@ -561,7 +567,7 @@ def _reference_letters_in_dir(directory: Path, shown: str) -> tuple[list[object]
                     found[path.relative_to(directory).as_posix()] = path
 
     def read_json(path: Path) -> object | None:
-        blob = verify.read_blob(path, str(path), verify.MAX_MANIFEST_BYTES, "清单文件")
+        blob = read_blob(path, str(path), MAX_MANIFEST_BYTES, "清单文件")
         if blob.data is None:
             return None
         try:
@@ -575,7 +581,7 @@ def _reference_letters_in_dir(directory: Path, shown: str) -> tuple[list[object]
         base = manifest.parent
         if data is None:
             checks.append(
-                verify.CheckResult(
+                CheckResult(
                     "文书清单",
                     False,
                     "清单文件无法读取或不是有效的 JSON",
@@ -598,9 +604,9 @@ def _reference_letters_in_dir(directory: Path, shown: str) -> tuple[list[object]
     for rel, path in sorted(found.items()):
         beside = signatures.get(path.parent)
         siblings = (
-            tuple(beside.get(path.name, ())) if beside is not None else verify._listing(path.parent)
+            tuple(beside.get(path.name, ())) if beside is not None else _listing(path.parent)
         )
-        letters.append(verify.LetterOnDisk(str(path), f"{shown.rstrip('/')}/{rel}", siblings))
+        letters.append(LetterOnDisk(str(path), f"{shown.rstrip('/')}/{rel}", siblings))
     return letters, checks
 
 
@@ -655,7 +661,7 @@ def test_letters_in_dir_lists_what_it_listed_before(tmp_path: Path) -> None:
 
 
 def _listed(directory: Path, shown: str, window: int) -> tuple[list[object], list[object]]:
-    from docgen.verify.verifier import letters_in_dir
+    from docgen.verify.folder import letters_in_dir
 
     letters, checks = letters_in_dir(directory, shown, window=window)
     listed: list[object] = list(letters)
@@ -669,7 +675,7 @@ def test_safe_relative_agrees_with_pathlib(name: str) -> None:
     import re
     from pathlib import PurePosixPath
 
-    from docgen.verify.verifier import safe_relative
+    from docgen.verify.files import safe_relative
 
     expected = (
         not (not name or name.startswith(("/", "\\")) or "\\" in name or "\x00" in name)
@@ -689,8 +695,8 @@ def test_file_digest_is_remembered_only_for_the_same_object() -> None:
     other = bytes(second)
     for name in ("sha256", "sha384", "sha512"):
         for data in (first, other, first, first, other):
-            assert cades.file_digest(name, data) == hashlib.new(name, data).digest()
-    assert cades.file_digest("sha256", first) is cades.file_digest("sha256", first)
+            assert cades_verify.file_digest(name, data) == hashlib.new(name, data).digest()
+    assert cades_verify.file_digest("sha256", first) is cades_verify.file_digest("sha256", first)
 
 
 @pytest.mark.parametrize(
@@ -709,7 +715,7 @@ def test_letter_on_disk_gives_back_what_it_was_given(
 ) -> None:
     import pickle
 
-    from docgen.verify.verifier import LetterOnDisk
+    from docgen.verify.files import LetterOnDisk
 
     shared: dict[str, str] = {}
     letter = LetterOnDisk(docx, shown, names, shared)
@@ -719,7 +725,7 @@ def test_letter_on_disk_gives_back_what_it_was_given(
 
 
 def test_letters_of_a_folder_share_their_folder_and_signer_parts(tmp_path: Path) -> None:
-    from docgen.verify.verifier import letters_in_dir
+    from docgen.verify.folder import letters_in_dir
 
     folder = tmp_path / "责任书"
     folder.mkdir()

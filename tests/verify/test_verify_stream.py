@@ -14,23 +14,23 @@ from hypothesis import strategies as st
 
 from docgen.core.errors import UsageError
 from docgen.core.workspace import Workspace, find_workspace
-from docgen.verify import verifier as verify
+from docgen.verify import folder as verify_folder
+from docgen.verify import manifest as verify_manifest
 from docgen.verify.archive import build_archive, workspace_trust
-from docgen.verify.verifier import (
+from docgen.verify.checklist import verify_letter
+from docgen.verify.files import letter_files_from_disk
+from docgen.verify.folder import letters_in_dir
+from docgen.verify.model import (
+    MAX_MANIFEST_BYTES,
+    MAX_YEAR_MANIFEST_BYTES,
+    CheckResult,
     LetterReport,
     LetterStatus,
     StepResult,
-    VerifyReport,
-    VerifyTally,
-    json_report,
-    letter_files_from_disk,
-    letters_in_dir,
-    report_data,
-    report_lines,
-    stream_verify_paths,
-    verify_letter,
-    verify_paths,
 )
+from docgen.verify.paths import stream_verify_paths, verify_paths
+from docgen.verify.render import json_report, report_data, report_lines
+from docgen.verify.report import VerifyReport, VerifyTally
 from tests.helpers import run_docgen
 from tests.signed_year import YEAR, build_workspace, copy_workspace, flip_byte, letters_of
 
@@ -77,8 +77,8 @@ def test_year_output_is_the_collected_report_for_one_and_two_workers(
     damaged: Workspace, window: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if window is not None:
-        monkeypatch.setattr(verify, "LISTING_WINDOW", window)
-    monkeypatch.setattr(verify, "VERIFY_CHUNK", 3)  # several chunks: two real workers
+        monkeypatch.setattr(verify_folder, "LISTING_WINDOW", window)
+    monkeypatch.setattr(verify_folder, "VERIFY_CHUNK", 3)  # several chunks: two real workers
     expected = _collected(damaged)
     assert expected.count(LetterStatus.FAILED) == 2
     assert expected.summary() == "共 11 份:验证通过 9 份,失败 2 份,签名不全 0 份"
@@ -154,7 +154,7 @@ def test_a_folder_is_listed_a_window_at_a_time(tmp_path: Path) -> None:
         for suffix in ("", ".proof.json", ".P1.p7s"):
             (folder / f"{name}{suffix}").write_bytes(b"x")
     held: list[int] = []
-    read = verify._read_window
+    read = verify_folder._read_window
 
     def counting(*args: object, **kwargs: object) -> object:
         window = read(*args, **kwargs)  # type: ignore[arg-type]
@@ -162,7 +162,7 @@ def test_a_folder_is_listed_a_window_at_a_time(tmp_path: Path) -> None:
         held.append(len(window.slots))
         return window
 
-    with mock.patch.object(verify, "_read_window", counting):
+    with mock.patch.object(verify_folder, "_read_window", counting):
         letters, checks = letters_in_dir(tmp_path, "年度", window=4)
         listed = [letter.shown for letter in letters]
     assert listed == [f"年度/承诺书/{name}" for name in names] and checks == []
@@ -190,7 +190,7 @@ def _letters(draw: st.DrawFn) -> LetterReport:
 @settings(max_examples=60, deadline=None)
 @given(letters=st.lists(_letters(), max_size=4), spool=st.sampled_from([0, 8 * 1024 * 1024]))
 def test_json_report_is_json_dumps_of_the_report(letters: list[LetterReport], spool: int) -> None:
-    checks = (verify.CheckResult("文书清单", False, "坏\n了", "a"),) if len(letters) % 2 else ()
+    checks = (CheckResult("文书清单", False, "坏\n了", "a"),) if len(letters) % 2 else ()
     report = VerifyReport(tuple(letters), checks)
     tally = VerifyTally(checks=list(checks))
     with json_report(in_memory_bytes=spool) as out:
@@ -211,7 +211,7 @@ def _by_json_loads(data: bytes) -> tuple[object, list[str]] | None:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     fmt = parsed.get("format") if isinstance(parsed, dict) else None
-    return fmt, verify._manifest_paths(parsed)
+    return fmt, verify_manifest.manifest_paths(parsed)
 
 
 _SCALARS = (
@@ -284,8 +284,8 @@ def test_manifest_read_in_pieces_gives_what_json_loads_gives(
 ) -> None:
     path = tmp_path_factory.mktemp("manifest") / "manifest.json"
     path.write_bytes(data)
-    with mock.patch.object(verify, "_JSON_PIECE", piece):
-        scan = verify._scan_manifest(path, lambda _path: True)
+    with mock.patch.object(verify_manifest, "_JSON_PIECE", piece):
+        scan = verify_manifest.scan_manifest(path, lambda _path: True)
     expected = _by_json_loads(data)
     if expected is None:
         assert scan is None
@@ -297,13 +297,13 @@ def test_manifest_read_in_pieces_gives_what_json_loads_gives(
 def test_manifest_over_the_limit_or_not_a_file_is_refused(tmp_path: Path) -> None:
     big = tmp_path / "big.json"
     with big.open("wb") as handle:
-        handle.truncate(verify.MAX_YEAR_MANIFEST_BYTES + 1)  # sparse: nothing is written
-    assert verify._scan_manifest(big, lambda _p: True) is None
-    assert verify._scan_manifest(tmp_path, lambda _p: True) is None
-    assert verify._scan_manifest(tmp_path / "none.json", lambda _p: True) is None
+        handle.truncate(MAX_YEAR_MANIFEST_BYTES + 1)  # sparse: nothing is written
+    assert verify_manifest.scan_manifest(big, lambda _p: True) is None
+    assert verify_manifest.scan_manifest(tmp_path, lambda _p: True) is None
+    assert verify_manifest.scan_manifest(tmp_path / "none.json", lambda _p: True) is None
     small = tmp_path / "m.json"
     small.write_text('{"documents": [{"path": "a.docx"}, {"path": "b.docx"}], "format": 1}')
-    scan = verify._scan_manifest(small, lambda p: p != "a.docx")
+    scan = verify_manifest.scan_manifest(small, lambda p: p != "a.docx")
     assert scan is not None and (scan.fmt, scan.kept) == (1, ["b.docx"])
 
 
@@ -317,7 +317,7 @@ def test_a_province_sized_manifest_is_read(tmp_path: Path) -> None:
         handle.write('{"format": "docgen-manifest-v1", "documents": [')
         handle.write(", ".join(entry % (i, i, i, "x" * 800) for i in range(count)))
         handle.write("]}")
-    assert path.stat().st_size > verify.MAX_MANIFEST_BYTES
-    scan = verify._scan_manifest(path, lambda p: p.endswith("039999.docx"))
+    assert path.stat().st_size > MAX_MANIFEST_BYTES
+    scan = verify_manifest.scan_manifest(path, lambda p: p.endswith("039999.docx"))
     assert scan is not None
     assert (scan.fmt, scan.kept) == ("docgen-manifest-v1", ["廉洁从检承诺书/039999.docx"])

@@ -1,0 +1,117 @@
+"""Opening a person's key for signing, with every check that keeps a bad signature from being made.
+
+Nothing is written: the key file's mode, the certificate's issuer, owner, validity and
+revocation, the passphrase and the key's match with the certificate are checked, in that order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from cryptography import x509
+
+from docgen.core.errors import Location, UsageError
+from docgen.signing.ca import load_ca_certificate
+from docgen.signing.crl import revocation_of, revocation_reason
+from docgen.signing.crl import workspace_crl as read_workspace_crl
+from docgen.signing.keyfiles import load_certificate, load_private_key, person_paths
+from docgen.signing.passphrase import Passphrase
+from docgen.signing.x509util import (
+    CertificateRefusedError,
+    SigningKey,
+    fingerprint,
+    iso_z,
+    issued_by,
+    person_id_of,
+    same_public_key,
+    serial_hex,
+    utc,
+    validity_problem,
+)
+
+
+@dataclass(frozen=True)
+class Signer:
+    key: SigningKey
+    cert: x509.Certificate
+    person_id: str
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.cert)
+
+
+def load_signer(
+    ws_keys_dir: Path,
+    person_id: str,
+    passphrase: Passphrase,
+    *,
+    now: datetime,
+    ca_cert: x509.Certificate | None = None,
+    crl: x509.CertificateRevocationList | None = None,
+    workspace_crl: x509.CertificateRevocationList | Literal["read"] | None = "read",
+) -> Signer:
+    """Open a person's key for signing, refusing anything that would make a bad signature.
+
+    Refused with a Chinese message: unsafe key file modes, a certificate from another CA, not yet
+    valid, expired or revoked at ``now``, a wrong passphrase, a key that does not match the
+    certificate. Nothing is written. ``ca_cert`` defaults to ``keys/ca/ca.pem``; the workspace's
+    CRL (``keys/ca/crl.pem``, checked against the CA) is always consulted when it exists, in
+    addition to ``crl`` when one is given; a caller that opens many keys under the workspace lock
+    reads it once with :func:`docgen.signing.crl.workspace_crl` and passes it as ``workspace_crl``.
+    """
+    if ca_cert is None:
+        ca_cert = load_ca_certificate(ws_keys_dir)
+    crls = [crl] if crl is not None else []
+    if workspace_crl == "read":
+        workspace_crl = read_workspace_crl(ws_keys_dir, ca_cert)
+    if workspace_crl is not None:
+        crls.append(workspace_crl)
+    paths = person_paths(ws_keys_dir, person_id)
+    if not paths.cert.exists():
+        raise UsageError(
+            f"人员 {person_id} 没有在用的证书",
+            location=Location(file=str(paths.cert)),
+            hint=f"请先运行 docgen keys issue --person {person_id}",
+        )
+    cert = load_certificate(paths.cert)
+    where = Location(file=str(paths.cert))
+    foreign = issued_by(cert, ca_cert)
+    if foreign is not None:
+        raise CertificateRefusedError(
+            f"{foreign},拒绝签名",
+            location=where,
+            hint="请用本单位根证书重新签发(docgen keys rotate)",
+        )
+    cert_person = person_id_of(cert)
+    if cert_person is not None and cert_person != person_id:
+        raise CertificateRefusedError(
+            f"证书属于人员 {cert_person},不是 {person_id},拒绝签名", location=where
+        )
+    for revocations in crls:
+        entry = revocation_of(revocations, cert.serial_number)
+        if entry is not None and entry.revocation_date_utc <= utc(now):
+            raise CertificateRefusedError(
+                f"证书(序列号 {serial_hex(cert)})已于 {iso_z(entry.revocation_date_utc)} 吊销"
+                f"({revocation_reason(entry).label}),拒绝签名",
+                location=where,
+                hint=f"请重新签发证书:docgen keys issue --person {person_id}",
+            )
+    problem = validity_problem(cert, now)
+    if problem is not None:
+        raise CertificateRefusedError(
+            f"{problem},拒绝签名",
+            location=where,
+            hint=f"请更换证书:docgen keys rotate --person {person_id}",
+        )
+    key = load_private_key(paths.key, passphrase)
+    if not same_public_key(key, cert):
+        raise CertificateRefusedError(
+            "私钥与证书不匹配,拒绝签名",
+            location=Location(file=str(paths.key)),
+            hint=f"请重新生成密钥和证书:docgen keys rotate --person {person_id}",
+        )
+    return Signer(key=key, cert=cert, person_id=person_id)

@@ -1,0 +1,176 @@
+"""What the verification of letters works on and gives: its size limits and file suffixes, the
+files of a letter as read, the trust anchors, and the frozen results of the steps, of a letter and
+of a container check.
+
+Every other module of ``docgen.verify`` reads or builds these, and :mod:`docgen.verify.derived`
+renders archived letters from ``LetterReport``: kept apart, they import nothing of the package.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+MIB = 1 << 20
+MAX_LETTER_BYTES = 50 * MIB
+MAX_SIGNATURE_BYTES = 1 * MIB
+MAX_PROOF_BYTES = 1 * MIB
+MAX_CHECKPOINT_BYTES = 64 * 1024
+MAX_ANCHOR_BYTES = 8 * MIB
+MAX_MANIFEST_BYTES = 32 * MIB  # an archive's file list, read whole
+# A year's manifest.json is ≈ 1.4 KiB per letter (150 MB at 10⁵ letters) and is read a piece at
+# a time, keeping only what it needs: this bounds the time spent, not the memory.
+MAX_YEAR_MANIFEST_BYTES = 2048 * MIB
+MAX_PROOF_ENTRIES = 1000
+
+PROOF_SUFFIX = ".proof.json"
+SIGNATURE_SUFFIX = ".p7s"
+LETTER_SUFFIX = ".docx"
+DEFAULT_TOLERANCE = timedelta(seconds=600)
+
+PARTY_LABELS = {"superior": "甲方", "subordinate": "乙方"}
+
+
+class LetterStatus(StrEnum):
+    VERIFIED = "verified"
+    FAILED = "failed"
+    INCOMPLETE = "incomplete"
+    VOIDED = "voided"
+
+    @property
+    def label(self) -> str:
+        return {
+            LetterStatus.VERIFIED: "验证通过",
+            LetterStatus.FAILED: "验证失败",
+            LetterStatus.INCOMPLETE: "签名不全",
+            LetterStatus.VOIDED: "已作废",
+        }[self]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    number: int
+    name: str
+    ok: bool
+    detail: str
+    skipped: bool = False  # not run because something it needs failed earlier
+    file: str | None = None  # the file found at fault, if one
+
+    @property
+    def mark(self) -> str:
+        return "–" if self.skipped else ("✓" if self.ok else "✗")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A check of a whole container (archive, directory, registry), not of one letter."""
+
+    name: str
+    ok: bool
+    detail: str
+    file: str | None = None
+
+
+@dataclass(frozen=True)
+class Party:
+    party: str  # "superior" | "subordinate"
+    id: str
+    name: str
+    title: str
+
+
+@dataclass(frozen=True)
+class SignatureInfo:
+    """What a registered signature says, once its entry is proved to be in the registry."""
+
+    signer: str
+    name: str
+    party: str
+    path: str
+    p7s_sha256: str
+    cert_fingerprint: str
+    cert_serial: str
+    signing_time: str
+    recorded_at: str
+    registry_index: int
+
+
+@dataclass(frozen=True)
+class VoidInfo:
+    reason: str
+    replaced_by: str | None
+    recorded_at: str
+    registry_index: int
+
+
+@dataclass(frozen=True)
+class LetterReport:
+    doc_id: str | None
+    path: str
+    steps: tuple[StepResult, ...]
+    status: LetterStatus
+    kind: str | None = None
+    title: str | None = None
+    year: int | None = None
+    sha256: str | None = None
+    registry_index: int | None = None
+    recorded_at: str | None = None
+    parties: tuple[Party, ...] = ()
+    signatures: tuple[SignatureInfo, ...] = ()
+    missing: tuple[Party, ...] = ()
+    void: VoidInfo | None = None
+
+    @property
+    def failed_steps(self) -> tuple[StepResult, ...]:
+        return tuple(s for s in self.steps if not s.ok and not s.skipped)
+
+
+@dataclass(frozen=True)
+class TrustAnchors:
+    """What a verifier must already trust: the CA, its CRL, and the registry's verifier key."""
+
+    ca_cert: x509.Certificate
+    crl: x509.CertificateRevocationList
+    verifier_key: str
+    tolerance: timedelta = DEFAULT_TOLERANCE
+
+    @property
+    def ca_fingerprint(self) -> str:
+        return _ca_fingerprint(self.ca_cert)
+
+
+@functools.lru_cache(maxsize=16)  # shown for every letter; certificates hash by their DER
+def _ca_fingerprint(ca_cert: x509.Certificate) -> str:
+    return hashlib.sha256(ca_cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Blob:
+    """The bytes of one input file, or why they could not be read."""
+
+    path: str
+    data: bytes | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class LetterFiles:
+    path: str  # the .docx, as shown to the user
+    docx: Blob
+    proof: Blob
+    signatures: tuple[tuple[str, Blob], ...] = ()  # (signer id from the file name, file)
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    max_members: int = 50_000
+    max_member_bytes: int = MAX_LETTER_BYTES
+    max_total_bytes: int = 2 * 1024 * MIB
+    max_ratio: int = 100
+    ratio_floor_bytes: int = MIB  # members smaller than this are not judged by their ratio
