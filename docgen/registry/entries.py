@@ -22,6 +22,7 @@ RECORD_TYPES: dict[str, str] = {
     "signature": "doc_id",
     "certificate": "cert_fingerprint",
     "revocation": "cert_fingerprint",
+    "crl": "sha256",  # every CRL the CA issues, its whole DER included (docgen.signing.crl)
     "void": "doc_id",
     "activity": "activity_id",
 }
