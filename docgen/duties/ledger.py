@@ -27,6 +27,7 @@ from docgen.core.lock import workspace_lock
 from docgen.core.models import Department, Person, Roster
 from docgen.registry import open_registry
 from docgen.roster.load import load_roster
+from docgen.roster.names import resolve_person, split_people
 
 if TYPE_CHECKING:
     from docgen.core.workspace import Workspace
@@ -54,7 +55,6 @@ IMPORT_HEADERS: Mapping[str, tuple[str, ...]] = {
 REQUIRED_COLUMNS = ("kind", "date", "actor")
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_SPLIT_RE = re.compile(r"[,,、;;\s]+")
 
 LEADERSHIP = frozenset({Role.LEADER, Role.DISCIPLINE_HEAD})
 """班子成员 in the sense of articles 6, 10 and 11 (the 书记 is named separately)."""
@@ -184,41 +184,6 @@ def parse_date(value: str | date, location: Location) -> date:
         raise ValidationError(
             f"日期“{text}”不存在", location=location, hint="请检查月份和日数"
         ) from None
-
-
-def split_people(value: str | Sequence[str]) -> list[str]:
-    items = _SPLIT_RE.split(value) if isinstance(value, str) else list(value)
-    out: list[str] = []
-    for item in items:
-        text = str(item).strip()
-        if text and text not in out:
-            out.append(text)
-    return out
-
-
-def resolve_person(roster: Roster, text: str, location: Location) -> Person:
-    """A person by id, or by name when the name is unique in the roster."""
-    key = text.strip()
-    if not key:
-        raise ValidationError("缺少人员", location=location, hint="请填写名册中的人员编号或姓名")
-    for person in roster.people:
-        if person.id == key:
-            return person
-    named = [p for p in roster.people if p.name == key]
-    if len(named) == 1:
-        return named[0]
-    if len(named) > 1:
-        ids = "、".join(p.id for p in named)
-        raise ValidationError(
-            f"姓名“{key}”在名册中有 {len(named)} 人({ids})",
-            location=location,
-            hint="同名时请填写人员编号",
-        )
-    raise ValidationError(
-        f"名册中没有人员“{key}”",
-        location=location,
-        hint="请填写名册中的人员编号或姓名,或先更新名册(docgen roster check)",
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,7 +335,7 @@ def build_activity(roster: Roster, raw: ActivityInput, *, today: date) -> Activi
     actor = resolve_person(roster, raw.actor, raw.at("actor"))
     check = _check_for(roster, kind, actor, raw)
     participants: list[str] = []
-    for text in split_people(raw.participants):
+    for text in split_people(roster, raw.participants):
         person = resolve_person(roster, text, raw.at("participants"))
         if person.id == actor.id:
             raise ValidationError(

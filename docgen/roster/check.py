@@ -10,6 +10,7 @@ from __future__ import annotations
 from docgen.core.errors import Problem
 from docgen.core.glossary import Role
 from docgen.core.models import Department, Person, Roster
+from docgen.roster.names import normalise_name
 from docgen.roster.vocabulary import (
     ERROR,
     FIELD_LABELS,
@@ -46,10 +47,23 @@ class _Checker:
 
     def run(self) -> list[Problem]:
         self.ids()
+        self.names()
         self.secretary()
         self.departments()
         self.memberships()
         return self.problems
+
+    def names(self) -> None:
+        for i, person in enumerate(self.roster.people):
+            fixed = normalise_name(person.name)
+            if fixed != person.name:
+                self.at_person(
+                    i,
+                    "name",
+                    f"姓名“{person.name}”中有空格或全角字符,按“{fixed}”使用(证书、文件名、报告都用"
+                    f"这一写法);请在名册中改为“{fixed}”",
+                    WARNING,
+                )
 
     def ids(self) -> None:
         for i, person in enumerate(self.roster.people):

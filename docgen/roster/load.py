@@ -26,11 +26,13 @@ import gc
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from docgen.core.errors import Location, Problem, ProblemsError, ValidationError
 from docgen.core.models import Roster
 from docgen.roster.check import check_roster, in_file_order
+from docgen.roster.names import normalise_name
 from docgen.roster.stream_reader import parse_streaming
 from docgen.roster.tree_reader import parse_tree
 from docgen.roster.vocabulary import RosterCheck, RosterLocator
@@ -143,7 +145,16 @@ def raise_for_errors(check: RosterCheck, source: str | None) -> Roster:
             check.problems,
             hint="请逐条修改后运行 docgen roster check",
         )
-    return check.roster
+    return with_normalised_names(check.roster)
+
+
+def with_normalised_names(roster: Roster) -> Roster:
+    """The roster with every name in the form it is used everywhere (``roster check`` warns of
+    each name it changes)."""
+    if all(normalise_name(p.name) == p.name for p in roster.people):
+        return roster
+    people = tuple(replace(p, name=normalise_name(p.name)) for p in roster.people)
+    return replace(roster, people=people)
 
 
 def load_roster(path: Path) -> Roster:

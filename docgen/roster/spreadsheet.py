@@ -36,6 +36,7 @@ from docgen.core.glossary import ROLE_LABELS, Role
 from docgen.core.models import Department, Person, Roster
 from docgen.core.workspace import atomic_write
 from docgen.roster.check import check_roster, in_file_order
+from docgen.roster.names import LIST_SEPARATORS, normalise_name
 from docgen.roster.vocabulary import (
     SUPERVISOR_ROLES,
     RosterCheck,
@@ -63,9 +64,10 @@ LEADERSHIP_GROUP_WORDS = frozenset({"院领导", "党组", "院党组", "领导�
 
 _YES = frozenset({"是", "y", "yes", "true", "1", "√", "✓", "✔", "负责人"})
 _NO = frozenset({"否", "n", "no", "false", "0", "×", "✗", ""})
-_LIST_SPLIT = re.compile(r"[,,、;;\s]+")
 _HEADER_NOISE = re.compile(r"[\s*＊::]|[((][^))]*[))]")
 _HEADER_SEARCH_ROWS = 10
+# A note under the list ("制表人:王丽 2027年1月4日", "备注:…"): one cell of text, not a person.
+_FOOTER = re.compile(r"^(制表|填表|审核|审批|核对|统计|备注|说明|注)[人员]?\s*[::]|^\S+[::]")
 
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
 # What openpyxl raises on a damaged workbook: a broken zip, a broken deflate stream, broken XML
@@ -250,6 +252,20 @@ _HEADER_KEYS: dict[str, str] = {
 }
 
 
+def _row_ranges(numbers: Sequence[int]) -> str:
+    """``[4, 5, 6, 9]`` → ``4–6、9``."""
+    out: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append(str(start) if start == prev else f"{start}–{prev}")
+        if n is not None:
+            start = prev = n
+    return "、".join(out)
+
+
 @dataclass(frozen=True)
 class _Row:
     number: int
@@ -267,8 +283,22 @@ class _Converter:
         self.table = table
         self.institution = institution
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        # departments named in the 分管部门 of a row that was refused: their supervisor is not
+        # missing, the row is (reported once, for the row)
+        self.refused_supervises: set[str] = set()
         self.columns: dict[str, int] = {}
         self.headers: dict[str, str] = {}
+
+    def warn(self, row: int | None, key: str | None, message: str) -> None:
+        field_name = self.headers.get(key, COLUMNS[key][0]) if key is not None else None
+        self.warnings.append(
+            Problem(
+                message,
+                Location(file=self.table.file, row=row, field=field_name, sheet=self.table.sheet),
+                severity="warning",
+            )
+        )
 
     def problem(self, row: int | None, key: str | None, message: str) -> None:
         field_name = None
@@ -339,6 +369,10 @@ class _Converter:
 
     def row(self, number: int, cells: Sequence[str]) -> _Row | None:
         name = self.text_cell(cells, number, "name", "姓名")
+        if name is not None and normalise_name(name) != name:
+            fixed = normalise_name(name)
+            self.warn(number, "name", f"姓名“{name}”中有空格,已改为“{fixed}”")
+            name = fixed
         title = self.text_cell(cells, number, "title", "职务")
         role_text = self.cell(cells, "role")
         role = parse_role(role_text) if role_text else None
@@ -367,8 +401,9 @@ class _Converter:
             is_head = False
         elif head_text:
             self.problem(number, "is_head", f"“{head_text}”无法识别,请填“是”或“否”")
-        supervises = tuple(s for s in _LIST_SPLIT.split(self.cell(cells, "supervises")) if s)
+        supervises = tuple(s for s in LIST_SEPARATORS.split(self.cell(cells, "supervises")) if s)
         if name is None or title is None or role is None:
+            self.refused_supervises.update(supervises)
             return None
         if is_head is None:
             is_head = role is Role.DEPARTMENT_HEAD
@@ -393,12 +428,12 @@ class _Converter:
         if self.problems:
             raise self.failure()
         rows: list[_Row] = []
-        for number, cells in self.table.rows[header + 1 :]:
-            if not any(cells):
-                continue
+        for number, cells in self.person_rows(self.table.rows[header + 1 :]):
             parsed = self.row(number, cells)
             if parsed is not None:
                 rows.append(parsed)
+        rows = self.fill_departments_down(rows)
+        self.require_departments(rows)
         if not rows and not self.problems:
             self.problems.append(
                 Problem(
@@ -408,9 +443,64 @@ class _Converter:
             )
         ids, generated = self.assign_ids(rows)
         roster, locator = self.build(rows, ids)
-        if self.problems:
-            raise self.failure()
         return roster, locator, generated
+
+    def person_rows(
+        self, rows: Sequence[tuple[int, tuple[str, ...]]]
+    ) -> list[tuple[int, tuple[str, ...]]]:
+        """The rows that describe people: empty rows (a merged 部门 cell may reach into one) and
+        a note under the list ("制表人:…") are left out, the note with a warning."""
+        keep: list[tuple[int, tuple[str, ...]]] = []
+        own = [self.columns[k] for k in ("id", "name", "title", "role") if k in self.columns]
+        for number, cells in rows:
+            filled = [c for c in cells if c]
+            if not any(cells[i] for i in own if i < len(cells)):
+                continue
+            if len(filled) == 1 and _FOOTER.match(filled[0]):
+                self.warn(number, None, f"“{filled[0]}”不是人员,已跳过")
+                continue
+            keep.append((number, cells))
+        return keep
+
+    def fill_departments_down(self, rows: list[_Row]) -> list[_Row]:
+        """Excel saves a merged 部门 cell in a CSV on its first row only: a staff member or
+        department head with an empty 部门 right under a row of a department belongs to it.
+        Said once, with the rows."""
+        filled: list[_Row] = []
+        rows_filled: list[int] = []
+        for r in rows:
+            above = filled[-1] if filled else None
+            if (
+                not r.department
+                and r.role in (Role.STAFF, Role.DEPARTMENT_HEAD)
+                and above is not None
+                and above.department
+                and above.department not in LEADERSHIP_GROUP_WORDS
+            ):
+                r = replace(r, department=above.department)
+                rows_filled.append(r.number)
+            filled.append(r)
+        if rows_filled:
+            self.warn(
+                None,
+                "department",
+                f"第 {_row_ranges(rows_filled)} 行的“部门”为空,已沿用上一行的部门"
+                "(Excel 把合并单元格另存为 CSV 时只在第一行保留内容);如不对,请在这些行填写部门后"
+                "重新导入",
+            )
+        return filled
+
+    def require_departments(self, rows: list[_Row]) -> None:
+        """A 工作人员 without a 部门 would sign no 《廉洁从检承诺书》: refused, not warned."""
+        for r in rows:
+            no_department = not r.department or r.department in LEADERSHIP_GROUP_WORDS
+            if r.role is Role.STAFF and no_department:
+                self.problem(
+                    r.number,
+                    "department",
+                    f"工作人员{r.name}没有填写部门,将不签订《廉洁从检承诺书》;"
+                    f"请在第 {r.number} 行填写部门",
+                )
 
     def assign_ids(self, rows: list[_Row]) -> tuple[list[str], int]:
         """Given ids are kept; the others are P001, P002 … in row order, skipping any id
@@ -608,15 +698,51 @@ def roster_to_yaml(roster: Roster, *, origin: str | None = None) -> str:
     return header + body
 
 
+# The roster checker speaks of roster.yaml's fields; an imported sheet has columns and rows.
+_SHEET_WORDS = (
+    (
+        "请在 supervisor 填写分管该部门的班子成员编号",
+        "请在分管院领导那一行的“分管部门”列填写该部门",
+    ),
+    ("请把其 role 改为“部门负责人”", "请把其“角色”改为“部门负责人”"),
+    ("请把其他人的 role 改为", "请把其他人的“角色”改为"),
+    ("(没有出现在任何部门的 head)", ":请在其“部门”列填写所负责的部门"),
+)
+
+
+def _in_sheet_words(problem: Problem, refused_supervises: set[str]) -> Problem | None:
+    """A roster check's problem as the clerk's sheet would put it; None for one the import
+    already reports in its own words (a 工作人员 without a department, a refused row)."""
+    if "请把其编号加入所在部门的 members" in problem.message:
+        return None
+    if any(problem.message.startswith(f"部门“{d}”没有分管院领导") for d in refused_supervises):
+        return None
+    message = problem.message
+    for yaml_words, sheet_words in _SHEET_WORDS:
+        message = message.replace(yaml_words, sheet_words)
+    return Problem(message, problem.location, problem.severity)
+
+
 def convert_staff_list(path: Path, *, institution: str, sheet: str | None = None) -> ImportedRoster:
-    """Read and check a staff list; raises :class:`ProblemsError` with every problem."""
+    """Read and check a staff list; raises :class:`ProblemsError` with every problem of the
+    file at once: those of its rows and those of the roster they make."""
     table = read_table(path, sheet)
-    roster, locator, generated = _Converter(table, institution).convert()
-    check = RosterCheck(roster=roster, problems=in_file_order(check_roster(roster, locator)))
+    converter = _Converter(table, institution)
+    roster, locator, generated = converter.convert()
+    checked = [
+        worded
+        for problem in check_roster(roster, locator)
+        if (worded := _in_sheet_words(problem, converter.refused_supervises)) is not None
+    ]
+    check = RosterCheck(
+        roster=roster,
+        problems=in_file_order([*converter.problems, *converter.warnings, *checked]),
+    )
     if check.errors:
+        where = table.file + (f" 工作表 {table.sheet}" if table.sheet else "")
         raise ProblemsError(
-            f"人员表 {table.file} 导入后的名册有 {len(check.errors)} 处错误,未生成名册",
-            check.problems,
+            f"人员表 {where} 有 {len(check.errors)} 处问题,未生成名册",
+            check.errors,
             hint="请在表格中逐条修改后重新导入",
         )
     return ImportedRoster(

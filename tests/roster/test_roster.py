@@ -119,7 +119,7 @@ def test_demo_and_example_rosters_pass(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["阿依古丽·买买提", "𠮷田", "张&李", "<王>", "{{ x }}", "{% if a %}", "O'Brien", "李 雷"],
+    ["阿依古丽·买买提", "𠮷田", "张&李", "<王>", "{{ x }}", "{% if a %}", "O'Brien", "Li Lei"],
 )
 def test_unusual_names_are_accepted_verbatim(tmp_path: Path, name: str) -> None:
     quoted = json.dumps(name, ensure_ascii=False)
@@ -128,6 +128,24 @@ def test_unusual_names_are_accepted_verbatim(tmp_path: Path, name: str) -> None:
     roster = load_roster(path)
     assert roster.person("P011").name == name
     assert roster.person("P011").title == name
+
+
+@pytest.mark.parametrize(
+    ("typed", "used"),
+    [
+        ("李 雷", "李雷"),
+        ("吕\u3000敏", "吕敏"),
+        ("\u3000王芳 ", "王芳"),
+        ("Ｌｉ  Ｌｅｉ", "Li Lei"),
+    ],
+)
+def test_names_are_used_in_one_form(tmp_path: Path, typed: str, used: str) -> None:
+    """Spaces between CJK characters (Excel pads two-character names with a full-width
+    space) and full-width letters would make the same person two names: one form is used."""
+    quoted = json.dumps(typed, ensure_ascii=False)
+    entry = f"{{id: P011, name: {quoted}, title: 科员, role: 工作人员}}"
+    path = write(tmp_path, roster_text(with_person(4, entry)))
+    assert load_roster(path).person("P011").name == used
 
 
 _NAME_CHARS = st.characters(

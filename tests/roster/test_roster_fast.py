@@ -35,6 +35,7 @@ from docgen.roster.load import (
     load_roster,
     parse_roster_text,
     read_roster_text,
+    with_normalised_names,
 )
 from docgen.roster.spreadsheet import roster_to_yaml
 from docgen.roster.vocabulary import RosterCheck, bad_characters, is_valid_id, parse_role
@@ -89,7 +90,7 @@ def assert_same_load(path: Path) -> None:
             f"名册 {path} 有 {len(old.errors)} 处错误,{len(old.warnings)} 处警告"
         )
     else:
-        assert load_roster(path) == old.roster
+        assert load_roster(path) == with_normalised_names(old.roster)
 
 
 def assert_fast_equals_tree(text: str, source: str | None = "roster.yaml") -> None:

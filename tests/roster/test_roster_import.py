@@ -172,7 +172,7 @@ def test_xlsx_with_title_row_merged_cells_and_ids(workspace: Path) -> None:
     # 林晓 is a 部门负责人 by role but 是否负责人 = 否 (a deputy): reported, not blocking.
     assert [w.describe() for w in imported.warnings] == [
         f"[警告] 文件 {source},工作表 名册,第 9 行,字段“角色”:"
-        "部门负责人“林晓”(1007)没有负责任何部门(没有出现在任何部门的 head)"
+        "部门负责人“林晓”(1007)没有负责任何部门:请在其“部门”列填写所负责的部门"
     ]
 
 
@@ -244,9 +244,9 @@ def test_roster_level_errors_point_at_spreadsheet_rows(workspace: Path) -> None:
     described = [p.describe() for p in raised.value.problems]
     assert described == [
         f"[错误] 文件 {source},第 3 行,字段“角色”:名册中有 2 名党组书记"
-        "(“张明远”(P001)、“李卫东”(P002)),只能有一名;请把其他人的 role 改为“班子成员”等",
+        "(“张明远”(P001)、“李卫东”(P002)),只能有一名;请把其他人的“角色”改为“班子成员”等",
         f"[错误] 文件 {source},第 7 行,字段“分管部门”:部门“第一检察部”没有分管院领导:"
-        "请在 supervisor 填写分管该部门的班子成员编号",
+        "请在分管院领导那一行的“分管部门”列填写该部门",
     ]
 
 
