@@ -49,7 +49,7 @@ def _clean(outcome: CliOutcome, codes: tuple[int, ...] = (0, 1, 2)) -> None:
     assert outcome.code in codes, outcome.text[-1500:]
     assert "Traceback" not in outcome.text
     if outcome.code != 0:
-        assert outcome.err.startswith(("错误:", "Error:", "Usage:")) or outcome.out, outcome.text
+        assert outcome.err.startswith(("错误:", "Usage:")) or outcome.out, outcome.text
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:

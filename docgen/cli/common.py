@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 import traceback
@@ -25,7 +26,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from docgen.core.errors import EXIT_FAILURE, EXIT_USAGE, DocgenError
+from docgen.cli.usage_text import chinese_usage
+from docgen.core.errors import EXIT_FAILURE, EXIT_USAGE, DocgenError, UsageError
 from docgen.core.workspace import Workspace, find_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,6 +58,30 @@ def now_utc() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def _read_hidden(prompt: str) -> str:
+    """A line typed without echo on a terminal; read from standard input otherwise (a script's
+    pipe), without getpass's English warning."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    click.echo(prompt, err=True, nl=False)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        click.echo("", err=True)
+        raise click.Abort
+    return line.rstrip("\r\n")
+
+
+def read_secret(label: str, *, confirm: bool = False) -> str:
+    """A passphrase or PIN typed by the user, asked twice when ``confirm`` (a new one)."""
+    first = _read_hidden(f"{label}:")
+    if not confirm:
+        return first
+    second = _read_hidden(f"请再输入一次{label}:")
+    if first != second:
+        raise UsageError(f"两次输入的{label}不一致", hint="请重新运行命令,两次输入同一个口令")
+    return first
+
+
 def echo(text: str = "") -> None:
     click.echo(text)
 
@@ -82,9 +108,15 @@ def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("已取消。", err=True)
         return EXIT_FAILURE
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a group typed alone: its help, which lists what to type next
+        return EXIT_USAGE
+    except click.UsageError as exc:
+        click.echo(f"错误:{chinese_usage(exc)}", err=True)
+        return EXIT_USAGE
     except click.ClickException as exc:
-        exc.show()
-        return EXIT_USAGE if isinstance(exc, click.UsageError) else EXIT_FAILURE
+        click.echo(f"错误:{exc.format_message()}", err=True)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         click.echo("已中断。", err=True)
         return 130

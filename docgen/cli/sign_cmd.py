@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from docgen.cli.common import echo, now_utc, open_workspace, progress, workspace_option
+from docgen.cli.common import (
+    echo,
+    now_utc,
+    open_workspace,
+    progress,
+    read_secret,
+    workspace_option,
+)
 from docgen.signing import passphrase as passphrases
 from docgen.signing.sign import sign_as
 
@@ -35,7 +42,7 @@ def sign(
     secret = passphrases.resolve(
         file=passphrase_file,
         env_name=passphrases.PERSON_ENV,
-        prompt=lambda: str(click.prompt(f"{person_id} 的私钥口令", hide_input=True)),
+        prompt=lambda: read_secret(f"{person_id} 的私钥口令"),
     )
     result = sign_as(
         ws, person_id, secret, year=year, now=now_utc(), doc_id=doc_id, progress=progress

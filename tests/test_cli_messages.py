@@ -1,0 +1,86 @@
+"""Every message a user sees is Chinese, one line, exit 2 for a usage error — Click's own too."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from docgen.core.workspace import config_text
+from docgen.roster.example import demo_roster_yaml
+from tests.helpers import run_docgen
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["void", "X"], "错误:docgen void 缺少选项 --reason。请补上 --reason;用法见 docgen void"),
+        (["sgin"], "错误:没有命令“sgin”。是否想用 sign?全部命令见 docgen --help"),
+        (["sign"], "错误:docgen sign 缺少选项 --as。请补上 --as;用法见 docgen sign --help"),
+        (["verify", "--jobs", "abc", "x"], "错误:docgen verify 的 --jobs 值无效:“abc”不是整数。"),
+        (["status", "--bogus"], "错误:docgen status 没有选项 --bogus。用法见 docgen status --help"),
+        (["roster", "import"], "错误:docgen roster import 缺少参数"),
+    ],
+)
+def test_click_usage_errors_are_chinese(args: list[str], expected: str) -> None:
+    outcome = run_docgen(*args)
+    assert outcome.code == 2
+    assert outcome.out == ""
+    assert outcome.err.startswith(expected), outcome.err
+    assert outcome.err.count("\n") == 1  # one line
+    for english in ("Error", "Missing", "Usage:", "No such"):
+        assert english not in outcome.err
+
+
+def run_in_process(args: list[str], cwd: Path, stdin: str) -> subprocess.CompletedProcess[str]:
+    """The real entry point with a pipe (no terminal) on standard input."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
+    env["DOCGEN_NOW"] = "2027-01-04T09:00:00+08:00"
+    return subprocess.run(
+        [sys.executable, "-m", "docgen", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "docgen.toml").write_text(config_text("庆城县人民检察院", 2027), encoding="utf-8")
+    (root / "roster.yaml").write_text(demo_roster_yaml(), encoding="utf-8")
+    return root
+
+
+def test_passphrases_typed_twice_differently_without_a_terminal(ws: Path) -> None:
+    done = run_in_process(["keys", "init-ca"], ws, "第一个口令-abc123\n第二个口令-xyz789\n")
+    assert done.returncode == 2, done.stderr
+    assert "两次输入的" in done.stderr and "不一致" in done.stderr
+    assert "请再输入一次" in done.stderr
+    for english in ("Repeat for confirmation", "do not match", "GetPassWarning", "Warning"):
+        assert english not in done.stderr
+    assert not (ws / "keys" / "ca" / "ca.key").exists()
+
+
+def test_passphrase_from_a_pipe_without_getpass_warning(ws: Path) -> None:
+    typed = "同一个口令-abc123\n同一个口令-abc123\n"
+    done = run_in_process(["keys", "init-ca"], ws, typed)
+    assert done.returncode == 0, done.stderr
+    assert "GetPassWarning" not in done.stderr and "Warning" not in done.stderr
+    assert "同一个口令" not in done.stdout + done.stderr  # never echoed
+    assert (ws / "keys" / "ca" / "ca.key").exists()
+
+
+def test_end_of_input_at_a_prompt_is_a_chinese_cancel(ws: Path) -> None:
+    done = run_in_process(["keys", "init-ca"], ws, "")
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith("已取消。")
+    assert "Aborted" not in done.stderr
