@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -14,15 +15,22 @@ from docgen.cli.common import (
     read_secret,
     workspace_option,
 )
+from docgen.core.errors import Location
+from docgen.records.reading import awaiting
+from docgen.roster.load import load_roster
+from docgen.roster.names import resolve_person
 from docgen.signing import passphrase as passphrases
 from docgen.signing.sign import sign_as
+
+LISTED = 50  # letters listed one by one before signing; the rest are counted
 
 
 @click.command("sign")
 @workspace_option
-@click.option("--as", "person_id", required=True, help="签名人编号(名册中的 id)")
+@click.option("--as", "person", required=True, help="签名人:名册中的编号,或不重名的姓名")
 @click.option("--year", type=int, default=None, help="年度(默认:配置中的 default_year)")
 @click.option("--doc", "doc_id", default=None, help="只签这一份文书(文书编号)")
+@click.option("--yes", "-y", is_flag=True, help="不再询问确认(在终端上默认先列出文书并询问)")
 @click.option(
     "--passphrase-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -31,18 +39,41 @@ from docgen.signing.sign import sign_as
 )
 def sign(
     workspace_path: Path | None,
-    person_id: str,
+    person: str,
     year: int | None,
     doc_id: str | None,
+    yes: bool,
     passphrase_file: Path | None,
 ) -> None:
-    """以本人证书签署所有等待本人签名的文书(分离式 CAdES 签名 .p7s)。"""
+    """以本人证书签署所有等待本人签名的文书(分离式 CAdES 签名 .p7s)。
+
+    先列出将要签署的文书(标题、对方、编号);在终端上询问确认后再输入口令。
+    签署前可用 docgen show 文书编号 阅读全文。
+    """
     ws = open_workspace(workspace_path)
     year = year or ws.config.default_year
+    roster = load_roster(ws.roster_path)
+    person_id = resolve_person(roster, person, Location(file=str(ws.roster_path), field="--as")).id
+    name = roster.person(person_id).name
+    plan = awaiting(ws, person_id, year, doc_id)
+    if not plan.waiting:
+        if plan.signed:
+            echo(f"{name}({person_id})已签署过全部 {len(plan.signed)} 份文书,无需重复签名。")
+        else:
+            echo(f"{year} 年度没有等待 {name}({person_id})签名的文书。")
+        return
+    echo(f"{name}({person_id})将签署 {len(plan.waiting)} 份文书:")
+    for line in plan.waiting[:LISTED]:
+        echo(f"  {line.doc_id}  《{line.title}》  对方:{line.other_party}")
+    if len(plan.waiting) > LISTED:
+        echo(f"  ……另有 {len(plan.waiting) - LISTED} 份(docgen status --person {person_id})")
+    echo("阅读全文:docgen show 文书编号")
+    if not yes and sys.stdin is not None and sys.stdin.isatty():
+        click.confirm(f"确认以 {name} 的证书签署以上 {len(plan.waiting)} 份文书?", abort=True)
     secret = passphrases.resolve(
         file=passphrase_file,
         env_name=passphrases.PERSON_ENV,
-        prompt=lambda: read_secret(f"{person_id} 的私钥口令"),
+        prompt=lambda: read_secret(f"{name}({person_id})的私钥口令"),
     )
     result = sign_as(
         ws, person_id, secret, year=year, now=now_utc(), doc_id=doc_id, progress=progress
