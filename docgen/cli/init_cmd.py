@@ -21,5 +21,6 @@ def init(directory: Path, institution: str, year: int) -> None:
     for path in created:
         echo(f"  {path}")
     echo(
-        "下一步:编辑 roster.yaml(或 docgen roster import 人员表.xlsx),再运行 docgen roster check。"
+        "下一步:编辑 roster.yaml(示例名册),或用本单位人员表替换它:"
+        "docgen roster import 人员表.xlsx --force;再运行 docgen roster check。"
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -23,12 +24,10 @@ def _party(person: Person) -> str:
     return f"{person.name}({person.title})"
 
 
-def _table(result: PairingResult, explain: bool) -> Table:
+def _table(result: PairingResult) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for header in ("文书编号", "文书", "甲方", "乙方", "条款"):
         table.add_column(header, no_wrap=True)
-    if explain:
-        table.add_column("依据")
     for p in result.pairings:
         cells = [
             Text(p.doc_id),
@@ -37,8 +36,6 @@ def _table(result: PairingResult, explain: bool) -> Table:
             Text(_party(p.subordinate)),
             Text("、".join(p.articles)),
         ]
-        if explain:
-            cells.append(Text(p.reason))
         table.add_row(*cells)
     return table
 
@@ -62,17 +59,45 @@ def pairings(workspace_path: Path | None, year: int | None, as_json: bool, expla
         data = {"year": the_year, "institution": roster.institution, **result_as_dict(result)}
         echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    console = Console(highlight=False, markup=False, emoji=False, width=None if _tty() else 400)
-    with console.capture() as captured:
-        console.print(_table(result, explain))
-    echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+    if explain:
+        _print_explained(result)
+    else:
+        console = Console(highlight=False, markup=False, emoji=False, width=None if _tty() else 400)
+        with console.capture() as captured:
+            console.print(_table(result))
+        echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
     counts = counts_by_kind(result)
     echo(
         f"{the_year} 年度共 {len(result.pairings)} 份:"
         + ",".join(f"《{LETTER_TITLES[kind]}》{counts[kind]} 份" for kind in LetterKind)
     )
-    for note in result.notes:
-        echo(f"注:{note}")
+    console = Console(highlight=False, markup=False, emoji=False, width=_width())
+    with console.capture() as captured:
+        for note in result.notes:
+            console.print(Text(f"注:{note}"))
+    echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+
+
+EXPLAIN_WIDTH = 100  # columns of --explain when not on a terminal (a file, less, a printer)
+
+
+def _print_explained(result: PairingResult) -> None:
+    """Each letter on a line of its own, its grounds as an indented paragraph wrapped to the
+    terminal (CJK characters take two columns), so no line is wider than the screen."""
+    console = Console(highlight=False, markup=False, emoji=False, width=_width())
+    with console.capture() as captured:
+        for p in result.pairings:
+            console.print(
+                Text(f"{p.doc_id}  《{LETTER_TITLES[p.kind]}》  条款 {'、'.join(p.articles)}")
+            )
+            parties = f"甲方 {_party(p.superior)};乙方 {_party(p.subordinate)}"
+            console.print(Padding(Text(parties), (0, 0, 0, 4)))
+            console.print(Padding(Text(f"依据:{p.reason}"), (0, 0, 0, 4)))
+    echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+
+
+def _width() -> int:
+    return min(Console().width, EXPLAIN_WIDTH) if _tty() else EXPLAIN_WIDTH
 
 
 def _tty() -> bool:

@@ -217,11 +217,20 @@ def test_pairings_table(demo_ws: Path) -> None:
 def test_pairings_explain_and_year(demo_ws: Path) -> None:
     outcome = run_docgen("pairings", "-w", str(demo_ws), "--explain", "--year", "2030")
     assert outcome.code == 0, outcome.text
-    rows = [line for line in outcome.out.splitlines() if line.startswith("2030-")]
+    lines = outcome.out.splitlines()
+    rows = [line for line in lines if line.startswith("2030-")]
     assert len(rows) == 59
-    pledge = next(line for line in rows if line.startswith("2030-LJ-P014-P017"))
-    assert "(第九条第7项)" in pledge
+    at = next(i for i, line in enumerate(lines) if line.startswith("2030-LJ-P014-P017"))
+    grounds = []
+    for line in lines[at + 1 :]:
+        if not line.startswith("    "):
+            break
+        grounds.append(line.strip())
+    assert grounds[0].startswith("甲方 ") and "乙方 " in grounds[0]
+    assert "依据:" in "".join(grounds) and "(第九条第7项)" in "".join(grounds)
     assert "2030 年度共 59 份" in outcome.out
+    # no line wider than 100 columns (a CJK character takes two)
+    assert max(sum(2 if ord(c) > 0x2E80 else 1 for c in line) for line in lines) <= 100
 
 
 def test_pairings_json(demo_ws: Path) -> None:
