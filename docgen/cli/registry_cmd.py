@@ -1,4 +1,5 @@
-"""``docgen registry``: checkpoints, proofs, audit and rollback/fork checks of the registry."""
+"""``docgen registry``: checkpoints, proofs, audit, rollback/fork checks, and the database setup
+(tables by the owner, the SQL of the PostgreSQL roles)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import click
 from docgen.cli.common import echo, open_workspace, workspace_option
 from docgen.core.errors import UsageError, VerificationError
 from docgen.core.workspace import atomic_write
-from docgen.registry import open_registry
+from docgen.registry import init_schema, open_registry
+from docgen.registry.schema import role_name_problem, roles_sql
 
 
 def _json(data: Any) -> None:
@@ -24,7 +26,10 @@ def registry() -> None:
 
     登记簿只能追加:每条文书、签名、证书、吊销、作废和工作记录都写入一棵 Merkle 树,
     每次写入后用登记簿密钥签发新的检查点。审计人员可用 pin 保存检查点,
-    以后用 verify-checkpoint 发现回滚或分叉。
+    以后用 verify-checkpoint 发现回滚、分叉和被删改的条目。
+
+    使用 PostgreSQL 时,建表由所有者账号运行 init,办公室日常使用只能读取和追加的账号
+    (roles 打印建立这两个账号的 SQL)。
     """
 
 
@@ -84,7 +89,11 @@ def consistency_command(workspace_path: Path | None, old_size: int, new_size: in
 @workspace_option
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
 def audit_command(workspace_path: Path | None, as_json: bool) -> None:
-    """从存储的条目重新计算每个叶、树节点和检查点,发现任何改动。失败时退出码为 1。"""
+    """从存储的条目重新计算每个叶、树节点和检查点,并检查防篡改触发器是否齐全、未被改写、未被停用。
+
+    审计证明的是登记簿自身一致:树节点和签名检查点与条目相符。持有登记簿密钥的人改写历史后
+    重新签名,审计发现不了,要用以前保存的检查点(verify-checkpoint)核对。失败时退出码为 1。
+    """
     with open_registry(open_workspace(workspace_path)) as reg:
         report = reg.audit()
     if as_json:
@@ -95,11 +104,14 @@ def audit_command(workspace_path: Path | None, as_json: bool) -> None:
                 "checkpoints": report.checkpoints,
                 "first_bad_index": report.first_bad_index,
                 "problems": list(report.problems),
+                "notes": list(report.notes),
             }
         )
     else:
         for problem in report.problems:
             echo(f"✗ {problem}")
+        for note in report.notes:
+            echo(f"注意:{note}")
         if report.ok:
             echo(f"✓ 登记簿审计通过:{report.size} 条记录,{report.checkpoints} 个签名检查点均一致")
     if not report.ok:
@@ -118,7 +130,12 @@ def audit_command(workspace_path: Path | None, as_json: bool) -> None:
 @workspace_option
 @click.argument("pinned_file", type=click.Path(dir_okay=False, path_type=Path))
 def verify_checkpoint_command(workspace_path: Path | None, pinned_file: Path) -> None:
-    """核对以前保存的检查点 PINNED_FILE:发现登记簿被回滚或分叉时退出码为 1。"""
+    """核对以前保存的检查点 PINNED_FILE:发现登记簿被回滚或分叉时退出码为 1。
+
+    从登记簿中现存的每一条条目重新计算(不采信存储的树节点和检查点):保存时的前若干条的根哈希、
+    当前的根哈希和两者之间的一致性证明,并核对最新签名检查点与条目相符。条目被删除、改动、
+    重排或私自追加都会被发现。
+    """
     try:
         pinned = pinned_file.read_bytes()
     except FileNotFoundError as exc:
@@ -126,8 +143,65 @@ def verify_checkpoint_command(workspace_path: Path | None, pinned_file: Path) ->
             f"找不到保存的检查点文件 {pinned_file}", hint="请先用 docgen registry pin 保存"
         ) from exc
     with open_registry(open_workspace(workspace_path)) as reg:
-        result = reg.check_pinned(pinned)
+        result = reg.replay_pinned(pinned)
+    if not result.ok:
+        if len(result.problems) > 1:
+            for problem in result.problems:
+                echo(f"✗ {problem}")
+        more = f"(共 {len(result.problems)} 个问题,见上)" if len(result.problems) > 1 else ""
+        raise VerificationError(
+            result.problems[0] + more,
+            hint="登记簿的历史被改写、截断或删改过,请立即核查,不要继续写入;"
+            "docgen registry audit 可查明第一个出错的条目",
+        )
     echo(
-        f"✓ 登记簿(大小 {result.current_size})包含保存的检查点(大小 {result.pinned_size}),"
-        "未发现回滚或分叉"
+        f"✓ 从登记簿现存的 {result.current_size} 条条目重新计算:登记簿(大小 {result.current_size})"
+        f"包含保存的检查点(大小 {result.pinned_size}),一致性证明验证通过,"
+        "最新签名检查点与条目一致;未发现回滚或分叉"
     )
+
+
+@registry.command("init")
+@workspace_option
+@click.option(
+    "--grant",
+    "grant",
+    metavar="账号",
+    default=None,
+    help="(PostgreSQL)授予该账号读取和追加(SELECT、INSERT)登记簿的权限,别无其他",
+)
+def init_command(workspace_path: Path | None, grant: str | None) -> None:
+    """建立登记簿的表和防篡改触发器(已存在则不改动)。
+
+    使用 PostgreSQL 时由所有者账号(DOCGEN_DATABASE_URL 指向所有者)运行一次;办公室日常使用的
+    账号只需读取和追加的权限,不能建表、删改记录或停用触发器。SQLite 登记簿第一次使用时自动建立,
+    无需运行本命令。不需要登记簿密钥。
+    """
+    setup = init_schema(open_workspace(workspace_path), grant=grant)
+    if setup.created:
+        echo(f"已在 {setup.location} 建立登记簿的表和防篡改触发器")
+    else:
+        echo(f"{setup.location} 中已有登记簿的表,未作改动")
+    if setup.granted is not None:
+        echo(f"已授予账号 {setup.granted} 读取和追加(SELECT、INSERT)登记簿的权限")
+
+
+@registry.command("roles")
+@click.option("--owner", default="docgen_owner", show_default=True, help="所有者账号(建表)")
+@click.option(
+    "--writer", default="docgen_office", show_default=True, help="办公室日常使用的账号(只能追加)"
+)
+@click.option("--schema", default="docgen", show_default=True, help="登记簿所在的模式")
+def roles_command(owner: str, writer: str, schema: str) -> None:
+    """打印在 PostgreSQL 中建立所有者账号和只能追加的账号的 SQL。
+
+    所有者建表和触发器;办公室的账号只有 SELECT、INSERT 权限,数据库会拒绝它删除、修改、
+    清空记录和停用触发器(ALTER TABLE … DISABLE TRIGGER 只有表的所有者能做)。
+    """
+    for name in (owner, writer, schema):
+        problem = role_name_problem(name)
+        if problem:
+            raise UsageError(problem, hint="请换一个名称")
+    if owner == writer:
+        raise UsageError("所有者账号和办公室账号不能相同", hint="只能追加的账号必须不是表的所有者")
+    click.echo(roles_sql(owner=owner, writer=writer, schema=schema), nl=False)

@@ -2,8 +2,13 @@
 
 Both hold the same four tables, and both refuse UPDATE, DELETE (and, on PostgreSQL, TRUNCATE) of
 entries, tree nodes, checkpoints and metadata with triggers, so a mistake in code or by hand
-cannot rewrite history without first dropping a trigger — which ``registry audit`` then catches
-through the signed checkpoints.
+cannot rewrite history without first getting past a trigger — which ``registry audit`` then
+catches by recomputing the tree from the entries, and reports of the triggers themselves (missing,
+rewritten or disabled). The schema text is :mod:`docgen.registry.schema`.
+
+Appends on PostgreSQL are serialised by a transaction-level advisory lock rather than
+``LOCK TABLE``: an EXCLUSIVE table lock needs UPDATE, DELETE or TRUNCATE privilege, which the
+office's append-only role must not have.
 
 ``registry_entries``      idx, data (canonical JSON), type, doc_id
 ``registry_nodes``        level, idx, hash — every complete subtree (level 0 = leaf hashes)
@@ -23,12 +28,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from docgen.core.errors import DocgenError, UsageError, WorkspaceBusyError
+from docgen.core.errors import DocgenError, UsageError, VerificationError, WorkspaceBusyError
+from docgen.registry.schema import (
+    APPEND_ONLY_PRIVILEGES,
+    PG_ENABLED,
+    PG_FUNCTION,
+    PG_FUNCTION_BODY,
+    PG_SCHEMA,
+    PG_TRIGGERS,
+    SQLITE_SCHEMA,
+    SQLITE_TRIGGERS,
+    TABLES,
+    same_sql,
+)
 
-SCHEMA_VERSION = "1"
-APPEND_ONLY_MESSAGE = "docgen registry is append-only"
-TABLES = ("registry_entries", "registry_nodes", "registry_checkpoints", "registry_meta")
 _TABLE_LIST = "(" + ", ".join(f"'{t}'" for t in TABLES) + ")"
+ROLES_HINT = "建立所有者账号和只能追加的账号的 SQL 见 docgen registry roles"
 
 Row = tuple[Any, ...]
 
@@ -69,49 +84,49 @@ class Database(ABC):
     def read(self) -> AbstractContextManager[None]:
         """A read transaction: every query inside sees one snapshot."""
 
-    @abstractmethod
-    def ensure_schema(self) -> None: ...
+    def ensure_schema(self) -> None:
+        """Create the tables and triggers on first use (where this connection may)."""
+        self.create_schema()
+
+    def create_schema(self) -> bool:
+        """Create the tables and triggers unless all exist; True when created now.
+
+        Some tables but not all means someone dropped one: creating it anew would hide the
+        rows it held, so that is an error, not a repair."""
+        present = self._present_tables()
+        if len(present) == len(TABLES):
+            return False
+        if present:
+            missing = "、".join(t for t in TABLES if t not in present)
+            raise VerificationError(
+                f"登记簿数据库 {self.location} 只有部分登记簿表,缺少 {missing}(数据库结构被改动过)",
+                hint="请从备份恢复数据库并追查原因;docgen 不会重建缺少的表,以免掩盖被删除的记录",
+            )
+        self._create_schema()
+        return True
 
     @abstractmethod
-    def missing_triggers(self) -> list[str]:
-        """Append-only triggers that should exist but do not (someone dropped them)."""
+    def _present_tables(self) -> set[str]:
+        """Which of the registry's tables exist."""
+
+    @abstractmethod
+    def _create_schema(self) -> None: ...
+
+    @abstractmethod
+    def grant_append_only(self, role: str) -> None:
+        """Let ``role`` read and append, and nothing else (PostgreSQL only)."""
+
+    @abstractmethod
+    def trigger_problems(self) -> list[str]:
+        """What is wrong with the append-only triggers now: missing, not the SQL docgen created,
+        or disabled (in Chinese, naming the triggers); empty when all are as created."""
+
+    @abstractmethod
+    def privilege_notes(self) -> list[str]:
+        """What the audit's reader should know about who can get past the triggers."""
 
     @abstractmethod
     def close(self) -> None: ...
-
-
-_SQLITE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS registry_meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS registry_entries (
-    idx INTEGER PRIMARY KEY CHECK (idx >= 0),
-    data BLOB NOT NULL,
-    type TEXT NOT NULL,
-    doc_id TEXT
-);
-CREATE INDEX IF NOT EXISTS registry_entries_type ON registry_entries (type);
-CREATE INDEX IF NOT EXISTS registry_entries_doc_id ON registry_entries (doc_id);
-CREATE TABLE IF NOT EXISTS registry_nodes (
-    level INTEGER NOT NULL CHECK (level >= 0),
-    idx INTEGER NOT NULL CHECK (idx >= 0),
-    hash BLOB NOT NULL,
-    PRIMARY KEY (level, idx)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS registry_checkpoints (
-    size INTEGER PRIMARY KEY CHECK (size >= 0),
-    note BLOB NOT NULL
-);
-""" + "".join(
-    f"""
-CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
-BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}: UPDATE on {table} rejected'); END;
-CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
-BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}: DELETE on {table} rejected'); END;
-"""
-    for table in TABLES
-)
 
 
 class SQLiteDatabase(Database):
@@ -190,71 +205,71 @@ class SQLiteDatabase(Database):
     def read(self) -> AbstractContextManager[None]:
         return self._transaction("BEGIN DEFERRED")
 
-    def ensure_schema(self) -> None:
-        present = self.query(
-            f"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN {_TABLE_LIST}"
-        )[0][0]
-        if present == len(TABLES):
-            return
+    def _present_tables(self) -> set[str]:
+        return {
+            str(name)
+            for (name,) in self.query(
+                f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN {_TABLE_LIST}"
+            )
+        }
+
+    def _create_schema(self) -> None:
         try:
             with self._errors():
-                self._conn.executescript(f"BEGIN IMMEDIATE;\n{_SQLITE_SCHEMA}\nCOMMIT;")
+                self._conn.executescript(f"BEGIN IMMEDIATE;\n{SQLITE_SCHEMA}\nCOMMIT;")
         finally:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
 
-    def missing_triggers(self) -> list[str]:
-        present = {
-            str(name)
-            for (name,) in self.query("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    def grant_append_only(self, role: str) -> None:
+        raise UsageError(
+            "SQLite 登记簿没有数据库账号,--grant 只用于 PostgreSQL",
+            hint="SQLite 登记簿的访问由文件权限控制",
+        )
+
+    def trigger_problems(self) -> list[str]:
+        stored = {
+            str(name): (str(table), str(sql))
+            for name, table, sql in self.query(
+                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'"
+            )
         }
-        wanted = [f"{t}_{op}" for t in TABLES for op in ("no_update", "no_delete")]
-        return [name for name in wanted if name not in present]
+        missing, changed = [], []
+        for name, (table, sql) in SQLITE_TRIGGERS.items():
+            if name not in stored:
+                missing.append(name)
+            elif stored[name][0] != table or not same_sql(stored[name][1], sql):
+                changed.append(name)
+        problems = []
+        if missing:
+            problems.append(
+                "数据库中缺少防篡改触发器 "
+                + "、".join(missing)
+                + "(有人绕过 docgen 直接改过数据库结构)"
+            )
+        if changed:
+            problems.append(
+                "防篡改触发器 "
+                + "、".join(changed)
+                + " 的定义与 docgen 建立的不同,可能已不再拒绝修改(有人改写过触发器)"
+            )
+        return problems
+
+    def privilege_notes(self) -> list[str]:
+        return [
+            "SQLite 登记簿的触发器只防误操作:能写数据库文件的人可以绕过它们(例如 sqlite3 的"
+            " .dbconfig enable_trigger off),这种改动从触发器上看不出来;以上结论来自从条目重新计算"
+        ]
 
     def close(self) -> None:
         self._conn.close()
 
 
-_PG_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS registry_meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS registry_entries (
-    idx BIGINT PRIMARY KEY CHECK (idx >= 0),
-    data BYTEA NOT NULL,
-    type TEXT NOT NULL,
-    doc_id TEXT
-);
-CREATE INDEX IF NOT EXISTS registry_entries_type ON registry_entries (type, idx);
-CREATE INDEX IF NOT EXISTS registry_entries_doc_id ON registry_entries (doc_id, idx);
-CREATE TABLE IF NOT EXISTS registry_nodes (
-    level SMALLINT NOT NULL CHECK (level >= 0),
-    idx BIGINT NOT NULL CHECK (idx >= 0),
-    hash BYTEA NOT NULL,
-    PRIMARY KEY (level, idx)
-);
-CREATE TABLE IF NOT EXISTS registry_checkpoints (
-    size BIGINT PRIMARY KEY CHECK (size >= 0),
-    note BYTEA NOT NULL
-);
-CREATE OR REPLACE FUNCTION registry_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}: % on % rejected', TG_OP, TG_TABLE_NAME;
-END
-$$;
-""" + "".join(
-    f"""
-CREATE OR REPLACE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
-    FOR EACH ROW EXECUTE FUNCTION registry_append_only();
-CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_append_only();
-"""
-    for table in TABLES
-)
-
 # Any constant: serialises schema creation by several processes on an empty database.
 _SCHEMA_LOCK_KEY = 0x646F6367656E
+# Appends: the two-key advisory lock (a key space apart from the one-key lock above), keyed by the
+# entries table, so registries in different schemas of one database do not wait for each other.
+PG_APPEND_LOCK = "SELECT pg_advisory_xact_lock(1685021543, 'registry_entries'::regclass::oid::int4)"
 
 
 def redact_url(url: str) -> str:
@@ -268,7 +283,7 @@ def redact_url(url: str) -> str:
 
 
 class PostgresDatabase(Database):
-    """PostgreSQL via psycopg 3; appends hold ``LOCK TABLE ... IN EXCLUSIVE MODE``."""
+    """PostgreSQL via psycopg 3; appends hold a transaction-level advisory lock."""
 
     def __init__(self, url: str, *, busy_timeout: float) -> None:
         try:
@@ -301,6 +316,12 @@ class PostgresDatabase(Database):
             yield
         except (errors.LockNotAvailable, errors.QueryCanceled) as exc:
             raise busy_error(self.location, self._timeout) from exc
+        except errors.InsufficientPrivilege as exc:
+            raise DocgenError(
+                f"PostgreSQL 登记簿 {self.location}:当前数据库账号无权执行此操作:{exc}".strip(),
+                hint="办公室的账号需要登记簿表的 SELECT、INSERT 权限,由所有者运行"
+                f" docgen registry init --grant 账号 授予;{ROLES_HINT}",
+            ) from exc
         except self._psycopg.Error as exc:
             raise DocgenError(
                 f"读写 PostgreSQL 登记簿 {self.location} 失败:{exc}".strip(),
@@ -346,34 +367,142 @@ class PostgresDatabase(Database):
         return f"SET LOCAL lock_timeout = '{int(self._timeout * 1000)}ms'"
 
     def write(self) -> AbstractContextManager[None]:
-        return self._transaction(
-            self._lock_timeout(), "LOCK TABLE registry_entries IN EXCLUSIVE MODE"
-        )
+        return self._transaction(self._lock_timeout(), PG_APPEND_LOCK)
 
     def read(self) -> AbstractContextManager[None]:
         return self._transaction("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
-    def ensure_schema(self) -> None:
-        present = self.query(
-            "SELECT COUNT(*) FROM information_schema.tables "
-            f"WHERE table_schema = current_schema() AND table_name IN {_TABLE_LIST}"
-        )[0][0]
-        if present == len(TABLES):
-            return
-        lock = f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})"
-        with self._transaction(self._lock_timeout(), lock), self._errors():
-            self._conn.execute(_PG_SCHEMA)
-
-    def missing_triggers(self) -> list[str]:
-        present = {
+    def _present_tables(self) -> set[str]:
+        return {
             str(name)
             for (name,) in self.query(
-                "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-                " WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal"
+                "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+                f" AND relkind IN ('r', 'p') AND relname IN {_TABLE_LIST}"
             )
         }
-        wanted = [f"{t}_{what}" for t in TABLES for what in ("no_change", "no_truncate")]
-        return [name for name in wanted if name not in present]
+
+    def _create_schema(self) -> None:
+        (schema, user, allowed) = self.query(
+            "SELECT current_schema(), current_user,"
+            " COALESCE(has_schema_privilege(current_schema(), 'CREATE'), false)"
+        )[0]
+        if schema is None:
+            raise UsageError(
+                f"PostgreSQL 登记簿 {self.location}:search_path 中没有存在的模式,无处建表",
+                hint="请在 DOCGEN_DATABASE_URL 中用 options=-csearch_path%3D模式名"
+                " 指定已建立的模式",
+            )
+        if not allowed:
+            raise UsageError(
+                f"PostgreSQL 登记簿 {self.location} 的模式 {schema} 中还没有登记簿表,"
+                f"当前账号 {user} 无权建表",
+                hint=f"请由所有者账号运行 docgen registry init --grant {user} 建表并授权;"
+                + ROLES_HINT,
+            )
+        lock = f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})"
+        with self._transaction(self._lock_timeout(), lock), self._errors():
+            self._conn.execute(PG_SCHEMA)
+
+    def grant_append_only(self, role: str) -> None:
+        sql = self._psycopg.sql
+        schema = self.query("SELECT current_schema()")[0][0]
+        tables = sql.SQL(", ").join(sql.Identifier(t) for t in TABLES)
+        who = sql.Identifier(role)
+        with self._transaction(), self._errors():
+            self._conn.execute(
+                sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), who)
+            )
+            self._conn.execute(
+                sql.SQL("GRANT " + APPEND_ONLY_PRIVILEGES + " ON {} TO {}").format(tables, who)
+            )
+
+    def trigger_problems(self) -> list[str]:
+        rows = self.query(
+            "SELECT t.tgname, c.relname, t.tgenabled, t.tgtype,"
+            " t.tgqual IS NULL AND cardinality(t.tgattr::int2[]) = 0,"
+            " p.proname, p.pronamespace = c.relnamespace, l.lanname, p.prosrc"
+            " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_language l ON l.oid = p.prolang"
+            " WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal"
+        )
+        found = {str(row[0]): row for row in rows}
+        missing, changed, function, disabled, replica = [], [], [], [], []
+        for name, (table, tgtype) in PG_TRIGGERS.items():
+            row = found.get(name)
+            if row is None:
+                missing.append(name)
+                continue
+            _name, relname, enabled, kind, plain, proname, same_schema, language, body = row
+            if relname != table or int(kind) != tgtype or not plain:
+                changed.append(name)
+            if not (
+                proname == PG_FUNCTION
+                and same_schema
+                and language == "plpgsql"
+                and same_sql(str(body), PG_FUNCTION_BODY)
+            ):
+                function.append(name)
+            if str(enabled) == "D":
+                disabled.append(name)
+            elif str(enabled) not in PG_ENABLED:
+                replica.append(name)
+        problems = []
+        if missing:
+            problems.append(
+                "数据库中缺少防篡改触发器 "
+                + "、".join(missing)
+                + "(有人绕过 docgen 直接改过数据库结构)"
+            )
+        if disabled:
+            problems.append(
+                "防篡改触发器 "
+                + "、".join(disabled)
+                + " 已被停用(ALTER TABLE … DISABLE TRIGGER),登记簿可以被删改"
+            )
+        if replica:
+            problems.append(
+                "防篡改触发器 "
+                + "、".join(replica)
+                + " 被设为只在复制模式下触发(ENABLE REPLICA),平时不起作用"
+            )
+        if changed:
+            problems.append(
+                "防篡改触发器 "
+                + "、".join(changed)
+                + " 的定义(表、触发时机或条件)与 docgen 建立的不同(有人改写过触发器)"
+            )
+        if function:
+            problems.append(
+                "防篡改触发器 "
+                + "、".join(function)
+                + f" 调用的函数不是 docgen 建立的 {PG_FUNCTION}(有人改写过触发器函数),"
+                "可能已不再拒绝修改"
+            )
+        return problems
+
+    def privilege_notes(self) -> list[str]:
+        rows = self.query(
+            "SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),"
+            " COALESCE(bool_or(pg_has_role(relowner, 'MEMBER')), false),"
+            " COALESCE(bool_or(has_table_privilege(oid, 'UPDATE')"
+            " OR has_table_privilege(oid, 'DELETE')"
+            " OR has_table_privilege(oid, 'TRUNCATE')), false)"
+            " FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+            f" AND relname IN {_TABLE_LIST}"
+        )
+        user, superuser, owner, changes = rows[0]
+        if superuser:
+            what = "是超级用户"
+        elif owner:
+            what = "是登记簿表的所有者"
+        elif changes:
+            what = "对登记簿表有 UPDATE、DELETE 或 TRUNCATE 权限"
+        else:
+            return []
+        return [
+            f"当前数据库账号 {user} {what},可以停用触发器、删改登记簿;"
+            f"办公室日常请改用只能读取和追加的账号({ROLES_HINT})"
+        ]
 
     def close(self) -> None:
         self._conn.close()

@@ -5,10 +5,12 @@ inclusion or consistency proof is read from O(log n) stored rows, and an append 
 nodes it completes. Each append is one exclusive transaction that ends with a new signed
 checkpoint; concurrent appenders from several processes therefore get dense indices.
 
-This module is the :class:`Registry` and how one is opened (:func:`open_registry`). Beside it:
-what an entry is and its canonical bytes (:mod:`docgen.registry.entries`), the audit
-(:mod:`docgen.registry.audit`), checking proof bundles offline (:mod:`docgen.registry.bundle`)
-and the signing key (:mod:`docgen.registry.signing_key`).
+This module is the :class:`Registry` and how one is opened (:func:`open_registry`) or its
+tables created by the database owner (:func:`init_schema`). Beside it: what an entry is and its
+canonical bytes (:mod:`docgen.registry.entries`), the audit (:mod:`docgen.registry.audit`), a
+saved checkpoint checked against the entries themselves (:mod:`docgen.registry.replay`),
+checking proof bundles offline (:mod:`docgen.registry.bundle`), the tables and triggers
+(:mod:`docgen.registry.schema`) and the signing key (:mod:`docgen.registry.signing_key`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from docgen.core.errors import (
 from docgen.core.workspace import CONFIG_NAME, Workspace
 from docgen.registry import merkle
 from docgen.registry.audit import Auditor, AuditReport
-from docgen.registry.backend import SCHEMA_VERSION, Database, connect
+from docgen.registry.backend import Database, connect
 from docgen.registry.bundle import PROOF_FORMAT
 from docgen.registry.entries import Entry, canonical_entry
 from docgen.registry.note import (
@@ -42,7 +44,9 @@ from docgen.registry.note import (
     open_checkpoint,
     sign_checkpoint,
 )
+from docgen.registry.replay import PinnedReplay, replay_pinned
 from docgen.registry.rows import PAGE_ROWS, blob, select_nodes
+from docgen.registry.schema import SCHEMA_VERSION
 from docgen.registry.signing_key import registry_signer
 
 DATABASE_URL_ENV = "DOCGEN_DATABASE_URL"
@@ -516,7 +520,10 @@ class Registry:
         )
 
     def check_pinned(self, pinned_note: bytes) -> PinnedCheck:
-        """Prove that the registry extends a checkpoint saved earlier (no rollback, no fork)."""
+        """Prove that the registry extends a checkpoint saved earlier (no rollback, no fork).
+
+        Quick — O(log n) stored tree nodes — and so it trusts that those nodes are the entries'
+        (which the audit checks); :meth:`replay_pinned` rehashes the entries themselves."""
         pinned = open_checkpoint(pinned_note, self._verifier)
         with self._db.read():
             latest = self._latest_checkpoint()
@@ -534,11 +541,48 @@ class Registry:
             )
         return PinnedCheck(pinned.size, latest.size, tuple(proof))
 
+    def replay_pinned(self, pinned_note: bytes) -> PinnedReplay:
+        """Check a checkpoint saved earlier against the entries themselves: every leaf rehashed,
+        the roots and the consistency proof computed from those leaves, not from stored nodes
+        or checkpoints (``docgen registry verify-checkpoint``)."""
+        return replay_pinned(self._db, self._verifier, pinned_note)
+
     # --- audit ---
 
     def audit(self) -> AuditReport:
         """Recompute every leaf, node and checkpoint root from the stored entries."""
         return Auditor(self._db, self._verifier).run()
+
+
+@dataclass(frozen=True)
+class SchemaSetup:
+    """What :func:`init_schema` did."""
+
+    location: str
+    created: bool
+    granted: str | None
+
+
+def _database_url(database_url: str | None) -> str | None:
+    url = database_url if database_url is not None else os.environ.get(DATABASE_URL_ENV)
+    return url or None
+
+
+def init_schema(
+    ws: Workspace, *, database_url: str | None = None, grant: str | None = None
+) -> SchemaSetup:
+    """Create the registry's tables and triggers (the database owner's step), and on PostgreSQL
+    let ``grant`` read and append. Needs no registry key: whoever owns the database need not
+    hold it."""
+    url = _database_url(database_url)
+    db = connect(sqlite_path=ws.registry_path, database_url=url, busy_timeout=DEFAULT_BUSY_TIMEOUT)
+    try:
+        created = db.create_schema()
+        if grant is not None:
+            db.grant_append_only(grant)
+        return SchemaSetup(db.location, created, grant)
+    finally:
+        db.close()
 
 
 def open_registry(
@@ -547,14 +591,16 @@ def open_registry(
     database_url: str | None = None,
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
 ) -> Registry:
-    """Open (creating on first use) the workspace's registry.
+    """Open the workspace's registry, creating its tables on first use where the connection may.
 
     SQLite file ``ws.registry_path`` unless ``database_url`` — by default the environment
-    variable ``DOCGEN_DATABASE_URL`` — is a ``postgresql://`` URL.
+    variable ``DOCGEN_DATABASE_URL`` — is a ``postgresql://`` URL. An append-only PostgreSQL role
+    cannot create tables: it meets an empty schema with a message saying to have the owner run
+    ``docgen registry init`` (:func:`init_schema`).
     """
     signer = registry_signer(ws)
-    url = database_url if database_url is not None else os.environ.get(DATABASE_URL_ENV)
-    db = connect(sqlite_path=ws.registry_path, database_url=url or None, busy_timeout=busy_timeout)
+    url = _database_url(database_url)
+    db = connect(sqlite_path=ws.registry_path, database_url=url, busy_timeout=busy_timeout)
     registry = Registry(db, signer)
     try:
         registry._initialise(sqlite_file=None if url else ws.registry_path)

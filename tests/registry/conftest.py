@@ -16,7 +16,15 @@ from registry_support import PostgresServer, free_port, pg_bin_dir
 from docgen.core.workspace import Workspace
 from docgen.registry import Registry, open_registry
 
-BACKENDS = ["sqlite", "postgres"]
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``-m postgres`` selects every test that needs the PostgreSQL server: the parametrised
+    backends carry the mark, and so does each test that asks for the server itself."""
+    for item in items:
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(scope="session")

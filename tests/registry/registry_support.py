@@ -5,13 +5,16 @@ from __future__ import annotations
 import glob
 import shutil
 import socket
+import sqlite3
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from docgen.core.workspace import CONFIG_NAME, Workspace, config_text, find_workspace
+from docgen.registry import Registry
 
 
 def make_workspace(root: Path, *, registry_name: str | None = None) -> Workspace:
@@ -25,6 +28,80 @@ def make_workspace(root: Path, *, registry_name: str | None = None) -> Workspace
         )
     (root / CONFIG_NAME).write_text(text, encoding="utf-8")
     return find_workspace(root)
+
+
+def document(i: int, title: str = "党风廉政建设责任书") -> dict[str, Any]:
+    return {
+        "type": "document",
+        "doc_id": f"2027-ZR-{i:04d}",
+        "kind": "responsibility",
+        "year": 2027,
+        "title": title,
+        "sha256": f"{i:064x}",
+    }
+
+
+# --- tampering behind docgen's back, as someone who can write the database ---
+
+Statements = list[tuple[str, Sequence[Any]]]
+
+SQLITE_DROP = [
+    f"DROP TRIGGER {table}_{op}"
+    for table in ("registry_entries", "registry_nodes", "registry_checkpoints")
+    for op in ("no_update", "no_delete")
+]
+PG_DROP = [
+    f"DROP TRIGGER {table}_{what} ON {table}"
+    for table in ("registry_entries", "registry_nodes", "registry_checkpoints")
+    for what in ("no_change", "no_truncate")
+]
+
+
+def tamper(ws: Workspace, url: str | None, statements: Statements) -> None:
+    """Run SQL directly on the database, with the append-only triggers dropped."""
+    if url:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            for sql in PG_DROP:
+                conn.execute(sql)
+            for sql, params in statements:
+                conn.execute(sql.replace("?", "%s"), tuple(params) or None)
+        return
+    conn = sqlite3.connect(ws.registry_path, isolation_level=None)
+    try:
+        for sql in SQLITE_DROP:
+            conn.execute(sql)
+        for sql, params in statements:
+            conn.execute(sql, tuple(params))
+    finally:
+        conn.close()
+
+
+def edit(reg: Registry, index: int) -> Statements:
+    data = reg.entry(index).data.replace("党风廉政".encode(), "廉政".encode())
+    return [("UPDATE registry_entries SET data = ? WHERE idx = ?", (data, index))]
+
+
+def delete(index: int) -> Statements:
+    return [("DELETE FROM registry_entries WHERE idx = ?", (index,))]
+
+
+def swap(a: int, b: int) -> Statements:
+    def column(name: str) -> str:
+        return (
+            f"{name} = CASE idx WHEN {a} THEN (SELECT {name} FROM registry_entries WHERE idx = {b})"
+            f" ELSE (SELECT {name} FROM registry_entries WHERE idx = {a}) END"
+        )
+
+    sql = (
+        f"UPDATE registry_entries SET {column('data')}, {column('type')}, {column('doc_id')}"
+        f" WHERE idx IN ({a}, {b})"
+    )
+    return [(sql, ())]
+
+
+TRUNCATE: Statements = [("DELETE FROM registry_entries", ())]
 
 
 def pg_bin_dir() -> Path | None:
@@ -42,9 +119,9 @@ class PostgresServer:
     socket_dir: Path
     port: int
 
-    def url(self, schema: str) -> str:
+    def url(self, schema: str, user: str = "postgres") -> str:
         return (
-            f"postgresql://postgres@/postgres?host={self.socket_dir}&port={self.port}"
+            f"postgresql://{user}@/postgres?host={self.socket_dir}&port={self.port}"
             f"&options=-csearch_path%3D{schema}"
         )
 

@@ -21,6 +21,7 @@ from registry_support import append_worker, make_workspace
 from docgen.core.errors import UsageError, ValidationError, VerificationError, WorkspaceBusyError
 from docgen.core.workspace import Workspace
 from docgen.registry import Registry, merkle, verify_proof_bundle
+from docgen.registry.backend import PG_APPEND_LOCK
 from docgen.registry.note import open_checkpoint, parse_verifier_key
 from docgen.registry.store import open_registry
 
@@ -229,7 +230,9 @@ def _flip(proof: list[bytes], position: int, bit: int) -> list[bytes]:
     return changed
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def grown(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Registry, list[bytes]]]:
@@ -492,7 +495,7 @@ def test_busy_database_waits_then_gives_a_clear_message(ws: Workspace, open_stor
         import psycopg
 
         holder = psycopg.connect(url)
-        holder.execute("LOCK TABLE registry_entries IN EXCLUSIVE MODE")
+        holder.execute(PG_APPEND_LOCK)  # another docgen process in its append transaction
     else:
         import sqlite3
 

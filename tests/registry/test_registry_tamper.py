@@ -6,17 +6,23 @@ entries are edited, deleted, swapped or truncated directly with sqlite3 / psycop
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from helpers import run_docgen
-from registry_support import make_workspace
+from registry_support import (
+    TRUNCATE,
+    delete,
+    document,
+    edit,
+    make_workspace,
+    swap,
+    tamper,
+)
 
 from docgen.core.workspace import Workspace
 from docgen.registry import Registry, merkle
@@ -24,28 +30,6 @@ from docgen.registry import Registry, merkle
 NOW = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]
 Opener = Callable[..., Registry]
-
-SQLITE_DROP = [
-    f"DROP TRIGGER {table}_{op}"
-    for table in ("registry_entries", "registry_nodes", "registry_checkpoints")
-    for op in ("no_update", "no_delete")
-]
-PG_DROP = [
-    f"DROP TRIGGER {table}_{what} ON {table}"
-    for table in ("registry_entries", "registry_nodes", "registry_checkpoints")
-    for what in ("no_change", "no_truncate")
-]
-
-
-def document(i: int) -> dict[str, Any]:
-    return {
-        "type": "document",
-        "doc_id": f"2027-ZR-{i:04d}",
-        "kind": "responsibility",
-        "year": 2027,
-        "title": "党风廉政建设责任书",
-        "sha256": f"{i:064x}",
-    }
 
 
 def build(ws: Workspace, open_store: Opener) -> Registry:
@@ -55,53 +39,6 @@ def build(ws: Workspace, open_store: Opener) -> Registry:
         reg.append([document(i) for i in range(start, end)], now=NOW)
     assert reg.audit().ok
     return reg
-
-
-def tamper(ws: Workspace, url: str | None, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-    """Run SQL directly on the database, with the append-only triggers dropped."""
-    if url:
-        import psycopg
-
-        with psycopg.connect(url, autocommit=True) as conn:
-            for sql in PG_DROP:
-                conn.execute(sql)
-            for sql, params in statements:
-                conn.execute(sql.replace("?", "%s"), tuple(params) or None)
-        return
-    conn = sqlite3.connect(ws.registry_path, isolation_level=None)
-    try:
-        for sql in SQLITE_DROP:
-            conn.execute(sql)
-        for sql, params in statements:
-            conn.execute(sql, tuple(params))
-    finally:
-        conn.close()
-
-
-def edit(reg: Registry, index: int) -> list[tuple[str, Sequence[Any]]]:
-    data = reg.entry(index).data.replace("党风廉政".encode(), "廉政".encode())
-    return [("UPDATE registry_entries SET data = ? WHERE idx = ?", (data, index))]
-
-
-def delete(index: int) -> list[tuple[str, Sequence[Any]]]:
-    return [("DELETE FROM registry_entries WHERE idx = ?", (index,))]
-
-
-def swap(a: int, b: int) -> list[tuple[str, Sequence[Any]]]:
-    def column(name: str) -> str:
-        return (
-            f"{name} = CASE idx WHEN {a} THEN (SELECT {name} FROM registry_entries WHERE idx = {b})"
-            f" ELSE (SELECT {name} FROM registry_entries WHERE idx = {a}) END"
-        )
-
-    sql = (
-        f"UPDATE registry_entries SET {column('data')}, {column('type')}, {column('doc_id')}"
-        f" WHERE idx IN ({a}, {b})"
-    )
-    return [(sql, ())]
-
-
-TRUNCATE = [("DELETE FROM registry_entries", ())]
 
 
 @pytest.fixture
@@ -271,3 +208,62 @@ def test_dropped_trigger_alone_fails_the_audit(ws: Workspace, open_store: Opener
     assert not report.ok
     assert report.first_bad_index is None
     assert any("缺少防篡改触发器" in p and "registry_entries" in p for p in report.problems)
+
+
+@pytest.mark.parametrize(
+    ("statements", "words"),
+    [
+        (["DROP TRIGGER registry_entries_no_delete",
+          "CREATE TRIGGER registry_entries_no_delete BEFORE DELETE ON registry_entries"
+          " WHEN 0 BEGIN SELECT RAISE(ABORT, 'docgen registry is append-only'); END"],
+         "防篡改触发器 registry_entries_no_delete 的定义与 docgen 建立的不同"),
+        (["DROP TRIGGER registry_nodes_no_update",
+          "CREATE TRIGGER registry_nodes_no_update BEFORE UPDATE OF level ON registry_nodes"
+          " BEGIN SELECT RAISE(ABORT, 'docgen registry is append-only'); END"],
+         "防篡改触发器 registry_nodes_no_update 的定义与 docgen 建立的不同"),
+        (["DROP TRIGGER registry_meta_no_update"],
+         "数据库中缺少防篡改触发器 registry_meta_no_update"),
+    ],
+)  # fmt: skip
+def test_cli_audit_names_triggers_that_no_longer_protect(
+    tmp_path: Path, statements: list[str], words: str
+) -> None:
+    """A trigger of the same name that lets everything through is as good as none."""
+    import sqlite3
+
+    from docgen.registry import open_registry
+
+    ws = make_workspace(tmp_path / "ws")
+    with open_registry(ws, database_url="") as reg:
+        reg.append([document(i) for i in range(3)], now=NOW)
+    conn = sqlite3.connect(ws.registry_path, isolation_level=None)
+    try:
+        for sql in statements:
+            conn.execute(sql)
+    finally:
+        conn.close()
+    result = run_docgen("registry", "audit", "-w", str(ws.root))
+    assert result.code == 1
+    assert words in result.out
+    assert "登记簿审计未通过:发现的问题见上" in result.err
+
+
+def test_a_database_missing_a_table_is_not_silently_rebuilt(tmp_path: Path) -> None:
+    """Recreating a dropped table would hide the rows it held: refuse instead."""
+    import sqlite3
+
+    from docgen.registry import open_registry
+
+    ws = make_workspace(tmp_path / "ws")
+    with open_registry(ws, database_url="") as reg:
+        reg.append([document(i) for i in range(3)], now=NOW)
+    conn = sqlite3.connect(ws.registry_path, isolation_level=None)
+    conn.execute("DROP TABLE registry_checkpoints")
+    conn.close()
+    result = run_docgen("registry", "audit", "-w", str(ws.root))
+    assert result.code == 1
+    assert "只有部分登记簿表,缺少 registry_checkpoints" in result.err
+    conn = sqlite3.connect(ws.registry_path)
+    tables = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    assert "registry_checkpoints" not in tables
