@@ -36,7 +36,9 @@ def test_help_is_in_chinese() -> None:
     result = run_docgen("registry", "--help")
     assert result.code == 0
     assert "登记簿" in result.out
-    for command in ("checkpoint", "pin", "proof", "consistency", "audit", "verify-checkpoint"):
+    for command in (
+        "checkpoint", "pin", "proof", "consistency", "audit", "verify-checkpoint", "init", "roles"
+    ):  # fmt: skip
         assert command in result.out
     sub = run_docgen("registry", "verify-checkpoint", "--help")
     assert sub.code == 0 and "回滚或分叉" in sub.out and "--workspace" in sub.out
@@ -164,3 +166,33 @@ def test_invalid_registry_name_is_explained(tmp_path: Path) -> None:
 def test_not_a_workspace_is_a_usage_error(tmp_path: Path) -> None:
     result = run_docgen("registry", "audit", "-w", str(tmp_path))
     assert result.code == 2 and "不是 docgen 工作目录" in result.err
+
+
+def test_init_creates_the_tables_once_without_a_registry_key(tmp_path: Path) -> None:
+    fresh = make_workspace(tmp_path / "fresh")
+    made = run_docgen("registry", "init", "-w", str(fresh.root))
+    assert made.code == 0, made.text
+    assert f"已在 {fresh.registry_path} 建立登记簿的表和防篡改触发器" in made.out
+    assert not (fresh.keys_dir / "registry").exists()
+    again = run_docgen("registry", "init", "-w", str(fresh.root))
+    assert again.code == 0 and "已有登记簿的表,未作改动" in again.out
+    grant = run_docgen("registry", "init", "--grant", "office", "-w", str(fresh.root))
+    assert grant.code == 2 and "--grant 只用于 PostgreSQL" in grant.err
+    with open_registry(fresh, database_url="") as reg:  # first use by the office: meta, key
+        reg.append([document(0)], now=NOW)
+    assert run_docgen("registry", "audit", "-w", str(fresh.root)).code == 0
+
+
+def test_roles_prints_the_sql_of_the_two_roles() -> None:
+    result = run_docgen("registry", "roles", "--owner", "reg_owner", "--writer", "reg_office")
+    assert result.code == 0, result.text
+    sql = result.out
+    assert "CREATE ROLE reg_owner LOGIN;" in sql and "CREATE ROLE reg_office LOGIN;" in sql
+    assert "CREATE SCHEMA docgen AUTHORIZATION reg_owner;" in sql
+    assert "GRANT SELECT, INSERT ON registry_entries, registry_nodes, registry_checkpoints," in sql
+    assert "DELETE" not in sql.split("GRANT SELECT")[1].split(";")[0]
+    assert "docgen registry init --grant reg_office" in sql
+    bad = run_docgen("registry", "roles", "--writer", "Office; DROP")
+    assert bad.code == 2 and "不能用作 PostgreSQL 账号或模式名称" in bad.err
+    same = run_docgen("registry", "roles", "--owner", "x", "--writer", "x")
+    assert same.code == 2 and "不能相同" in same.err
