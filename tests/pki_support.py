@@ -26,10 +26,11 @@ from docgen.core.models import Person, Roster
 from docgen.signing.ca import init_ca, load_ca_certificate
 from docgen.signing.cades_sign import sign_detached
 from docgen.signing.certificates import issue_certificates
-from docgen.signing.crl import load_crl
+from docgen.signing.crl import crl_record, load_crl
 from docgen.signing.keyfiles import ca_paths
 from docgen.signing.passphrase import Passphrase
 from docgen.signing.revocation import revoke
+from docgen.signing.revocation_state import RevocationState, revocation_state
 from docgen.signing.signer import load_signer
 from docgen.signing.x509util import Algorithm, RevocationReason
 
@@ -53,6 +54,14 @@ def ca_passphrase() -> Passphrase:
 
 def person_passphrase() -> Passphrase:
     return Passphrase(PERSON_SECRET.encode(), "测试")
+
+
+def registered_as_on_file(keys_dir: Path) -> RevocationState:
+    """For a keys directory without a registry: the registry's state as if the CA's current CRL
+    (``keys/ca/crl.pem``) had been registered, as ``docgen keys`` does."""
+    ca_cert = load_ca_certificate(keys_dir)
+    crl = load_crl(ca_paths(keys_dir).crl_pem, ca_cert=ca_cert)
+    return revocation_state([(0, crl_record(crl, ca_cert))], ca_cert)
 
 
 def make_roster() -> Roster:
@@ -110,7 +119,13 @@ def build_pki(root: Path, algorithm: Algorithm) -> Pki:
     issue_certificates(keys_dir, roster, [SHORT_LIVED], days=1, **common)  # type: ignore[arg-type]
     ca_cert = load_ca_certificate(keys_dir)
     signers = {
-        pid: load_signer(keys_dir, pid, person_passphrase(), now=ISSUED_AT + timedelta(hours=1))
+        pid: load_signer(
+            keys_dir,
+            pid,
+            person_passphrase(),
+            now=ISSUED_AT + timedelta(hours=1),
+            registered=registered_as_on_file(keys_dir),
+        )
         for pid in (VALID, LATE_REVOKED, EARLY_REVOKED, SHORT_LIVED)
     }
     revoke(
@@ -119,6 +134,7 @@ def build_pki(root: Path, algorithm: Algorithm) -> Pki:
         reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=ca_passphrase(),
         now=EARLY_REVOCATION,
+        registered=registered_as_on_file(keys_dir),
     )
     signatures = {
         pid: sign_detached(DATA, s.key, s.cert, signing_time=SIGNED_AT)
@@ -130,6 +146,7 @@ def build_pki(root: Path, algorithm: Algorithm) -> Pki:
         reason=RevocationReason.AFFILIATION_CHANGED,
         ca_passphrase=ca_passphrase(),
         now=LATE_REVOCATION,
+        registered=registered_as_on_file(keys_dir),
     )
     crl = load_crl(ca_paths(keys_dir).crl_pem, ca_cert=ca_cert)
     data_path = root / "letter.docx"

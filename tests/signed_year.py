@@ -36,7 +36,7 @@ def build_workspace(root: Path, *, sign: bool | str = True) -> Workspace:
         root, institution=INSTITUTION, year=YEAR, roster_yaml=example_roster_yaml(INSTITUTION)
     )
     ws = find_workspace(root)
-    init_ca(ws.keys_dir, institution=INSTITUTION, passphrase=CA_PASSPHRASE, now=GENERATED_AT)
+    ca = init_ca(ws.keys_dir, institution=INSTITUTION, passphrase=CA_PASSPHRASE, now=GENERATED_AT)
     issued = issue_certificates(
         ws.keys_dir,
         load_roster(ws.roster_path),
@@ -47,8 +47,8 @@ def build_workspace(root: Path, *, sign: bool | str = True) -> Workspace:
         now=GENERATED_AT,
         days=730,
     )
-    with open_registry(ws) as registry:  # as `docgen keys issue` does
-        registry.append(list(issued.records), now=GENERATED_AT)
+    with open_registry(ws) as registry:  # as `docgen keys init-ca` and `keys issue` do
+        registry.append([*ca.records, *issued.records], now=GENERATED_AT)
     generate(ws, YEAR, now=GENERATED_AT)
     if sign is True:
         sign_everyone(ws, lambda _pid: PERSON_PASSPHRASE, year=YEAR, now=SIGNED_AT)

@@ -30,8 +30,16 @@ from docgen.signing.cades_sign import DetachedSigner
 from docgen.signing.cades_verify import verify_detached
 from docgen.signing.crl import crl_issued_by, load_crl
 from docgen.signing.keyfiles import ca_paths
+from docgen.signing.revocation_state import read_revocation_state
 from docgen.signing.signer import Signer, load_signer
 from docgen.signing.x509util import issued_by
+
+
+def _signer(ws, person: str, passphrase, at: datetime) -> Signer:  # type: ignore[no-untyped-def]
+    """:func:`load_signer` with the workspace registry's revocation state."""
+    with open_registry(ws) as registry:
+        registered = read_revocation_state(registry, load_ca_certificate(ws.keys_dir))
+    return load_signer(ws.keys_dir, person, passphrase, now=at, registered=registered)
 
 
 @pytest.fixture(scope="module")
@@ -130,9 +138,7 @@ def test_signer_attributes_equal_asn1crypto_encoding(signed_ws) -> None:  # type
         person = read_year_state(registry, YEAR).parties()[0]
     from signed_year import PERSON_PASSPHRASE
 
-    signer = load_signer(
-        signed_ws.keys_dir, person, PERSON_PASSPHRASE, now=datetime(2027, 1, 6, tzinfo=UTC)
-    )
+    signer = _signer(signed_ws, person, PERSON_PASSPHRASE, datetime(2027, 1, 6, tzinfo=UTC))
     cases: list[tuple[ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, x509.Certificate]] = [
         (signer.key, signer.cert),
         *(_self_signed_rsa(serial) for serial in (1, 0x80, 2**159 - 1)),
@@ -207,7 +213,7 @@ def test_signing_certificate_issuer_is_still_checked(signed_ws) -> None:  # type
     with open_registry(signed_ws) as registry:
         person = read_year_state(registry, YEAR).parties()[0]
     at = datetime(2027, 1, 6, tzinfo=UTC)
-    signer = load_signer(signed_ws.keys_dir, person, PERSON_PASSPHRASE, now=at)
+    signer = _signer(signed_ws, person, PERSON_PASSPHRASE, at)
     issuer = signer.cert.issuer.public_bytes()
     other = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "别的根证书")]).public_bytes()
     dns = cades_sign.der_tlv(0x82, b"example.org")  # dNSName [2] IMPLICIT IA5String
@@ -288,7 +294,7 @@ def test_signed_data_equals_asn1crypto_encoding(signed_ws) -> None:  # type: ign
     at = datetime(2027, 1, 6, tzinfo=UTC)
     with open_registry(signed_ws) as registry:
         person = read_year_state(registry, YEAR).parties()[0]
-    ec_signer = load_signer(signed_ws.keys_dir, person, PERSON_PASSPHRASE, now=at)
+    ec_signer = _signer(signed_ws, person, PERSON_PASSPHRASE, at)
     p7s = DetachedSigner(ec_signer.key, ec_signer.cert).sign(data, signing_time=at)
     assert cms.ContentInfo.load(p7s).dump(force=True) == p7s  # canonical DER
     ca = load_ca_certificate(signed_ws.keys_dir)

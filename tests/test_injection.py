@@ -20,6 +20,7 @@ from docx import Document
 from docgen.core.workspace import find_workspace
 from docgen.letters.generate import generate
 from docgen.letters.workspace_init import init_workspace
+from docgen.registry import open_registry
 from docgen.roster.load import load_roster
 from docgen.signing.ca import init_ca
 from docgen.signing.certificates import issue_certificates
@@ -125,7 +126,9 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, b
     (base / "etc").mkdir()
     before = {k: v for k, v in _tree(base).items() if not k.startswith("nest/ws/")}
     ws = find_workspace(root)
-    init_ca(ws.keys_dir, institution=INSTITUTION, passphrase=SECRET, now=NOW)
+    ca = init_ca(ws.keys_dir, institution=INSTITUTION, passphrase=SECRET, now=NOW)
+    with open_registry(ws) as registry:  # the first CRL, as `docgen keys init-ca` registers it
+        registry.append(list(ca.records), now=NOW)
     issue_certificates(
         ws.keys_dir,
         load_roster(ws.roster_path),

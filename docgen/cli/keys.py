@@ -18,14 +18,12 @@ from docgen.cli.common import echo, fail, now_utc, open_workspace, workspace_opt
 from docgen.core.lock import workspace_lock
 from docgen.core.models import Roster
 from docgen.core.workspace import Workspace
-from docgen.registry import open_registry
 from docgen.roster.load import load_roster
-from docgen.signing import ca, certificates, revocation
+from docgen.signing import ca, certificates, keyring
 from docgen.signing import passphrase as passphrases
 from docgen.signing.crl import CRL_DAYS_DEFAULT, load_crl
 from docgen.signing.keyfiles import OLD_DIR, ca_paths
 from docgen.signing.keylist import CertSlot, CertState, KeyListing, list_keys
-from docgen.signing.keyring import missing_revocations
 from docgen.signing.passphrase import Passphrase
 from docgen.signing.x509util import Algorithm, RevocationReason, common_name_of, iso_z, serial_hex
 
@@ -97,18 +95,16 @@ def _roster(ws: Workspace) -> Roster:
 
 
 def _register(ws: Workspace, records: list[dict[str, Any]], now: datetime) -> None:
-    """Record issuance and revocation in the registry, so they are as tamper-evident as letters.
+    """Record issuance in the registry, so it is as tamper-evident as letters.
 
-    A revocation an interrupted earlier ``keys revoke`` left unrecorded is recorded first.
+    What an interrupted earlier ``keys`` command left unrecorded is recorded first.
     """
-    with open_registry(ws) as registry:
-        now_revoked = {r["serial"] for r in records if r["type"] == "revocation"}
-        missing = [r for r in missing_revocations(ws, registry) if r["serial"] not in now_revoked]
-        if missing:
-            fail(f"补记此前中断、未记入登记簿的证书吊销 {len(missing)} 条。")
-        todo = missing + records
-        if todo:
-            registry.append(todo, now=now)
+    _say_caught(keyring.register(ws, records, now))
+
+
+def _say_caught(caught: keyring.CatchUp) -> None:
+    for line in caught.notes():
+        fail(line)
 
 
 def _show_issued(item: certificates.IssuedCertificate) -> None:
@@ -137,13 +133,24 @@ def keys() -> None:
 def init_ca(
     workspace_path: Path | None, algorithm: str, days: int, ca_passphrase_file: Path | None
 ) -> None:
-    """建立本单位根证书(keys/ca/ca.pem)和加密的根私钥(keys/ca/ca.key)。"""
+    """建立本单位根证书(keys/ca/ca.pem)和加密的根私钥(keys/ca/ca.key),
+    并把第一份吊销列表记入登记簿。
+
+    根证书已经存在时不会覆盖;若登记簿中还没有它现在的吊销列表(此前建立的工作目录),
+    只把吊销列表补记入登记簿。
+    """
     ws = open_workspace(workspace_path)
+    if ca_paths(ws.keys_dir).cert.exists():
+        with workspace_lock(ws.root):
+            caught = keyring.register_existing_ca(ws, now_utc())
+        for line in caught.notes():
+            echo(line)
+        echo(f"根证书已经存在,未改动:{ca_paths(ws.keys_dir).cert}")
+        return
     secret = _ca_passphrase(ca_passphrase_file, new=True)
     with workspace_lock(ws.root):
-        result = ca.init_ca(
-            ws.keys_dir,
-            institution=ws.config.institution,
+        result = keyring.init_ca(
+            ws,
             passphrase=secret,
             now=now_utc(),
             algorithm=Algorithm(algorithm),
@@ -154,7 +161,7 @@ def init_ca(
     echo(f"  指纹(SHA-256){result.fingerprint}")
     echo(f"  有效期至 {iso_z(result.cert.not_valid_after_utc)}")
     echo(f"根私钥(已加密,权限 600):{result.key_path}")
-    echo(f"证书吊销列表:{result.crl_path}")
+    echo(f"证书吊销列表(第 1 号,已记入登记簿):{result.crl_path}")
     echo("请妥善保管根证书口令;口令遗失后无法再签发或吊销证书。")
 
 
@@ -269,22 +276,22 @@ def revoke(
     ca_secret = _ca_passphrase(ca_passphrase_file)
     now = now_utc()
     with workspace_lock(ws.root):
-        result = revocation.revoke(
-            ws.keys_dir,
+        result, caught = keyring.revoke(
+            ws,
             person_id,
             reason=parsed,
             ca_passphrase=ca_secret,
             now=now,
             serial=serial,
         )
-        _register(ws, [result.record], now)
+    _say_caught(caught)
     echo(
         f"已吊销 {person_id} 的证书 {serial_hex(result.cert)}({parsed.label}),"
         f"吊销时间 {iso_z(result.revoked_at)}"
     )
     echo(f"证书已移至 {result.moved_to}")
     echo(
-        f"吊销列表(第 {result.crl.number} 号,共 {result.crl.revoked_count} 张):"
+        f"吊销列表(第 {result.crl.number} 号,共 {result.crl.revoked_count} 张,已记入登记簿):"
         f"{result.crl.pem_path}"
     )
 
@@ -296,14 +303,21 @@ def revoke(
 )
 @_ca_passphrase_file_option
 def crl(workspace_path: Path | None, days: int, ca_passphrase_file: Path | None) -> None:
-    """重新签发证书吊销列表(keys/ca/crl.pem 和 crl.der),保留全部吊销记录。"""
+    """重新签发证书吊销列表(keys/ca/crl.pem 和 crl.der)并记入登记簿。
+
+    保留登记簿和现有吊销列表中的全部吊销记录;编号比登记簿中登记过的最大编号大 1。
+    """
     ws = open_workspace(workspace_path)
     ca_secret = _ca_passphrase(ca_passphrase_file)
     with workspace_lock(ws.root):
-        result = revocation.publish_crl(
-            ws.keys_dir, ca_passphrase=ca_secret, now=now_utc(), days=days
+        result, caught = keyring.publish_crl(
+            ws, ca_passphrase=ca_secret, now=now_utc(), days=days
         )
-    echo(f"已发布吊销列表第 {result.number} 号(共 {result.revoked_count} 张吊销证书):")
+    _say_caught(caught)
+    echo(
+        f"已发布吊销列表第 {result.number} 号(共 {result.revoked_count} 张吊销证书),"
+        "已记入登记簿:"
+    )
     echo(f"  {result.pem_path}")
     echo(f"  {result.der_path}")
 

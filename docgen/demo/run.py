@@ -58,7 +58,7 @@ def _passphrase(ws: Workspace) -> Passphrase:
 def setup_keys(ws: Workspace, passphrase: Passphrase, *, now: datetime) -> int:
     """Create the CA and every person's certificate, and record the issuance in the registry."""
     roster = load_roster(ws.roster_path)
-    init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=passphrase, now=now)
+    ca = init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=passphrase, now=now)
     issued = issue_certificates(
         ws.keys_dir,
         roster,
@@ -69,8 +69,8 @@ def setup_keys(ws: Workspace, passphrase: Passphrase, *, now: datetime) -> int:
         now=now,
         days=ws.config.certificate_days,
     )
-    with open_registry(ws) as registry:
-        registry.append(list(issued.records), now=now)
+    with open_registry(ws) as registry:  # the first CRL too: signing refuses an unregistered one
+        registry.append([*ca.records, *issued.records], now=now)
     return len(issued.issued)
 
 

@@ -1,7 +1,12 @@
 """The institution's root certificate authority: creating it, and opening its certificate and key.
 
 The root is self-signed, lives under ``keys/ca/`` (see :mod:`docgen.signing.keyfiles`) and is
-created with an empty CRL. Every function takes ``now`` instead of reading the clock.
+created with an empty CRL, number 1, whose registry record the caller appends (signing refuses a
+CRL the registry does not hold). Every function takes ``now`` instead of reading the clock.
+
+The root carries no extendedKeyUsage, certificatePolicies or cRLDistributionPoints: a trust
+anchor is not itself validated against a policy or a CRL (RFC 5280 §6.1), and roots made before
+the personal certificates got them stay as they are.
 """
 
 from __future__ import annotations
@@ -9,13 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
 from docgen.core.errors import Location, UsageError
-from docgen.signing.crl import CRL_DAYS_DEFAULT, build_crl, write_crl
+from docgen.signing.crl import CRL_DAYS_DEFAULT, build_crl, crl_record, write_crl
 from docgen.signing.keyfiles import (
     PRIVATE_FILE_MODE,
     PUBLIC_FILE_MODE,
@@ -54,6 +60,12 @@ class CaResult:
     key_path: Path
     crl_path: Path
     fingerprint: str
+    crl: x509.CertificateRevocationList
+
+    @property
+    def records(self) -> tuple[dict[str, Any], ...]:
+        """The registry records to append: the first CRL's ``crl`` record."""
+        return (crl_record(self.crl, self.cert),)
 
 
 def init_ca(
@@ -125,6 +137,7 @@ def init_ca(
         key_path=paths.key,
         crl_path=paths.crl_pem,
         fingerprint=fingerprint(cert),
+        crl=crl,
     )
 
 

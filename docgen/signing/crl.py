@@ -3,14 +3,22 @@
 The CRL is data here: building one needs the CA's key, but deciding what goes in it (revoking a
 certificate, re-publishing) is :mod:`docgen.signing.revocation`'s job. The signer and the
 verifier read it through :func:`workspace_crl`, :func:`crl_issued_by` and :func:`revocation_of`.
+
+Every CRL the CA issues is also a registry entry: :func:`crl_record` makes it (the whole DER
+included, so the log alone carries every CRL) and :func:`crl_from_record` is the one way back,
+refusing a record whose DER does not match its digest or its own fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import base64
+import binascii
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -21,6 +29,8 @@ from docgen.signing.keyfiles import PUBLIC_FILE_MODE, CaPaths, ca_paths, write_a
 from docgen.signing.x509util import (
     RevocationReason,
     SigningKey,
+    fingerprint,
+    iso_z,
     subject_key_id,
     utc,
     utc_second,
@@ -182,6 +192,7 @@ class CrlResult:
     der_path: Path
     number: int
     revoked_count: int
+    record: dict[str, Any]  # the registry's ``crl`` record (:func:`crl_record`)
 
 
 def workspace_crl(
@@ -192,3 +203,100 @@ def workspace_crl(
     if not path.exists():
         return None
     return load_crl(path, ca_cert=ca_cert)
+
+
+# ---------------------------------------------------------------------------------------------
+# the registry's ``crl`` record
+
+
+def crl_der(crl: x509.CertificateRevocationList) -> bytes:
+    return _crl_der(crl)
+
+
+def crl_sha256(crl: x509.CertificateRevocationList) -> str:
+    """SHA-256 of the CRL's DER in lower-case hex (the ``crl`` record's ``sha256``)."""
+    return hashlib.sha256(_crl_der(crl)).hexdigest()
+
+
+def crl_next_update(crl: x509.CertificateRevocationList) -> datetime:
+    """nextUpdate; docgen always writes one, a CRL without it is refused where it is read."""
+    moment = crl.next_update_utc
+    if moment is None:
+        raise ValidationError(
+            "证书吊销列表没有下次更新时间(nextUpdate),无法判断是否过期",
+            hint="请运行 docgen keys crl 重新签发",
+        )
+    return moment
+
+
+def _revoked_fields(crl: x509.CertificateRevocationList) -> list[dict[str, str]]:
+    return [
+        {
+            "serial": format(entry.serial_number, "x"),
+            "revoked_at": iso_z(entry.revocation_date_utc),
+            "reason": revocation_reason(entry).value,
+        }
+        for entry in crl
+    ]
+
+
+def _crl_fields(crl: x509.CertificateRevocationList) -> dict[str, Any]:
+    return {
+        "type": "crl",
+        "number": crl_number(crl),
+        "sha256": crl_sha256(crl),
+        "this_update": iso_z(crl.last_update_utc),
+        "next_update": iso_z(crl_next_update(crl)),
+        "revoked": _revoked_fields(crl),
+    }
+
+
+def crl_record(crl: x509.CertificateRevocationList, ca_cert: x509.Certificate) -> dict[str, Any]:
+    """The registry's ``crl`` record of a CRL issued by ``ca_cert`` (the whole DER included)."""
+    return {
+        **_crl_fields(crl),
+        "issuer_fingerprint": fingerprint(ca_cert),
+        "der": base64.b64encode(_crl_der(crl)).decode("ascii"),
+    }
+
+
+_RECORD_FIELDS = ("number", "sha256", "this_update", "next_update", "revoked")
+
+
+def crl_from_record(
+    record: Mapping[str, Any],
+    *,
+    ca_cert: x509.Certificate | None = None,
+    index: int | None = None,
+) -> x509.CertificateRevocationList:
+    """The CRL a ``crl`` record carries, after checking that its DER matches ``sha256`` and every
+    field (number, dates, revoked list); with ``ca_cert``, also that ``issuer_fingerprint`` is
+    this CA's and that the CA signed it. ``index`` (the entry's) only names it in errors."""
+    where = "登记簿中的吊销列表记录" + (f"(第 {index} 条)" if index is not None else "")
+    hint = "登记簿可能被改动;请运行 docgen registry audit 查明"
+
+    def refuse(what: str, field: str | None = None) -> ValidationError:
+        return ValidationError(f"{where}{what}", location=Location(field=field), hint=hint)
+
+    if record.get("type") != "crl":
+        raise refuse("类型不是 crl", "type")
+    text = record.get("der")
+    if not isinstance(text, str):
+        raise refuse("缺少 DER", "der")
+    try:
+        der = base64.b64decode(text.encode("ascii"), validate=True)
+        crl = x509.load_der_x509_crl(der)
+    except (ValueError, binascii.Error, UnicodeEncodeError) as exc:
+        raise refuse(f"的 DER 无法解析:{exc}", "der") from exc
+    if crl.public_bytes(serialization.Encoding.DER) != der:
+        raise refuse("的 DER 不是规范编码", "der")
+    fields = _crl_fields(crl)
+    for name in _RECORD_FIELDS:
+        if record.get(name) != fields[name]:
+            raise refuse(f"的字段“{name}”与其中的吊销列表不一致", name)
+    if ca_cert is not None:
+        if record.get("issuer_fingerprint") != fingerprint(ca_cert):
+            raise refuse("不是本单位根证书签发的(issuer_fingerprint 不符)", "issuer_fingerprint")
+        if not crl_issued_by(crl, ca_cert):
+            raise refuse("上的签名不是本单位根证书的", "der")
+    return crl

@@ -49,8 +49,13 @@ from docgen.records.views import refresh_year
 from docgen.registry import APPEND_CHUNK, Registry, open_registry
 from docgen.signing.ca import load_ca_certificate
 from docgen.signing.cades_sign import DetachedSigner
-from docgen.signing.crl import workspace_crl
 from docgen.signing.passphrase import Passphrase
+from docgen.signing.revocation_state import (
+    CheckedCrl,
+    RevocationState,
+    checked_workspace_crl,
+    read_revocation_state,
+)
 from docgen.signing.signer import Signer, load_signer
 
 
@@ -237,7 +242,11 @@ def sign_as(
         waiting, done = waiting_letters(state, person_id, doc_id)
         if not waiting:
             return SignResult(person_id, (), tuple(done))
-        signer = load_signer(ws.keys_dir, person_id, passphrase, now=now)
+        ca_cert = load_ca_certificate(ws.keys_dir)
+        registered = read_revocation_state(registry, ca_cert)
+        signer = load_signer(
+            ws.keys_dir, person_id, passphrase, now=now, registered=registered, ca_cert=ca_cert
+        )
         year_dir = ws.year_dir(year)
         with progress(len(waiting), f"{person_id} 签名") as advance:
             writes, records, signed = _sign_letters(year_dir, waiting, signer, now, advance)
@@ -269,13 +278,14 @@ class _SignSetup:
     year_dir: Path
     now: datetime
     token: str  # names this run's temporary files (durable.staged_for)
+    registered: RevocationState  # the registry's CRLs and revocations, read once
 
 
 @dataclass(frozen=True)
 class _SignWorker:
     setup: _SignSetup
     ca_cert: x509.Certificate
-    crl: x509.CertificateRevocationList | None  # the workspace's, read once (it is locked)
+    crl: CheckedCrl  # the workspace's, read and checked once per worker (it is locked)
 
 
 # (doc_id, signer, party, cert fingerprint, cert serial, p7s sha256, doc sha256)
@@ -284,7 +294,8 @@ _SignatureSpec = tuple[str, str, str, str, str, str, str]
 
 def _sign_worker(setup: _SignSetup) -> _SignWorker:
     ca_cert = load_ca_certificate(setup.keys_dir)
-    return _SignWorker(setup, ca_cert, workspace_crl(setup.keys_dir, ca_cert))
+    crl = checked_workspace_crl(setup.keys_dir, ca_cert, setup.registered, now=setup.now)
+    return _SignWorker(setup, ca_cert, crl)
 
 
 def _sign_chunk(
@@ -302,6 +313,7 @@ def _sign_chunk(
                 job.person_id,
                 job.passphrase,
                 now=setup.now,
+                registered=setup.registered,
                 ca_cert=worker.ca_cert,
                 workspace_crl=worker.crl,
             )
@@ -456,7 +468,14 @@ def _sign_planned(
     jobs: int | None,
     chunk_size: int,
 ) -> int:
-    setup = _SignSetup(ws.keys_dir, ws.year_dir(year), now, new_token())
+    if not plan.total:
+        return 0
+    ca_cert = load_ca_certificate(ws.keys_dir)
+    registered = read_revocation_state(registry, ca_cert)
+    # The workspace CRL is judged here, before any worker starts: a stale, unregistered or
+    # expired CRL stops the run with nothing signed.
+    checked_workspace_crl(ws.keys_dir, ca_cert, registered, now=now)
+    setup = _SignSetup(ws.keys_dir, ws.year_dir(year), now, new_token(), registered)
     staged: list[str] = []
     specs: list[_SignatureSpec] = []
     count = 0

@@ -1,7 +1,10 @@
 """Opening a person's key for signing, with every check that keeps a bad signature from being made.
 
-Nothing is written: the key file's mode, the certificate's issuer, owner, validity and
-revocation, the passphrase and the key's match with the certificate are checked, in that order.
+Nothing is written. Checked in this order: the workspace CRL is the newest one the registry holds
+(not an older file put back, not an unregistered or altered one); the certificate's issuer and
+owner; that no registered ``crl`` or ``revocation`` entry, nor the workspace CRL, lists it; its
+validity; that the CRL has not expired; the key file's mode, the passphrase and the key's match
+with the certificate.
 """
 
 from __future__ import annotations
@@ -16,9 +19,14 @@ from cryptography import x509
 from docgen.core.errors import Location, UsageError
 from docgen.signing.ca import load_ca_certificate
 from docgen.signing.crl import revocation_of, revocation_reason
-from docgen.signing.crl import workspace_crl as read_workspace_crl
 from docgen.signing.keyfiles import load_certificate, load_private_key, person_paths
 from docgen.signing.passphrase import Passphrase
+from docgen.signing.revocation_state import (
+    CheckedCrl,
+    RevocationState,
+    checked_workspace_crl,
+    require_fresh,
+)
 from docgen.signing.x509util import (
     CertificateRefusedError,
     SigningKey,
@@ -28,7 +36,6 @@ from docgen.signing.x509util import (
     person_id_of,
     same_public_key,
     serial_hex,
-    utc,
     validity_problem,
 )
 
@@ -50,26 +57,31 @@ def load_signer(
     passphrase: Passphrase,
     *,
     now: datetime,
+    registered: RevocationState,
     ca_cert: x509.Certificate | None = None,
     crl: x509.CertificateRevocationList | None = None,
-    workspace_crl: x509.CertificateRevocationList | Literal["read"] | None = "read",
+    workspace_crl: CheckedCrl | Literal["read"] = "read",
 ) -> Signer:
     """Open a person's key for signing, refusing anything that would make a bad signature.
 
-    Refused with a Chinese message: unsafe key file modes, a certificate from another CA, not yet
-    valid, expired or revoked at ``now``, a wrong passphrase, a key that does not match the
-    certificate. Nothing is written. ``ca_cert`` defaults to ``keys/ca/ca.pem``; the workspace's
-    CRL (``keys/ca/crl.pem``, checked against the CA) is always consulted when it exists, in
-    addition to ``crl`` when one is given; a caller that opens many keys under the workspace lock
-    reads it once with :func:`docgen.signing.crl.workspace_crl` and passes it as ``workspace_crl``.
+    Refused with a Chinese message: a workspace CRL (``keys/ca/crl.pem``) that is missing, not
+    the newest CRL in the registry (``registered``, read once per command with
+    :func:`docgen.signing.revocation_state.read_revocation_state`) or expired at ``now``; a
+    certificate from another CA, of another person, revoked in the registry, the workspace CRL
+    or ``crl`` (whatever the time: the registry would not take a signature dated before an entry
+    it holds), not yet valid or expired at ``now``; unsafe key file modes, a wrong passphrase, a
+    key that does not match the certificate. Nothing is written. ``ca_cert`` defaults to
+    ``keys/ca/ca.pem``; a caller that opens many keys under the workspace lock checks the CRL
+    once with :func:`~docgen.signing.revocation_state.checked_workspace_crl` and passes it as
+    ``workspace_crl``.
     """
     if ca_cert is None:
         ca_cert = load_ca_certificate(ws_keys_dir)
-    crls = [crl] if crl is not None else []
-    if workspace_crl == "read":
-        workspace_crl = read_workspace_crl(ws_keys_dir, ca_cert)
-    if workspace_crl is not None:
-        crls.append(workspace_crl)
+    checked = (
+        checked_workspace_crl(ws_keys_dir, ca_cert, registered, now=None)
+        if workspace_crl == "read"
+        else workspace_crl
+    )
     paths = person_paths(ws_keys_dir, person_id)
     if not paths.cert.exists():
         raise UsageError(
@@ -91,15 +103,13 @@ def load_signer(
         raise CertificateRefusedError(
             f"证书属于人员 {cert_person},不是 {person_id},拒绝签名", location=where
         )
-    for revocations in crls:
-        entry = revocation_of(revocations, cert.serial_number)
-        if entry is not None and entry.revocation_date_utc <= utc(now):
-            raise CertificateRefusedError(
-                f"证书(序列号 {serial_hex(cert)})已于 {iso_z(entry.revocation_date_utc)} 吊销"
-                f"({revocation_reason(entry).label}),拒绝签名",
-                location=where,
-                hint=f"请重新签发证书:docgen keys issue --person {person_id}",
-            )
+    revoked = _revocation(cert, registered, [checked.crl, *([crl] if crl is not None else [])])
+    if revoked is not None:
+        raise CertificateRefusedError(
+            f"证书(序列号 {serial_hex(cert)})已于 {revoked[0]} 吊销({revoked[1]}),拒绝签名",
+            location=where,
+            hint=f"请重新签发证书:docgen keys issue --person {person_id}",
+        )
     problem = validity_problem(cert, now)
     if problem is not None:
         raise CertificateRefusedError(
@@ -107,6 +117,7 @@ def load_signer(
             location=where,
             hint=f"请更换证书:docgen keys rotate --person {person_id}",
         )
+    require_fresh(checked.crl, checked.path, now)
     key = load_private_key(paths.key, passphrase)
     if not same_public_key(key, cert):
         raise CertificateRefusedError(
@@ -115,3 +126,19 @@ def load_signer(
             hint=f"请重新生成密钥和证书:docgen keys rotate --person {person_id}",
         )
     return Signer(key=key, cert=cert, person_id=person_id)
+
+
+def _revocation(
+    cert: x509.Certificate,
+    registered: RevocationState,
+    crls: list[x509.CertificateRevocationList],
+) -> tuple[str, str] | None:
+    """When and why ``cert`` was revoked, as the registry (first) or a CRL says; else ``None``."""
+    known = registered.revocation(cert.serial_number)
+    if known is not None:
+        return iso_z(known.revoked_at), f"{known.reason.label},见{known.source}"
+    for revocations in crls:
+        entry = revocation_of(revocations, cert.serial_number)
+        if entry is not None:
+            return iso_z(entry.revocation_date_utc), revocation_reason(entry).label
+    return None

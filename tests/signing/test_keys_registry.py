@@ -51,8 +51,10 @@ def test_a_revocation_left_unrecorded_by_a_crash_is_recorded_later(
     """``keys revoke`` killed after the CRL was published, before the registry append."""
     from datetime import UTC, datetime
 
+    from docgen.signing.ca import load_ca_certificate
     from docgen.signing.passphrase import Passphrase
     from docgen.signing.revocation import revoke
+    from docgen.signing.revocation_state import read_revocation_state
     from docgen.signing.x509util import RevocationReason
 
     monkeypatch.setenv("DOCGEN_PASSPHRASE", SECRET)
@@ -63,6 +65,8 @@ def test_a_revocation_left_unrecorded_by_a_crash_is_recorded_later(
     assert run_docgen("keys", "init-ca", "-w", str(root)).code == 0
     assert run_docgen("keys", "issue", "-w", str(root), "--person", "P001").code == 0
     ws = find_workspace(root)
+    with open_registry(ws) as registry:
+        registered = read_revocation_state(registry, load_ca_certificate(ws.keys_dir))
     # What an interrupted `keys revoke` leaves: the CRL and files changed, no registry record.
     revoke(
         ws.keys_dir,
@@ -70,6 +74,7 @@ def test_a_revocation_left_unrecorded_by_a_crash_is_recorded_later(
         reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=Passphrase(SECRET.encode(), "测试"),
         now=datetime(2027, 1, 6, 9, 0, tzinfo=UTC),
+        registered=registered,
     )
     monkeypatch.setenv("DOCGEN_NOW", "2027-01-07T09:00:00+00:00")
     out = run_docgen("keys", "issue", "-w", str(root), "--person", "P002")

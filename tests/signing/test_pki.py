@@ -6,6 +6,7 @@ import os
 import stat
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -33,6 +34,7 @@ from pki_support import (
     ca_passphrase,
     make_roster,
     person_passphrase,
+    registered_as_on_file,
 )
 
 from docgen.core.errors import DocgenError, UsageError, ValidationError
@@ -41,7 +43,7 @@ from docgen.signing.ca import init_ca, load_ca_certificate
 from docgen.signing.cades_sign import sign_detached
 from docgen.signing.cades_verify import verify_detached
 from docgen.signing.certificates import issue_certificates, rotate
-from docgen.signing.crl import crl_issued_by, is_revoked, load_crl, revocation_reason, workspace_crl
+from docgen.signing.crl import crl_issued_by, is_revoked, load_crl, revocation_reason
 from docgen.signing.keyfiles import (
     KeyFileError,
     PassphraseError,
@@ -53,7 +55,8 @@ from docgen.signing.keyfiles import (
 from docgen.signing.keylist import CertSlot, CertState, list_keys
 from docgen.signing.passphrase import Passphrase
 from docgen.signing.revocation import publish_crl, revoke
-from docgen.signing.signer import load_signer
+from docgen.signing.revocation_state import checked_workspace_crl
+from docgen.signing.signer import Signer, load_signer
 from docgen.signing.x509util import (
     Algorithm,
     CertificateRefusedError,
@@ -71,6 +74,13 @@ pytest_plugins = ("pki_fixtures",)
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
+
+
+def _open(keys_dir: Path, person: str, passphrase: Passphrase, **options: Any) -> Signer:
+    """:func:`load_signer` with the keys directory's current CRL taken as the registered one."""
+    return load_signer(
+        keys_dir, person, passphrase, registered=registered_as_on_file(keys_dir), **options
+    )
 
 
 def _ext(
@@ -270,7 +280,7 @@ def test_validity_capped_by_ca(tmp_path: Path) -> None:
 
 
 def test_load_signer_accepts_a_good_key(fresh_keys: Path) -> None:
-    signer = load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
+    signer = _open(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
     assert signer.person_id == VALID
     assert same_public_key(signer.key, signer.cert)
     assert signer.fingerprint == fingerprint(signer.cert)
@@ -279,7 +289,7 @@ def test_load_signer_accepts_a_good_key(fresh_keys: Path) -> None:
 def test_wrong_passphrase_is_a_docgen_error(fresh_keys: Path) -> None:
     before = sorted(p.name for p in fresh_keys.rglob("*"))
     with pytest.raises(PassphraseError) as caught:
-        load_signer(fresh_keys, VALID, Passphrase(b"wrong-passphrase", "测试"), now=SIGNED_AT)
+        _open(fresh_keys, VALID, Passphrase(b"wrong-passphrase", "测试"), now=SIGNED_AT)
     text = caught.value.diagnostics()
     assert "口令不正确" in text and "key.pem" in text
     assert "wrong-passphrase" not in text
@@ -291,7 +301,7 @@ def test_readable_key_file_is_refused(fresh_keys: Path, mode: int) -> None:
     key = person_paths(fresh_keys, VALID).key
     os.chmod(key, mode)
     with pytest.raises(KeyFileError) as caught:
-        load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
+        _open(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
     text = caught.value.diagnostics()
     assert str(key) in text and f"chmod 600 '{key}'" in text
 
@@ -300,26 +310,31 @@ def test_open_key_directory_is_refused(fresh_keys: Path) -> None:
     directory = person_paths(fresh_keys, VALID).directory
     os.chmod(directory, 0o755)
     with pytest.raises(KeyFileError) as caught:
-        load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
+        _open(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
     assert f"chmod 700 '{directory}'" in caught.value.diagnostics()
 
 
 def test_readable_ca_key_is_refused(fresh_keys: Path) -> None:
     os.chmod(ca_paths(fresh_keys).key, 0o644)
     with pytest.raises(KeyFileError, match="chmod 600"):
-        publish_crl(fresh_keys, ca_passphrase=ca_passphrase(), now=SIGNED_AT)
+        publish_crl(
+            fresh_keys,
+            ca_passphrase=ca_passphrase(),
+            now=SIGNED_AT,
+            registered=registered_as_on_file(fresh_keys),
+        )
 
 
 def test_expired_and_not_yet_valid_certificates_are_refused(fresh_keys: Path) -> None:
     with pytest.raises(CertificateRefusedError, match="已过期"):
-        load_signer(
+        _open(
             fresh_keys, VALID, person_passphrase(), now=ISSUED_AT + timedelta(days=CERT_DAYS + 1)
         )
     with pytest.raises(CertificateRefusedError, match="尚未生效"):
-        load_signer(fresh_keys, VALID, person_passphrase(), now=ISSUED_AT - timedelta(hours=1))
+        _open(fresh_keys, VALID, person_passphrase(), now=ISSUED_AT - timedelta(hours=1))
 
 
-def test_revoked_certificate_is_refused_only_after_revocation(fresh_keys: Path) -> None:
+def test_revoked_certificate_is_refused_whatever_the_clock_says(fresh_keys: Path) -> None:
     # Keep a copy of the key: revocation deletes it, but load_signer must refuse on the CRL alone.
     paths = person_paths(fresh_keys, VALID)
     key_pem, cert_pem = paths.key.read_bytes(), paths.cert.read_bytes()
@@ -330,25 +345,26 @@ def test_revoked_certificate_is_refused_only_after_revocation(fresh_keys: Path) 
         reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=ca_passphrase(),
         now=revoked_at,
+        registered=registered_as_on_file(fresh_keys),
     )
     paths.cert.write_bytes(cert_pem)
     fd = os.open(paths.key, os.O_WRONLY | os.O_CREAT, 0o600)
     os.write(fd, key_pem)
     os.close(fd)
     with pytest.raises(CertificateRefusedError, match="已于 2027-01-07T09:00:00Z 吊销"):
-        load_signer(fresh_keys, VALID, person_passphrase(), now=revoked_at)
-    signer = load_signer(
-        fresh_keys, VALID, person_passphrase(), now=revoked_at - timedelta(seconds=1)
-    )
-    assert signer.person_id == VALID
-    # Bulk signing reads the workspace CRL once and hands it in: the same refusal.
+        _open(fresh_keys, VALID, person_passphrase(), now=revoked_at)
+    # A clock set back before the revocation does not help: the registry would refuse such a
+    # signature anyway (it takes nothing dated before its last entry), so none is made.
+    with pytest.raises(CertificateRefusedError, match="已于 2027-01-07T09:00:00Z 吊销"):
+        _open(fresh_keys, VALID, person_passphrase(), now=revoked_at - timedelta(seconds=1))
+    # Bulk signing checks the workspace CRL once and hands it in: the same refusal.
     ca_cert = load_ca_certificate(fresh_keys)
-    once = workspace_crl(fresh_keys, ca_cert)
-    assert once is not None
+    registered = registered_as_on_file(fresh_keys)
+    once = checked_workspace_crl(fresh_keys, ca_cert, registered, now=revoked_at)
     with pytest.raises(CertificateRefusedError, match="已于 2027-01-07T09:00:00Z 吊销"):
         load_signer(
-            fresh_keys, VALID, person_passphrase(), now=revoked_at, ca_cert=ca_cert,
-            workspace_crl=once,
+            fresh_keys, VALID, person_passphrase(), now=revoked_at, registered=registered,
+            ca_cert=ca_cert, workspace_crl=once,
         )  # fmt: skip
 
 
@@ -367,7 +383,7 @@ def test_key_not_matching_certificate_is_refused(fresh_keys: Path) -> None:
     other = person_paths(fresh_keys, LATE_REVOKED).key
     mine.write_bytes(other.read_bytes())
     with pytest.raises(CertificateRefusedError, match="私钥与证书不匹配"):
-        load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
+        _open(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
 
 
 def test_certificate_from_another_ca_is_refused(fresh_keys: Path, foreign_pki: Pki) -> None:
@@ -376,12 +392,12 @@ def test_certificate_from_another_ca_is_refused(fresh_keys: Path, foreign_pki: P
     paths.cert.write_bytes(foreign.cert.read_bytes())
     paths.key.write_bytes(foreign.key.read_bytes())
     with pytest.raises(CertificateRefusedError, match="不是本单位根证书"):
-        load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
+        _open(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
 
 
 def test_missing_certificate_names_the_fix(fresh_keys: Path) -> None:
     with pytest.raises(UsageError, match="keys issue --person P002"):
-        load_signer(fresh_keys, LATE_REVOKED, person_passphrase(), now=SIGNED_AT)
+        _open(fresh_keys, LATE_REVOKED, person_passphrase(), now=SIGNED_AT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -442,8 +458,14 @@ def test_publish_crl_keeps_entries_and_counts_up(fresh_keys: Path) -> None:
         reason=RevocationReason.parse("调离或职务变动"),
         ca_passphrase=ca_passphrase(),
         now=SIGNED_AT,
+        registered=registered_as_on_file(fresh_keys),
     )
-    result = publish_crl(fresh_keys, ca_passphrase=ca_passphrase(), now=VERIFY_AT)
+    result = publish_crl(
+        fresh_keys,
+        ca_passphrase=ca_passphrase(),
+        now=VERIFY_AT,
+        registered=registered_as_on_file(fresh_keys),
+    )
     assert result.number == 3 and result.revoked_count == 1
     reloaded = load_crl(result.pem_path)
     assert reloaded.last_update_utc == VERIFY_AT
@@ -458,6 +480,7 @@ def test_revoke_twice_is_refused(fresh_keys: Path) -> None:
         reason=RevocationReason.SUPERSEDED,
         ca_passphrase=ca_passphrase(),
         now=SIGNED_AT,
+        registered=registered_as_on_file(fresh_keys),
     )
     assert result.record == {
         "type": "revocation",
@@ -474,6 +497,7 @@ def test_revoke_twice_is_refused(fresh_keys: Path) -> None:
             reason=RevocationReason.SUPERSEDED,
             ca_passphrase=ca_passphrase(),
             now=SIGNED_AT,
+            registered=registered_as_on_file(fresh_keys),
         )
 
 
@@ -486,6 +510,7 @@ def test_interrupted_revocation_is_completed(fresh_keys: Path) -> None:
         reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=ca_passphrase(),
         now=SIGNED_AT,
+        registered=registered_as_on_file(fresh_keys),
     )
     # as if the first run had stopped after publishing the CRL, before moving the certificate
     first.moved_to.unlink()
@@ -496,10 +521,12 @@ def test_interrupted_revocation_is_completed(fresh_keys: Path) -> None:
         reason=RevocationReason.UNSPECIFIED,
         ca_passphrase=ca_passphrase(),
         now=VERIFY_AT,
+        registered=registered_as_on_file(fresh_keys),
     )
     assert again.revoked_at == SIGNED_AT
     assert again.reason is RevocationReason.KEY_COMPROMISE
-    assert again.crl.number == first.crl.number
+    assert again.crl.number == first.crl.number + 1  # a new CRL, the same entry in it
+    assert [e.revocation_date_utc for e in again.crl.crl] == [SIGNED_AT]
     assert again.record == first.record
     assert again.moved_to.exists() and not paths.cert.exists()
 
@@ -510,7 +537,7 @@ def test_unknown_reason_lists_choices() -> None:
 
 
 def test_rotate_keeps_old_certificate_and_old_signatures_verify(fresh_keys: Path) -> None:
-    old = load_signer(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
+    old = _open(fresh_keys, VALID, person_passphrase(), now=SIGNED_AT)
     old_signature = sign_detached(DATA, old.key, old.cert, signing_time=SIGNED_AT)
     later = SIGNED_AT + timedelta(days=100)
     item = rotate(
@@ -529,8 +556,8 @@ def test_rotate_keeps_old_certificate_and_old_signatures_verify(fresh_keys: Path
     assert item.cert != old.cert and item.cert.not_valid_before_utc == later
     assert _mode(paths.key) == 0o600
     with pytest.raises(PassphraseError):
-        load_signer(fresh_keys, VALID, person_passphrase(), now=later)
-    new = load_signer(fresh_keys, VALID, Passphrase(b"a brand new passphrase", "测试"), now=later)
+        _open(fresh_keys, VALID, person_passphrase(), now=later)
+    new = _open(fresh_keys, VALID, Passphrase(b"a brand new passphrase", "测试"), now=later)
     assert new.cert == item.cert
     ca_cert = load_ca_certificate(fresh_keys)
     status = verify_detached(DATA, old_signature, ca_cert=ca_cert, crl=None, at=later)

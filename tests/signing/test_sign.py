@@ -127,19 +127,17 @@ def test_refuses_a_letter_changed_since_generation(
     assert _files(keyed_workspace) == before
 
 
-def test_refuses_revoked_certificate(keyed_workspace: Path, env_passphrase: None) -> None:
-    from docgen.signing.passphrase import Passphrase
-    from docgen.signing.revocation import revoke
-    from docgen.signing.x509util import RevocationReason
-
-    ws = find_workspace(keyed_workspace)
-    revoke(
-        ws.keys_dir,
-        "P004",
-        reason=RevocationReason.parse("key_compromise"),
-        ca_passphrase=Passphrase(PASSPHRASE.encode(), "测试"),
-        now=datetime.fromisoformat("2027-01-06T09:00:00+00:00"),
-    )
+def test_refuses_revoked_certificate(
+    keyed_workspace: Path, env_passphrase: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCGEN_CA_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("DOCGEN_NOW", "2027-01-06T09:00:00+00:00")
+    out = run_docgen(
+        "keys", "revoke", "-w", str(keyed_workspace), "--person", "P004", "--reason",
+        "key_compromise",
+    )  # fmt: skip
+    assert out.code == 0, out.text
+    monkeypatch.setenv("DOCGEN_NOW", "2027-01-06T10:00:00+00:00")
     out = run_docgen("sign", "-w", str(keyed_workspace), "--as", "P004", "--year", "2027")
     assert out.code == 2
     assert "没有在用的证书" in out.err and "P004" in out.err

@@ -139,7 +139,7 @@ def rsa_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("rsa") / "ws"
     init_workspace(root, institution="测试院", year=YEAR, roster_yaml=make_roster_yaml(20))
     ws = find_workspace(root)
-    init_ca(
+    ca = init_ca(
         ws.keys_dir,
         institution="测试院",
         passphrase=SECRET,
@@ -156,8 +156,8 @@ def rsa_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         now=NOW,
         days=730,
     )
-    with open_registry(ws) as registry:
-        registry.append(list(issued.records), now=NOW)
+    with open_registry(ws) as registry:  # as `docgen keys init-ca` and `keys issue` do
+        registry.append([*ca.records, *issued.records], now=NOW)
     generate(ws, YEAR, now=NOW, jobs=1)
     return root
 

@@ -37,6 +37,7 @@ from docgen.signing.ca import load_ca_certificate, load_ca_key
 from docgen.signing.cades_sign import sign_detached
 from docgen.signing.passphrase import Passphrase
 from docgen.signing.revocation import revoke
+from docgen.signing.revocation_state import RevocationState, read_revocation_state
 from docgen.signing.sign import sign_as
 from docgen.signing.signer import Signer, load_signer
 from docgen.signing.x509util import RevocationReason, SigningKey, fingerprint, iso_z, serial_hex
@@ -74,7 +75,11 @@ class Attack:
         return self.path(doc_id).read_bytes()
 
     def signer(self, person: str, at: datetime = SIGNED) -> Signer:
-        return load_signer(self.ws.keys_dir, person, SECRET, now=at)
+        return load_signer(self.ws.keys_dir, person, SECRET, now=at, registered=self.registered())
+
+    def registered(self) -> RevocationState:
+        with open_registry(self.ws) as registry:
+            return read_revocation_state(registry, load_ca_certificate(self.ws.keys_dir))
 
     def ca(self) -> tuple[x509.Certificate, SigningKey]:
         cert = load_ca_certificate(self.ws.keys_dir)
@@ -273,6 +278,7 @@ def test_certificate_revoked_before_the_registry_time(attack: Attack) -> None:
         reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=SECRET,
         now=revoked_at,
+        registered=attack.registered(),
     )
     used_at = revoked_at + timedelta(hours=2)
     p7s = sign_detached(attack.data(), thief.key, thief.cert, signing_time=used_at)
@@ -290,6 +296,7 @@ def test_backdated_signature_with_a_revoked_key(attack: Attack) -> None:
         reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=SECRET,
         now=revoked_at,
+        registered=attack.registered(),
     )
     claimed = revoked_at - timedelta(hours=1)
     p7s = sign_detached(attack.data(), thief.key, thief.cert, signing_time=claimed)
@@ -307,6 +314,7 @@ def test_revocation_after_the_registry_time_keeps_the_signature_valid(attack: At
         reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=SECRET,
         now=SIGNED + timedelta(days=3),
+        registered=attack.registered(),
     )
     letter = attack.verify()
     assert letter["status"] == "verified", _failed(letter)

@@ -12,10 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from docgen.core.workspace import find_workspace
+from docgen.core.workspace import Workspace, find_workspace
 from docgen.registry import open_registry
+from docgen.signing.ca import load_ca_certificate
 from docgen.signing.certificates import rotate
 from docgen.signing.revocation import revoke
+from docgen.signing.revocation_state import RevocationState, read_revocation_state
 from docgen.signing.x509util import RevocationReason
 from docgen.verify.archive import workspace_trust
 from docgen.verify.checklist import STEP_NAMES, verify_letter
@@ -130,6 +132,11 @@ def test_voided_letter_is_reported_not_failed(signed: Path, tmp_path: Path) -> N
     assert report.summary().endswith(",已作废 1 份")
 
 
+def _registered(ws: Workspace) -> RevocationState:
+    with open_registry(ws) as registry:
+        return read_revocation_state(registry, load_ca_certificate(ws.keys_dir))
+
+
 def test_revocation_after_registration_keeps_signatures_valid(
     signed: Path, tmp_path: Path
 ) -> None:
@@ -137,6 +144,7 @@ def test_revocation_after_registration_keeps_signatures_valid(
     revoke(
         ws.keys_dir, "P002", reason=RevocationReason.AFFILIATION_CHANGED,
         ca_passphrase=CA_PASSPHRASE, now=SIGNED_AT + timedelta(days=30),
+        registered=_registered(ws),
     )
     outcome = run_docgen("verify", "-w", str(ws.root), str(ws.year_dir(YEAR)))
     assert outcome.code == 0, outcome.text
@@ -148,6 +156,7 @@ def test_revocation_before_registration_fails_step_6(signed: Path, tmp_path: Pat
     revoke(
         ws.keys_dir, "P002", reason=RevocationReason.KEY_COMPROMISE,
         ca_passphrase=CA_PASSPHRASE, now=SIGNED_AT - timedelta(hours=1),
+        registered=_registered(ws),
     )
     report = verify_paths([ws.year_dir(YEAR)], workspace_trust(ws))
     failed = [x for x in report.letters if x.status is LetterStatus.FAILED]
