@@ -18,6 +18,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("docgen.cli.demo_cmd", "demo"),
     ("docgen.cli.init_cmd", "init"),
     ("docgen.cli.generate_cmd", "generate_command"),
+    ("docgen.cli.pdf_cmd", "pdf"),
     ("docgen.cli.show_cmd", "show"),
     ("docgen.cli.sign_cmd", "sign"),
     ("docgen.cli.status_cmd", "status"),

@@ -1,4 +1,4 @@
-"""What the registry says about one year's letters: documents, signatures, voids.
+"""What the registry says about one year's letters: documents, signatures, voids, renditions.
 
 The registry is the source of truth; the manifest and the proof bundles are views derived from it.
 """
@@ -41,6 +41,7 @@ class LetterState:
     signatures: dict[str, EntryRef] = field(default_factory=dict)  # signer -> first signature
     void: EntryRef | None = None
     parties: tuple[tuple[str, str], ...] = ()  # (("superior", id), ("subordinate", id))
+    rendition: EntryRef | None = None  # latest PDF rendition of the current bytes, if any
 
     @property
     def record(self) -> dict[str, Any]:
@@ -126,7 +127,7 @@ class YearState:
         return sorted(self._by_party)
 
 
-LETTER_TYPES = ("document", "signature", "void")
+LETTER_TYPES = ("document", "signature", "void", "rendition")
 
 
 def read_year_state(registry: Registry, year: int) -> YearState:
@@ -190,6 +191,7 @@ def year_state_from_refs(entries: Iterable[EntryRef], year: int) -> YearState:
     documents: dict[str, tuple[EntryRef, str, tuple[tuple[str, str], ...]]] = {}
     signatures: dict[str, dict[str, tuple[EntryRef, object]]] = {}
     voids: dict[str, EntryRef] = {}
+    renditions: dict[str, tuple[EntryRef, object]] = {}  # the latest, with its .docx SHA-256
     for entry in entries:
         record = entry.record
         kind = record.get("type")
@@ -206,6 +208,8 @@ def year_state_from_refs(entries: Iterable[EntryRef], year: int) -> YearState:
             )
         elif kind == "void" and doc_id in documents:
             voids.setdefault(doc_id, entry)
+        elif kind == "rendition" and doc_id in documents:
+            renditions[doc_id] = (entry, record.get("docx_sha256"))
     letters = {
         doc_id: LetterState(
             doc_id=doc_id,
@@ -218,7 +222,13 @@ def year_state_from_refs(entries: Iterable[EntryRef], year: int) -> YearState:
             },
             void=voids.get(doc_id),
             parties=parties,
+            # A rendition counts only if it was made from the current bytes.
+            rendition=_rendition_of(renditions.get(doc_id), sha),
         )
         for doc_id, (doc, sha, parties) in documents.items()
     }
     return YearState(year=year, letters=letters)
+
+
+def _rendition_of(found: tuple[EntryRef, object] | None, sha: str) -> EntryRef | None:
+    return found[0] if found is not None and found[1] == sha else None

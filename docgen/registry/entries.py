@@ -25,6 +25,8 @@ RECORD_TYPES: dict[str, str] = {
     "crl": "sha256",  # every CRL the CA issues, its whole DER included (docgen.signing.crl)
     "void": "doc_id",
     "activity": "activity_id",
+    "rendition": "doc_id",  # a letter's PDF/A rendition (docgen.letters.rendition)
+    "pdf_signature": "doc_id",  # a PAdES signature of that PDF (docgen.signing.pdf_sign)
 }
 
 
