@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from docgen.core import pkcs8
+
 NOW = datetime(2027, 1, 5, 9, 0, 0, tzinfo=UTC)
+
+# Keys made in this process — fixtures, in-process commands — are encrypted with scrypt at
+# N = 2^6 (64 KiB, ≈ 1 ms, as the old PBKDF2 keys cost) instead of docgen's default N = 2^17
+# (128 MiB, ≈ 0.5 s per key and again per unlock), or the suite would spend minutes deriving
+# keys. Same format, same code; tests/signing/test_key_kdf.py checks the default itself
+# (PRODUCTION_KDF), and commands run as separate processes (the wheel's demo, the umask test)
+# use it.
+PRODUCTION_KDF = pkcs8.SCRYPT_DEFAULT
+TEST_KDF = pkcs8.ScryptCost(n=2**6, r=8, p=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def light_kdf() -> Iterator[None]:
+    with pkcs8.scrypt_cost(TEST_KDF):
+        yield
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from docgen.cli import keys_protect
 from docgen.cli.common import echo, fail, now_utc, open_workspace, workspace_option
 from docgen.core.lock import workspace_lock
 from docgen.core.models import Roster
@@ -117,7 +118,8 @@ def _show_issued(item: certificates.IssuedCertificate) -> None:
 @click.group("keys")
 def keys() -> None:
     """本单位电子签名证书:建立根证书(init-ca)、签发(issue)、查看(list)、
-    吊销(revoke)、发布吊销列表(crl)、更换密钥(rotate)。
+    吊销(revoke)、发布吊销列表(crl)、更换密钥(rotate)、更换口令并升级私钥加密(passwd)、
+    检查私钥加密方式(check)。
 
     口令只能来自口令文件、环境变量或终端隐藏输入,不能写在命令行上。
     """
@@ -387,3 +389,8 @@ def list_command(workspace_path: Path | None, history: bool, as_json: bool) -> N
         if row.slot in (None, CertSlot.CURRENT):
             counts[row.state] = counts.get(row.state, 0) + 1
     echo("合计:" + ",".join(f"{state.label} {n} 人" for state, n in counts.items()))
+
+
+# passwd and check: the key files' protection (docgen/cli/keys_protect.py)
+keys.add_command(keys_protect.passwd)
+keys.add_command(keys_protect.check)

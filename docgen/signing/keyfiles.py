@@ -10,7 +10,10 @@ Layout under the workspace's ``keys/`` directory::
     keys/people/<id>/old/<serial>.pem      certificates replaced by ``rotate`` (kept)
     keys/people/<id>/revoked/<serial>.pem  revoked certificates (kept, never deleted)
 
-Private keys are checked for safe file modes each time they are used.
+Private keys are checked for safe file modes each time they are used. They are encrypted with
+scrypt (:mod:`docgen.core.pkcs8`, :data:`~docgen.core.pkcs8.SCRYPT_DEFAULT`); key files written
+before that, with PBKDF2 at 2,048 iterations, are still read, and ``docgen keys check`` names
+them (``docgen keys passwd`` re-encrypts them).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
+from docgen.core import pkcs8
 from docgen.core.errors import DocgenError, Location, UsageError, ValidationError
 from docgen.core.workspace import atomic_write
 from docgen.signing.passphrase import Passphrase
@@ -167,33 +172,46 @@ def generate_private_key(algorithm: Algorithm) -> SigningKey:
 
 
 def encrypt_private_key(key: SigningKey, passphrase: Passphrase) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase.secret),
-    )
+    """The key file's bytes: encrypted PKCS#8 PEM, scrypt with the default cost."""
+    return pkcs8.encrypt_pem(key, passphrase.secret)
+
+
+def key_protection(path: Path) -> pkcs8.Protection:
+    """How the key file at ``path`` is protected (read from its header; no passphrase needed)."""
+    return pkcs8.inspect_pem(path.read_bytes())
+
+
+def decrypt_key_file(path: Path, data: bytes, passphrase: Passphrase) -> PrivateKeyTypes:
+    """The private key in ``data`` (the bytes of ``path``), with the Chinese errors of a key file:
+    not encrypted or not a key, a forged cost, a wrong passphrase."""
+    where = Location(file=str(path))
+    try:
+        return pkcs8.decrypt_pem(data, passphrase.secret)
+    except pkcs8.WrongPassphrase as exc:
+        raise PassphraseError(
+            f"口令不正确(来自{passphrase.source}),无法打开私钥",
+            location=where,
+            hint="请检查口令后重试;口令无法找回,遗忘时请用 docgen keys rotate 重新签发",
+        ) from exc
+    except pkcs8.KeyFormatError as exc:
+        protection = pkcs8.inspect_pem(data)
+        if protection.kind is pkcs8.KdfKind.UNENCRYPTED:
+            message = "私钥文件没有加密,拒绝使用"
+        elif pkcs8.excessive(protection) is not None:
+            message = f"私钥文件要求的解密代价过大({exc}),不是本程序写的私钥,拒绝解密"
+        else:
+            message = f"私钥文件格式不对({exc}),拒绝使用"
+        raise KeyFileError(
+            message, location=where, hint="请从备份恢复该文件,或用 docgen keys rotate 重新生成密钥"
+        ) from exc
+    except UnsupportedAlgorithm as exc:
+        raise KeyFileError("私钥算法不受支持", location=where) from exc
 
 
 def load_private_key(path: Path, passphrase: Passphrase) -> SigningKey:
     """Decrypt a key file after checking its permissions; a wrong passphrase is a clear error."""
     check_private_file(path)
-    data = path.read_bytes()
-    try:
-        key = serialization.load_pem_private_key(data, password=passphrase.secret)
-    except (ValueError, TypeError) as exc:
-        if b"ENCRYPTED" not in data:
-            raise KeyFileError(
-                "私钥文件没有加密或格式不对,拒绝使用",
-                location=Location(file=str(path)),
-                hint="请用 docgen keys rotate 重新生成密钥",
-            ) from exc
-        raise PassphraseError(
-            f"口令不正确(来自{passphrase.source}),无法打开私钥",
-            location=Location(file=str(path)),
-            hint="请检查口令后重试;口令无法找回,遗忘时请用 docgen keys rotate 重新签发",
-        ) from exc
-    except UnsupportedAlgorithm as exc:
-        raise KeyFileError("私钥算法不受支持", location=Location(file=str(path))) from exc
+    key = decrypt_key_file(path, path.read_bytes(), passphrase)
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise KeyFileError(
             "私钥类型不受支持(只支持 ECDSA 和 RSA)", location=Location(file=str(path))

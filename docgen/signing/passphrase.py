@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docgen.core.errors import Location, UsageError
+from docgen.registry import signing_key as registry_signing_key
 
 PERSON_ENV = "DOCGEN_PASSPHRASE"
 CA_ENV = "DOCGEN_CA_PASSPHRASE"
+NEW_ENV = "DOCGEN_NEW_PASSPHRASE"  # the new passphrase of ``docgen keys passwd``
+REGISTRY_ENV = registry_signing_key.PASSPHRASE_ENV  # the registry key's, when it is encrypted
 MIN_NEW_LENGTH = 8
 _MAX_FILE_BYTES = 4096
 

@@ -30,7 +30,9 @@ YEAR = 2027
 PERSON_SECRET = "个人口令-Zq7#xV3!m9-秘密"
 CA_SECRET = "根证书口令-Hw2$kP8@r4-机密"
 WRONG_SECRET = "错误口令-Lb5%nT1^w6-不对"
-SECRETS = (PERSON_SECRET, CA_SECRET, WRONG_SECRET)
+NEW_SECRET = "新口令-Pm4&yR7*c2-更换"
+REGISTRY_SECRET = "登记簿口令-Gt6(jU9)e3-密钥"
+SECRETS = (PERSON_SECRET, CA_SECRET, WRONG_SECRET, NEW_SECRET, REGISTRY_SECRET)
 
 
 def _modes(root: Path) -> dict[str, int]:
@@ -202,7 +204,7 @@ def test_no_command_takes_a_secret_as_an_argument() -> None:
                 assert isinstance(param.type, click.Path), (path, param.opts)
     assert seen >= 6
     outcome = run_docgen("sign", "--as", "P001", "--passphrase", "x")
-    assert outcome.code == 2 and "No such option" in outcome.err
+    assert outcome.code == 2 and "没有选项 --passphrase" in outcome.err
 
 
 def _unzipped(data: bytes) -> bytes:
@@ -293,6 +295,24 @@ def test_secrets_never_appear_in_output_files_or_errors(
     )
     run("report", "--date", "2027-01-05", *ws_args)
     run("registry", "audit", *ws_args)
+
+    # the key files' protection: check, new passphrases (errors too), the registry key encrypted
+    run("keys", "check", *ws_args)
+    monkeypatch.setenv("DOCGEN_NEW_PASSPHRASE", NEW_SECRET)
+    monkeypatch.setenv("DOCGEN_PASSPHRASE", WRONG_SECRET)
+    run("keys", "passwd", "--person", people[2], *ws_args, code=1)
+    monkeypatch.setenv("DOCGEN_PASSPHRASE", PERSON_SECRET)
+    run("keys", "passwd", "--person", people[2], *ws_args)
+    run("keys", "passwd", "--ca", *ws_args)
+    monkeypatch.setenv("DOCGEN_CA_PASSPHRASE", NEW_SECRET)
+    monkeypatch.setenv("DOCGEN_NEW_PASSPHRASE", REGISTRY_SECRET)
+    run("keys", "passwd", "--registry", *ws_args)
+    run("registry", "audit", *ws_args, code=2)
+    monkeypatch.setenv("DOCGEN_REGISTRY_PASSPHRASE", WRONG_SECRET)
+    run("registry", "audit", *ws_args, code=1)
+    monkeypatch.setenv("DOCGEN_REGISTRY_PASSPHRASE", REGISTRY_SECRET)
+    run("keys", "crl", *ws_args)
+    run("keys", "check", *ws_args)
 
     shown = "\n".join(o.out + o.err for o in outputs)
     files = {
