@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,19 @@ TEST_KDF = pkcs8.ScryptCost(n=2**6, r=8, p=1)
 def light_kdf() -> Iterator[None]:
     with pkcs8.scrypt_cost(TEST_KDF):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_pdf_renditions() -> Iterator[None]:
+    """``docgen generate`` makes no PDF renditions in the suite: LibreOffice would add seconds to
+    every generate. tests/letters/test_rendition*.py turn them on (DOCGEN_PDF unset)."""
+    previous = os.environ.get("DOCGEN_PDF")
+    os.environ["DOCGEN_PDF"] = "0"
+    yield
+    if previous is None:
+        os.environ.pop("DOCGEN_PDF", None)
+    else:
+        os.environ["DOCGEN_PDF"] = previous
 
 
 @pytest.fixture

@@ -1,15 +1,26 @@
-"""``docgen generate``: one letter per pairing, registered, with a manifest."""
+"""``docgen generate``: one letter per pairing, registered, with a manifest — and, where
+LibreOffice is installed, the PDF rendition of each letter (as ``docgen pdf``)."""
 
 from __future__ import annotations
 
+import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from docgen.cli.common import echo, now_utc, open_workspace, progress, workspace_option
+from docgen.cli.pdf_cmd import fail_on_refused, show_renditions
 from docgen.core.glossary import LetterKind
+from docgen.core.workspace import Workspace
 from docgen.letters.generate import Change, GenerateResult, generate
+from docgen.letters.rendition import make_renditions
+from docgen.letters.soffice import INSTALL_COMMAND, find_soffice
+
+# DOCGEN_PDF=0: generate makes no PDF renditions (docgen pdf still does). The test suite sets it;
+# a user may, to generate quickly and make the PDFs later.
+PDF_SWITCH = "DOCGEN_PDF"
 
 _LABELS = {
     Change.NEW: "新生成",
@@ -35,10 +46,19 @@ _LABELS = {
     default=None,
     help="并行生成的进程数(默认:CPU 核数);结果与进程数无关",
 )
+@click.option("--no-pdf", is_flag=True, help="不生成 PDF 副本(以后可运行 docgen pdf 生成)")
 def generate_command(
-    workspace_path: Path | None, year: int | None, reissue: bool, yes: bool, jobs: int | None
+    workspace_path: Path | None,
+    year: int | None,
+    reissue: bool,
+    yes: bool,
+    jobs: int | None,
+    no_pdf: bool,
 ) -> None:
-    """按名册和模板生成全部责任书、承诺书,登记并写出 manifest.json。"""
+    """按名册和模板生成全部责任书、承诺书,登记并写出 manifest.json。
+
+    装有 LibreOffice 时,同时为每份文书生成 PDF/A 副本并登记(同 docgen pdf)。
+    """
     ws = open_workspace(workspace_path)
     year = year or ws.config.default_year
     now = now_utc()
@@ -53,6 +73,23 @@ def generate_command(
             click.confirm("以上文书将被作废并重新签发,是否继续?", abort=True)
         result = generate(ws, year, now=now, reissue=True, progress=progress, jobs=jobs)
     _show(result, ws.year_dir(year))
+    _renditions(ws, year, now, jobs, skip=no_pdf or os.environ.get(PDF_SWITCH) == "0")
+
+
+def _renditions(ws: Workspace, year: int, now: datetime, jobs: int | None, *, skip: bool) -> None:
+    """The PDF renditions of the letters in force, or one line saying why there are none."""
+    if skip:
+        echo(f"未生成 PDF 副本(--no-pdf 或 {PDF_SWITCH}=0);需要时运行 docgen pdf --year {year}")
+        return
+    if find_soffice() is None:
+        echo(
+            f"提示:未找到 LibreOffice,本次没有生成文书的 PDF 副本。"
+            f"安装:{INSTALL_COMMAND};装好后运行 docgen pdf --year {year}"
+        )
+        return
+    result = make_renditions(ws, year, now=now, jobs=jobs, progress=progress)
+    show_renditions(result, ws.year_dir(year))
+    fail_on_refused(result)
 
 
 def _show(result: GenerateResult, year_dir: Path) -> None:

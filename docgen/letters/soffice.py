@@ -140,8 +140,25 @@ def font_uses(names: Sequence[str], workdir: Path) -> list[FontUse] | None:
 
 
 def _tail(data: bytes, lines: int = 3) -> str:
-    text = data.decode("utf-8", errors="replace").strip().splitlines()
-    return " / ".join(line.strip() for line in text[-lines:] if line.strip())
+    """The last lines LibreOffice wrote, less its warning about Java (always there)."""
+    text = [
+        line.strip()
+        for line in data.decode("utf-8", errors="replace").splitlines()
+        if line.strip() and "javaldx" not in line
+    ]
+    return " / ".join(text[-lines:])
+
+
+def _how_it_ended(code: int) -> str:
+    """A process's exit status in words. ``soffice`` is a launcher: when LibreOffice itself dies
+    on a signal, it exits with 128 + the signal's number."""
+    number = -code if code < 0 else code - 128 if 128 < code < 128 + 65 else 0
+    if number:
+        try:
+            return f"被信号 {signal.Signals(number).name} 终止,退出码 {code}"
+        except ValueError:
+            pass
+    return f"退出码 {code}"
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -236,18 +253,14 @@ class Converter:
         except subprocess.TimeoutExpired:
             _kill_group(process)
             raise LibreOfficeError(
-                f"LibreOffice 转换 {count} 份文书超过 {timeout:.0f} 秒仍未完成,已终止",
+                f"LibreOffice 转换 {count} 份文书超过 {timeout:g} 秒仍未完成,已终止",
                 hint="本批文书均未生成 PDF;机器繁忙时可用 --jobs 减少并行进程后重新运行 docgen pdf",
             ) from None
         except BaseException:
             _kill_group(process)
             raise
         if process.returncode != 0:
-            how = (
-                f"被信号 {signal.Signals(-process.returncode).name} 终止"
-                if process.returncode < 0
-                else f"退出码 {process.returncode}"
-            )
+            how = _how_it_ended(process.returncode)
             said = _tail(err)
             raise LibreOfficeError(
                 f"LibreOffice 转换 {count} 份文书时异常退出({how})" + (f":{said}" if said else ""),
