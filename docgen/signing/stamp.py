@@ -83,13 +83,16 @@ class StampText:
     serial: str
 
     def text(self) -> str:
+        # The serial (up to 40 hex digits) on two lines: on one it would set the stamp's width
+        # and shrink all its text.
+        half = (len(self.serial) + 1) // 2
         return "\n".join(
             (
-                f"{self.name}  数字签名",
+                f"{self.name}(数字签名)",
                 f"职务:{self.title}",
                 f"{beijing_time(self.signed_at)}(北京时间)",
-                "证书序列号:",
-                self.serial,
+                f"证书序列号 {self.serial[:half]}",
+                self.serial[half:],
             )
         )
 
@@ -307,6 +310,13 @@ def stamp_style(
         font_size=FONT_SIZE,
         leading=FONT_SIZE + 2,
         text_color=INK,
+        # No inner margin of the text box (pyHanko's default is 10 pt on each side, which in a
+        # stamp one line pitch high would shrink the text by half); the stamp keeps 3 pt.
+        box_layout_rule=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN,
+            y_align=layout.AxisAlignment.ALIGN_MIN,
+            margins=layout.Margins(),
+        ),
     )
     left = round(IMAGE_SHARE * width) + 2 if image is not None else 3
     style = TextStampStyle(

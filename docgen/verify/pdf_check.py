@@ -109,9 +109,16 @@ def _chain(
     return expected
 
 
-def _end_of_rendition(data: bytes, rendition_sha: str, limit: int) -> int:
-    """Where the rendition ends in ``data``: the end of one of its revisions (``%%EOF`` and the
-    line break after it) before ``limit`` whose prefix has the registered SHA-256."""
+def _end_of_rendition(data: bytes, rendition: dict[str, Any], limit: int) -> int:
+    """Where the rendition ends in ``data``, before ``limit``: at its registered size
+    (``pdf_size``), or else at the end of one of its revisions (``%%EOF`` and the line break
+    after it) whose prefix has the registered SHA-256."""
+    rendition_sha = rendition.get("pdf_sha256")
+    size = rendition.get("pdf_size")
+    if isinstance(size, int):
+        if size <= limit and _sha(data[:size]) == rendition_sha:
+            return size
+        raise _Failed("PDF 第一个签名之前的内容不是登记的 PDF 转换件")
     at = data.find(b"%%EOF", 0, limit)
     while at >= 0:
         end = at + 5
@@ -151,7 +158,7 @@ async def _validate(
     records: Sequence[dict[str, Any]],
     ca_cert: x509.Certificate,
     crls: Sequence[x509.CertificateRevocationList],
-    rendition_sha: str,
+    rendition: dict[str, Any],
 ) -> None:
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
@@ -165,7 +172,7 @@ async def _validate(
         found, registered = "、".join(names) or "无", "、".join(wanted) or "无"
         raise _Failed(f"PDF 中的签名({found})与登记的签名({registered})不一致")
     if not signatures:
-        if _sha(data) != rendition_sha:
+        if _sha(data) != rendition.get("pdf_sha256"):
             raise _Failed("PDF 与登记的转换件不一致")
         return
     extra = [
@@ -174,9 +181,9 @@ async def _validate(
     end = 0
     for n, (embedded, record) in enumerate(zip(signatures, records, strict=True)):
         last = n == len(signatures) - 1
-        start, _, hole_end, tail = (int(v) for v in embedded.byte_range)
+        _, hole_start, hole_end, tail = (int(v) for v in embedded.byte_range)
         if n == 0:
-            _end_of_rendition(data, rendition_sha, start)
+            _end_of_rendition(data, rendition, hole_start)
         end = hole_end + tail
         # Each signature's revision holds its security store too: what it covers is the
         # whole PDF as registered after it.
@@ -242,7 +249,7 @@ def check_signed_pdf(
         expected = _chain(document, rendition, records)
         if _sha(data) != expected:
             raise _Failed("PDF 文件与登记的不一致(签名后被改动或被替换)")
-        asyncio.run(_validate(data, records, ca_cert, crls, str(rendition.get("pdf_sha256"))))
+        asyncio.run(_validate(data, records, ca_cert, crls, rendition))
     except _Failed as failed:
         return PdfVerdict(True, False, False, str(failed))
     parties = [str(p["party"]) for p in document.get("parties", [])]

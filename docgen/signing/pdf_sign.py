@@ -1,0 +1,310 @@
+"""Signing letters' PDF renditions as their parties sign the letters, and what the registry says
+about a letter's PDF.
+
+A letter's PDF is signed by each party in turn, each signature an incremental update of the PDF
+the previous one produced; the registry keeps the chain: the ``rendition`` entry (the PDF made
+from the .docx) and one ``pdf_signature`` entry per signature, each naming the PDF's SHA-256
+before and after it (:func:`docgen.signing.pades.pdf_signature_record`). The file on disk must be
+the last PDF of the chain before anyone signs it again: an altered or replaced PDF is refused,
+not signed over.
+
+:func:`sign_letter_pdfs` serves ``sign_as`` (one person's letters, the key opened once);
+:func:`sign_year_pdfs` the bulk mode: both parties of a letter sign the same file, so the
+letters are signed one after the other in this process, each person's key opened once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from docgen.core.errors import Location, ValidationError
+from docgen.core.progress import ProgressFactory, no_progress
+from docgen.registry import Registry
+from docgen.signing.ca import load_ca_certificate
+from docgen.signing.pades import PadesSetup, letter_parties, pdf_signature_record, sign_pdf
+from docgen.signing.passphrase import Passphrase
+from docgen.signing.revocation_state import checked_workspace_crl, read_revocation_state
+from docgen.signing.signer import Signer, load_signer
+from docgen.signing.stamp import stamp_font
+
+RECORD_TYPE = "pdf_signature"
+_TYPES = ("document", "rendition", RECORD_TYPE)
+_HINT_MAKE = "生成 PDF:docgen pdf --year {year}"
+
+
+@dataclass(frozen=True)
+class LetterPdf:
+    """What the registry says about one letter's PDF: its current ``document`` record, the
+    rendition made from it (None: no PDF yet) and the PDF signatures chained from it."""
+
+    doc_id: str
+    document: dict[str, Any]
+    rendition: dict[str, Any] | None
+    signatures: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def current_sha256(self) -> str | None:
+        """The SHA-256 the PDF file must have now."""
+        if self.signatures:
+            return str(self.signatures[-1]["pdf_sha256"])
+        return None if self.rendition is None else str(self.rendition.get("pdf_sha256"))
+
+    def signed_by(self, person_id: str) -> bool:
+        return any(r.get("signer") == person_id for r in self.signatures)
+
+
+def letter_pdf(doc_id: str, records: Iterable[dict[str, Any]]) -> LetterPdf | None:
+    """A letter's PDF state from its ``document``, ``rendition`` and ``pdf_signature`` records
+    in registry order (a registry, a proof bundle); None without a ``document`` record.
+
+    The rendition is the latest made from the current .docx; its signatures are those that
+    chain from it, each over the PDF the previous one produced (the first that does, per party);
+    records of other renditions or out of the chain are not the PDF's."""
+    mine = [r for r in records if r.get("doc_id") == doc_id]
+    documents = [r for r in mine if r.get("type") == "document"]
+    if not documents:
+        return None
+    document = documents[-1]
+    rendition = None
+    for record in mine:
+        if record.get("type") == "rendition" and record.get("docx_sha256") == document.get(
+            "sha256"
+        ):
+            rendition = record
+    if rendition is None:
+        return LetterPdf(doc_id, document, None)
+    chain: list[dict[str, Any]] = []
+    current = rendition.get("pdf_sha256")
+    for record in mine:
+        if (
+            record.get("type") == RECORD_TYPE
+            and record.get("previous_pdf_sha256") == current
+            and all(r.get("party") != record.get("party") for r in chain)
+        ):
+            chain.append(record)
+            current = record.get("pdf_sha256")
+    return LetterPdf(doc_id, document, rendition, tuple(chain))
+
+
+def letter_pdfs(registry: Registry, doc_ids: Sequence[str]) -> dict[str, LetterPdf]:
+    """:func:`letter_pdf` of each of ``doc_ids``, read in batched queries."""
+    datas = registry.letter_entry_bytes(list(doc_ids), types=_TYPES)
+    by_doc: dict[str, list[dict[str, Any]]] = {}
+    for index in sorted(datas):
+        record = json.loads(datas[index])
+        by_doc.setdefault(str(record.get("doc_id")), []).append(record)
+    found = {}
+    for doc_id in doc_ids:
+        state = letter_pdf(doc_id, by_doc.get(doc_id, []))
+        if state is not None:
+            found[doc_id] = state
+    return found
+
+
+def pades_setup(keys_dir: Path, registry: Registry, *, now: datetime) -> PadesSetup:
+    """The CA certificate and the workspace CRL (checked against the registry and ``now``, as
+    :func:`~docgen.signing.signer.load_signer` does) that every PDF signature embeds."""
+    ca_cert = load_ca_certificate(keys_dir)
+    state = read_revocation_state(registry, ca_cert)
+    checked = checked_workspace_crl(keys_dir, ca_cert, state, now=now)
+    return PadesSetup(ca_cert, checked.crl, keys_dir / "people", stamp_font())
+
+
+@dataclass
+class PdfBatch:
+    """PDF signatures made in memory: files to write, records to append, letters signed, and
+    the letters that have no PDF to sign."""
+
+    writes: list[tuple[Path, bytes]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    signed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def _read_current(year_dir: Path, letter: LetterPdf, pending: dict[str, bytes]) -> bytes:
+    assert letter.rendition is not None
+    relpath = str(letter.rendition["path"])
+    if relpath in pending:  # signed by the other party earlier in this run
+        return pending[relpath]
+    path = year_dir / relpath
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ValidationError(
+            f"找不到文书 {letter.doc_id} 登记的 PDF,不能签署 PDF",
+            location=Location(file=str(path)),
+            hint="请重新生成 PDF:docgen pdf --year 年度",
+        ) from exc
+    if hashlib.sha256(data).hexdigest() != letter.current_sha256:
+        raise ValidationError(
+            f"文书 {letter.doc_id} 的 PDF 与登记簿中的最新版本不一致(登记后被改动或替换),拒绝签名",
+            location=Location(file=str(path)),
+            hint="请核实是谁改动了 PDF;恢复登记的版本后再签",
+        )
+    return data
+
+
+def sign_letter_pdfs(
+    year_dir: Path,
+    letters: Iterable[LetterPdf],
+    signer: Signer,
+    setup: PadesSetup,
+    *,
+    now: datetime,
+    signing_time: str,
+    batch: PdfBatch | None = None,
+    pending: dict[str, bytes] | None = None,
+) -> PdfBatch:
+    """Sign, as ``signer``, the PDF of each of ``letters`` they have not signed yet.
+
+    Letters without a rendition are listed in ``missing``; nothing is written (the caller writes
+    ``writes`` and appends ``records`` together with the rest of its commit). ``pending`` holds
+    PDFs signed earlier in the same run (by path), so a second party signs on top of them."""
+    batch = batch if batch is not None else PdfBatch()
+    pending = pending if pending is not None else {}
+    for letter in letters:
+        if letter.rendition is None:
+            batch.missing.append(letter.doc_id)
+            continue
+        if letter.signed_by(signer.person_id):
+            continue
+        data = _read_current(year_dir, letter, pending)
+        relpath = str(letter.rendition["path"])
+        where = str(year_dir / relpath)
+        result = sign_pdf(data, signer, letter.document, setup, now=now, where=where)
+        party = next(
+            p.party for p in letter_parties(letter.document).values()
+            if p.person_id == signer.person_id
+        )  # fmt: skip
+        record = pdf_signature_record(
+            letter.doc_id, signer, party,
+            pdf_path=relpath,
+            previous_sha256=hashlib.sha256(data).hexdigest(),
+            signed=result.data,
+            field=result.field,
+            signing_time=signing_time,
+        )  # fmt: skip
+        pending[relpath] = result.data
+        batch.writes.append((year_dir / relpath, result.data))
+        batch.records.append(record)
+        batch.signed.append(letter.doc_id)
+    return batch
+
+
+def not_made_notice(missing: Sequence[str], year: int) -> str | None:
+    """The one line that says which PDFs were not signed because they do not exist yet."""
+    if not missing:
+        return None
+    return (
+        f"{len(missing)} 份文书还没有 PDF 转换件,只签署了 .docx;"
+        f"{_HINT_MAKE.format(year=year)},再运行 docgen sign 签署 PDF"
+    )
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    letter: LetterPdf
+    person_id: str
+
+
+def year_pdf_work(registry: Registry, doc_ids: Sequence[str]) -> tuple[list[_Wanted], list[str]]:
+    """The PDF signatures that letters ``doc_ids`` wait for — each party with a registered
+    .docx signature and no PDF signature yet — in letter order, superior first; and the letters
+    with no PDF at all."""
+    datas = registry.letter_entry_bytes(list(doc_ids), types=("signature",))
+    signed_docx: dict[str, set[str]] = {}
+    for data in datas.values():
+        record = json.loads(data)
+        signed_docx.setdefault(str(record.get("doc_id")), set()).add(str(record.get("signer")))
+    work: list[_Wanted] = []
+    missing: list[str] = []
+    for doc_id, letter in letter_pdfs(registry, doc_ids).items():
+        if letter.rendition is None:
+            missing.append(doc_id)
+            continue
+        for party in letter_parties(letter.document).values():
+            if party.person_id in signed_docx.get(doc_id, set()) and not letter.signed_by(
+                party.person_id
+            ):
+                work.append(_Wanted(letter, party.person_id))
+    return work, missing
+
+
+def sign_year_pdfs(
+    keys_dir: Path,
+    registry: Registry,
+    year_dir: Path,
+    doc_ids: Sequence[str],
+    passphrases: Callable[[str], Passphrase],
+    commit: Callable[[PdfBatch], None],
+    *,
+    now: datetime,
+    signing_time: str,
+    progress: ProgressFactory = no_progress,
+    chunk: int = 256,
+) -> list[str]:
+    """The bulk mode's PDF pass: every PDF signature ``doc_ids`` wait for, made in this process
+    (both parties of a letter sign one file), each key opened once. ``chunk`` letters at a
+    time are signed in memory and handed to ``commit`` (which writes the files and appends the
+    records): memory does not grow with the year. Returns the letters that have no PDF."""
+    missing: list[str] = []
+    setup: PadesSetup | None = None
+    signers: dict[str, Signer] = {}
+    with progress(len(doc_ids), "签署 PDF") as advance:
+        for start in range(0, len(doc_ids), chunk):
+            part = doc_ids[start : start + chunk]
+            work, absent = year_pdf_work(registry, part)
+            missing.extend(absent)
+            if work:
+                if setup is None:
+                    setup = pades_setup(keys_dir, registry, now=now)
+                batch = _sign_work(
+                    keys_dir, registry, year_dir, work, passphrases, setup, signers,
+                    now=now, signing_time=signing_time,
+                )  # fmt: skip
+                commit(batch)
+            advance(len(part))
+    return missing
+
+
+def _sign_work(
+    keys_dir: Path,
+    registry: Registry,
+    year_dir: Path,
+    work: Sequence[_Wanted],
+    passphrases: Callable[[str], Passphrase],
+    setup: PadesSetup,
+    signers: dict[str, Signer],
+    *,
+    now: datetime,
+    signing_time: str,
+) -> PdfBatch:
+    setup.stamp_font().warm(
+        f"{p.name}{p.title}" for w in work for p in letter_parties(w.letter.document).values()
+    )
+    batch = PdfBatch()
+    pending: dict[str, bytes] = {}
+    state = None
+    for wanted in work:
+        signer = signers.get(wanted.person_id)
+        if signer is None:
+            if state is None:
+                state = read_revocation_state(registry, setup.ca_cert)
+            signer = load_signer(
+                keys_dir, wanted.person_id, passphrases(wanted.person_id),
+                now=now, registered=state, ca_cert=setup.ca_cert,
+            )  # fmt: skip
+            signers[wanted.person_id] = signer
+        sign_letter_pdfs(
+            year_dir, [wanted.letter], signer, setup,
+            now=now, signing_time=signing_time, batch=batch, pending=pending,
+        )  # fmt: skip
+    # Both parties' signatures of one letter: the file is written once, with both.
+    batch.writes = list({str(path): (path, data) for path, data in batch.writes}.values())
+    return batch
