@@ -10,11 +10,18 @@ Prints one table (ms per letter, letters per second, peak RSS) for:
   ``save`` — timed on a sample of letters and extrapolated to N;
 * ``docgen generate`` — the whole command (roster, pairings, render, registry, proofs, manifest);
 * bulk signing by both parties (``sign_everyone``: keys opened, CAdES signatures, registry appends);
-* verifying every letter offline (``docgen.verify.folder.iter_verify_letters``).
+* verifying every letter offline (``docgen.verify.folder.iter_verify_letters``);
+* unlocking one person's key at docgen's default KDF (scrypt, ``docgen.core.pkcs8``), on its own.
 
 Each measured stage runs in a fresh child process, so its peak RSS (the process itself, and its
 largest worker process as sampled from /proc, see :class:`WorkerPeak`) is its own. Issuing the
 certificates is set-up and is not timed.
+
+The set-up keys are encrypted with a light scrypt cost (:func:`_setup_kdf`, N = 2^6: about
+what the old PBKDF2 keys cost to open), so the sign row measures signing, as in earlier rounds:
+at the default (≈ 0.5 s per key) unlocking would be nearly all of it — 10⁵ people, ≈ 14 hours of
+one core. What unlocking costs per person is its own row, measured on a sample of keys at the
+default.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from make_roster import make_roster_yaml
 NOW = datetime(2027, 1, 5, 9, 0, 0, tzinfo=UTC)
 YEAR = 2027
 PASSPHRASE = b"bench-passphrase-2027"
+UNLOCK_SAMPLE = 5  # keys unlocked at the default KDF for the unlock row
 
 
 class WorkerPeak:
@@ -150,7 +158,14 @@ def stage_generate(workspace: Path, jobs: int) -> dict[str, Any]:
     return {"letters": documents, "seconds": elapsed}
 
 
+def _setup_kdf() -> Any:
+    from docgen.core import pkcs8
+
+    return pkcs8.ScryptCost(n=2**6, r=8, p=1)
+
+
 def stage_keys(workspace: Path, jobs: int) -> dict[str, Any]:
+    from docgen.core import pkcs8
     from docgen.core.parallel import map_chunks
     from docgen.core.workspace import find_workspace
     from docgen.registry import open_registry
@@ -161,7 +176,8 @@ def stage_keys(workspace: Path, jobs: int) -> dict[str, Any]:
     ws = find_workspace(workspace)
     roster = load_roster(ws.roster_path)
     secret = Passphrase(PASSPHRASE, "基准测试")
-    ca = init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=secret, now=NOW)
+    with pkcs8.scrypt_cost(_setup_kdf()):
+        ca = init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=secret, now=NOW)
     start = time.perf_counter()
     records: list[dict[str, Any]] = []
     setup = (str(ws.keys_dir), ws.config.institution, ws.config.certificate_days)
@@ -179,23 +195,54 @@ def _keys_setup(setup: tuple[str, str, int]) -> tuple[str, str, int]:
 
 
 def _issue_chunk(setup: tuple[str, str, int], people: Any) -> list[dict[str, Any]]:
+    from docgen.core import pkcs8
     from docgen.core.models import Roster
     from docgen.signing.certificates import issue_certificates
     from docgen.signing.passphrase import Passphrase
 
     keys_dir, institution, days = setup
     secret = Passphrase(PASSPHRASE, "基准测试")
-    issued = issue_certificates(
-        Path(keys_dir),
-        Roster(institution, tuple(people), ()),
-        None,
-        institution=institution,
-        ca_passphrase=secret,
-        passphrase=secret,
-        now=NOW,
-        days=days,
-    )
+    with pkcs8.scrypt_cost(_setup_kdf()):
+        issued = issue_certificates(
+            Path(keys_dir),
+            Roster(institution, tuple(people), ()),
+            None,
+            institution=institution,
+            ca_passphrase=secret,
+            passphrase=secret,
+            now=NOW,
+            days=days,
+        )
     return list(issued.records)
+
+
+def stage_unlock(workspace: Path) -> dict[str, Any]:
+    """Open a sample of the people's keys re-encrypted at the default KDF, one by one, as bulk
+    signing opens each signer's key once: the per-person cost the sign row leaves out."""
+    from docgen.core import pkcs8
+    from docgen.core.workspace import find_workspace
+    from docgen.signing.keyfiles import KEY_NAME, PEOPLE_DIR, load_private_key
+    from docgen.signing.passphrase import Passphrase
+
+    ws = find_workspace(workspace)
+    secret = Passphrase(PASSPHRASE, "基准测试")
+    sample = sorted((ws.keys_dir / PEOPLE_DIR).glob(f"*/{KEY_NAME}"))[:UNLOCK_SAMPLE]
+    out = Path(tempfile.mkdtemp(prefix="unlock-", dir=workspace))
+    os.chmod(out, 0o700)
+    copies = []
+    for i, path in enumerate(sample):
+        copy = out / f"{i}.pem"
+        copy.write_bytes(pkcs8.encrypt_pem(load_private_key(path, secret), PASSPHRASE))
+        os.chmod(copy, 0o600)
+        copies.append(copy)
+    start = time.perf_counter()
+    for copy in copies:
+        load_private_key(copy, secret)
+    return {
+        "keys": len(copies),
+        "seconds": time.perf_counter() - start,
+        "kdf": pkcs8.SCRYPT_DEFAULT.label(),
+    }
 
 
 def stage_sign(workspace: Path, jobs: int) -> dict[str, Any]:
@@ -256,6 +303,7 @@ STAGES = {
     "keys": lambda a: stage_keys(a.workspace, a.jobs),
     "sign": lambda a: stage_sign(a.workspace, a.jobs),
     "verify": lambda a: stage_verify(a.workspace, a.jobs),
+    "unlock": lambda a: stage_unlock(a.workspace),
     "proof": lambda a: stage_proof(a.workspace),
 }
 
@@ -356,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = run_stage("keys", workspace, args.jobs, sample)
     sign = run_stage("sign", workspace, args.jobs, sample)
     verify = run_stage("verify", workspace, args.jobs, sample)
+    unlock = run_stage("unlock", workspace, args.jobs, sample)
     proof = run_stage("proof", workspace, args.jobs, sample)
 
     letters = generate["letters"]
@@ -363,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     naive_total = naive_per_letter * letters
     ratio = naive_total / generate["seconds"] if generate["seconds"] else 0.0
     peak = max(max(s["rss_self_mib"], s["rss_workers_mib"]) for s in (generate, sign, verify))
+    per_unlock = unlock["seconds"] / unlock["keys"] if unlock["keys"] else 0.0
+    people = keys["people"]
     lines = [
         f"docgen bulk pipeline: {letters:,} letters, --jobs {args.jobs}; {machine()}; {version}",
         "",
@@ -397,11 +448,19 @@ def main(argv: list[str] | None = None) -> int:
             ", ".join(f"{k} {v:,}" for k, v in verify["counts"].items() if v),
         ),
         _row(
+            f"unlock one key, {unlock['kdf']}",
+            unlock["keys"],
+            unlock["seconds"],
+            _rss(unlock),
+            f"per person, not in the sign row: {people:,} people ≈ "
+            f"{people * per_unlock / max(1, args.jobs):,.0f} s more with --jobs {args.jobs}",
+        ),
+        _row(
             "(set-up) issue certificates",
             keys["people"],
             keys["seconds"],
             _rss(keys),
-            "not a target",
+            "not a target; keys at a light scrypt cost (see the module docstring)",
         ),
         "",
         f"generate vs naive: {ratio:.1f}×; peak RSS of any stage: {peak:.0f} MiB; "

@@ -24,6 +24,7 @@ def test_bench_prints_the_table_for_a_small_roster(tmp_path: Path) -> None:
         "verify every letter",
     ):
         assert f"| {stage} |" in table
+    assert "| unlock one key, scrypt(N=2^17,r=8,p=1) | 5 |" in table  # the default KDF, apart
     assert "measured on 3 letters" in table
     assert "extrapolated" in table
     assert "× the naive loop" in table

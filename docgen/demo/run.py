@@ -1,13 +1,12 @@
 """``docgen demo``: a fictional county procuratorate taken through the whole year's pipeline.
 
-The passphrase that protects the demo's keys is made at run time and written to
-``keys/demo-passphrase.txt`` (mode 0600) so that the user can go on signing by hand; it is never
-printed.
+The CA and every person get a passphrase of their own, made at run time and written to
+``演示口令.txt`` in the workspace (mode 0600, :mod:`docgen.demo.keys`) so that the user can go on
+signing by hand; the demo says where the file is and never prints a passphrase.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +14,8 @@ from pathlib import Path
 
 from docgen.core.glossary import LetterKind
 from docgen.core.progress import ProgressFactory, no_progress
-from docgen.core.workspace import Workspace, atomic_write, find_workspace
+from docgen.core.workspace import Workspace, find_workspace
+from docgen.demo.keys import DemoSecrets, issue_keys, make_secrets, signing_chunk
 from docgen.demo.ledger import demo_activities
 from docgen.duties.engine import duties_in_workspace
 from docgen.duties.report import reports_in_workspace
@@ -25,14 +25,12 @@ from docgen.registry import open_registry
 from docgen.roster.example import demo_roster_yaml
 from docgen.roster.load import load_roster
 from docgen.signing.ca import init_ca
-from docgen.signing.certificates import issue_certificates
 from docgen.signing.passphrase import Passphrase
 from docgen.signing.sign import sign_everyone
 from docgen.verify.archive import build_archive, workspace_trust
 from docgen.verify.model import LetterStatus
 from docgen.verify.paths import verify_paths
 
-PASSPHRASE_FILE = "demo-passphrase.txt"
 Say = Callable[[str], None]
 
 
@@ -49,29 +47,24 @@ class DemoResult:
     artefacts: dict[str, Path] = field(default_factory=dict)
 
 
-def _passphrase(ws: Workspace) -> Passphrase:
-    secret = secrets.token_urlsafe(24).encode("ascii")
-    atomic_write(ws.keys_dir / PASSPHRASE_FILE, secret + b"\n", mode=0o600)
-    return Passphrase(secret, f"文件 {ws.keys_dir / PASSPHRASE_FILE}")
+def setup_keys(
+    ws: Workspace, passphrase: Passphrase | DemoSecrets, *, now: datetime, jobs: int | None = None
+) -> int:
+    """Create the CA and every person's certificate, and record them in the registry.
 
-
-def setup_keys(ws: Workspace, passphrase: Passphrase, *, now: datetime) -> int:
-    """Create the CA and every person's certificate, and record the issuance in the registry."""
+    ``passphrase``: the demo's own (:func:`docgen.demo.keys.make_secrets`, one per person), or one
+    for the CA and everyone (test workspaces). Keys are issued in ``jobs`` worker processes.
+    """
     roster = load_roster(ws.roster_path)
-    ca = init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=passphrase, now=now)
-    issued = issue_certificates(
-        ws.keys_dir,
-        roster,
-        None,
-        institution=ws.config.institution,
-        ca_passphrase=passphrase,
-        passphrase=passphrase,
-        now=now,
-        days=ws.config.certificate_days,
-    )
+    if isinstance(passphrase, DemoSecrets):
+        ca_secret, people = passphrase.ca, [(p.id, passphrase.person(p.id)) for p in roster.people]
+    else:
+        ca_secret, people = passphrase, [(p.id, passphrase) for p in roster.people]
+    ca = init_ca(ws.keys_dir, institution=ws.config.institution, passphrase=ca_secret, now=now)
+    records = issue_keys(ws, roster, ca_secret, people, now=now, jobs=jobs)
     with open_registry(ws) as registry:  # the first CRL too: signing refuses an unregistered one
-        registry.append([*ca.records, *issued.records], now=now)
-    return len(issued.issued)
+        registry.append([*ca.records, *records], now=now)
+    return len(records)
 
 
 def run_demo(
@@ -99,15 +92,21 @@ def run_demo(
         say(f"   提示:{note}")
 
     roster = load_roster(ws.roster_path)
-    passphrase = _passphrase(ws)
-    result.certificates = setup_keys(ws, passphrase, now=now)
+    secrets = make_secrets(ws, roster)
+    result.certificates = setup_keys(ws, secrets, now=now)
+    result.artefacts["演示口令(权限 600)"] = secrets.path
     say(
-        f"3. 已建立单位根证书,并为 {result.certificates} 人签发个人证书"
-        f"(演示口令保存在 {ws.keys_dir / PASSPHRASE_FILE},权限 600)"
+        f"3. 已建立单位根证书,并为 {result.certificates} 人签发个人证书;根证书和每个人的私钥"
+        f"各有自己的随机口令,保存在 {secrets.path}(权限 600,口令不在屏幕上显示)"
     )
 
     result.signatures = sign_everyone(
-        ws, lambda _pid: passphrase, year=year, now=now, progress=progress
+        ws,
+        secrets.person,
+        year=year,
+        now=now,
+        progress=progress,
+        chunk_size=signing_chunk(len(roster.people)),
     )
     say(f"4. 全部签订方已签名:共 {result.signatures} 个签名(每份文书双方各 1 个)")
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from docgen.core.glossary import LetterKind
 from docgen.demo.run import run_demo
+from docgen.roster.load import load_roster
+from docgen.signing.ca import load_ca_certificate, load_ca_key
+from docgen.signing.keyfiles import PassphraseError, load_private_key, person_paths
+from docgen.signing.passphrase import Passphrase
 from tests.conftest import NOW
 from tests.helpers import run_docgen
 
@@ -33,12 +40,58 @@ def test_demo_runs_every_stage(tmp_path: Path) -> None:
     assert "审计通过" in text
     assert "验证通过 59 份,失败 0 份" in text
     assert result.artefacts["年度档案包"].is_file()
-    passphrase = tmp_path / "demo" / "keys" / "demo-passphrase.txt"
-    assert passphrase.stat().st_mode & 0o777 == 0o600
-    secret = passphrase.read_text().strip()
-    assert secret not in text
+    assert result.artefacts["演示口令(权限 600)"] == tmp_path / "demo" / "演示口令.txt"
+    assert "演示口令.txt(权限 600,口令不在屏幕上显示)" in text
     reports = [p for label, p in result.artefacts.items() if "情况报告(报" in label]
     assert len(reports) == 5 and all(p.is_file() for p in reports)
+    _check_demo_secrets(tmp_path / "demo", said)
+
+
+def _demo_secrets(root: Path) -> dict[str, str]:
+    """id → passphrase, from the demo's passphrase file (its CA row as "CA")."""
+    rows = [
+        line.split("\t")
+        for line in (root / "演示口令.txt").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert all(len(row) == 3 for row in rows), rows
+    return {row[0]: row[2] for row in rows}
+
+
+def _check_demo_secrets(root: Path, said: list[str]) -> None:
+    """Every demo key has its own passphrase, all in one private file, shown nowhere."""
+    secret_file = root / "演示口令.txt"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    secrets = _demo_secrets(root)
+    roster = load_roster(root / "roster.yaml")
+    assert set(secrets) == {"CA"} | {p.id for p in roster.people}
+    assert len(set(secrets.values())) == len(secrets) == 46  # the CA and 45 people, all different
+    assert all(len(secret) >= 20 for secret in secrets.values())
+    assert not (root / "keys" / "demo-passphrase.txt").exists()
+
+    # each key opens with its own passphrase, and not with a neighbour's
+    keys_dir = root / "keys"
+    load_ca_key(keys_dir, Passphrase(secrets["CA"].encode(), "测试"), load_ca_certificate(keys_dir))
+    for pid, other in (("P001", "P002"), ("P045", "P001")):
+        path = person_paths(keys_dir, pid).key
+        assert load_private_key(path, Passphrase(secrets[pid].encode(), "测试"))
+        with pytest.raises(PassphraseError):
+            load_private_key(path, Passphrase(secrets[other].encode(), "测试"))
+
+    # no passphrase is shown, nor written anywhere but the passphrase file (zips opened too)
+    text = "\n".join(said)
+    files = {p: _unzipped(p.read_bytes()) for p in root.rglob("*") if p.is_file()}
+    for secret in secrets.values():
+        assert secret not in text
+        assert [p for p, data in files.items() if secret.encode() in data] == [secret_file]
+
+
+def _unzipped(data: bytes) -> bytes:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return b"\n".join(_unzipped(zf.read(name)) for name in zf.namelist())
+    except zipfile.BadZipFile:
+        return data
 
 
 def test_demo_refuses_an_existing_workspace(tmp_path: Path) -> None:
