@@ -26,6 +26,7 @@ from docgen.signing.crl import CRL_DAYS_DEFAULT, load_crl
 from docgen.signing.keyfiles import OLD_DIR, ca_paths
 from docgen.signing.keylist import CertSlot, CertState, KeyListing, list_keys
 from docgen.signing.passphrase import Passphrase
+from docgen.signing.profile import CertificateProfile
 from docgen.signing.x509util import Algorithm, RevocationReason, common_name_of, iso_z, serial_hex
 
 _ALGORITHMS = [a.value for a in Algorithm]
@@ -210,6 +211,7 @@ def issue(
             now=now,
             days=ws.config.certificate_days,
             algorithm=Algorithm(algorithm) if algorithm else None,
+            profile=CertificateProfile.of(ws.config),
         )
         _register(ws, list(result.records), now)
     for item in result.issued:
@@ -249,6 +251,7 @@ def rotate(
             now=now,
             days=ws.config.certificate_days,
             algorithm=Algorithm(algorithm) if algorithm else None,
+            profile=CertificateProfile.of(ws.config),
         )
         _register(ws, [item.record], now)
     _show_issued(item)

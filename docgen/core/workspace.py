@@ -4,18 +4,37 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import tomllib
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from docgen.core.errors import Location, UsageError, ValidationError
 from docgen.core.glossary import INSTITUTION_DEFAULT
 
 CONFIG_NAME = "docgen.toml"
 _T = TypeVar("_T")
+
+# Where personal certificates say their CRL is published (cRLDistributionPoints). The default is
+# the office machine itself, where docgen's signing page serves keys/ca/crl.der: it never names
+# somebody else's server, and a relying party elsewhere that cannot reach it gets no answer, not
+# a wrong one (a CRL only counts when the CA signed it). An institution that publishes its CRL on
+# its intranet sets its own address before issuing certificates.
+DEFAULT_CRL_URL = "http://127.0.0.1:8765/crl.der"
+
+
+def default_policy_oid(institution: str) -> str:
+    """The certificate policy OID an institution gets unless docgen.toml names one: 2.25 and a
+    UUID as a decimal integer (ITU-T X.667: anyone may make such an OID without registering it),
+    the UUID derived with uuid5 from the institution's name, so the same name always gives the
+    same OID and two institutions never share one."""
+    name = f"urn:docgen:certificate-policy:{institution.strip()}"
+    return f"2.25.{uuid.uuid5(uuid.NAMESPACE_URL, name).int}"
 
 
 @dataclass(frozen=True)
@@ -42,8 +61,15 @@ class Config:
     roster: str = "roster.yaml"
     certificate_days: int = 730
     signing_time_tolerance_seconds: int = 600
+    crl_url: str = DEFAULT_CRL_URL
+    certificate_policy_oid: str = ""  # empty: default_policy_oid(institution)
     fonts: Fonts = field(default_factory=Fonts)
     pairing: PairingOptions = field(default_factory=PairingOptions)
+
+    @property
+    def policy_oid(self) -> str:
+        """The certificate policy OID written into personal certificates."""
+        return self.certificate_policy_oid or default_policy_oid(self.institution)
 
 
 @dataclass(frozen=True)
@@ -116,9 +142,50 @@ def load_config(path: Path) -> Config:
             "roster",
             "certificate_days",
             "signing_time_tolerance_seconds",
+            "crl_url",
         )
     }
+    _check_crl_url(str(scalars["crl_url"]), path)
+    policy = data.get("certificate_policy_oid")
+    if policy is not None:
+        scalars["certificate_policy_oid"] = _check_oid(policy, path)
     return Config(fonts=fonts, pairing=pairing, **scalars)
+
+
+def _check_crl_url(value: str, path: Path) -> None:
+    """An http(s) URL with a host, printable ASCII only (it goes into every certificate)."""
+    problem = None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        problem = "不是有效的网址"
+    else:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problem = "不是 http:// 或 https:// 网址"
+        elif not all("!" <= ch <= "~" for ch in value):
+            problem = "含有空格、中文或其他非 ASCII 字符(中文域名请写成 xn-- 形式)"
+    if problem is not None:
+        raise ValidationError(
+            f"吊销列表发布地址“{value}”{problem}",
+            location=Location(file=str(path), field="crl_url"),
+            hint="它会写进每张个人证书,只能是网址,不能是文件路径;"
+            f"例如 crl_url = \"{DEFAULT_CRL_URL}\"",
+        )
+
+
+_OID = re.compile(r"([012])\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
+
+
+def _check_oid(value: object, path: Path) -> str:
+    match = _OID.fullmatch(value) if isinstance(value, str) else None
+    if isinstance(value, str) and match and (match.group(1) == "2" or int(match.group(2)) < 40):
+        return value
+    raise ValidationError(
+        f"证书策略 OID“{value}”不是有效的对象标识符",
+        location=Location(file=str(path), field="certificate_policy_oid"),
+        hint="应为以点分隔的数字,例如 2.25.后接十进制数字;删去此行则按单位名称自动生成",
+    )
 
 
 def find_workspace(start: Path) -> Workspace:
@@ -144,6 +211,15 @@ roster = "roster.yaml"
 certificate_days = 730
 # 签名时间与登记时间允许相差的秒数
 signing_time_tolerance_seconds = 600
+# 个人证书中的吊销列表发布地址(cRLDistributionPoints 扩展),只能是 http:// 或 https:// 网址,
+# 不能是文件路径。默认是本机签名页面发布 keys/ca/crl.der 的地址:它不指向任何别人的服务器,
+# 其他电脑上的验证方访问不到时得不到答复,而不会得到错误的答复(吊销列表须有根证书的签名才算数)。
+# 单位在内网发布吊销列表时,请在签发证书之前改为该地址;已签发的证书不会随之改变。
+crl_url = {toml_string(DEFAULT_CRL_URL)}
+# 个人证书中的证书策略 OID(certificatePolicies 扩展)。默认值由单位名称用 UUID 第 5 版(uuid5)
+# 推导为 2.25.<十进制 UUID>:同一单位名称总是得到同一个 OID,不同单位不会相同,按 ITU-T X.667
+# 无需向任何机构申请。单位已有登记的策略 OID 时可改为自己的;只影响此后签发的证书。
+certificate_policy_oid = {toml_string(default_policy_oid(institution))}
 
 [pairing]
 # 检委会专职委员与党组书记签订责任书(第六、十一、十四条)

@@ -2,6 +2,7 @@
 
 Every function takes ``now`` instead of reading the clock, and returns the registry's
 ``certificate`` records for the caller to append; this module never touches the registry.
+The extensions beyond keyUsage (purpose, policy, CRL address) are :mod:`docgen.signing.profile`'s.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from docgen.signing.keyfiles import (
     write_atomic,
 )
 from docgen.signing.passphrase import Passphrase, require_new_strength
+from docgen.signing.profile import CertificateProfile
 from docgen.signing.x509util import (
     Algorithm,
     CertificateRefusedError,
@@ -98,6 +100,7 @@ def _person_certificate(
     ca_key: SigningKey,
     now: datetime,
     days: int,
+    profile: CertificateProfile,
 ) -> x509.Certificate:
     start = utc_second(now)
     end = min(start + timedelta(days=days), ca_cert.not_valid_after_utc)
@@ -122,7 +125,7 @@ def _person_certificate(
         if ski is not None
         else x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
     )
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(ca_cert.subject)
@@ -147,24 +150,29 @@ def _person_certificate(
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(aki, critical=False)
-        .sign(ca_key, hashes.SHA256())
     )
+    for extension in profile.extensions():
+        builder = builder.add_extension(extension, critical=False)
+    return builder.sign(ca_key, hashes.SHA256())
 
 
 @dataclass(frozen=True)
 class _CaMaterial:
     cert: x509.Certificate
     key: SigningKey
+    profile: CertificateProfile
 
 
-def _open_ca(keys_dir: Path, ca_passphrase: Passphrase, now: datetime) -> _CaMaterial:
+def _open_ca(
+    keys_dir: Path, ca_passphrase: Passphrase, now: datetime, profile: CertificateProfile
+) -> _CaMaterial:
     ca_cert = load_ca_certificate(keys_dir)
     problem = validity_problem(ca_cert, now)
     if problem is not None:
         raise CertificateRefusedError(
             f"根证书不可用:{problem}", location=Location(file=str(ca_paths(keys_dir).cert))
         )
-    return _CaMaterial(ca_cert, load_ca_key(keys_dir, ca_passphrase, ca_cert))
+    return _CaMaterial(ca_cert, load_ca_key(keys_dir, ca_passphrase, ca_cert), profile)
 
 
 def _roster_person(roster: Roster, person_id: str) -> Person:
@@ -189,6 +197,7 @@ def issue_certificates(
     now: datetime,
     days: int,
     algorithm: Algorithm | None = None,
+    profile: CertificateProfile | None = None,
 ) -> IssueResult:
     """Give each person (``None``: everyone in the roster) a key pair and a certificate.
 
@@ -225,7 +234,7 @@ def issue_certificates(
     }
     for secret in secrets.values():
         require_new_strength(secret)
-    ca = _open_ca(keys_dir, ca_passphrase, now)
+    ca = _open_ca(keys_dir, ca_passphrase, now, profile or CertificateProfile.default(institution))
     issued = [
         _issue_one(
             keys_dir, person, ca, institution, secrets[person.id], now, days, algorithm, None
@@ -249,7 +258,14 @@ def _issue_one(
     paths = person_paths(keys_dir, person.id)
     key = generate_private_key(algorithm or algorithm_of(ca.cert))
     cert = _person_certificate(
-        person, key, institution=institution, ca_cert=ca.cert, ca_key=ca.key, now=now, days=days
+        person,
+        key,
+        institution=institution,
+        ca_cert=ca.cert,
+        ca_key=ca.key,
+        now=now,
+        days=days,
+        profile=ca.profile,
     )
     key_pem = encrypt_private_key(key, passphrase)
     make_private_dir(paths.directory.parent)
@@ -283,6 +299,7 @@ def rotate(
     now: datetime,
     days: int,
     algorithm: Algorithm | None = None,
+    profile: CertificateProfile | None = None,
 ) -> IssuedCertificate:
     """Issue a new key and certificate; the old certificate moves to ``old/<serial>.pem``.
 
@@ -300,5 +317,5 @@ def rotate(
         )
     old = load_certificate(paths.cert)
     require_new_strength(passphrase)
-    ca = _open_ca(keys_dir, ca_passphrase, now)
+    ca = _open_ca(keys_dir, ca_passphrase, now, profile or CertificateProfile.default(institution))
     return _issue_one(keys_dir, person, ca, institution, passphrase, now, days, algorithm, old)
