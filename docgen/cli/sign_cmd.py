@@ -20,6 +20,7 @@ from docgen.records.reading import awaiting
 from docgen.roster.load import load_roster
 from docgen.roster.names import resolve_person
 from docgen.signing import passphrase as passphrases
+from docgen.signing.pdf_sign import not_made_notice
 from docgen.signing.sign import sign_as
 
 LISTED = 50  # letters listed one by one before signing; the rest are counted
@@ -86,3 +87,8 @@ def sign(
         echo(f"{person_id} 已签署过全部 {len(result.already_signed)} 份文书,无需重复签名。")
     else:
         echo(f"{year} 年度没有等待 {person_id} 签名的文书。")
+    if result.pdf_signed:
+        echo(f"{person_id} 同时签署了 {len(result.pdf_signed)} 份 PDF 转换件,签章在本人的签名栏。")
+    notice = not_made_notice(result.pdf_missing, year)
+    if notice is not None:
+        echo(notice)

@@ -145,10 +145,11 @@ class SignedPdf:
 
 
 def existing_signature_fields(pdf: bytes, *, where: str) -> list[str]:
-    """The names of the signature fields already signed in ``pdf``."""
+    """The names of the signature fields already signed in ``pdf``, in signing order."""
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        return [str(sig.field_name) for sig in reader.embedded_signatures]
+        signatures = sorted(reader.embedded_signatures, key=lambda sig: sig.signed_revision)
+        return [str(sig.field_name) for sig in signatures]
     except (PdfError, ValueError, KeyError, TypeError) as exc:
         raise ValidationError(
             f"无法读取 PDF({type(exc).__name__}),不能签名",
@@ -315,5 +316,6 @@ def pdf_signature_record(
         "path": pdf_path,
         "previous_pdf_sha256": previous_sha256,
         "pdf_sha256": hashlib.sha256(signed).hexdigest(),
+        "pdf_size": len(signed),
         "signing_time": signing_time,
     }

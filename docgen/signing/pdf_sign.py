@@ -27,13 +27,22 @@ from docgen.core.errors import Location, ValidationError
 from docgen.core.progress import ProgressFactory, no_progress
 from docgen.registry import Registry
 from docgen.signing.ca import load_ca_certificate
-from docgen.signing.pades import PadesSetup, letter_parties, pdf_signature_record, sign_pdf
+from docgen.signing.pades import (
+    PadesSetup,
+    existing_signature_fields,
+    field_name,
+    letter_parties,
+    pdf_signature_record,
+    sign_pdf,
+)
 from docgen.signing.passphrase import Passphrase
+from docgen.signing.pdf_layout import PARTY_LABELS
 from docgen.signing.revocation_state import checked_workspace_crl, read_revocation_state
 from docgen.signing.signer import Signer, load_signer
 from docgen.signing.stamp import stamp_font
 
 RECORD_TYPE = "pdf_signature"
+DOCGEN_FIELDS = frozenset(field_name(party) for party in PARTY_LABELS)
 _TYPES = ("document", "rendition", RECORD_TYPE)
 _HINT_MAKE = "生成 PDF:docgen pdf --year {year}"
 
@@ -47,6 +56,13 @@ class LetterPdf:
     document: dict[str, Any]
     rendition: dict[str, Any] | None
     signatures: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def current_size(self) -> int | None:
+        """The size the PDF file must have now, when the registry says it."""
+        last = self.signatures[-1] if self.signatures else self.rendition
+        size = None if last is None else last.get("pdf_size")
+        return size if isinstance(size, int) else None
 
     @property
     def current_sha256(self) -> str | None:
@@ -141,13 +157,33 @@ def _read_current(year_dir: Path, letter: LetterPdf, pending: dict[str, bytes]) 
             location=Location(file=str(path)),
             hint="请重新生成 PDF:docgen pdf --year 年度",
         ) from exc
-    if hashlib.sha256(data).hexdigest() != letter.current_sha256:
-        raise ValidationError(
+    if hashlib.sha256(data).hexdigest() == letter.current_sha256:
+        return data
+    size = letter.current_size
+    if (
+        size is not None
+        and hashlib.sha256(data[:size]).hexdigest() == letter.current_sha256
+        and _only_docgen_signatures_after(data, len(letter.signatures), where=str(path))
+    ):
+        # docgen signatures appended and never registered: a signing run killed between writing
+        # the PDF and appending its records. The registered PDF is the first ``size`` bytes;
+        # it is signed again, and the unregistered signatures are dropped.
+        return data[:size]
+    raise ValidationError(
             f"文书 {letter.doc_id} 的 PDF 与登记簿中的最新版本不一致(登记后被改动或替换),拒绝签名",
             location=Location(file=str(path)),
             hint="请核实是谁改动了 PDF;恢复登记的版本后再签",
         )
-    return data
+
+
+def _only_docgen_signatures_after(data: bytes, registered: int, *, where: str) -> bool:
+    """The PDF holds more signatures than the ``registered`` ones, all in docgen's fields."""
+    try:
+        fields = existing_signature_fields(data, where=where)
+    except ValidationError:
+        return False
+    extra = fields[registered:]
+    return bool(extra) and all(name in DOCGEN_FIELDS for name in extra)
 
 
 def sign_letter_pdfs(

@@ -6,6 +6,7 @@ then written atomically, then recorded in the registry in one batch.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
@@ -50,6 +51,14 @@ from docgen.registry import APPEND_CHUNK, Registry, open_registry
 from docgen.signing.ca import load_ca_certificate
 from docgen.signing.cades_sign import DetachedSigner
 from docgen.signing.passphrase import Passphrase
+from docgen.signing.pdf_sign import (
+    LetterPdf,
+    PdfBatch,
+    letter_pdfs,
+    pades_setup,
+    sign_letter_pdfs,
+    sign_year_pdfs,
+)
 from docgen.signing.revocation_state import (
     CheckedCrl,
     RevocationState,
@@ -71,6 +80,8 @@ class SignResult:
     person_id: str
     signed: tuple[SignedLetter, ...]
     already_signed: tuple[str, ...]
+    pdf_signed: tuple[str, ...] = ()  # letters whose PDF rendition was signed too
+    pdf_missing: tuple[str, ...] = ()  # letters signed that have no PDF rendition yet
 
 
 def utc_iso(moment: datetime) -> str:
@@ -240,7 +251,8 @@ def sign_as(
             else letters_state(registry, [doc_id], year)
         )
         waiting, done = waiting_letters(state, person_id, doc_id)
-        if not waiting:
+        pdfs = _pdfs_waiting(registry, person_id, waiting, done)
+        if not waiting and not pdfs:
             return SignResult(person_id, (), tuple(done))
         ca_cert = load_ca_certificate(ws.keys_dir)
         registered = read_revocation_state(registry, ca_cert)
@@ -250,8 +262,55 @@ def sign_as(
         year_dir = ws.year_dir(year)
         with progress(len(waiting), f"{person_id} 签名") as advance:
             writes, records, signed = _sign_letters(year_dir, waiting, signer, now, advance)
-        _commit(ws, registry, year, writes, records, now)
-    return SignResult(person_id, tuple(signed), tuple(done))
+        pdf = _sign_pdfs_as(ws, registry, year_dir, pdfs, signer, now=now, progress=progress)
+        _commit(ws, registry, year, [*writes, *pdf.writes], [*records, *pdf.records], now)
+    missing = tuple(d for d in pdf.missing if d in {w.doc_id for w in waiting})
+    return SignResult(person_id, tuple(signed), tuple(done), tuple(pdf.signed), missing)
+
+
+def _pdfs_waiting(
+    registry: Registry, person_id: str, waiting: Sequence[LetterState], done: Sequence[str]
+) -> list[LetterPdf]:
+    """The PDFs ``person_id`` signs with their letters: those of the letters they sign now, and
+    of letters signed before their PDF was made (a letter without a PDF is listed too, to be
+    said once). Voided letters are in neither list."""
+    found = letter_pdfs(registry, [*(w.doc_id for w in waiting), *done])
+    waiting_ids = {w.doc_id for w in waiting}
+    return [
+        letter
+        for letter in found.values()
+        if (letter.rendition is None and letter.doc_id in waiting_ids)
+        or (letter.rendition is not None and not letter.signed_by(person_id))
+    ]
+
+
+def _sign_pdfs_as(
+    ws: Workspace,
+    registry: Registry,
+    year_dir: Path,
+    letters: Sequence[LetterPdf],
+    signer: Signer,
+    *,
+    now: datetime,
+    progress: ProgressFactory,
+) -> PdfBatch:
+    """``signer``'s PAdES signatures of ``letters``' PDF renditions (docgen.signing.pdf_sign),
+    in memory, to be committed with the .p7s files."""
+    batch = PdfBatch()
+    to_sign = [letter for letter in letters if letter.rendition is not None]
+    batch.missing.extend(letter.doc_id for letter in letters if letter.rendition is None)
+    if not to_sign:
+        return batch
+    setup = pades_setup(ws.keys_dir, registry, now=now)
+    me = [p for letter in to_sign for p in letter.document["parties"]]
+    setup.stamp_font().warm(f"{p['name']}{p.get('title', '')}" for p in me)
+    with progress(len(to_sign), f"{signer.person_id} 签署 PDF") as advance:
+        for letter in to_sign:
+            sign_letter_pdfs(
+                year_dir, [letter], signer, setup, now=now, signing_time=utc_iso(now), batch=batch
+            )
+            advance(1)
+    return batch
 
 
 # --- bulk signing in worker processes ---
@@ -445,14 +504,49 @@ def sign_everyone(
     this run: this process's memory does not grow with the year. ``passphrases`` is called once
     per person, in the order of their ids, as their letters are handed out.
     """
+    remembered = functools.cache(passphrases)  # asked once per person, for .docx and PDF
     with workspace_lock(ws.root), open_registry(ws) as registry:
         repair_interrupted(ws, registry, year)
         first_new = registry.size()  # the entries this run appends are those from here on
         with closing(_SignPlan(_waiting_signatures(registry, year))) as plan:
-            return _sign_planned(
-                ws, registry, year, plan, passphrases, first_new,
+            count = _sign_planned(
+                ws, registry, year, plan, remembered, first_new,
                 now=now, progress=progress, jobs=jobs, chunk_size=chunk_size,
             )  # fmt: skip
+        _sign_year_pdfs(ws, registry, year, remembered, now=now, progress=progress, jobs=jobs)
+        return count
+
+
+def _sign_year_pdfs(
+    ws: Workspace,
+    registry: Registry,
+    year: int,
+    passphrases: Callable[[str], Passphrase],
+    *,
+    now: datetime,
+    progress: ProgressFactory,
+    jobs: int | None,
+) -> None:
+    """The bulk mode's PDF pass (:func:`docgen.signing.pdf_sign.sign_year_pdfs`): every PDF
+    rendition gets the signatures of the parties who signed its letter, committed in chunks."""
+    first = registry.size()
+    year_dir = ws.year_dir(year)
+    doc_ids = [letter.doc_id for letter in iter_year_letters(registry, year) if not letter.voided]
+
+    def commit(batch: PdfBatch) -> None:
+        atomic_write_many(batch.writes)
+        if batch.records:
+            mark_pending(year_dir)
+            registry.extend(batch.records, now=now)
+
+    try:
+        sign_year_pdfs(
+            ws.keys_dir, registry, year_dir, doc_ids, passphrases, commit,
+            now=now, signing_time=utc_iso(now), progress=progress,
+        )  # fmt: skip
+    finally:
+        if registry.size() > first:
+            _finish(ws, registry, year, set(), appended_from=first, jobs=jobs)
 
 
 def _sign_planned(

@@ -97,7 +97,7 @@ def _documents(ws: Workspace) -> dict[str, dict[str, Any]]:
         return {e.record["doc_id"]: json.loads(e.data) for e in registry.entries(type="document")}
 
 
-def register_renditions(ws: Workspace, doc_ids: list[str]) -> None:
+def register_renditions(ws: Workspace, doc_ids: list[str], *, now: datetime = RENDERED_AT) -> None:
     """Make and register the PDF rendition of each letter not yet having one."""
     documents = _documents(ws)
     year_dir = ws.year_dir(YEAR)
@@ -128,7 +128,7 @@ def register_renditions(ws: Workspace, doc_ids: list[str]) -> None:
         )
     if records:
         with open_registry(ws) as registry:
-            registry.append(records, now=RENDERED_AT)
+            registry.append(records, now=now)
 
 
 def copy_workspace(source: Path, target: Path) -> Workspace:
