@@ -174,15 +174,15 @@ def is_revoked(crl: x509.CertificateRevocationList, serial: int, at: datetime) -
     return entry is not None and entry.revocation_date_utc <= utc(at)
 
 
+_REASON_BY_FLAG = {reason.flag: reason for reason in RevocationReason}
+
+
 def revocation_reason(entry: x509.RevokedCertificate) -> RevocationReason:
     try:
         flag = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
     except x509.ExtensionNotFound:
         return RevocationReason.UNSPECIFIED
-    for reason in RevocationReason:
-        if reason.flag == flag:
-            return reason
-    return RevocationReason.UNSPECIFIED
+    return _REASON_BY_FLAG.get(flag, RevocationReason.UNSPECIFIED)
 
 
 @dataclass(frozen=True)
@@ -229,11 +229,20 @@ def crl_next_update(crl: x509.CertificateRevocationList) -> datetime:
     return moment
 
 
+def _utc_text(moment: datetime) -> str:
+    """:func:`iso_z` for the whole-second UTC times a CRL holds, without strftime: a CRL may
+    list thousands of entries, and the newest registered one is compared entry by entry with its
+    record by every signing command."""
+    if moment.microsecond or moment.utcoffset() != timedelta(0):
+        return iso_z(moment)
+    return moment.replace(tzinfo=None).isoformat() + "Z"
+
+
 def _revoked_fields(crl: x509.CertificateRevocationList) -> list[dict[str, str]]:
     return [
         {
             "serial": format(entry.serial_number, "x"),
-            "revoked_at": iso_z(entry.revocation_date_utc),
+            "revoked_at": _utc_text(entry.revocation_date_utc),
             "reason": revocation_reason(entry).value,
         }
         for entry in crl

@@ -18,6 +18,9 @@ CA's history and is skipped; a ``crl`` entry that claims this CA but does not ve
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,7 +38,6 @@ from docgen.signing.crl import (
     crl_number,
     crl_sha256,
     load_crl,
-    revocation_reason,
 )
 from docgen.signing.keyfiles import ca_paths
 from docgen.signing.x509util import RevocationReason, fingerprint, iso_z, utc
@@ -47,7 +49,8 @@ class RevocationListError(DocgenError):
 
 @dataclass(frozen=True)
 class RegisteredCrl:
-    """One ``crl`` entry of this CA, as checked by :func:`docgen.signing.crl.crl_from_record`."""
+    """One ``crl`` entry of this CA. The newest one in a :class:`RevocationState` was checked in
+    full by :func:`docgen.signing.crl.crl_from_record`; older ones are as recorded."""
 
     index: int
     number: int
@@ -130,6 +133,72 @@ def _reason(value: object) -> RevocationReason:
         return RevocationReason.UNSPECIFIED
 
 
+def _checked(record: Mapping[str, Any], index: int, ca_cert: x509.Certificate) -> RegisteredCrl:
+    """The newest CRL, the one the workspace file must equal: DER, digest, every field and the
+    CA's signature checked (:func:`~docgen.signing.crl.crl_from_record`)."""
+    crl = crl_from_record(record, ca_cert=ca_cert, index=index)
+    return RegisteredCrl(
+        index=index,
+        number=crl_number(crl),
+        sha256=crl_sha256(crl),
+        this_update=crl.last_update_utc,
+        next_update=crl_next_update(crl),
+        recorded_at=str(record.get("recorded_at", "")),
+        der=crl_der(crl),
+    )
+
+
+def _as_recorded(
+    record: Mapping[str, Any], index: int, _ca_cert: x509.Certificate
+) -> RegisteredCrl:
+    """An older CRL as its record states it, not parsed (one command would otherwise verify
+    every CRL ever issued). What is taken from it can only make signing refuse more: its serials
+    join the revoked set, its number can only raise the highest one, a file equal to it is
+    stale. A verifier that needs an older CRL itself checks it with ``crl_from_record``."""
+    number = record.get("number")
+    sha = record.get("sha256")
+    der = record.get("der")
+    if not isinstance(number, int) or not isinstance(sha, str) or not isinstance(der, str):
+        raise ValidationError(
+            f"登记簿第 {index} 条吊销列表记录缺少编号、摘要或 DER",
+            location=Location(field="number"),
+            hint="登记簿可能被改动;请运行 docgen registry audit 查明",
+        )
+    try:
+        raw = base64.b64decode(der.encode("ascii"), validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raw = None
+        problem: Exception | None = exc
+    else:
+        problem = None
+    if raw is None or hashlib.sha256(raw).hexdigest() != sha:
+        raise ValidationError(
+            f"登记簿第 {index} 条吊销列表记录的 DER 与其 SHA-256 不符",
+            location=Location(field="der"),
+            hint="登记簿可能被改动;请运行 docgen registry audit 查明",
+        ) from problem
+    return RegisteredCrl(
+        index=index,
+        number=number,
+        sha256=sha,
+        this_update=_when(record.get("this_update"), index, "this_update"),
+        next_update=_when(record.get("next_update"), index, "next_update"),
+        recorded_at=str(record.get("recorded_at", "")),
+        der=raw,
+    )
+
+
+def _listed(record: Mapping[str, Any], index: int) -> list[Mapping[str, Any]]:
+    listed = record.get("revoked")
+    if not isinstance(listed, list) or not all(isinstance(x, dict) for x in listed):
+        raise ValidationError(
+            f"登记簿第 {index} 条吊销列表记录的吊销清单格式不对",
+            location=Location(field="revoked"),
+            hint="登记簿可能被改动;请运行 docgen registry audit 查明",
+        )
+    return listed
+
+
 def revocation_state(
     entries: Iterable[tuple[int, Mapping[str, Any]]],
     ca_cert: x509.Certificate,
@@ -148,6 +217,7 @@ def revocation_state(
         if known is None or at < known.revoked_at:
             revoked[serial] = Revoked(serial, at, reason, source)
 
+    mine: list[tuple[int, Mapping[str, Any]]] = []  # this CA's crl records
     for index, record in entries:
         if before is not None and index >= before:
             break
@@ -161,29 +231,20 @@ def revocation_state(
                 _reason(record.get("reason")),
                 f"登记簿第 {index} 条吊销记录",
             )
-        elif kind == "crl":
-            if record.get("issuer_fingerprint") != issuer:
-                continue  # another CA's CRL (the CA was rebuilt): not this CA's history
-            crl = crl_from_record(record, ca_cert=ca_cert, index=index)
-            number = crl_number(crl)
-            crls.append(
-                RegisteredCrl(
-                    index=index,
-                    number=number,
-                    sha256=crl_sha256(crl),
-                    this_update=crl.last_update_utc,
-                    next_update=crl_next_update(crl),
-                    recorded_at=str(record.get("recorded_at", "")),
-                    der=crl_der(crl),
-                )
+        elif kind == "crl" and record.get("issuer_fingerprint") == issuer:
+            mine.append((index, record))
+        # a crl record of another CA (the CA was rebuilt) is not this CA's history
+    for place, (index, record) in enumerate(mine):
+        entry = (_checked if place == len(mine) - 1 else _as_recorded)(record, index, ca_cert)
+        crls.append(entry)
+        number = entry.number
+        for listed in _listed(record, index):
+            note(
+                _serial(listed.get("serial"), index),
+                _when(listed.get("revoked_at"), index, "revoked"),
+                _reason(listed.get("reason")),
+                f"登记簿第 {index} 条(第 {number} 号吊销列表)",
             )
-            for entry in crl:
-                note(
-                    entry.serial_number,
-                    entry.revocation_date_utc,
-                    revocation_reason(entry),
-                    f"登记簿第 {index} 条(第 {number} 号吊销列表)",
-                )
     return RevocationState(issuer, tuple(crls), revoked, frozenset(recorded))
 
 

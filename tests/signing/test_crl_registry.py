@@ -453,3 +453,20 @@ def test_crl_record_refuses_any_mismatch(ws: Path) -> None:
             crl_from_record({**good, name: value}, ca_cert=ca_cert)
     with pytest.raises(ValidationError, match="issuer_fingerprint"):
         crl_from_record({**good, "issuer_fingerprint": "ab" * 32}, ca_cert=ca_cert)
+
+
+def test_the_state_checks_the_newest_crl_in_full_and_the_older_ones_by_digest(ws: Path) -> None:
+    assert docgen(ws, "keys", "crl").code == 0
+    ca_cert = load_ca_certificate(ws / "keys")
+    older, newest = records(ws, "crl")
+    state = revocation_state([(0, older), (1, newest)], ca_cert)
+    assert [c.number for c in state.crls] == [1, 2] and state.highest_number == 2
+    assert state.newest is not None and state.newest.crl() == crl_from_record(newest)
+    listed = {"serial": "7", "revoked_at": "2027-01-05T09:00:00Z", "reason": "unspecified"}
+    with pytest.raises(ValidationError, match=r"第 1 条.*字段“revoked”"):
+        revocation_state([(0, older), (1, {**newest, "revoked": [listed]})], ca_cert)
+    with pytest.raises(ValidationError, match=r"第 0 条.*SHA-256 不符"):
+        revocation_state([(0, {**older, "der": newest["der"]}), (1, newest)], ca_cert)
+    # an older record's serials count: they can only make signing refuse more
+    state = revocation_state([(0, {**older, "revoked": [listed]}), (1, newest)], ca_cert)
+    assert state.revocation(7) is not None
