@@ -53,6 +53,7 @@ with warnings.catch_warnings():
         PdfSigner,
         SigDSSPlacementPreference,
     )
+    from pyhanko.stamp import TextStampStyle
     from pyhanko_certvalidator import ValidationContext
     from pyhanko_certvalidator.errors import PathValidationError
     from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -141,7 +142,7 @@ class PadesSetup:
 class SignedPdf:
     data: bytes
     field: str
-    line: SignatureLine
+    line: SignatureLine | None  # None: signed without a stamp
 
 
 def existing_signature_fields(pdf: bytes, *, where: str) -> list[str]:
@@ -186,6 +187,7 @@ def sign_pdf(
     now: datetime,
     where: str,
     line: SignatureLine | None = None,
+    visible: bool = True,
 ) -> SignedPdf:
     """Add ``signer``'s PAdES-B-LT signature to ``pdf`` (the rendition of ``document``, a
     ``document`` registry record), its stamp on their 签名 line. Returns the new file's bytes.
@@ -193,7 +195,8 @@ def sign_pdf(
     Refused with a Chinese message (nothing is written here anyway): a signer who is not a party,
     a party that already signed this PDF, a signature field of someone else, no 签名 line found
     (see :func:`~docgen.signing.pdf_layout.find_signature_lines`), a certificate pyHanko cannot
-    validate against the CA and the CRL at ``now``.
+    validate against the CA and the CRL at ``now``. ``visible=False`` (for the benchmark's
+    comparison) makes the same signature without a stamp.
     """
     parties = letter_parties(document)
     mine = next((p for p in parties.values() if p.person_id == signer.person_id), None)
@@ -217,13 +220,21 @@ def sign_pdf(
             location=Location(file=where),
             hint="请重新生成 PDF:docgen pdf --year 年度",
         )
-    if line is None:
+    if line is None and visible:
         names = {party: p.name for party, p in parties.items()}
         line = find_signature_lines(pdf, names, where=where)[mine.party]
-    box = line.stamp_box()
-    text = StampText(mine.name, mine.title, now, serial_hex(signer.cert))
-    image = signature_image(setup.people_dir, signer.person_id)
-    style, params = stamp_style(text, box.width, box.height, image=image, font=setup.stamp_font())
+    style: TextStampStyle | None = None
+    params: dict[str, str] = {}
+    spec = fields.SigFieldSpec(name)
+    if line is not None:
+        box = line.stamp_box()
+        text = StampText(mine.name, mine.title, now, serial_hex(signer.cert))
+        image = signature_image(setup.people_dir, signer.person_id)
+        style, params = stamp_style(
+            text, box.width, box.height, image=image, font=setup.stamp_font()
+        )
+        corners = (round(box.x0), round(box.y0), round(box.x1), round(box.y1))
+        spec = fields.SigFieldSpec(name, on_page=line.page, box=corners)
     meta = PdfSignatureMetadata(
         field_name=name,
         subfilter=SUBFILTER,
@@ -237,9 +248,6 @@ def sign_pdf(
         dss_settings=DSSContentSettings(
             placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE, include_vri=False
         ),
-    )
-    spec = fields.SigFieldSpec(
-        name, on_page=line.page, box=(round(box.x0), round(box.y0), round(box.x1), round(box.y1))
     )
     pdf_signer = PdfSigner(
         meta, _KeySigner(signer, setup.ca_cert), stamp_style=style, new_field_spec=spec

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,7 +37,7 @@ from docgen.signing.pades import (
     sign_pdf,
 )
 from docgen.signing.passphrase import Passphrase
-from docgen.signing.pdf_layout import PARTY_LABELS
+from docgen.signing.pdf_layout import PARTY_LABELS, SignatureLine, find_signature_lines
 from docgen.signing.revocation_state import checked_workspace_crl, read_revocation_state
 from docgen.signing.signer import Signer, load_signer
 from docgen.signing.stamp import stamp_font
@@ -170,10 +171,34 @@ def _read_current(year_dir: Path, letter: LetterPdf, pending: dict[str, bytes]) 
         # it is signed again, and the unregistered signatures are dropped.
         return data[:size]
     raise ValidationError(
-            f"文书 {letter.doc_id} 的 PDF 与登记簿中的最新版本不一致(登记后被改动或替换),拒绝签名",
-            location=Location(file=str(path)),
-            hint="请核实是谁改动了 PDF;恢复登记的版本后再签",
-        )
+        f"文书 {letter.doc_id} 的 PDF 与登记簿中的最新版本不一致(登记后被改动或替换),拒绝签名",
+        location=Location(file=str(path)),
+        hint="请核实是谁改动了 PDF;恢复登记的版本后再签",
+    )
+
+
+_LINES: OrderedDict[tuple[str, tuple[str, ...]], dict[str, SignatureLine]] = OrderedDict()
+_LINES_KEPT = 256
+
+
+def _signature_lines(letter: LetterPdf, data: bytes, *, where: str) -> dict[str, SignatureLine]:
+    """Both parties' 签名 lines, read from the PDF's text layer once per rendition and process:
+    signatures only add annotations, so the page of the rendition is the page of every signed
+    version, and the second party of a letter signed in the same run (the bulk mode) reuses
+    what the first read. Keyed by the rendition's SHA-256 and the parties' names."""
+    assert letter.rendition is not None
+    names = {party: p.name for party, p in letter_parties(letter.document).items()}
+    key = (
+        str(letter.rendition.get("pdf_sha256")),
+        tuple(f"{p}={n}" for p, n in sorted(names.items())),
+    )
+    found = _LINES.get(key)
+    if found is None:
+        found = find_signature_lines(data, names, where=where)
+        _LINES[key] = found
+        if len(_LINES) > _LINES_KEPT:
+            _LINES.popitem(last=False)
+    return found
 
 
 def _only_docgen_signatures_after(data: bytes, registered: int, *, where: str) -> bool:
@@ -213,11 +238,14 @@ def sign_letter_pdfs(
         data = _read_current(year_dir, letter, pending)
         relpath = str(letter.rendition["path"])
         where = str(year_dir / relpath)
-        result = sign_pdf(data, signer, letter.document, setup, now=now, where=where)
+        lines = _signature_lines(letter, data, where=where)
         party = next(
             p.party for p in letter_parties(letter.document).values()
             if p.person_id == signer.person_id
         )  # fmt: skip
+        result = sign_pdf(
+            data, signer, letter.document, setup, now=now, where=where, line=lines[party]
+        )
         record = pdf_signature_record(
             letter.doc_id, signer, party,
             pdf_path=relpath,

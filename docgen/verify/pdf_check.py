@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.utils import CryptographyDeprecationWarning
 
 from docgen.signing.pades import asn1_certificate, field_name
+from docgen.signing.pdf_sign import letter_pdf
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", CryptographyDeprecationWarning)
@@ -263,4 +264,29 @@ def check_signed_pdf(
         return PdfVerdict(True, True, False, detail, signed)
     return PdfVerdict(
         True, True, True, f"PDF 的 {len(signed)} 个签名均有效({labels}),签后未被改动", signed
+    )
+
+
+def check_letter_pdf(
+    data: bytes | None,
+    doc_id: str,
+    records: Sequence[dict[str, Any]],
+    *,
+    ca_cert: x509.Certificate,
+    crls: Sequence[x509.CertificateRevocationList] = (),
+) -> PdfVerdict:
+    """:func:`check_signed_pdf` for a letter known by its registry records (a proof bundle's
+    entries, or the registry's, in index order): its ``document``, ``rendition`` and
+    ``pdf_signature`` records are picked as signing picks them
+    (:func:`docgen.signing.pdf_sign.letter_pdf`)."""
+    letter = letter_pdf(doc_id, records)
+    if letter is None:
+        return PdfVerdict(False, False, False, f"没有文书 {doc_id} 的登记记录,未核对 PDF")
+    return check_signed_pdf(
+        data,
+        document=letter.document,
+        rendition=letter.rendition,
+        pdf_signatures=letter.signatures,
+        ca_cert=ca_cert,
+        crls=crls,
     )

@@ -25,7 +25,7 @@ from docgen.registry import open_registry
 from docgen.signing.ca import load_ca_certificate
 from docgen.signing.pdf_sign import LetterPdf, letter_pdfs
 from docgen.signing.sign import sign_as, sign_everyone
-from docgen.verify.pdf_check import check_signed_pdf
+from docgen.verify.pdf_check import check_letter_pdf, check_signed_pdf
 
 pytestmark = [needs_soffice, pytest.mark.slow]
 
@@ -158,6 +158,15 @@ def test_bulk_signing_signs_every_pdf_with_both_parties(ws: Workspace) -> None:
         assert ok and complete, (wanted, detail)
     with open_registry(ws) as registry:
         assert len(list(registry.entries(type="pdf_signature"))) == 4
+        records = [e.record for e in registry.entries(doc_id=LJ)]
+    letter = _letter(ws, LJ)
+    assert letter.rendition is not None
+    data = (ws.year_dir(YEAR) / letter.rendition["path"]).read_bytes()
+    ca = load_ca_certificate(ws.keys_dir)
+    verdict = check_letter_pdf(data, LJ, records, ca_cert=ca)
+    assert verdict.ok and verdict.complete, verdict.detail
+    # The same records, the PDF one byte longer: refused.
+    assert not check_letter_pdf(data + b"\n", LJ, records, ca_cert=ca).ok
 
 
 def test_bulk_signing_refuses_an_altered_pdf(ws: Workspace) -> None:
