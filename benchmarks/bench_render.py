@@ -38,11 +38,14 @@ from docgen.core.workspace import PairingOptions
 from docgen.letters.fastrender import CompiledTemplate
 from docgen.letters.generate import letter_context
 from docgen.letters.render import load_template, render_letter
+from docgen.records.letter_code import RegistryIdentity
 from docgen.roster import stream_reader, tree_reader
 from docgen.roster.hierarchy import build_pairings
 from docgen.roster.load import parse_roster_text
 
 YEAR = 2027
+# The registry each letter's QR code and 核验码 name (a fixed one: no key is needed to render).
+IDENTITY = RegistryIdentity("bench.example/docgen", bytes.fromhex("00c0ffee"))
 
 
 def _per_item_ms(seconds: float, items: int) -> float:
@@ -84,7 +87,10 @@ def main(argv: list[str]) -> int:
         step = max(1, len(pairings) // max(count, 1))
         chosen = list(pairings[::step])[:count]
         return [
-            (p.kind, letter_context(p, roster, institution, f"{p.kind.code}-{YEAR}-{i:06d}"))
+            (
+                p.kind,
+                letter_context(p, roster, institution, f"{p.kind.code}-{YEAR}-{i:06d}", IDENTITY),
+            )
             for i, p in enumerate(chosen)
         ]
 

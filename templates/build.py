@@ -35,6 +35,8 @@ from docx.shared import Mm, Pt
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from footer_qr import code_line_with_qr, name_qr_media  # noqa: E402
+
 from docgen.core.glossary import LetterKind  # noqa: E402
 from docgen.core.page import set_official_page  # noqa: E402
 from docgen.core.workspace import Fonts  # noqa: E402
@@ -651,12 +653,10 @@ def _footer(doc: Any, footer: Any, align: str) -> None:
     else:
         first.paragraph_format.left_indent = Pt(14)
     _page_field(first, FONTS.page_number)
-    doc_id = _paragraph(doc, footer, "编号:{{ doc_id }}", "DocId")
-    doc_id.alignment = ALIGN[align]
-    if align == "right":
-        doc_id.paragraph_format.right_indent = Pt(14)
-    else:
-        doc_id.paragraph_format.left_indent = Pt(14)
+    odd = align == "right"  # under it: 编号 outer, 核验码 inner beside the QR code (footer_qr.py)
+    code, doc_id = "核验码:{{ verify_code }}", "编号:{{ doc_id }}"
+    line = _paragraph(doc, footer, f"{code}\t{doc_id}" if odd else f"{doc_id}\t{code}", "DocId")
+    set_fonts(code_line_with_qr(line, inner_left=odd, outer_indent=Pt(14)), FONTS.page_number)
 
 
 def _section(doc: Any) -> None:
@@ -778,6 +778,7 @@ def build(kind: LetterKind) -> bytes:
     props.revision = 1
     props.created = datetime(TEMPLATE_YEAR, 1, 1)
     props.modified = datetime(TEMPLATE_YEAR, 1, 1)
+    name_qr_media(doc)
     out = io.BytesIO()
     doc.save(out)
     return normalize_package(out.getvalue(), year=TEMPLATE_YEAR)

@@ -5,7 +5,8 @@ parse every part, patch the XML, compile Jinja, serialise, zip.  For 10⁵ lette
 and almost all of the work is the same each time.  :class:`CompiledTemplate` does docxtpl's
 preprocessing once — the patched ``document.xml`` body and the header, footer and footnote parts
 become compiled Jinja templates in the same environment — and keeps every other zip member already
-compressed.
+compressed, but for the picture of the letter's QR code, made and compressed for each letter as
+:func:`docgen.letters.render.render_letter` does.
 
 docxtpl's post-processing of the rendered XML (its regular expressions, ``fix_tables``, the lxml
 parse and serialisation) depends on the shape of the rendered text, not on the names in it.  So a
@@ -59,6 +60,8 @@ from docgen.letters.render import (
     literal_markup,
     open_docx_template,
     prepare_context,
+    qr_media_members,
+    qr_members,
     raw_core_properties,
     render_letter,
     split_package,
@@ -375,6 +378,7 @@ class CompiledTemplate:
         source: str | None,
         parts: tuple[_Part, ...],
         fixed: tuple[ZipMember, ...],
+        qr: frozenset[str],
         fallback: bool,
     ) -> None:
         self._original = original
@@ -383,6 +387,7 @@ class CompiledTemplate:
         self._source = source
         self._parts = parts
         self._fixed = fixed
+        self._qr = qr
         self._fallback = fallback
         self._direct = all(part.direct for part in parts)
 
@@ -416,7 +421,9 @@ class CompiledTemplate:
         tpl = open_docx_template(prepared, source)
         env = jinja_environment()
 
-        def compiled(parts: tuple[_Part, ...], fixed: tuple[ZipMember, ...]) -> CompiledTemplate:
+        def compiled(
+            parts: tuple[_Part, ...], fixed: tuple[ZipMember, ...], qr: frozenset[str]
+        ) -> CompiledTemplate:
             return cls(
                 original=(template, fonts),
                 template=prepared,
@@ -424,12 +431,13 @@ class CompiledTemplate:
                 source=source,
                 parts=parts,
                 fixed=fixed,
+                qr=qr,
                 fallback=not parts,
             )
 
         footnotes = [p for p in tpl.docx.part.package.parts if p.content_type == _FOOTNOTES]
         if footnotes and len(tpl.docx.sections) != 1:
-            return compiled((), ())
+            return compiled((), (), frozenset())
         try:
             parts = (
                 _body_part(tpl, env),
@@ -441,8 +449,10 @@ class CompiledTemplate:
         names = {p.name for p in parts}
         if len(names) != len(parts):
             # One header or footer shared by two sections: docxtpl renders it twice.
-            return compiled((), ())
-        return compiled(parts, _fixed_members(prepared, year, names))
+            return compiled((), (), frozenset())
+        # The QR picture's media member is the one fixed member replaced in every letter.
+        qr = qr_media_members(split_package(prepared))
+        return compiled(parts, _fixed_members(prepared, year, names | qr), qr)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         template, fonts = self._original
@@ -460,6 +470,7 @@ class CompiledTemplate:
                 members.append(ZipMember.deflate(part.name, part.render(plain, marked)))
         except jinja2.TemplateError as exc:
             raise template_error(exc, self._source) from exc
+        members.extend(qr_members(self._qr, context, self._source))
         return assemble_zip(members, year=self._year)
 
 

@@ -41,6 +41,7 @@ from docgen.core.progress import ProgressFactory, no_progress
 from docgen.core.workspace import Fonts, Workspace
 from docgen.letters.fastrender import CompiledTemplate
 from docgen.letters.render import load_template
+from docgen.records.letter_code import RegistryIdentity, code_context, workspace_identity
 from docgen.records.naming import letter_relpath
 from docgen.records.proofs import clear_pending, is_pending, mark_pending
 from docgen.records.state import LetterState, iter_year_letters, revision, with_revision
@@ -107,17 +108,31 @@ class GenerateResult:
 
 
 def letter_context(
-    pairing: Pairing, roster: Roster, institution: str, doc_id: str
+    pairing: Pairing,
+    roster: Roster,
+    institution: str,
+    doc_id: str,
+    identity: RegistryIdentity | None = None,
 ) -> dict[str, Any]:
-    """The variables every template may use (templates/README.md lists them)."""
+    """The variables every template may use (templates/README.md lists them); the letter's
+    核验码 and QR code text only with the ``identity`` of the registry it is registered in."""
     return _context(
-        pairing, institution, doc_id, supervised_departments(roster, pairing.subordinate.id)
+        pairing,
+        institution,
+        doc_id,
+        supervised_departments(roster, pairing.subordinate.id),
+        identity,
     )
 
 
 def _context(
-    pairing: Pairing, institution: str, doc_id: str, supervised: Sequence[str]
+    pairing: Pairing,
+    institution: str,
+    doc_id: str,
+    supervised: Sequence[str],
+    identity: RegistryIdentity | None,
 ) -> dict[str, Any]:
+    codes = {} if identity is None else code_context(identity, doc_id)
     return {
         "institution": institution,
         "year": pairing.year,
@@ -131,6 +146,7 @@ def _context(
         "department": pairing.department or "",
         "supervised_departments": list(supervised),
         "articles": articles_label(pairing.articles),
+        **codes,
     }
 
 
@@ -191,6 +207,7 @@ class _Setup:
     year: int
     fonts: Fonts
     institution: str
+    identity: RegistryIdentity  # the registry's, named by each letter's QR code and 核验码
     year_dir: Path
     reissue: bool
     token: str  # names this run's temporary files (durable.staged_for)
@@ -203,7 +220,8 @@ class _Renderer:
 
     def render(self, job: _Job, doc_id: str) -> tuple[str, bytes, str]:
         pairing = job.pairing
-        context = _context(pairing, self.setup.institution, doc_id, job.supervised)
+        setup = self.setup
+        context = _context(pairing, setup.institution, doc_id, job.supervised, setup.identity)
         data = self.compiled[pairing.kind].render(context)
         return letter_relpath(pairing, doc_id), data, hashlib.sha256(data).hexdigest()
 
@@ -393,6 +411,7 @@ def generate(
         year=year,
         fonts=ws.config.fonts,
         institution=ws.config.institution,
+        identity=workspace_identity(ws),  # creates the registry key if there is none yet
         year_dir=ws.year_dir(year),
         reissue=reissue,
         token=new_token(),

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import io
+import posixpath
 import re
 import struct
 import zipfile
@@ -33,6 +34,7 @@ from datetime import UTC, datetime
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import jinja2
 from docxtpl import DocxTemplate
@@ -41,6 +43,7 @@ from markupsafe import Markup, escape
 from docgen.core.errors import Location, ValidationError
 from docgen.core.glossary import LetterKind
 from docgen.core.workspace import Fonts
+from docgen.records.letter_code import qr_png
 
 TEMPLATE_PACKAGE = "docgen.templates"
 COMPRESS_LEVEL = 6
@@ -49,11 +52,20 @@ CONTENT_TYPES = "[Content_Types].xml"
 
 # The parts docxtpl renders; everything else in a package is copied through python-docx.
 BODY_PART = "word/document.xml"
+# The name (``wp:docPr``) of the template's placeholder picture for the letter's QR code, and the
+# context variable holding the code's text (docgen.records.letter_code).
+QR_PICTURE_NAME = "docgen-qr"
+QR_PAYLOAD = "verify_payload"
 
 _FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _FONT_ATTR = re.compile(r'(w:(?:ascii|hAnsi|eastAsia|cs)=")([^"]*)(")')
 _FONT_PARTS = re.compile(r"word/(document|styles|header\d*|footer\d*)\.xml")
 _STRING_CORE_PROPS = ("author", "comments", "identifier", "language", "subject", "title")
+_STORY_PART = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
+_WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+_A_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+_R_EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 
 
 # --------------------------------------------------------------------------- context
@@ -274,6 +286,54 @@ def split_package(docx: bytes) -> dict[str, bytes]:
         return {i.filename: archive.read(i) for i in archive.infolist()}
 
 
+# --------------------------------------------------------------------------- QR code
+
+
+def qr_media_members(members: Mapping[str, bytes]) -> frozenset[str]:
+    """The media members that the template's QR placeholder pictures show (usually one).
+
+    The pictures are found by their ``wp:docPr`` name, which Word and WPS keep when a clerk
+    edits the template (they may rename the media part itself); a template without one — made
+    before letters carried a QR code — gives none, and its letters carry no QR code.
+    """
+    found: set[str] = set()
+    for name, data in members.items():
+        if not _STORY_PART.fullmatch(name) or QR_PICTURE_NAME.encode() not in data:
+            continue
+        embeds = [
+            blip.get(_R_EMBED, "")
+            for kind in ("anchor", "inline")
+            for drawing in ElementTree.fromstring(data).iter(_WP + kind)
+            if any(d.get("name") == QR_PICTURE_NAME for d in drawing.iter(_WP + "docPr"))
+            for blip in drawing.iter(_A_BLIP)
+        ]
+        folder, base = posixpath.split(name)
+        rels = ElementTree.fromstring(members[posixpath.join(folder, "_rels", base + ".rels")])
+        for rel in rels.iter(_REL):
+            target = rel.get("Target", "")
+            if rel.get("Id") in embeds and target:
+                path = target[1:] if target.startswith("/") else posixpath.join(folder, target)
+                found.add(posixpath.normpath(path))
+    return frozenset(found)
+
+
+def qr_members(
+    qr: frozenset[str], context: Mapping[str, Any], source: str | None
+) -> list[ZipMember]:
+    """The QR picture members of one letter: each of ``qr`` holds the code of ``context``."""
+    if not qr:
+        return []
+    payload = context.get(QR_PAYLOAD)
+    if not isinstance(payload, str) or not payload:
+        raise ValidationError(
+            "模板中有核验二维码,但没有给出二维码的内容",
+            location=Location(file=source) if source else None,
+            hint="这是程序错误:生成文书时应提供 verify_payload,请报告",
+        )
+    png = qr_png(payload)
+    return [ZipMember.deflate(name, png) for name in sorted(qr)]
+
+
 # --------------------------------------------------------------------------- render
 
 
@@ -345,8 +405,13 @@ def render_letter(
     ``source`` names the template file in error messages.
     """
     members = render_members(substitute_fonts(template, fonts), context, year=year, source=source)
+    qr = qr_media_members(members)
     return assemble_zip(
-        (ZipMember.deflate(name, data) for name, data in members.items()), year=year
+        [
+            *(ZipMember.deflate(name, data) for name, data in members.items() if name not in qr),
+            *qr_members(qr, context, source),
+        ],
+        year=year,
     )
 
 

@@ -22,6 +22,7 @@ from docgen.demo.run import setup_keys
 from docgen.letters.generate import Change, generate, letter_context
 from docgen.letters.render import load_template, render_letter
 from docgen.letters.workspace_init import init_workspace
+from docgen.records.letter_code import RegistryIdentity
 from docgen.registry import open_registry
 from docgen.roster.hierarchy import build_pairings
 from docgen.roster.load import load_roster
@@ -156,10 +157,11 @@ def test_worker_output_is_byte_identical_to_plain_docxtpl(tmp_path: Path, now: d
     checked = 0
     with open_registry(ws) as registry:
         by_id = {e.record["doc_id"]: e.record for e in registry.entries(type="document")}
+        identity = RegistryIdentity.of_registry(registry)  # named by each letter's QR code
     for pairing in build_pairings(roster, YEAR, ws.config.pairing).pairings:
         record = by_id[pairing.doc_id]
         data = (ws.year_dir(YEAR) / record["path"]).read_bytes()
-        context = letter_context(pairing, roster, ws.config.institution, pairing.doc_id)
+        context = letter_context(pairing, roster, ws.config.institution, pairing.doc_id, identity)
         plain = render_letter(templates[pairing.kind], context, year=YEAR)
         assert data == plain, pairing.doc_id
         assert hashlib.sha256(data).hexdigest() == record["sha256"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -85,12 +86,16 @@ def test_rerun_changes_nothing_and_bytes_are_identical(
     with open_registry(ws) as registry:
         assert registry.size() == size
 
-    # A second workspace from the same roster, year and templates: identical bytes.
+    # A second workspace from the same roster, year and templates, and the same registry name and
+    # key (each letter's QR code and 核验码 name them): identical bytes.
     from docgen.letters.workspace_init import init_workspace
     from docgen.roster.example import demo_roster_yaml
 
     other = tmp_path / "other"
     init_workspace(other, institution="庆城县人民检察院", year=2027, roster_yaml=demo_roster_yaml())
+    key = other / "keys" / "registry" / "registry.key"
+    key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    shutil.copy2(ws.keys_dir / "registry" / "registry.key", key)
     generate(find_workspace(other), 2027, now=now)
     assert _tree(other / "output" / "2027") == before
 

@@ -27,8 +27,10 @@ from docgen.core.glossary import LetterKind
 from docgen.core.workspace import Fonts
 from docgen.letters.fastrender import CompiledTemplate
 from docgen.letters.render import clean_text, load_template, render_letter, template_digest
+from docgen.records.letter_code import RegistryIdentity, code_context
 
 YEAR = 2027
+IDENTITY = RegistryIdentity("qingcheng.jcy.example/docgen", bytes.fromhex("1a2b3c4d"))
 FW_COLON = "\uff1a"
 FW_OPEN, FW_CLOSE = "\uff08", "\uff09"
 SUPERIOR_LABEL = f"甲方{FW_OPEN}责任领导{FW_CLOSE}{FW_COLON}"
@@ -88,6 +90,8 @@ def context(kind: LetterKind, tier: str, **changes: Any) -> dict[str, Any]:
             articles="第九条第7项",
         )
     base.update(changes)
+    # The footer's 核验码 and QR code, as generate gives them (tests/letters/test_qr_code.py).
+    base.update(code_context(IDENTITY, str(base["doc_id"])))
     return base
 
 

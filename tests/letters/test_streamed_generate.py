@@ -5,6 +5,7 @@ by page. What a user sees — files, registry, manifest, the CLI's summary — i
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -108,6 +109,10 @@ def test_one_and_two_workers_register_the_same_entries(tmp_path: Path, now: date
         roster = demo_roster_yaml()
         init_workspace(root, institution="庆城县人民检察院", year=2027, roster_yaml=roster)
         ws = find_workspace(root)
+        if jobs == 2:  # the same registry key: each letter's QR code and 核验码 name it
+            key = Path("keys", "registry", "registry.key")
+            (root / key).parent.mkdir(mode=0o700, parents=True)
+            shutil.copy2(tmp_path / "ws1" / key, root / key)
         generate(ws, 2027, now=now, jobs=jobs, chunk_size=5)
         with open_registry(ws) as registry:
             entries = [(e.index, e.data) for e in registry.entries()]

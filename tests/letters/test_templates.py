@@ -37,6 +37,8 @@ CONTEXT_VARIABLES = {
     "department",
     "supervised_departments",
     "articles",
+    "verify_code",
+    "verify_payload",
 }
 FONTS = Fonts()
 
@@ -140,7 +142,10 @@ def test_footer_has_page_field_and_document_id(kind: LetterKind) -> None:
         assert 'w:fldCharType="begin"' in xml and 'w:fldCharType="end"' in xml
         assert page.text == "— 1 —"
         assert page.alignment == align
-        assert doc_id.text == "编号\uff1a{{ doc_id }}"
+        # The 核验码 beside the QR code (inner side), the 编号 under the page number (outer side).
+        code, number = "核验码\uff1a{{ verify_code }}", "编号\uff1a{{ doc_id }}"
+        expected = f"{code}\t{number}" if align == WD_ALIGN_PARAGRAPH.RIGHT else f"{number}\t{code}"
+        assert doc_id.text == expected
 
 
 @pytest.mark.parametrize("kind", list(LetterKind))

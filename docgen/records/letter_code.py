@@ -1,0 +1,275 @@
+"""The verification QR code and 核验码 printed on every letter, and finding a letter by them.
+
+**Payload** (what the QR code holds)::
+
+    DOCGEN1:<origin>:<doc_id>:<key id>
+
+* ``DOCGEN1`` names this format and its version, so a reader never mistakes another QR code for
+  a letter's, and a later format can be told apart;
+* ``origin`` is the registry's name (``registry_name`` in docgen.toml, the first line of every
+  signed checkpoint);
+* ``doc_id`` is the letter's id (``2027-ZR-P001-P002``, ``…-R2`` for a later revision);
+* ``key id`` is the 8 hex digits of the registry's verifier key (C2SP signed-note:
+  ``SHA-256(origin || "\\n" || 0x01 || public key)[:4]``), as in ``keys/registry/registry.vkey``.
+
+A doc id holds only ``[A-Za-z0-9_-]`` and the key id only hex digits; an origin holds no blank
+and no ``+`` but may hold ``:``. So the payload is split from the right, and any origin parses.
+It is UTF-8 text in QR byte mode: 8 + origin + 1 + id + 1 + 8 bytes, ≈ 65 for the default ASCII
+origin (version 5 at error correction M, 37 × 37 modules) and ≈ 92 for
+``某某县人民检察院/党风廉政建设登记簿`` (version 6, 41 × 41). Printed 2 cm wide with its quiet
+zone, a module is ≈ 0.4 mm — far above what a phone camera resolves.
+
+**核验码** (typed by a person who has the paper and no scanner): the first 60 bits of
+``SHA-256(payload)`` in Crockford's base32, twelve symbols in groups of four (``7K3M-Q9XD-2PWA``).
+
+* Short and fixed in length: the doc id is printed in the footer too, but it is up to 77
+  characters, and typing it right proves nothing about which registry it belongs to.
+* Bound to the registry: the same doc id in another institution's registry (another origin or
+  key) has another code, so a code only ever finds a letter of the registry that made it.
+* Typos are caught: Crockford's alphabet has no I, L, O or U (read as 1, 1, 0; U refused), case
+  and hyphens do not matter, and a mistyped code is another 60-bit value, which matches one of
+  10⁵ letters with probability 10⁵ / 2⁶⁰ ≈ 10⁻¹³.
+* Collisions: two letters of one registry share a code with probability n² / 2⁶¹ (≈ 4·10⁻⁹ at
+  n = 10⁵); should it happen, the lookup names both and asks for the QR code or doc id.
+* It is not a secret: anyone holding the verifier key can compute every letter's code. It finds
+  a letter; the letter's signatures and the registry's proof are what verify it.
+
+**Finding a letter by its 核验码.** The code is not stored: the registry's ``document`` ids are
+read from its ``doc_id`` column a page at a time and each id's code is computed (one SHA-256 of
+≈ 60 bytes, the payload's fixed head hashed once). At 10⁵ letters that is one pass over an
+indexed column and 10⁵ short hashes (see :func:`find_letter`); storing the code in each
+``document`` record would have changed the registered records of every year for a lookup that
+is this cheap. A scanned payload names its doc id, which is looked up directly.
+
+The QR image is a PNG made by segno (ISO/IEC 18004, mask chosen by the standard's penalty
+rules), its bytes a function of the payload alone, so letters stay byte-for-byte reproducible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import segno
+
+from docgen.core.errors import UsageError, VerificationError
+from docgen.core.workspace import Workspace
+from docgen.registry import Registry
+from docgen.registry.note import Verifier, parse_verifier_key
+from docgen.registry.signing_key import registry_signer
+
+SCHEME = "DOCGEN1"
+CODE_BITS = 60
+CODE_SYMBOLS = CODE_BITS // 5
+CODE_GROUP = 4
+ERROR_LEVEL = "M"
+# The PNG: one pixel a module would be scaled up with smoothing by word processors; four pixels a
+# module stay sharp at 2 cm (≈ 230 dpi), and the quiet zone is the standard's four modules.
+PNG_SCALE = 4
+PNG_BORDER = 4
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_IGNORED = re.compile(r"[\s\-\u2010-\u2015\u2212\uff0d]+")  # blanks and dashes of any width
+_DOC_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+_KEY_HEX = re.compile(r"[0-9a-f]{8}")
+_LOOKUP_HINT = "请核对核验码是否抄错;核验码只能在生成该文书的登记簿中查到"
+
+
+@dataclass(frozen=True)
+class RegistryIdentity:
+    """What a letter's code names of its registry: its origin and verifier key id."""
+
+    origin: str
+    key_id: bytes
+
+    @classmethod
+    def of_verifier(cls, verifier: Verifier) -> RegistryIdentity:
+        return cls(verifier.name, verifier.key_id)
+
+    @classmethod
+    def of_registry(cls, registry: Registry) -> RegistryIdentity:
+        return cls.of_verifier(parse_verifier_key(registry.verifier_key))
+
+    @property
+    def key_hex(self) -> str:
+        return self.key_id.hex()
+
+    def describe(self) -> str:
+        return f"“{self.origin}”(密钥编号 {self.key_hex})"
+
+
+def workspace_identity(ws: Workspace) -> RegistryIdentity:
+    """The identity of the workspace's registry, its key created first if there is none yet
+    (a letter's code names the key, so the key must exist before any letter is rendered)."""
+    return RegistryIdentity.of_verifier(registry_signer(ws).verifier)
+
+
+def payload_of(identity: RegistryIdentity, doc_id: str) -> str:
+    """The QR code's text for letter ``doc_id`` of ``identity``'s registry."""
+    return f"{SCHEME}:{identity.origin}:{doc_id}:{identity.key_hex}"
+
+
+def _code_of_digest(digest: bytes) -> str:
+    number = int.from_bytes(digest[:8], "big") >> (64 - CODE_BITS)
+    symbols = "".join(_CROCKFORD[(number >> (5 * i)) & 31] for i in reversed(range(CODE_SYMBOLS)))
+    return "-".join(symbols[i : i + CODE_GROUP] for i in range(0, CODE_SYMBOLS, CODE_GROUP))
+
+
+def code_of_payload(payload: str) -> str:
+    """The 核验码 of ``payload``: 60 bits of its SHA-256 in Crockford base32, ``XXXX-XXXX-XXXX``."""
+    return _code_of_digest(hashlib.sha256(payload.encode("utf-8")).digest())
+
+
+def letter_code(identity: RegistryIdentity, doc_id: str) -> str:
+    """The 核验码 of letter ``doc_id`` of ``identity``'s registry."""
+    return code_of_payload(payload_of(identity, doc_id))
+
+
+def code_context(identity: RegistryIdentity, doc_id: str) -> dict[str, str]:
+    """The template variables of a letter's code: ``verify_code`` (the 核验码 printed beside the
+    QR code) and ``verify_payload`` (the QR code's text, drawn into the letter's QR picture)."""
+    payload = payload_of(identity, doc_id)
+    return {"verify_code": code_of_payload(payload), "verify_payload": payload}
+
+
+def qr_png(payload: str) -> bytes:
+    """The QR code of ``payload`` as PNG bytes (error correction M, the same bytes every time)."""
+    symbol = segno.make_qr(payload, error=ERROR_LEVEL, boost_error=False, encoding="utf-8")
+    out = io.BytesIO()
+    symbol.save(out, kind="png", scale=PNG_SCALE, border=PNG_BORDER)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- reading a code
+
+
+@dataclass(frozen=True)
+class ScannedPayload:
+    """A payload read back: which registry and which letter it names."""
+
+    identity: RegistryIdentity
+    doc_id: str
+
+
+def parse_payload(text: str) -> ScannedPayload | None:
+    """``text`` as a payload, or None when it is not one (strict: exactly the written form)."""
+    head, sep, rest = text.partition(":")
+    if head != SCHEME or not sep:
+        return None
+    origin_id, sep, key_hex = rest.rpartition(":")
+    if not sep or not _KEY_HEX.fullmatch(key_hex):
+        return None
+    origin, sep, doc_id = origin_id.rpartition(":")
+    if not sep or not origin or not _DOC_ID.fullmatch(doc_id):
+        return None
+    return ScannedPayload(RegistryIdentity(origin, bytes.fromhex(key_hex)), doc_id)
+
+
+def normalise_code(text: str) -> str | None:
+    """``text`` as a 核验码 in its printed form, or None when it cannot be one.
+
+    Case, blanks and dashes do not matter; O is read as 0, I and L as 1 (Crockford)."""
+    symbols = _IGNORED.sub("", text).upper().translate(_READ_AS)
+    if len(symbols) != CODE_SYMBOLS or any(ch not in _CROCKFORD for ch in symbols):
+        return None
+    return "-".join(symbols[i : i + CODE_GROUP] for i in range(0, CODE_SYMBOLS, CODE_GROUP))
+
+
+@dataclass(frozen=True)
+class FoundLetter:
+    """The letter a code names: its id, its latest ``document`` record, and how it was found."""
+
+    doc_id: str
+    record: dict[str, Any]
+    code: str
+    by_payload: bool
+
+    @property
+    def year(self) -> int:
+        return int(self.record["year"])
+
+    @property
+    def path(self) -> str:
+        """The letter's path relative to ``output/<year>/``."""
+        return str(self.record["path"])
+
+    def describe(self) -> str:
+        parties = {p.get("party"): p.get("name", "") for p in self.record.get("parties", [])}
+        return (
+            f"{self.doc_id}《{self.record.get('title', '')}》"
+            f"甲方 {parties.get('superior', '')},乙方 {parties.get('subordinate', '')}"
+        )
+
+
+def _document_record(registry: Registry, doc_id: str) -> dict[str, Any] | None:
+    """The latest ``document`` record of ``doc_id`` (an unsigned letter may be registered again
+    under the same id when its content changes)."""
+    latest = None
+    for entry in registry.entries(type="document", doc_id=doc_id):
+        latest = entry
+    return None if latest is None else dict(latest.record)
+
+
+def _document_ids(registry: Registry) -> Iterator[str]:
+    """Every id with a ``document`` entry, a page at a time."""
+    return registry.first_documents(prefix="")
+
+
+def ids_with_code(registry: Registry, identity: RegistryIdentity, code: str) -> list[str]:
+    """The registered letters whose 核验码 is ``code`` (normally one or none)."""
+    head = hashlib.sha256(f"{SCHEME}:{identity.origin}:".encode())
+    tail = f":{identity.key_hex}".encode()
+    found: list[str] = []
+    for doc_id in _document_ids(registry):
+        digest = head.copy()
+        digest.update(doc_id.encode("utf-8") + tail)
+        if _code_of_digest(digest.digest()) == code:
+            found.append(doc_id)
+    return found
+
+
+def find_letter(registry: Registry, text: str) -> FoundLetter:
+    """The letter that ``text`` — a scanned payload or a typed 核验码 — names in ``registry``.
+
+    Raises :class:`UsageError` for text that is neither, :class:`VerificationError` for a code of
+    another registry, a code no letter has, or (astronomically unlikely) a code two letters share.
+    """
+    text = text.strip()
+    identity = RegistryIdentity.of_registry(registry)
+    scanned = parse_payload(text)
+    if scanned is not None:
+        if scanned.identity != identity:
+            raise VerificationError(
+                f"二维码属于另一个登记簿 {scanned.identity.describe()},"
+                f"本工作目录的登记簿是 {identity.describe()}",
+                hint="请在生成该文书的单位的工作目录中核验,或向该单位核实",
+            )
+        record = _document_record(registry, scanned.doc_id)
+        if record is None:
+            raise VerificationError(
+                f"登记簿中没有二维码所指的文书 {scanned.doc_id}", hint=_LOOKUP_HINT
+            )
+        return FoundLetter(scanned.doc_id, record, letter_code(identity, scanned.doc_id), True)
+    code = normalise_code(text)
+    if code is None:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise UsageError(
+            f"“{shown}”既不是核验码也不是文书二维码的内容",
+            hint="核验码是 12 位字母和数字,如 7K3M-Q9XD-2PWA;二维码的内容以 DOCGEN1: 开头",
+        )
+    found = ids_with_code(registry, identity, code)
+    if not found:
+        raise VerificationError(f"登记簿中没有核验码为 {code} 的文书", hint=_LOOKUP_HINT)
+    if len(found) > 1:
+        raise VerificationError(
+            f"核验码 {code} 同时对应 {len(found)} 份文书:{'、'.join(found)}",
+            hint="请扫描文书上的二维码,或按页脚的文书编号核验(docgen verify 文书文件)",
+        )
+    record = _document_record(registry, found[0])
+    assert record is not None  # the id came from a document entry
+    return FoundLetter(found[0], record, code, False)
