@@ -319,7 +319,10 @@ def fast_parse(p7s: bytes) -> Parsed:
     digest_values = found[MESSAGE_DIGEST_OID]
     (octets,) = _shaped(p7s, digest_values[2], digest_values[3], (OCTET_STRING,))
     time_values = found[SIGNING_TIME_OID]
-    (moment,) = _children(p7s, time_values[2], time_values[3])
+    moments = _children(p7s, time_values[2], time_values[3])
+    if len(moments) != 1:
+        raise NotFast  # no value or several: the full parse reports it
+    moment = moments[0]
     first = certs[0]
     return Parsed(
         digest_algorithms=p7s[digests[1] : digests[3]],
