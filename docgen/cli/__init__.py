@@ -31,6 +31,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("docgen.cli.duties", "duties"),
     ("docgen.cli.report", "report"),
     ("docgen.cli.verify", "verify"),
+    ("docgen.cli.verify_code", "verify_code"),
     ("docgen.cli.archive", "archive"),
 ]
 

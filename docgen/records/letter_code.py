@@ -262,7 +262,14 @@ def find_letter(registry: Registry, text: str) -> FoundLetter:
             f"“{shown}”既不是核验码也不是文书二维码的内容",
             hint="核验码是 12 位字母和数字,如 7K3M-Q9XD-2PWA;二维码的内容以 DOCGEN1: 开头",
         )
-    found = ids_with_code(registry, identity, code)
+    doc_id = only_letter(ids_with_code(registry, identity, code), code)
+    record = _document_record(registry, doc_id)
+    assert record is not None  # the id came from a document entry
+    return FoundLetter(doc_id, record, code, False)
+
+
+def only_letter(found: list[str], code: str) -> str:
+    """The one letter of ``found`` (the ids whose code is ``code``); none or two are refused."""
     if not found:
         raise VerificationError(f"登记簿中没有核验码为 {code} 的文书", hint=_LOOKUP_HINT)
     if len(found) > 1:
@@ -270,6 +277,4 @@ def find_letter(registry: Registry, text: str) -> FoundLetter:
             f"核验码 {code} 同时对应 {len(found)} 份文书:{'、'.join(found)}",
             hint="请扫描文书上的二维码,或按页脚的文书编号核验(docgen verify 文书文件)",
         )
-    record = _document_record(registry, found[0])
-    assert record is not None  # the id came from a document entry
-    return FoundLetter(found[0], record, code, False)
+    return found[0]
