@@ -85,7 +85,7 @@ def _render(report: StatusReport) -> None:
             s.kind.title,
             s.superior.name,
             s.subordinate.name,
-            s.label if not s.voided else f"已作废({s.void_reason})",
+            s.label if not s.voided or s.missing_files else f"已作废({s.void_reason})",
             "、".join(s.missing) if not s.voided else "",
         )
     console.print(table)
@@ -105,6 +105,15 @@ def _render(report: StatusReport) -> None:
         missing = "、".join(report.not_generated)
         echo(f"名册要求但尚未生成的文书 {len(report.not_generated)} 份:{missing}")
         echo("请运行 docgen generate。")
+    if report.files_missing:
+        echo(
+            f"登记簿中已登记、但 output/{report.year}/ 中缺少文件的文书 {report.files_missing} 份"
+            "(登记的文书不能删除;请从备份恢复这些文件,再用 docgen verify 核对):"
+        )
+        for s in report.missing_files:
+            echo(f"  {s.doc_id}:缺少 {'、'.join(s.missing_files)}")
+        if report.files_missing > len(report.missing_files):
+            echo(f"  ……另有 {report.files_missing - len(report.missing_files)} 份未逐一列出")
     if report.all_complete:
         echo("全部文书已由双方签署完毕。")
 

@@ -1,7 +1,13 @@
-"""Who has signed what: the office's January to-do list and the year-end check (10.3, 11.2)."""
+"""Who has signed what: the office's January to-do list and the year-end check (10.3, 11.2).
+
+The registry says what was registered; the year folder must still hold it. A letter whose
+``.docx``, proof file or a registered signature's ``.p7s`` is gone from ``output/<year>/`` is
+reported as such, and the year is then not complete, whatever the registry says was signed.
+"""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -11,6 +17,7 @@ from docgen.core.errors import Location, UsageError, ValidationError
 from docgen.core.glossary import LetterKind
 from docgen.core.lock import workspace_lock
 from docgen.core.workspace import Workspace
+from docgen.records.naming import proof_relpath, signature_relpath
 from docgen.records.proofs import clear_pending, is_pending, mark_pending
 from docgen.records.state import LetterState, iter_year_letters, letters_state, person_letters
 from docgen.records.views import refresh_year
@@ -35,13 +42,16 @@ class LetterStatus:
     missing: tuple[str, ...]
     voided: bool
     void_reason: str | None
+    missing_files: tuple[str, ...] = ()  # its files not in output/<year>/ (paths inside it)
 
     @property
     def complete(self) -> bool:
-        return not self.voided and not self.missing
+        return not self.voided and not self.missing and not self.missing_files
 
     @property
     def label(self) -> str:
+        if self.missing_files:
+            return "文件缺失"
         if self.voided:
             return "已作废"
         if not self.missing:
@@ -81,10 +91,12 @@ class StatusReport:
     not_generated: tuple[str, ...]  # doc ids the roster requires but the registry lacks
     incomplete: int = 0  # letters in force that still lack a signature
     unlisted: int = 0  # letters counted but not in ``letters``
+    files_missing: int = 0  # registered letters with a file gone from output/<year>/
+    missing_files: tuple[LetterStatus, ...] = ()  # the first LISTED of them
 
     @property
     def all_complete(self) -> bool:
-        return not self.not_generated and not self.incomplete
+        return not self.not_generated and not self.incomplete and not self.files_missing
 
 
 class _Tally:
@@ -100,15 +112,21 @@ class _Tally:
         self.kinds: Counter[tuple[LetterKind, str]] = Counter()
         self.people: dict[str, tuple[str, list[str], int]] = {}
         self.generated: set[str] = set()
+        self.files_missing = 0
+        self.lost: list[LetterStatus] = []  # the first LISTED letters with files missing
 
     def add(self, status: LetterStatus) -> None:
         self.total += 1
+        if status.missing_files:
+            self.files_missing += 1
+            if len(self.lost) < LISTED:
+                self.lost.append(status)
         kind = status.kind
         if status.voided:
             self.kinds[(kind, "voided")] += 1
         else:
             self.kinds[(kind, "active")] += 1
-            if status.complete:
+            if not status.missing:
                 self.kinds[(kind, "complete")] += 1
             else:
                 self.incomplete += 1
@@ -150,7 +168,15 @@ class _Tally:
         )
 
 
-def _letter_status(letter: LetterState) -> LetterStatus:
+def _files_gone(year_dir: str, letter: LetterState) -> tuple[str, ...]:
+    """The letter's files (.docx, proof file, each registered signature) not in the year
+    folder, as paths inside it."""
+    path = str(letter.record.get("path", ""))
+    wanted = [path, proof_relpath(path), *(signature_relpath(path, s) for s in letter.signatures)]
+    return tuple(rel for rel in wanted if not os.path.isfile(os.path.join(year_dir, rel)))
+
+
+def _letter_status(letter: LetterState, year_dir: str) -> LetterStatus:
     parties = {p["party"]: p for p in letter.record["parties"]}
     sup, sub = parties["superior"], parties["subordinate"]
     return LetterStatus(
@@ -162,6 +188,7 @@ def _letter_status(letter: LetterState) -> LetterStatus:
         missing=tuple(letter.missing_signers()),
         voided=letter.voided,
         void_reason=None if letter.void is None else letter.void.record["reason"],
+        missing_files=_files_gone(year_dir, letter),
     )
 
 
@@ -190,6 +217,7 @@ def year_status(
     in_roster = person is None or any(p.id == person for p in roster.people)
     del roster
     tally = _Tally(person, listed)
+    year_dir = str(ws.year_dir(year))
     with open_registry(ws) as registry, registry.snapshot():
         letters: Iterable[LetterState] = (
             iter_year_letters(registry, year)
@@ -199,7 +227,7 @@ def year_status(
         for letter in letters:
             if not letter.voided:
                 tally.generated.add(letter.base_id)
-            status = _letter_status(letter)
+            status = _letter_status(letter, year_dir)
             tally.add(status)
             if each is not None:
                 each(status)
@@ -221,6 +249,8 @@ def year_status(
         not_generated=not_generated,
         incomplete=tally.incomplete,
         unlisted=tally.total - len(shown),
+        files_missing=tally.files_missing,
+        missing_files=tuple(tally.lost),
     )
 
 
