@@ -214,7 +214,10 @@ def test_nothing_is_written_outside_the_workspace(hostile: tuple[Path, dict[str,
 def test_hostile_letters_sign_and_verify(hostile: tuple[Path, dict[str, bytes]]) -> None:
     base, _ = hostile
     ws = find_workspace(base / "nest" / "ws")
-    report = verify_paths([ws.year_dir(YEAR)], workspace_trust(ws))
+    with open_registry(ws) as registry:  # the year folder is proved complete against it
+        report = verify_paths(
+            [ws.year_dir(YEAR)], workspace_trust(ws), registry=registry, workspace=ws
+        )
     assert report.ok, report.summary()
     assert {x.status for x in report.letters} == {LetterStatus.VERIFIED}
     names = {p.name for letter in report.letters for p in letter.parties}

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 
 import click
 
-from docgen.cli.common import echo, open_workspace, workspace_option
+from docgen.cli.common import echo, now_utc, open_workspace, workspace_option
 from docgen.core.errors import EXIT_FAILURE, DocgenError, UsageError
 from docgen.core.parallel import default_jobs
 from docgen.core.workspace import Workspace
-from docgen.registry import open_registry
+from docgen.registry import Registry, open_registry
+from docgen.registry.store import DATABASE_URL_ENV
 from docgen.verify.anchors import load_trust_anchors
 from docgen.verify.archive import workspace_trust
 from docgen.verify.model import DEFAULT_TOLERANCE, LetterReport, TrustAnchors
@@ -55,6 +58,20 @@ def _trust(
         raise
 
 
+def _reference_registry(
+    ws: Workspace | None, paths: tuple[Path, ...], online: bool
+) -> Registry | None:
+    """The workspace's registry, for ``--online`` or when a letter or folder is checked (an
+    archive carries its own log); never created by a verification."""
+    if ws is None:
+        return None
+    if not online and all(_is_archive(p) for p in paths):
+        return None
+    if not online and not os.environ.get(DATABASE_URL_ENV) and not ws.registry_path.exists():
+        return None
+    return open_registry(ws)
+
+
 @click.command("verify")
 @workspace_option
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -87,7 +104,9 @@ def verify(
 
     PATH 可以是 .docx 文书、目录(其中所有文书)或归档包 .zip。离线验证只需要签名文件、证明文件、
     根证书、吊销列表和登记簿验证公钥;在工作目录中默认使用 keys/ 下的文件,归档包使用自带的文件。
-    全部通过(或已作废)时退出码为 0,否则为 1。
+    签名按登记时登记簿中有效的吊销列表判断。归档包用自带的全部登记条目证明该年度登记的文书
+    一份不少;年度目录(output/<年度>)在工作目录中按登记簿核对是否齐全,没有登记簿时无法证明,
+    报告为“?”。全部通过(或已作废)时退出码为 0,否则为 1。
     """
     ws: Workspace | None
     try:
@@ -103,17 +122,25 @@ def verify(
     )
     trust = _trust(paths, ca, crl, verifier_key, ws, tolerance)
     workers = default_jobs() if jobs is None else jobs
+    now = now_utc()
 
     def run(emit: Callable[[LetterReport], None]) -> VerifyTally:
         # Each letter is shown (or spooled, for JSON) as soon as it is verified: a year of 10⁵
-        # letters is never held at once.
-        if online:
-            assert ws is not None
-            with open_registry(ws) as registry:
-                return stream_verify_paths(
-                    list(paths), trust, emit, registry, tolerance=tolerance, jobs=workers
-                )
-        return stream_verify_paths(list(paths), trust, emit, tolerance=tolerance, jobs=workers)
+        # letters is never held at once. The workspace's registry, when there is one, is what
+        # letters and year folders are judged against (read only).
+        reference = _reference_registry(ws, paths, online)
+        with reference if reference is not None else nullcontext() as registry:
+            return stream_verify_paths(
+                list(paths),
+                trust,
+                emit,
+                registry if online else None,
+                tolerance=tolerance,
+                jobs=workers,
+                registry=registry,
+                workspace=ws,
+                now=now,
+            )
 
     if as_json:
         with json_report() as report:

@@ -132,7 +132,10 @@ def run_demo(
         f"逾期 {duties.count('overdue')} 项(演示名册中有意留下几项未完成)"
     )
 
-    verified = verify_paths([ws.year_dir(year)], workspace_trust(ws))
+    with open_registry(ws) as registry:  # the year proved complete against the registry's log
+        verified = verify_paths(
+            [ws.year_dir(year)], workspace_trust(ws), registry=registry, workspace=ws
+        )
     result.verified = verified.count(LetterStatus.VERIFIED)
     say(f"7. 逐份核验:{verified.summary()}")
 

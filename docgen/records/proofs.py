@@ -1,8 +1,15 @@
-"""Per-letter proof bundles (``<file>.docx.proof.json``): all a letter needs offline."""
+"""Per-letter proof bundles (``<file>.docx.proof.json``): all a letter needs offline.
+
+A bundle carries the letter's own entries and, for each of its signatures, the ``crl`` entry in
+force when the signature was recorded (the last one before it): a letter checked offline is
+judged against the revocation state the registry held then, not against whatever CRL file the
+verifier has.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
 from json.encoder import encode_basestring as _encode_string
 from pathlib import Path
 from typing import Any
@@ -17,8 +24,27 @@ from docgen.registry import Registry
 FORMAT = "docgen-letter-proof-v1"
 
 
-def letter_proof(registry: Registry, letter: LetterState) -> dict[str, Any]:
-    bundles = registry.proof_bundles([entry.index for entry in letter.entries()])
+def crl_indices(registry: Registry) -> list[int]:
+    """The indices of the registry's ``crl`` entries, in order (one per CRL the CA issued)."""
+    return [index for index, _data in registry.entry_data(types=("crl",))]
+
+
+def proof_indices(letter: LetterState, crls: Sequence[int]) -> list[int]:
+    """The entries of a letter's proof bundle, in index order: its own, and the CRL entry in
+    force for each of its signatures (``crls``: :func:`crl_indices`)."""
+    indices = {entry.index for entry in letter.entries()}
+    for signature in letter.signatures.values():
+        at = bisect.bisect_left(crls, signature.index)
+        if at:
+            indices.add(crls[at - 1])
+    return sorted(indices)
+
+
+def letter_proof(
+    registry: Registry, letter: LetterState, crls: Sequence[int] | None = None
+) -> dict[str, Any]:
+    indices = proof_indices(letter, crl_indices(registry) if crls is None else crls)
+    bundles = registry.proof_bundles(indices)
     return letter_proof_from_bundles(letter.doc_id, registry.verifier_key, bundles)
 
 
@@ -96,6 +122,8 @@ def write_letter_proofs(registry: Registry, year_dir: Path, letters: Iterable[Le
     """Rewrite the proof bundles of ``letters`` (in this process; bulk commands use
     :func:`docgen.records.views.refresh_year`)."""
 
+    crls = crl_indices(registry)
+
     def files() -> Iterator[tuple[Path, bytes]]:
         for letter in letters:
             yield (
@@ -103,7 +131,7 @@ def write_letter_proofs(registry: Registry, year_dir: Path, letters: Iterable[Le
                 letter_proof_bytes(
                     letter.doc_id,
                     registry.verifier_key,
-                    registry.proof_bundles([entry.index for entry in letter.entries()]),
+                    registry.proof_bundles(proof_indices(letter, crls)),
                 ),
             )
 

@@ -36,7 +36,7 @@ from docgen.records.manifest import (
     write_manifest_text,
 )
 from docgen.records.naming import proof_relpath
-from docgen.records.proofs import letter_proof_bytes
+from docgen.records.proofs import crl_indices, letter_proof_bytes, proof_indices
 from docgen.records.state import count_year_letters, letters_state, year_letter_ids
 from docgen.registry import Registry, open_registry
 
@@ -82,16 +82,19 @@ def _refresh_letters(worker: _Worker, letters: Sequence[_Letter]) -> list[tuple[
     since = worker.appended_from
     texts: list[tuple[str, str]] = []
     proofs: list[tuple[str, str, list[int]]] = []
+    crls: list[int] | None = None  # read when a bundle is to be written
     for letter in state.letters.values():
         texts.append((letter.doc_id, document_text(manifest_document(letter))))
         path = str(worker.year_dir / proof_relpath(letter.record["path"]))
-        indices = [entry.index for entry in letter.entries()]
+        last = max(entry.index for entry in letter.entries())
         if (
             letter.doc_id in rewrite
-            or (since is not None and indices[-1] >= since)
+            or (since is not None and last >= since)
             or not os.path.exists(path)
         ):
-            proofs.append((letter.doc_id, path, indices))
+            if crls is None:
+                crls = crl_indices(registry)
+            proofs.append((letter.doc_id, path, proof_indices(letter, crls)))
     if proofs:
         bundles = iter(registry.proof_bundles([i for _, _, group in proofs for i in group]))
         key = registry.verifier_key

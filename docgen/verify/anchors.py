@@ -55,7 +55,9 @@ def trust_from_bytes(
         parse_verifier_key(vkey)
     except (UnicodeDecodeError, VerificationError) as exc:
         raise _anchor_error("登记簿验证公钥", vkey_name, "格式不对") from exc
-    return TrustAnchors(ca_cert=ca_cert, crl=crl, verifier_key=vkey, tolerance=tolerance)
+    return TrustAnchors(
+        ca_cert=ca_cert, crl=crl, verifier_key=vkey, tolerance=tolerance, crl_name=crl_name
+    )
 
 
 def _read_anchor(path: Path, what: str) -> bytes:

@@ -36,7 +36,13 @@ from docgen.core.durable import (
     stage_written,
     sync_staged,
 )
-from docgen.core.errors import Location, Problem, ProblemsError, ValidationError
+from docgen.core.errors import (
+    Location,
+    Problem,
+    ProblemsError,
+    ValidationError,
+    VerificationError,
+)
 from docgen.core.lock import workspace_lock
 from docgen.core.parallel import map_chunks
 from docgen.core.progress import ProgressFactory, no_progress
@@ -45,9 +51,17 @@ from docgen.records.naming import signature_relpath
 from docgen.records.proofs import letter_proof
 from docgen.records.state import LetterState, iter_year_letters, letters_state
 from docgen.registry import Registry, open_registry
+from docgen.registry.bundle import verified_checkpoint
 from docgen.signing.keyfiles import ca_paths
 from docgen.verify.anchors import load_trust_anchors
 from docgen.verify.checklist import verify_letter
+from docgen.verify.crls import (
+    CrlHistory,
+    crl_files,
+    crl_history,
+    given_crl_check,
+    history_checks,
+)
 from docgen.verify.derived import (
     CA_NAME,
     CHECKPOINT_NAME,
@@ -56,11 +70,13 @@ from docgen.verify.derived import (
     SCRIPT_NAME,
     VKEY_NAME,
     ArchiveAnchors,
+    CrlFile,
     Volume,
     render_derived_files,
     volume_suffix,
 )
 from docgen.verify.files import read_blob, safe_relative
+from docgen.verify.log import LOG_NAME, log_check, log_lines, scan_log_file
 from docgen.verify.model import (
     MAX_LETTER_BYTES,
     MAX_SIGNATURE_BYTES,
@@ -70,6 +86,7 @@ from docgen.verify.model import (
     LetterStatus,
     TrustAnchors,
 )
+from docgen.verify.reference import registry_entries
 
 REGISTRY_VKEY = Path("registry") / "registry.vkey"
 
@@ -242,6 +259,9 @@ class _VolumeSetup:
     count: int  # volumes
     total: int  # letters in the year
     paths: tuple[Path, ...]  # final path of each volume
+    per_volume: int  # letters per volume
+    crls: CrlHistory  # the registered CRLs, up to the checkpoint
+    crl_indices: tuple[int, ...]  # every ``crl`` entry's index, up to the checkpoint
 
 
 @dataclass(frozen=True)
@@ -266,6 +286,27 @@ class _VolumeWorker:
     setup: _VolumeSetup
     registry: Registry
     trust: TrustAnchors
+    held: dict[str, bytes] = dataclasses.field(default_factory=dict)  # the log, once read
+
+    def log(self) -> bytes:
+        """``log/entries.jsonl``: every entry up to the archive's checkpoint, read once per
+        process and hashed again before it is packed (a registry that does not give back the
+        checkpoint's tree is refused, not archived)."""
+        data = self.held.get(LOG_NAME)
+        if data is None:
+            checkpoint = self.setup.anchors.checkpoint
+            size = verified_checkpoint(checkpoint, self.registry.verifier_key).size
+            data = b"".join(log_lines(d for _i, d in registry_entries(self.registry, size)))
+            check = log_check(
+                scan_log_file(data, years=()), checkpoint, self.registry.verifier_key, LOG_NAME
+            )
+            if not check.ok:
+                raise VerificationError(
+                    f"登记簿 {self.registry.location} 的条目与其签名检查点不符:{check.detail}",
+                    hint="已拒绝归档。请运行 docgen registry audit 查明第一个出错的条目",
+                )
+            self.held[LOG_NAME] = data
+        return data
 
 
 def _open_volume_worker(setup: _VolumeSetup) -> _VolumeWorker:
@@ -287,9 +328,13 @@ def _build_volume(worker: _VolumeWorker, job: _VolumeJob) -> _VolumeDone:
     content: dict[str, bytes] = {}
     checkpoint = setup.anchors.checkpoint
     for letter in state.letters.values():
-        proof = _proof_bytes(letter_proof(registry, letter))
+        proof = _proof_bytes(letter_proof(registry, letter, setup.crl_indices))
         files, letter_content = _letter_files(year_dir, letter, proof)
-        reports.append(verify_letter(files, worker.trust, expected_checkpoint=checkpoint))
+        reports.append(
+            verify_letter(
+                files, worker.trust, expected_checkpoint=checkpoint, crls=setup.crls
+            )
+        )
         content.update(letter_content)
     counts: Counter[LetterStatus] = Counter(r.status for r in reports)
     failed = tuple(r for r in reports if r.status is LetterStatus.FAILED)
@@ -298,8 +343,16 @@ def _build_volume(worker: _VolumeWorker, job: _VolumeJob) -> _VolumeDone:
     )
     if failed:
         return _VolumeDone(job.number, None, "", 0, dict(counts), failed, incomplete)
-    volume = Volume(job.number, setup.count, setup.total) if setup.count > 1 else None
-    derived = render_derived_files(reports, setup.anchors, content, volume=volume)
+    volume = (
+        Volume(job.number, setup.count, setup.total, setup.per_volume)
+        if setup.count > 1
+        else None
+    )
+    content[LOG_NAME] = worker.log()
+    files_of_crls: tuple[CrlFile, ...] = crl_files(setup.crls)
+    derived = render_derived_files(
+        reports, setup.anchors, content, volume=volume, crls=files_of_crls
+    )
     members = {
         **content,
         CA_NAME: setup.anchors.ca_pem,
@@ -328,6 +381,30 @@ def _build_volume(worker: _VolumeWorker, job: _VolumeJob) -> _VolumeDone:
         (),
         incomplete,
     )
+
+
+def _registered_crls(
+    registry: Registry, trust: TrustAnchors, checkpoint: bytes, crl_path: Path
+) -> tuple[CrlHistory, tuple[int, ...]]:
+    """The CRLs registered up to the checkpoint, refused when they do not hold together or the
+    workspace CRL that goes into the archive is older than the newest of them."""
+    size = verified_checkpoint(checkpoint, registry.verifier_key).size
+    crls = [(e.index, e.record) for e in registry.entries(type="crl") if e.index < size]
+    revocations = [
+        (e.index, e.record) for e in registry.entries(type="revocation") if e.index < size
+    ]
+    history = crl_history(crls, revocations, trust.ca_cert)
+    problems = [c.detail for c in history_checks(history, None) if not c.ok]
+    current = given_crl_check(trust.crl, history, str(crl_path))
+    if current is not None and not current.ok:
+        problems.append(current.detail)
+    if problems:
+        raise ValidationError(
+            "登记的吊销列表有问题,拒绝归档:" + ";".join(problems),
+            location=Location(file=str(crl_path)),
+            hint="请运行 docgen keys crl 重新签发并登记吊销列表后再归档",
+        )
+    return history, tuple(index for index, _record in crls)
 
 
 def _letters_by_path(registry: Registry, year: int) -> list[str]:
@@ -372,9 +449,12 @@ def build_archive(
             vkey=(ws.keys_dir / REGISTRY_VKEY).read_bytes(),
             checkpoint=registry.checkpoint(),
         )
+        crls, crl_indices = _registered_crls(registry, trust, anchors.checkpoint, paths.crl_pem)
         groups = [tuple(order[i : i + size]) for i in range(0, len(order), size)]
         finals = volume_paths(target, len(groups))
-        setup = _VolumeSetup(ws, year, anchors, len(groups), len(order), tuple(finals))
+        setup = _VolumeSetup(
+            ws, year, anchors, len(groups), len(order), tuple(finals), size, crls, crl_indices
+        )
         work = [_VolumeJob(number, ids) for number, ids in enumerate(groups, start=1)]
         done: list[_VolumeDone] = []
         try:

@@ -10,7 +10,7 @@ import json
 import stat
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from docgen.core.errors import DocgenError, Location, UsageError, VerificationError
@@ -18,6 +18,14 @@ from docgen.registry import Registry
 from docgen.registry.note import open_checkpoint, parse_verifier_key
 from docgen.verify.anchors import trust_from_bytes
 from docgen.verify.checklist import verify_letter
+from docgen.verify.completeness import completeness_checks, volume_share
+from docgen.verify.crls import (
+    CrlHistory,
+    crl_files,
+    expiry_warning,
+    given_crl_check,
+    history_checks,
+)
 from docgen.verify.derived import (
     CA_NAME,
     CHECKPOINT_NAME,
@@ -25,10 +33,12 @@ from docgen.verify.derived import (
     MANIFEST_NAME,
     VKEY_NAME,
     ArchiveAnchors,
+    CrlFile,
     Volume,
     render_derived_files,
 )
 from docgen.verify.files import letter_files_from_members, safe_relative
+from docgen.verify.log import LOG_NAME, LogScan, log_check, scan_log_file
 from docgen.verify.manifest import manifest_paths
 from docgen.verify.model import (
     DEFAULT_TOLERANCE,
@@ -42,8 +52,9 @@ from docgen.verify.model import (
     TrustAnchors,
     ZipLimits,
 )
+from docgen.verify.reference import scan_history
 from docgen.verify.report import VerifyReport
-from docgen.verify.volumes import volume_mark
+from docgen.verify.volumes import VolumeMark, volume_mark
 
 
 def read_zip(path: Path, limits: ZipLimits | None = None) -> dict[str, bytes]:
@@ -91,10 +102,9 @@ def read_zip(path: Path, limits: ZipLimits | None = None) -> dict[str, bytes]:
                 raise refuse(f"成员“{name}”是符号链接")
             if info.flag_bits & 0x1:
                 raise refuse(f"成员“{name}”已加密")
-            if info.file_size > limits.max_member_bytes:
-                raise refuse(
-                    f"成员“{name}”解压后 {info.file_size} 字节,超过上限 {limits.max_member_bytes}"
-                )
+            limit = limits.max_log_bytes if name == LOG_NAME else limits.max_member_bytes
+            if info.file_size > limit:
+                raise refuse(f"成员“{name}”解压后 {info.file_size} 字节,超过上限 {limit}")
             total += info.file_size
             if total > limits.max_total_bytes:
                 raise refuse(f"解压后总大小超过上限 {limits.max_total_bytes} 字节(疑似压缩炸弹)")
@@ -139,7 +149,8 @@ def read_archive_dir(directory: Path, limits: ZipLimits | None = None) -> dict[s
             )
         size = path.stat().st_size
         total += size
-        if size > limits.max_member_bytes or total > limits.max_total_bytes:
+        limit = limits.max_log_bytes if rel == LOG_NAME else limits.max_member_bytes
+        if size > limit or total > limits.max_total_bytes:
             raise VerificationError(
                 "归档目录中的文件过大,拒绝处理", location=Location(file=str(path))
             )
@@ -165,11 +176,15 @@ def verify_archive_members(
     trust: TrustAnchors | None = None,
     tolerance: timedelta = DEFAULT_TOLERANCE,
     online_registry: Registry | None = None,
+    now: datetime | None = None,
 ) -> VerifyReport:
-    """Check a whole archive held in memory: anchors, checkpoint, manifest, every letter.
+    """Check a whole archive held in memory: anchors, checkpoint, the log and the completeness
+    of the year (or volume) it proves, the registered CRLs, manifest, every letter.
 
     Trust anchors come from the archive unless ``trust`` is given; then the archive's CA and
-    verifier key must equal the given ones (its CRL may be older, and the given one is used).
+    verifier key must equal the given ones. Signatures are judged against the CRLs registered in
+    the archive's log; a CRL file (the archive's ``crl.pem``, the given one) older than the
+    newest of them is reported. ``now``: to warn when the newest CRL has expired.
     """
     checks: list[CheckResult] = []
 
@@ -235,6 +250,22 @@ def verify_archive_members(
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             checks.append(CheckResult("文件清单", False, f"不是有效的 JSON:{exc}", MANIFEST_NAME))
     mark = volume_mark(manifest)
+    declared = manifest.get("year") if isinstance(manifest, dict) else None
+    outside: list[CheckResult] = []
+    log, history = _log(members, checkpoint, anchors, declared, checks)
+    if history is not None:
+        checks.extend(history_checks(history, LOG_NAME))
+        if archived is not None:
+            current = given_crl_check(archived.crl, history, CRL_NAME)
+            if current is not None:
+                checks.append(current)
+        if trust is not None:  # a file outside the archive: named as given, after the others
+            current = given_crl_check(trust.crl, history, trust.crl_name)
+            if current is not None:
+                outside.append(current)
+        warning = expiry_warning(anchors.crl, history, now)
+        if warning is not None:
+            checks.append(warning)
     paths = set(manifest_paths(manifest))
     for member in members:
         if member.endswith(LETTER_SUFFIX) and member + PROOF_SUFFIX in members:
@@ -245,9 +276,11 @@ def verify_archive_members(
             anchors,
             online_registry=online_registry,
             expected_checkpoint=checkpoint,
+            crls=history,
         )
         for path in sorted(paths)
     )
+    checks.extend(_completeness(log, letters, declared, mark))
     letters = tuple(_prefix_letter(letter, name) for letter in letters)
     if manifest_raw is not None and checkpoint is not None and ca_data and vkey_data and crl_data:
         checks.extend(
@@ -256,9 +289,70 @@ def verify_archive_members(
                 [_unprefix_letter(letter, name) for letter in letters],
                 ArchiveAnchors(ca_pem=ca_data, crl=crl_data, vkey=vkey_data, checkpoint=checkpoint),
                 None if mark is None else mark.volume,
+                () if history is None else crl_files(history),
             )
         )
-    return VerifyReport(letters, tuple(_prefix_checks(checks, prefixed)), mark)
+    return VerifyReport(letters, (*_prefix_checks(checks, prefixed), *outside), mark)
+
+
+def _log(
+    members: Mapping[str, bytes],
+    checkpoint: bytes | None,
+    anchors: TrustAnchors,
+    year: object,
+    checks: list[CheckResult],
+) -> tuple[LogScan | None, CrlHistory | None]:
+    """The archive's log, scanned and checked against its checkpoint (None when it is missing
+    or is not that log: nothing can then be proved from it), and the CRLs it registers."""
+    data = members.get(LOG_NAME)
+    if data is None:
+        checks.append(
+            CheckResult(
+                "登记簿条目",
+                False,
+                f"归档中缺少 {LOG_NAME}:无法证明归档包含该年度登记的全部文书",
+                LOG_NAME,
+            )
+        )
+        return None, None
+    if checkpoint is None:
+        return None, None
+    scan = scan_log_file(data, years=[year] if type(year) is int else None)
+    check = log_check(scan, checkpoint, anchors.verifier_key, LOG_NAME)
+    checks.append(check)
+    if not check.ok:
+        return None, None
+    return scan, scan_history(scan, anchors.ca_cert, "归档的登记簿条目")
+
+
+def _completeness(
+    log: LogScan | None,
+    letters: Sequence[LetterReport],
+    declared: object,
+    mark: VolumeMark | None,
+) -> list[CheckResult]:
+    """Every letter the log registers for the archive's year (its volume's share of them) is
+    among the archive's letters, and no other is."""
+    if log is None:
+        return [CheckResult("文书齐全", False, "无法证明:没有可信的登记簿条目", LOG_NAME)]
+    years = sorted({x.year for x in letters if x.year is not None})
+    year = declared if type(declared) is int else (years[0] if years else None)
+    if not isinstance(year, int):
+        return [CheckResult("文书齐全", False, "无法确定归档的年度", MANIFEST_NAME)]
+    volume = None if mark is None else mark.volume
+    expected, problems = volume_share(log.year_letters(year), volume)
+    checks = [CheckResult("分卷", False, problem, MANIFEST_NAME) for problem in problems]
+    found = {x.doc_id for x in letters if x.doc_id is not None}
+    wanted = {x.doc_id for x in expected}
+    label = f" {year} 年度" if volume is None else f" {year} 年度第 {volume.number} 卷"
+    return checks + completeness_checks(
+        expected,
+        found,
+        label=label,
+        where=LOG_NAME,
+        extra=found - wanted,
+        found_paths={x.path for x in letters},
+    )
 
 
 def _derived_checks(
@@ -266,12 +360,14 @@ def _derived_checks(
     letters: Sequence[LetterReport],
     anchors: ArchiveAnchors,
     volume: Volume | None = None,
+    crls: Sequence[CrlFile] = (),
 ) -> list[CheckResult]:
     """Every file the archive builder derives must be byte-identical to a fresh derivation
-    (for one volume of several, from the volume its manifest declares)."""
+    (for one volume of several, from the volume its manifest declares; the CRL files from the
+    log's ``crl`` entries)."""
     checks: list[CheckResult] = []
     try:
-        expected = render_derived_files(letters, anchors, members, volume=volume)
+        expected = render_derived_files(letters, anchors, members, volume=volume, crls=crls)
     except (KeyError, ValueError, DocgenError) as exc:
         return [CheckResult("归档说明文件", False, f"无法重新生成:{exc}", MANIFEST_NAME)]
     declared = set(members) - {MANIFEST_NAME}

@@ -42,6 +42,8 @@ from docgen.records.proofs import FORMAT as LETTER_PROOF_FORMAT
 from docgen.registry import Entry, Registry, verify_proof_bundle
 from docgen.registry.bundle import verified_checkpoint
 from docgen.signing import cades_verify as cades
+from docgen.signing.crl import crl_number
+from docgen.verify.crls import CrlHistory, crl_history, judge_signature
 from docgen.verify.derived import CHECKPOINT_NAME
 from docgen.verify.model import (
     MAX_LETTER_BYTES,
@@ -156,6 +158,8 @@ class _Letter:
     signatures: dict[str, _Signature] = field(default_factory=dict)
     void: Entry | None = None
     checkpoint_note: str | None = None
+    crls: CrlHistory | None = None  # the log's (archive, registry); else the bundle's
+    carried_crls: list[Entry] = field(default_factory=list)  # ``crl`` entries of the bundle
 
     def record(self) -> dict[str, Any]:
         if self.document is None:
@@ -243,6 +247,10 @@ def _step_inclusion(letter: _Letter) -> str:
             raise _StepFailed(
                 f"第 {position} 个登记条目格式错误({type(exc).__name__})", proof_path
             ) from exc
+        notes.add(str(item.get("checkpoint")))
+        if entry.record.get("type") == "crl":  # the CRL in force for a signature (step 6)
+            letter.carried_crls.append(entry)
+            continue
         if entry.record.get("doc_id") != letter.doc_id:
             raise _StepFailed(
                 f"登记簿第 {entry.index} 条属于文书 {entry.record.get('doc_id')},不属于本文书",
@@ -251,8 +259,7 @@ def _step_inclusion(letter: _Letter) -> str:
         if entry.record.get("type") not in ("document", "signature", "void"):
             raise _StepFailed(f"登记簿第 {entry.index} 条的类型不应出现在文书证明中", proof_path)
         entries.append(entry)
-        notes.add(str(item.get("checkpoint")))
-    indices = [e.index for e in entries]
+    indices = [e.index for e in entries] + [e.index for e in letter.carried_crls]
     if len(set(indices)) != len(indices):
         raise _StepFailed("证明文件中同一登记条目出现了多次", proof_path)
     top = letter.bundle.get("checkpoint")
@@ -271,6 +278,8 @@ def _step_inclusion(letter: _Letter) -> str:
     letter.checkpoint_note = max(sizes, key=sizes.__getitem__)
     letter.entries = sorted(entries, key=lambda e: e.index)
     documents = [e for e in entries if e.record.get("type") == "document"]
+    if len(documents) != 1:
+        raise _StepFailed("证明文件中应恰有一条文书登记记录", proof_path)
     letter.document = documents[0]
     if letter.document.record != letter.claimed:
         raise _StepFailed("证明文件中的文书登记记录前后不一致", proof_path)
@@ -287,9 +296,9 @@ def _step_inclusion(letter: _Letter) -> str:
             letter.signatures.setdefault(signer, _Signature(entry, record, recorded))
         elif record.get("type") == "void" and letter.void is None:
             letter.void = entry
-    shown = "、".join(str(i) for i in indices)
+    shown = "、".join(str(i) for i in sorted(indices))
     return (
-        f"{len(entries)} 条登记记录(第 {shown} 条)均包含在登记簿签名检查点"
+        f"{len(indices)} 条登记记录(第 {shown} 条)均包含在登记簿签名检查点"
         f"(大小 {max(sizes.values())})中"
     )
 
@@ -404,12 +413,70 @@ def _step_chain(letter: _Letter) -> str:
     return f"根证书 SHA-256 指纹 {ca[:16]}…;签名时证书均在有效期内" if signatures else "尚无签名"
 
 
+_BUNDLE_HISTORIES: dict[tuple[tuple[bytes, ...], str], CrlHistory] = {}
+
+
+def _history(letter: _Letter) -> CrlHistory:
+    """The registered CRLs a letter's signatures are judged by: the log's when the verifier has
+    it, else those the proof bundle carries (remembered: most letters carry the same ones)."""
+    if letter.crls is not None:
+        return letter.crls
+    datas = tuple(e.data for e in sorted(letter.carried_crls, key=lambda e: e.index))
+    key = (datas, letter.trust.ca_fingerprint)
+    history = _BUNDLE_HISTORIES.get(key)
+    if history is None:
+        history = crl_history(
+            ((e.index, e.record) for e in letter.carried_crls),
+            (),
+            letter.trust.ca_cert,
+            source="证明文件所附的登记条目",
+        )
+        if len(_BUNDLE_HISTORIES) >= 64:
+            _BUNDLE_HISTORIES.clear()
+        _BUNDLE_HISTORIES[key] = history
+    return history
+
+
+def _registered_revocation(
+    letter: _Letter, history: CrlHistory, sig: _Signature, status: cades.SignatureStatus
+) -> list[str]:
+    """Step 6 against the registered CRLs (see :mod:`docgen.verify.crls`)."""
+    try:
+        serial = int(str(status.cert_serial), 16)
+    except ValueError:
+        serial = None
+    reasons = judge_signature(history, sig.entry.index, sig.recorded_at, serial)
+    if letter.crls is None:  # judged by the bundle alone: it cannot see a newer registered CRL
+        reasons += [f"证明文件中:{text}" for text in history.backwards()]
+        in_force = history.in_force(sig.entry.index)
+        given = crl_number(letter.trust.crl)
+        if in_force is not None and in_force.problem is None and given < in_force.number:
+            reasons.append(
+                f"给出的吊销列表是第 {given} 号,早于登记该签名时已登记的{in_force.label}:"
+                "已过时,请使用最新的吊销列表"
+            )
+    return reasons
+
+
+def _in_force_text(
+    history: CrlHistory, signatures: list[tuple[str, _Signature, cades.SignatureStatus]]
+) -> str:
+    labels = []
+    for _, sig, _status in signatures:
+        in_force = history.in_force(sig.entry.index)
+        if in_force is not None and in_force.short not in labels:
+            labels.append(in_force.short)
+    return "、".join(labels)
+
+
 def _step_revocation(letter: _Letter) -> str:
     signatures = _checked_signatures(letter)
+    history = _history(letter)
     problems: list[tuple[str, str]] = []
     for _, sig, status in signatures:
         assert sig.blob is not None
         reasons = _group(status, _SIG_CHECKS_REVOCATION)
+        reasons += _registered_revocation(letter, history, sig, status)
         claimed = _parse_time(sig.record.get("signing_time"))
         if claimed is None or status.signing_time is None:
             reasons.append("签名登记记录或签名文件中没有签名时间")
@@ -421,7 +488,11 @@ def _step_revocation(letter: _Letter) -> str:
         raise _StepFailed("\n".join(f"{p}:{d}" for p, d in problems), problems[0][0])
     if not signatures:
         return "尚无签名"
-    return "各签名登记时证书均未吊销,签名时间与登记时间相符"
+    used = _in_force_text(history, signatures)
+    return (
+        f"按登记各签名时{history.source}中有效的吊销列表判断({used}),"
+        "证书均未吊销,吊销列表均未过期;签名时间与登记时间相符"
+    )
 
 
 def _step_complete(letter: _Letter) -> str:
@@ -468,7 +539,7 @@ def _step_online(letter: _Letter) -> str:
     if registry is None or letter.document is None or letter.checkpoint_note is None:
         raise _Skip
     size = registry.size()
-    for entry in letter.entries:
+    for entry in [*letter.entries, *letter.carried_crls]:
         if entry.index >= size:
             raise _StepFailed(
                 f"在线登记簿只有 {size} 条,没有第 {entry.index} 条(登记簿被截断或回滚)"
@@ -540,9 +611,13 @@ def verify_letter(
     *,
     online_registry: Registry | None = None,
     expected_checkpoint: bytes | None = None,
+    crls: CrlHistory | None = None,
 ) -> LetterReport:
-    """Run the checklist on one letter; never raises for bad input, only reports it."""
-    letter = _Letter(files, trust, expected_checkpoint, online_registry)
+    """Run the checklist on one letter; never raises for bad input, only reports it.
+
+    ``crls``: the registered CRLs from the log (an archive's, the workspace's registry); without
+    it, step 6 judges by the ``crl`` entries the letter's proof bundle carries."""
+    letter = _Letter(files, trust, expected_checkpoint, online_registry, crls=crls)
     steps = [_run_step(n, step, letter) for n, step in _STEPS]
     if online_registry is not None:
         steps.append(_run_step(8, _step_online, letter))

@@ -23,6 +23,7 @@ from docgen.core.parallel import map_chunks
 from docgen.registry import Registry
 from docgen.verify.anchors import trust_from_bytes
 from docgen.verify.checklist import verify_letter
+from docgen.verify.crls import CrlHistory
 from docgen.verify.derived import MANIFEST_NAME
 from docgen.verify.files import LetterOnDisk, child, plain_relative
 from docgen.verify.manifest import scan_manifest
@@ -407,16 +408,21 @@ class _VerifySetup:
     crl_der: bytes
     verifier_key: str
     tolerance: timedelta
+    crls: CrlHistory | None  # the registered CRLs (None: each proof bundle's)
 
 
-def _verify_worker(setup: _VerifySetup) -> TrustAnchors:
-    return trust_from_bytes(
+def _verify_worker(setup: _VerifySetup) -> tuple[TrustAnchors, CrlHistory | None]:
+    trust = trust_from_bytes(
         setup.ca_der, setup.crl_der, setup.verifier_key.encode("utf-8"), tolerance=setup.tolerance
     )
+    return trust, setup.crls
 
 
-def _verify_chunk(trust: TrustAnchors, letters: Sequence[LetterOnDisk]) -> list[LetterReport]:
-    return [verify_letter(letter.files(), trust) for letter in letters]
+def _verify_chunk(
+    state: tuple[TrustAnchors, CrlHistory | None], letters: Sequence[LetterOnDisk]
+) -> list[LetterReport]:
+    trust, crls = state
+    return [verify_letter(letter.files(), trust, crls=crls) for letter in letters]
 
 
 def iter_verify_letters(
@@ -427,16 +433,20 @@ def iter_verify_letters(
     jobs: int | None = 1,
     chunk_size: int | None = None,
     advance: Callable[[int], None] = lambda _n: None,
+    crls: CrlHistory | None = None,
 ) -> Iterator[LetterReport]:
     """Verify letters one by one, in order, in ``jobs`` worker processes (None: one per CPU).
 
     The letters are taken as they are needed (a ``DirectoryLetters`` lists them then) and the
     reports are yielded as they are ready, so a caller that only counts them keeps memory flat.
-    Online verification (``online_registry``) runs in this process.
+    Online verification (``online_registry``) runs in this process. ``crls``: the registered
+    CRLs signatures are judged by (None: those each proof bundle carries).
     """
     if online_registry is not None or jobs == 1:
         for letter in letters:
-            yield verify_letter(letter.files(), trust, online_registry=online_registry)
+            yield verify_letter(
+                letter.files(), trust, online_registry=online_registry, crls=crls
+            )
             advance(1)
         return
     setup = _VerifySetup(
@@ -444,6 +454,7 @@ def iter_verify_letters(
         trust.crl.public_bytes(serialization.Encoding.DER),
         trust.verifier_key,
         trust.tolerance,
+        crls,
     )
     size = VERIFY_CHUNK if chunk_size is None else chunk_size
     for chunk in map_chunks(

@@ -28,6 +28,9 @@ MAX_MANIFEST_BYTES = 32 * MIB  # an archive's file list, read whole
 # a time, keeping only what it needs: this bounds the time spent, not the memory.
 MAX_YEAR_MANIFEST_BYTES = 2048 * MIB
 MAX_PROOF_ENTRIES = 1000
+# An archive's log/entries.jsonl holds every entry of the registry up to its checkpoint:
+# ≈ 400 bytes an entry, 4·10⁵ entries (160 MB) for a year of 10⁵ letters.
+MAX_LOG_BYTES = 1024 * MIB
 
 PROOF_SUFFIX = ".proof.json"
 SIGNATURE_SUFFIX = ".p7s"
@@ -69,12 +72,35 @@ class StepResult:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """A check of a whole container (archive, directory, registry), not of one letter."""
+    """A check of a whole container (archive, directory, registry), not of one letter.
+
+    ``unknown``: the check could not be made (say, a folder's completeness with no registry to
+    prove it against); it is not passed, and never shown as ✓. ``warning``: passed, with
+    something the user should know (say, the newest CRL has expired)."""
 
     name: str
     ok: bool
     detail: str
     file: str | None = None
+    warning: bool = False
+    unknown: bool = False
+
+    @property
+    def mark(self) -> str:
+        if self.unknown:
+            return "?"
+        if not self.ok:
+            return "✗"
+        return "!" if self.warning else "✓"
+
+    @property
+    def state(self) -> str:
+        """``passed``, ``warning``, ``failed`` or ``unknown`` (for ``--json``)."""
+        if self.unknown:
+            return "unknown"
+        if not self.ok:
+            return "failed"
+        return "warning" if self.warning else "passed"
 
 
 @dataclass(frozen=True)
@@ -139,6 +165,7 @@ class TrustAnchors:
     crl: x509.CertificateRevocationList
     verifier_key: str
     tolerance: timedelta = DEFAULT_TOLERANCE
+    crl_name: str = "crl.pem"  # where the CRL came from, to name it in a report
 
     @property
     def ca_fingerprint(self) -> str:
@@ -171,6 +198,7 @@ class LetterFiles:
 class ZipLimits:
     max_members: int = 50_000
     max_member_bytes: int = MAX_LETTER_BYTES
+    max_log_bytes: int = MAX_LOG_BYTES  # log/entries.jsonl: every entry of the registry
     max_total_bytes: int = 2 * 1024 * MIB
     max_ratio: int = 100
     ratio_floor_bytes: int = MIB  # members smaller than this are not judged by their ratio

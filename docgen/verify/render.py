@@ -26,7 +26,8 @@ def _head_data(
         "summary": summary,
         "counts": {"total": total, **{status.value: count(status) for status in LetterStatus}},
         "checks": [
-            {"name": c.name, "ok": c.ok, "detail": c.detail, "file": c.file} for c in checks
+            {"name": c.name, "ok": c.ok, "state": c.state, "detail": c.detail, "file": c.file}
+            for c in checks
         ],
     }
 
@@ -150,7 +151,7 @@ def closing_lines(checks: Sequence[CheckResult], summary: str) -> list[str]:
         lines.append("整体检查:")
         for check in checks:
             where = f"[{check.file}] " if check.file else ""
-            lines.append(f"    {'✓' if check.ok else '✗'} {check.name}:{where}{check.detail}")
+            lines.append(f"    {check.mark} {check.name}:{where}{check.detail}")
     lines.append(summary)
     return lines
 

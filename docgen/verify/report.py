@@ -84,7 +84,11 @@ def _summary_text(
     voided = count(LetterStatus.VOIDED)
     if voided:
         text += f",已作废 {voided} 份"
-    bad_checks = sum(1 for c in checks if not c.ok)
+    checks = list(checks)
+    bad_checks = sum(1 for c in checks if not c.ok and not c.unknown)
     if bad_checks:
         text += f";另有 {bad_checks} 项整体检查未通过"
+    unknown = sum(1 for c in checks if c.unknown)
+    if unknown:
+        text += f";{unknown} 项无法证明(标为“?”)"
     return text

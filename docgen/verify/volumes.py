@@ -4,9 +4,11 @@ A year of more than :data:`docgen.verify.archive.VOLUME_LETTERS` letters is arch
 each a
 whole archive that is verified on its own. What no single volume can show is that none is
 missing: each volume's manifest says which it is (``"volume": {"number", "of",
-"letters_in_year"}``), and this module checks, for the volumes of one archive run (same
-institution, year, root certificate and checkpoint), that every number from 1 to "of" is there
-exactly once and that their letters add up to the year's.
+"letters_in_year", "letters_per_volume"}``), and this module checks, for the volumes of one
+archive run (same institution, year, root certificate and checkpoint), that every number from 1
+to "of" is there exactly once and that their letters add up to the year's. (That each volume
+holds its whole share of the year's letters is proved from its own copy of the log, see
+:mod:`docgen.verify.completeness`.)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class VolumeCheck:
     ok: bool
     detail: str
     file: str | None
+    unknown: bool = False  # one volume alone cannot prove its year whole
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,9 @@ class VolumeSets:
             self._sets.setdefault(mark.run, []).append(_Seen(shown, mark.volume, letters))
 
     def checks(self) -> list[VolumeCheck]:
-        """One check per archive run met: a single volume is only told which it is; two or more
-        must be all of them, each once, with every letter of the year."""
+        """One check per archive run met: a single volume is told which it is, and that the year
+        cannot be proved whole from it (an unknown check, never ✓); two or more must be all of
+        them, each once, with every letter of the year."""
         found: list[VolumeCheck] = []
         for (institution, year, _ca, _checkpoint), seen in self._sets.items():
             first = seen[0]
@@ -79,10 +83,11 @@ class VolumeSets:
                 found.append(
                     VolumeCheck(
                         CHECK_NAME,
-                        True,
+                        False,
                         f"{label}共 {count} 卷,本次只核对了第 {first.volume.number} 卷;"
-                        f"全年须核对全部 {count} 卷(可一次给出全部各卷)",
+                        f"全年是否齐全无法由一卷证明,须一次给出全部 {count} 卷核对",
                         first.shown,
+                        unknown=True,
                     )
                 )
                 continue

@@ -190,10 +190,15 @@ def test_bulk_sign_and_verify_in_workers(tmp_path: Path, now: datetime) -> None:
         documents = sum(1 for _ in registry.entries(type="document"))
     assert signed == 2 * documents
 
-    in_workers = verify_paths([ws.year_dir(YEAR)], workspace_trust(ws), jobs=2)
-    assert in_workers.ok, in_workers.summary()
-    assert in_workers.count(LetterStatus.VERIFIED) == documents
-    alone = verify_paths([ws.year_dir(YEAR)], workspace_trust(ws), jobs=1)
+    with open_registry(ws) as registry:  # the year folder is proved complete against it
+        in_workers = verify_paths(
+            [ws.year_dir(YEAR)], workspace_trust(ws), jobs=2, registry=registry, workspace=ws
+        )
+        assert in_workers.ok, in_workers.summary()
+        assert in_workers.count(LetterStatus.VERIFIED) == documents
+        alone = verify_paths(
+            [ws.year_dir(YEAR)], workspace_trust(ws), jobs=1, registry=registry, workspace=ws
+        )
     assert alone == in_workers
     assert sign_everyone(ws, lambda _pid: secret, year=YEAR, now=now, jobs=2) == 0
 

@@ -49,14 +49,27 @@ def test_a_year_is_packed_in_volumes_each_verifiable_alone(
     assert held == sorted(on_disk)  # every letter once, in path order across the volumes
     for number, volume in enumerate(result.volumes, start=1):
         manifest = json.loads(zip_member(volume.path, "manifest.json"))
-        assert manifest["volume"] == {"number": number, "of": 3, "letters_in_year": LETTERS}
+        assert manifest["volume"] == {
+            "number": number, "of": 3, "letters_in_year": LETTERS, "letters_per_volume": 4,
+        }  # fmt: skip
         text = zip_member(volume.path, "VERIFY.txt").decode("utf-8")
         assert f"分 3 卷归档,本卷为第 {number} 卷({volume.path.name})" in text
         assert f"docgen verify {volume.path.name}" in text
         assert f"unzip {volume.path.name} -d {volume.path.stem}" in text
         checked = run_docgen("verify", "-w", str(ws.root), str(volume.path))
-        assert checked.code == 0, checked.text
-        assert checked.out.splitlines()[-1].startswith(f"共 {volume.letters} 份:验证通过")
+        # every letter of the volume verifies, and the volume holds its whole share of the year;
+        # that the year is whole one volume cannot prove: "?", which fails the run
+        lines = checked.out.splitlines()
+        assert checked.code == 1, checked.text
+        assert lines[-1].startswith(f"共 {volume.letters} 份:验证通过 {volume.letters} 份")
+        assert lines[-1].endswith("1 项无法证明(标为“?”)")
+        assert any(
+            line.strip().startswith(f"✓ 文书齐全:[{volume.path}:log/entries.jsonl]")
+            for line in lines
+        )
+        assert any(line.strip().startswith("? 分卷齐全:") for line in lines)
+    together = run_docgen("verify", "-w", str(ws.root), *(str(v.path) for v in result.volumes))
+    assert together.code == 0, together.text
 
 
 def test_workers_give_the_same_volumes(signed_year: Path, tmp_path: Path) -> None:
@@ -192,9 +205,9 @@ def test_verifying_all_volumes_together_checks_none_is_missing(
     assert code == 1 and f"✗ 分卷齐全:{label}共 3 卷:重复的卷:第 1 卷" in lines
 
     code, lines = _verify(ws.root, second)
-    assert code == 0
+    assert code == 1  # one volume cannot prove its year whole: not ✓, and the run fails
     assert any(
-        line.startswith("✓ 分卷齐全:") and "共 3 卷,本次只核对了第 2 卷" in line for line in lines
+        line.startswith("? 分卷齐全:") and "共 3 卷,本次只核对了第 2 卷" in line for line in lines
     )
 
 
@@ -208,4 +221,4 @@ def test_volumes_of_two_archive_runs_do_not_make_a_year(signed_year: Path, tmp_p
     code, lines = _verify(ws.root, kept, new[1], new[2])
     assert code == 1
     assert any(line.startswith("✗ 分卷齐全:") and "缺少:第 1 卷" in line for line in lines)
-    assert any(line.startswith("✓ 分卷齐全:") and "本次只核对了第 1 卷" in line for line in lines)
+    assert any(line.startswith("? 分卷齐全:") and "本次只核对了第 1 卷" in line for line in lines)

@@ -264,11 +264,15 @@ def test_every_alteration_is_detected(signed: Path, tmp_path: Path) -> None:
 
 
 def test_database_edit_needs_online_check(signed: Path, tmp_path: Path) -> None:
-    """Offline proofs were issued before the edit, so only the live registry shows it."""
+    """Offline proofs were issued before the edit, so they still verify; the live registry
+    shows it — and a year folder checked in the workspace is compared with the registry's log,
+    whose root is recomputed from its entries, so even without --online the edit is found."""
     ws = copy_workspace(signed, tmp_path / "ws")
     _db_edit_entry(ws)
     offline = run_docgen("verify", "-w", str(ws.root), _output(ws))
-    assert offline.code == 0
+    assert offline.code == 1
+    assert "✓ 验证通过" in offline.out and "✗ 验证失败" not in offline.out
+    assert "✗ 登记簿条目:" in offline.out and "与签名检查点不符" in offline.out
     online = run_docgen("verify", "--online", "-w", str(ws.root), _output(ws))
     assert online.code == 1
     assert "✗ 8. 与在线登记簿一致" in online.out

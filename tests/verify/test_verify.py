@@ -124,7 +124,10 @@ def test_voided_letter_is_reported_not_failed(signed: Path, tmp_path: Path) -> N
     ws = copy_workspace(signed, tmp_path / "ws")
     letter = letters_of(ws)[0]
     void_letter(ws, letter.name.split("_")[0], "人员调离", now=SIGNED_AT)
-    report = verify_paths([ws.year_dir(YEAR)], workspace_trust(ws))
+    with open_registry(ws) as registry:  # a year folder is proved complete against it
+        report = verify_paths(
+            [ws.year_dir(YEAR)], workspace_trust(ws), registry=registry, workspace=ws
+        )
     assert report.count(LetterStatus.VOIDED) == 1
     assert report.ok
     voided = next(x for x in report.letters if x.status is LetterStatus.VOIDED)

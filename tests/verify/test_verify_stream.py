@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from docgen.core.errors import UsageError
 from docgen.core.workspace import Workspace, find_workspace
+from docgen.registry import open_registry
 from docgen.verify import folder as verify_folder
 from docgen.verify import manifest as verify_manifest
 from docgen.verify.archive import build_archive, workspace_trust
@@ -29,6 +30,7 @@ from docgen.verify.model import (
     StepResult,
 )
 from docgen.verify.paths import stream_verify_paths, verify_paths
+from docgen.verify.reference import registry_history
 from docgen.verify.render import json_report, report_data, report_lines
 from docgen.verify.report import VerifyReport, VerifyTally
 from tests.helpers import run_docgen
@@ -57,18 +59,26 @@ def damaged(signed: Path, tmp_path: Path) -> Workspace:
 
 
 def _collected(ws: Workspace) -> VerifyReport:
-    """Every letter verified on its own, in the order of its path in the year: what the report
-    held before it was streamed."""
+    """Every letter verified on its own, in the order of its path in the year, against the
+    CRLs the workspace's registry holds: what the report held before it was streamed; and the
+    checks of the year folder the CLI makes in the workspace (its log, its completeness, the
+    registered CRLs), as the library makes them."""
     year = ws.year_dir(YEAR)
     paths = sorted(letters_of(ws), key=lambda p: p.relative_to(year).as_posix())
     trust = workspace_trust(ws)
+    with open_registry(ws) as registry:
+        crls = registry_history(registry, trust.ca_cert)
+        checks = verify_paths([year], trust, jobs=1, registry=registry, workspace=ws).checks
     return VerifyReport(
         tuple(
             verify_letter(
-                letter_files_from_disk(p, f"{year}/{p.relative_to(year).as_posix()}"), trust
+                letter_files_from_disk(p, f"{year}/{p.relative_to(year).as_posix()}"),
+                trust,
+                crls=crls,
             )
             for p in paths
-        )
+        ),
+        checks,
     )
 
 
@@ -119,8 +129,16 @@ def test_verify_paths_keeps_every_letter_the_stream_hands_out(damaged: Workspace
     seen: list[LetterReport] = []
     tally = stream_verify_paths([damaged.year_dir(YEAR)], trust, seen.append, jobs=1)
     report = verify_paths([damaged.year_dir(YEAR)], trust, jobs=1)
-    assert tuple(seen) == report.letters == _collected(damaged).letters
-    assert tally.checks == list(report.checks) == []
+    with open_registry(damaged) as registry:  # no registry above: each bundle's CRL entries
+        collected = verify_paths(
+            [damaged.year_dir(YEAR)], trust, jobs=1, registry=registry, workspace=damaged
+        )
+    assert tuple(seen) == report.letters
+    assert [x.status for x in report.letters] == [x.status for x in collected.letters]
+    assert [x.path for x in report.letters] == [x.path for x in collected.letters]
+    # without a registry the folder's completeness cannot be proved: said, never ✓
+    assert tally.checks == list(report.checks)
+    assert [(c.name, c.ok, c.unknown) for c in tally.checks] == [("文书齐全", False, True)]
     assert (tally.total, tally.ok, tally.summary()) == (11, False, report.summary())
     assert {s: tally.count(s) for s in LetterStatus} == {s: report.count(s) for s in LetterStatus}
 
