@@ -34,9 +34,12 @@ from docgen.verify.derived import (
     CHECKPOINT_NAME,
     CRL_NAME,
     DERIVED_NAMES,
+    MANIFEST_NAME,
     VKEY_NAME,
     ArchiveAnchors,
+    Volume,
     render_derived_files,
+    volume_from_manifest,
 )
 from docgen.verify.files import letter_files_from_members
 from docgen.verify.log import LOG_NAME, scan_log_file
@@ -44,10 +47,15 @@ from docgen.verify.reference import scan_history
 from tests.signed_year import YEAR
 
 
-def rederive(members: Mapping[str, bytes], year: int = YEAR) -> bytes:
+def rederive(
+    members: Mapping[str, bytes], year: int = YEAR, *, volume: Volume | None = None
+) -> bytes:
     """The archive the attacker ships: its letters, log and anchors as given, and every derived
     file (manifest.json, SHA256SUMS, VERIFY.txt, verify.sh, 索引.txt, crls/) made afresh from
-    them with docgen's own functions, so they all agree with each other."""
+    them with docgen's own functions, so they all agree with each other; a volume stays the
+    volume its manifest says, unless ``volume`` says otherwise."""
+    if volume is None and MANIFEST_NAME in members:
+        volume = volume_from_manifest(json.loads(members[MANIFEST_NAME]))
     kept = {
         name: data
         for name, data in members.items()
@@ -62,14 +70,15 @@ def rederive(members: Mapping[str, bytes], year: int = YEAR) -> bytes:
     scan = scan_log_file(kept.get(LOG_NAME, b""))
     crls = crl_files(scan_history(scan, trust.ca_cert, "归档的登记簿条目"))
     anchors = ArchiveAnchors(kept[CA_NAME], kept[CRL_NAME], kept[VKEY_NAME], checkpoint)
-    derived = render_derived_files(reports, anchors, kept, crls=crls)
+    derived = render_derived_files(reports, anchors, kept, crls=crls, volume=volume)
     return zip_bytes({**kept, **derived.derived}, year)
 
 
-def without_letter(archive: Path, letter: str) -> bytes:
+def without_letter(archive: Path, letter: str, *, volume: Volume | None = None) -> bytes:
     """The archive with one letter's four files (.docx, both .p7s, .proof.json) removed."""
     members = read_zip(archive)
-    return rederive({k: v for k, v in members.items() if not k.startswith(letter)})
+    kept = {k: v for k, v in members.items() if not k.startswith(letter)}
+    return rederive(kept, volume=volume)
 
 
 def with_log(archive: Path, lines: list[bytes]) -> bytes:

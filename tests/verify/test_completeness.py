@@ -14,6 +14,7 @@ import pytest
 
 from docgen.verify.archive import build_archive
 from docgen.verify.archive_read import read_zip
+from docgen.verify.derived import Volume
 from tests.helpers import run_docgen
 from tests.signed_year import LETTERS, YEAR, copy_workspace, letters_of
 from tests.verify.forgery import (
@@ -237,3 +238,50 @@ def test_a_lost_signature_file_is_reported_by_status(signed_year: Path, tmp_path
     assert status.code == 1
     assert f"{doc_id}:缺少 {path}.P001.p7s" in status.out
     assert "全部文书已由双方签署完毕" not in status.out
+
+
+# ---------------------------------------------------------------------------------------------
+# volumes: each proves its own share of the year; one alone cannot prove the year
+
+
+def test_a_letter_removed_from_a_volume_is_named(signed_year: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(signed_year, tmp_path / "ws")
+    volumes = [v.path for v in build_archive(ws, YEAR, volume_letters=4, jobs=1).volumes]
+    held = sorted(n for n in read_zip(volumes[1]) if n.endswith(".docx"))
+    victim = held[1]
+    forged = tmp_path / volumes[1].name
+    forged.write_bytes(without_letter(volumes[1], victim))
+    together = run_docgen(
+        "verify", "-w", str(ws.root), str(volumes[0]), str(forged), str(volumes[2])
+    )
+    assert together.code == 1, together.text
+    assert f"缺少文书 {victim.split('/')[-1].split('_')[0]}:{victim}(登记簿第" in together.out
+    assert "登记簿中 2027 年度第 1 卷登记的 4 份文书都在" in together.out
+    assert "登记簿中 2027 年度第 3 卷登记的 3 份文书都在" in together.out
+    if shutil.which("openssl") and shutil.which("bash"):
+        result = run_script(extract(forged.read_bytes(), tmp_path / "forged"))
+        assert result.returncode == 1 and "✗ 缺少文书 " in result.stdout
+        honest = run_script(extract(volumes[2].read_bytes(), tmp_path / "honest"))
+        assert honest.returncode == 0, honest.stdout + honest.stderr
+        lines = honest.stdout.splitlines()
+        assert "✓ 本卷(第 3 卷,共 3 卷)应有的 3 份文书齐全" in lines
+        assert lines[-1] == "本卷全部核对通过(全年共 3 卷,须逐卷核对,缺一不可)"
+
+
+def test_an_archive_passed_off_as_a_volume_cannot_hide_a_letter(
+    archived: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The last letter (by path) dropped and the archive declared "volume 1 of 2, 10 letters a
+    volume": its share is complete, but one volume never proves its year (?, exit 1)."""
+    root, archive = archived
+    last = sorted(n for n in read_zip(archive) if n.endswith(".docx"))[-1]
+    forged = tmp_path / "archive-2027.zip"
+    forged.write_bytes(without_letter(archive, last, volume=Volume(1, 2, LETTERS, LETTERS - 1)))
+    outcome = run_docgen("verify", *_pinned(root), str(forged))
+    assert outcome.code == 1, outcome.text
+    assert "? 分卷齐全:" in outcome.out and "全年是否齐全无法由一卷证明" in outcome.out
+    assert "✓ 分卷齐全" not in outcome.out
+    as_json = json.loads(run_docgen("verify", "--json", *_pinned(root), str(forged)).out)
+    assert {"name": "分卷齐全", "state": "unknown"}.items() <= next(
+        c for c in as_json["checks"] if c["name"] == "分卷齐全"
+    ).items()
