@@ -70,6 +70,8 @@ class LetterState:
         found = [self.document, *self.signatures.values()]
         if self.void is not None:
             found.append(self.void)
+        if self.rendition is not None:
+            found.append(self.rendition)
         return sorted(found, key=lambda e: e.index)
 
 

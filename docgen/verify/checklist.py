@@ -256,7 +256,7 @@ def _step_inclusion(letter: _Letter) -> str:
                 f"登记簿第 {entry.index} 条属于文书 {entry.record.get('doc_id')},不属于本文书",
                 proof_path,
             )
-        if entry.record.get("type") not in ("document", "signature", "void"):
+        if entry.record.get("type") not in ("document", "signature", "void", "rendition"):
             raise _StepFailed(f"登记簿第 {entry.index} 条的类型不应出现在文书证明中", proof_path)
         entries.append(entry)
     indices = [e.index for e in entries] + [e.index for e in letter.carried_crls]
@@ -296,6 +296,11 @@ def _step_inclusion(letter: _Letter) -> str:
             letter.signatures.setdefault(signer, _Signature(entry, record, recorded))
         elif record.get("type") == "void" and letter.void is None:
             letter.void = entry
+        elif record.get("type") == "rendition" and record.get("docx_sha256") != doc_sha:
+            # docgen puts in a bundle only the PDF rendition made from the letter's bytes
+            raise _StepFailed(
+                f"登记簿第 {entry.index} 条(PDF 副本)不是由本文书登记的内容生成的", proof_path
+            )
     shown = "、".join(str(i) for i in sorted(indices))
     return (
         f"{len(indices)} 条登记记录(第 {shown} 条)均包含在登记簿签名检查点"

@@ -9,6 +9,7 @@ and that ``generate`` works without LibreOffice and says so once.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import struct
@@ -28,7 +29,7 @@ from docgen.letters.soffice import Converter, find_soffice
 from docgen.letters.workspace_init import init_workspace
 from docgen.records.renditions import registered_rendition, rendition_relpath
 from docgen.records.state import read_year_state
-from docgen.registry import open_registry
+from docgen.registry import open_registry, verify_proof_bundle
 from docgen.roster.example import example_roster_yaml
 from tests.helpers import run_docgen
 from tests.signed_year import YEAR, copy_workspace
@@ -250,10 +251,49 @@ def test_each_rendition_is_registered_with_its_hashes(rendered: Workspace) -> No
         assert registered_rendition(registry, "2027-XX-NOBODY") is None
 
 
+def test_proof_bundle_carries_the_rendition_entry(rendered: Workspace) -> None:
+    """The letter's .proof.json proves the rendition entry offline, as it does the letter's."""
+    with open_registry(rendered) as registry:
+        key = registry.verifier_key
+    for record, docx, _pdf in _letters(rendered):
+        bundle = json.loads(Path(f"{docx}.proof.json").read_text(encoding="utf-8"))
+        entries = [verify_proof_bundle(item, key) for item in bundle["entries"]]
+        renditions = [e.record for e in entries if e.record["type"] == "rendition"]
+        assert len(renditions) == 1
+        assert renditions[0]["doc_id"] == record["doc_id"]
+        assert renditions[0]["docx_sha256"] == record["sha256"]
+
+
 def test_letters_with_renditions_still_verify(rendered: Workspace) -> None:
     done = run_docgen("verify", str(rendered.year_dir(YEAR)), "-w", str(rendered.root))
     assert done.code == 0, done.text
     assert "验证通过 11 份" in done.out
+
+
+def test_a_bundle_with_a_rendition_of_other_bytes_fails(
+    rendered: Workspace, tmp_path: Path
+) -> None:
+    """A rendition entry in the letter's bundle that was not made from the letter's registered
+    bytes (here a registered one, of other bytes) must not pass as the letter's."""
+    from docgen.records.proofs import letter_proof_from_bundles, proof_bytes
+    from docgen.records.renditions import rendition_record
+
+    ws = copy_workspace(rendered.root, tmp_path / "ws")
+    record, docx, pdf = _letters(ws)[0]
+    doc_id = str(record["doc_id"])
+    stale = rendition_record(doc_id, str(pdf.name), "0" * 64, pdf.read_bytes(), [])
+    proof = Path(f"{docx}.proof.json")
+    with open_registry(ws) as registry:
+        registry.append([stale], now=datetime(2027, 1, 8, tzinfo=UTC))
+        bundle = json.loads(proof.read_text(encoding="utf-8"))
+        indices = sorted({item["index"] for item in bundle["entries"]} | {registry.size() - 1})
+        forged = letter_proof_from_bundles(
+            doc_id, registry.verifier_key, registry.proof_bundles(indices)
+        )
+    proof.write_bytes(proof_bytes(forged))
+    done = run_docgen("verify", str(docx), "-w", str(ws.root))
+    assert done.code == 1
+    assert "(PDF 副本)不是由本文书登记的内容生成的" in done.out
 
 
 def test_docgen_pdf_again_changes_nothing(rendered: Workspace) -> None:
