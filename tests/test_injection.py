@@ -48,7 +48,7 @@ HOSTILE_NAMES = {
     "P006": "NUL.txt",
     "P007": "..\\..\\Windows\\win.ini",
     "P008": "]]><!-- 许 -->\"' onload=x",
-    "P009": "محمد·𠮷 王",
+    "P009": "محمد·𠮷王",  # a space between CJK characters would be dropped (roster/names.py)
     "P010": "LPT1",
     "P011": "阿卜杜热合曼·买买提·艾合买提江·吐尔逊·阿不都拉·热依木",  # longer than a commonName
 }
