@@ -232,13 +232,17 @@ def test_a_failure_keeps_what_was_committed_with_its_views(
     assert on_disk == {f"{by_id[r['doc_id']]}.{r['signer']}.p7s" for r in committed}
     assert not [p for p in year_dir.rglob("*") if p.name.endswith(".tmp")]
     assert not proofs.is_pending(year_dir)
-    # Every letter's proof bundle holds all its entries, the committed signatures too, and the
-    # manifest is the one the registry gives.
+    # Every letter's proof bundle holds all its entries, the committed signatures too (with the
+    # CRL entry in force for each), and the manifest is the one the registry gives.
     with open_registry(ws) as registry:
         state = read_year_state(registry, YEAR)
+        crls = proofs.crl_indices(registry)
+    assert crls
     for letter in state.letters.values():
         proof = json.loads((year_dir / proof_relpath(letter.record["path"])).read_bytes())
-        assert [b["index"] for b in proof["entries"]] == [e.index for e in letter.entries()]
+        own = [e.index for e in letter.entries()]
+        assert [b["index"] for b in proof["entries"]] == proofs.proof_indices(letter, crls)
+        assert set(own) <= {b["index"] for b in proof["entries"]}
     manifest = (year_dir / "manifest.json").read_bytes()
     with open_registry(ws) as registry:
         refresh_year(ws, registry, YEAR, rewrite=None, jobs=1)
