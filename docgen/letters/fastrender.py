@@ -62,6 +62,7 @@ from docgen.letters.render import (
     prepare_context,
     qr_media_members,
     qr_members,
+    qr_picture_of,
     raw_core_properties,
     render_letter,
     split_package,
@@ -435,9 +436,11 @@ class CompiledTemplate:
                 fallback=not parts,
             )
 
+        # The QR picture's media member is the one fixed member replaced in every letter.
+        qr = qr_media_members(split_package(prepared))
         footnotes = [p for p in tpl.docx.part.package.parts if p.content_type == _FOOTNOTES]
         if footnotes and len(tpl.docx.sections) != 1:
-            return compiled((), (), frozenset())
+            return compiled((), (), qr)
         try:
             parts = (
                 _body_part(tpl, env),
@@ -449,19 +452,27 @@ class CompiledTemplate:
         names = {p.name for p in parts}
         if len(names) != len(parts):
             # One header or footer shared by two sections: docxtpl renders it twice.
-            return compiled((), (), frozenset())
-        # The QR picture's media member is the one fixed member replaced in every letter.
-        qr = qr_media_members(split_package(prepared))
+            return compiled((), (), qr)
         return compiled(parts, _fixed_members(prepared, year, names | qr), qr)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         template, fonts = self._original
         return (_compile, (template, self._year, fonts, self._source))
 
-    def render(self, context: Mapping[str, Any]) -> bytes:
-        """One letter as .docx bytes."""
+    def qr_picture_of(self, letter: bytes) -> bytes | None:
+        """The QR picture of a letter of this template (see :func:`render.qr_picture_of`)."""
+        return qr_picture_of(letter, self._qr)
+
+    def render(self, context: Mapping[str, Any], *, qr_picture: bytes | None = None) -> bytes:
+        """One letter as .docx bytes; ``qr_picture``: its QR picture if the caller has it."""
         if self._fallback:
-            return render_letter(self._template, context, year=self._year, source=self._source)
+            return render_letter(
+                self._template,
+                context,
+                year=self._year,
+                source=self._source,
+                qr_picture=qr_picture,
+            )
         plain = None if self._direct else prepare_context(context)
         marked = _slot_context(context)
         members = list(self._fixed)
@@ -470,7 +481,7 @@ class CompiledTemplate:
                 members.append(ZipMember.deflate(part.name, part.render(plain, marked)))
         except jinja2.TemplateError as exc:
             raise template_error(exc, self._source) from exc
-        members.extend(qr_members(self._qr, context, self._source))
+        members.extend(qr_members(self._qr, context, self._source, qr_picture))
         return assemble_zip(members, year=self._year)
 
 

@@ -318,9 +318,13 @@ def qr_media_members(members: Mapping[str, bytes]) -> frozenset[str]:
 
 
 def qr_members(
-    qr: frozenset[str], context: Mapping[str, Any], source: str | None
+    qr: frozenset[str],
+    context: Mapping[str, Any],
+    source: str | None,
+    picture: bytes | None = None,
 ) -> list[ZipMember]:
-    """The QR picture members of one letter: each of ``qr`` holds the code of ``context``."""
+    """The QR picture members of one letter: each of ``qr`` holds the code of ``context`` —
+    drawn now, or ``picture`` when the caller has it already (see :func:`qr_picture_of`)."""
     if not qr:
         return []
     payload = context.get(QR_PAYLOAD)
@@ -330,8 +334,27 @@ def qr_members(
             location=Location(file=source) if source else None,
             hint="这是程序错误:生成文书时应提供 verify_payload,请报告",
         )
-    png = qr_png(payload)
+    png = qr_png(payload) if picture is None else picture
     return [ZipMember.deflate(name, png) for name in sorted(qr)]
+
+
+def qr_picture_of(letter: bytes, qr: frozenset[str]) -> bytes | None:
+    """The QR picture in ``letter``'s members ``qr`` (all the same), or None.
+
+    Drawing a QR code is most of a letter's rendering time (segno is pure Python). Whoever
+    checks that a registered letter is still what the templates make may render it with the
+    registered letter's own picture: if every byte then comes out the same, the letter is
+    unchanged — its footers carry the same 核验码, so the picture is of the same payload — and
+    nothing new was made. Any letter that does come out different is rendered again with its
+    picture drawn afresh (docgen.letters.generate does both)."""
+    if not qr:
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(letter)) as archive:
+            pictures = {archive.read(name) for name in qr}
+    except (KeyError, zipfile.BadZipFile):
+        return None
+    return pictures.pop() if len(pictures) == 1 else None
 
 
 # --------------------------------------------------------------------------- render
@@ -399,17 +422,19 @@ def render_letter(
     year: int,
     fonts: Fonts | None = None,
     source: str | None = None,
+    qr_picture: bytes | None = None,
 ) -> bytes:
     """Render one letter; the same inputs always give the same bytes.
 
-    ``source`` names the template file in error messages.
+    ``source`` names the template file in error messages; ``qr_picture`` is the letter's QR
+    picture when the caller has it already (:func:`qr_picture_of`), else it is drawn.
     """
     members = render_members(substitute_fonts(template, fonts), context, year=year, source=source)
     qr = qr_media_members(members)
     return assemble_zip(
         [
             *(ZipMember.deflate(name, data) for name, data in members.items() if name not in qr),
-            *qr_members(qr, context, source),
+            *qr_members(qr, context, source, qr_picture),
         ],
         year=year,
     )

@@ -16,8 +16,15 @@ from docgen.core.errors import UsageError, ValidationError, VerificationError
 from docgen.core.glossary import LetterKind
 from docgen.core.workspace import Workspace, find_workspace
 from docgen.letters.fastrender import CompiledTemplate
-from docgen.letters.generate import generate
-from docgen.letters.render import load_template, qr_media_members, render_letter, split_package
+from docgen.letters.generate import Change, generate
+from docgen.letters.render import (
+    ZipMember,
+    assemble_zip,
+    load_template,
+    qr_media_members,
+    render_letter,
+    split_package,
+)
 from docgen.letters.soffice import Converter, find_soffice
 from docgen.letters.workspace_init import init_workspace
 from docgen.records.letter_code import (
@@ -396,3 +403,68 @@ def test_code_context_is_what_templates_get() -> None:
         "verify_code": letter_code(IDENTITY, "2027-ZR-P001-P002"),
         "verify_payload": payload_of(IDENTITY, "2027-ZR-P001-P002"),
     }
+
+
+# --------------------------------------------------------------------------- generate again
+
+
+def _reregister(ws: Workspace, doc_id: str, path: Path, data: bytes) -> None:
+    """Put ``data`` in place of an unsigned letter and register it, as generate does when an
+    unsigned letter changes (a ``document`` entry with the same id and the new hash)."""
+    import hashlib
+
+    with open_registry(ws) as registry:
+        records = [e.record for e in registry.entries(type="document", doc_id=doc_id)]
+        record = dict(records[-1], sha256=hashlib.sha256(data).hexdigest())
+        registry.append([record], now=GENERATED_AT)
+    path.write_bytes(data)
+
+
+def _with_picture(letter: bytes, picture: bytes) -> bytes:
+    """``letter`` with another QR picture, written as docgen writes letters."""
+    members = split_package(letter)
+    members[QR_MEDIA] = picture
+    return assemble_zip([ZipMember.deflate(n, d) for n, d in members.items()], year=YEAR)
+
+
+def test_generate_again_keeps_a_registered_picture_but_draws_a_changed_letters_afresh(
+    demo_workspace: Path,
+) -> None:
+    """Generate again checks each registered letter with the QR picture it already has (drawing
+    is the costly part): a letter whose picture came from another encoder (another segno) is
+    still unchanged — but a letter that changes gets its picture drawn now, never the old one."""
+    import segno
+
+    ws = find_workspace(demo_workspace)
+    generate(ws, YEAR, now=GENERATED_AT)
+    identity = registry_identity(ws)
+    letters = registered_letters(ws)
+    kept = sorted(letters)[0]
+    # a letter with neither of the first one's parties: renaming its superior leaves that alone
+    changed = next(
+        d for d in sorted(letters) if not set(d.split("-")[2:4]) & set(kept.split("-")[2:4])
+    )
+    older = {}
+    for doc_id in (kept, changed):
+        out = io.BytesIO()  # the same code drawn otherwise: 5 pixels a module instead of 4
+        segno.make_qr(payload_of(identity, doc_id), error="M").save(out, kind="png", scale=5)
+        older[doc_id] = out.getvalue()
+        assert older[doc_id] != qr_png(payload_of(identity, doc_id))
+        _reregister(
+            ws, doc_id, letters[doc_id], _with_picture(letters[doc_id].read_bytes(), older[doc_id])
+        )
+    # the second letter's superior is renamed in the roster: its text changes
+    with open_registry(ws) as registry:
+        record = next(iter(registry.entries(type="document", doc_id=changed))).record
+    entry = f"name: {record['parties'][0]['name']},"
+    roster = ws.roster_path.read_text(encoding="utf-8")
+    assert roster.count(entry) == 1
+    ws.roster_path.write_text(roster.replace(entry, entry[:-1] + "某,"), encoding="utf-8")
+
+    again = generate(ws, YEAR, now=GENERATED_AT)
+    outcome = {o.doc_id: o.change for o in again.outcomes}
+    assert outcome[kept] is Change.UNCHANGED
+    assert split_package(letters[kept].read_bytes())[QR_MEDIA] == older[kept]
+    assert outcome[changed] is Change.UPDATED
+    fresh = split_package((ws.year_dir(YEAR) / registered_letters(ws)[changed]).read_bytes())
+    assert fresh[QR_MEDIA] == qr_png(payload_of(identity, changed))
