@@ -71,8 +71,17 @@ def _print_json(ws: Workspace, year: int, person: str | None) -> StatusReport:
     return report
 
 
+def _who(letter: LetterStatus, person_id: str) -> str:
+    """A party by name, as the clerk knows them (the id after it, for the commands)."""
+    for party in (letter.superior, letter.subordinate):
+        if party.id == person_id:
+            return f"{party.name}({party.id})"
+    return person_id
+
+
 def _render(report: StatusReport) -> None:
-    console = Console(highlight=False)
+    # Off a terminal (a file, a pipe) rich would assume 80 columns and cut names and ids.
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     table = Table(title=f"{report.year} 年度签订情况")
     # The letter id is what `docgen void` and `docgen sign --doc` take: never cut it short.
     width = max((len(s.doc_id) for s in report.letters), default=8)
@@ -86,7 +95,7 @@ def _render(report: StatusReport) -> None:
             s.superior.name,
             s.subordinate.name,
             s.label if not s.voided or s.missing_files else f"已作废({s.void_reason})",
-            "、".join(s.missing) if not s.voided else "",
+            "、".join(_who(s, pid) for pid in s.missing) if not s.voided else "",
         )
     console.print(table)
     if report.unlisted:

@@ -96,6 +96,14 @@ class _StepFailed(Exception):
         self.file = file
 
 
+class _NotApplicable(Exception):
+    """Nothing for the step to check (a letter nobody has signed yet): shown as –, not ✓."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 class _Skip(Exception):
     pass
 
@@ -356,7 +364,9 @@ def _step_signatures_valid(letter: _Letter) -> str:
     if problems:
         raise _StepFailed("\n".join(f"{p}:{d}" for p, d in problems), problems[0][0])
     if not letter.signatures:
-        return "尚无签名"
+        raise _NotApplicable("尚无签名,无可核对")
+    if len(letter.signatures) == 1:
+        return "该签名为有效的 CAdES 签名,且针对本文件"
     return f"{len(letter.signatures)} 个签名均为有效的 CAdES 签名,且针对本文件"
 
 
@@ -402,7 +412,9 @@ def _step_signers(letter: _Letter) -> str:
             names.append(f"{party.get('name')}({signer},{label})")
     if problems:
         raise _StepFailed("\n".join(f"{p}:{d}" for p, d in problems), problems[0][0])
-    return "、".join(names) if names else "尚无签名"
+    if not names:
+        raise _NotApplicable("尚无签名,无可核对")
+    return "、".join(names)
 
 
 def _step_chain(letter: _Letter) -> str:
@@ -415,7 +427,9 @@ def _step_chain(letter: _Letter) -> str:
     if problems:
         raise _StepFailed("\n".join(f"{p}:{d}" for p, d in problems), problems[0][0])
     ca = letter.trust.ca_fingerprint
-    return f"根证书 SHA-256 指纹 {ca[:16]}…;签名时证书均在有效期内" if signatures else "尚无签名"
+    if not signatures:
+        raise _NotApplicable("尚无签名,无可核对")
+    return f"根证书 SHA-256 指纹 {ca[:16]}…;签名时证书均在有效期内"
 
 
 _BUNDLE_HISTORIES: dict[tuple[tuple[bytes, ...], str], CrlHistory] = {}
@@ -492,7 +506,7 @@ def _step_revocation(letter: _Letter) -> str:
     if problems:
         raise _StepFailed("\n".join(f"{p}:{d}" for p, d in problems), problems[0][0])
     if not signatures:
-        return "尚无签名"
+        raise _NotApplicable("尚无签名,无可核对")
     used = _in_force_text(history, signatures)
     return (
         f"按登记各签名时{history.source}中有效的吊销列表判断({used}),"
@@ -601,6 +615,8 @@ def _run_step(number: int, step: Callable[[_Letter], str], letter: _Letter) -> S
     name = STEP_NAMES[number]
     try:
         detail = step(letter)
+    except _NotApplicable as nothing:
+        return StepResult(number, name, True, nothing.detail, skipped=True)
     except _Skip:
         return StepResult(number, name, False, "未检查:所需的前面步骤未通过", skipped=True)
     except _StepFailed as failure:

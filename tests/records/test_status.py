@@ -111,3 +111,15 @@ def test_a_person_who_left_the_roster_still_has_their_letters(half_signed: Path)
     roster.write_text(text, encoding="utf-8")
     out = run_docgen("status", "-w", str(half_signed), "--person", "P019", "--json")
     assert [x["doc_id"] for x in json.loads(out.out)["letters"]] == ["2027-LJ-P018-P019"]
+
+
+def test_status_names_who_has_not_signed_and_cuts_nothing_off_a_terminal(
+    keyed_workspace: Path,
+) -> None:
+    """The 未签 column gives names (with ids for the commands), and a table written to a file or
+    a pipe is not cut at 80 columns."""
+    outcome = run_docgen("status", "-w", str(keyed_workspace), "--year", "2027")
+    assert outcome.code == 1
+    row = next(line for line in outcome.out.splitlines() if "2027-ZR-P001-P002" in line)
+    assert "张明远(P001)、李卫东(P002)" in row, row
+    assert "…" not in row
