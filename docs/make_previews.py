@@ -21,6 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 from docgen.core.glossary import LetterKind  # noqa: E402
 from docgen.letters.render import render_letter  # noqa: E402
+from docgen.records.letter_code import RegistryIdentity, code_context  # noqa: E402
+
+# The registry the sample letters' QR code and 核验码 name (fictional, like the names).
+SAMPLE_REGISTRY = RegistryIdentity("庆城县人民检察院/党风廉政建设登记簿", bytes.fromhex("5d1f0c2a"))
 
 SAMPLES: dict[LetterKind, dict[str, object]] = {
     LetterKind.RESPONSIBILITY: {
@@ -99,9 +103,10 @@ def main() -> int:
             context = {
                 "institution": "庆城县人民检察院",
                 "year": 2027,
-                "doc_id": f"{kind.code}-2027-0001",
+                "doc_id": f"2027-{kind.code}-P001-P002",
                 "kind_title": kind.title,
                 **sample,
+                **code_context(SAMPLE_REGISTRY, f"2027-{kind.code}-P001-P002"),
             }
             template = (ROOT / "templates" / f"{kind.value}.docx").read_bytes()
             docx = work / f"{kind.value}.docx"
