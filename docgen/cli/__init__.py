@@ -31,7 +31,6 @@ COMMANDS: list[tuple[str, str]] = [
     ("docgen.cli.duties", "duties"),
     ("docgen.cli.report", "report"),
     ("docgen.cli.verify", "verify"),
-    ("docgen.cli.verify_code", "verify_code"),
     ("docgen.cli.archive", "archive"),
 ]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from docgen.cli.common import echo, now_utc, open_workspace, workspace_option
+from docgen.cli.verify_code import letter_for_code
 from docgen.core.errors import EXIT_FAILURE, DocgenError, UsageError
 from docgen.core.parallel import default_jobs
 from docgen.core.workspace import Workspace
@@ -74,7 +75,13 @@ def _reference_registry(
 
 @click.command("verify")
 @workspace_option
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--code",
+    metavar="核验码",
+    default=None,
+    help="按文书页脚的核验码或扫描二维码得到的内容(DOCGEN1:…)找到文书并核验",
+)
 @click.option("--ca", type=_FILE, default=None, help="根证书 ca.pem(默认:工作目录或归档中的)")
 @click.option("--crl", type=_FILE, default=None, help="证书吊销列表 crl.pem")
 @click.option("--verifier-key", type=_FILE, default=None, help="登记簿验证公钥 registry.vkey")
@@ -92,6 +99,7 @@ def _reference_registry(
 def verify(
     workspace_path: Path | None,
     paths: tuple[Path, ...],
+    code: str | None,
     ca: Path | None,
     crl: Path | None,
     verifier_key: Path | None,
@@ -107,14 +115,27 @@ def verify(
     签名按登记时登记簿中有效的吊销列表判断。归档包用自带的全部登记条目证明该年度登记的文书
     一份不少;年度目录(output/<年度>)在工作目录中按登记簿核对是否齐全,没有登记簿时无法证明,
     报告为“?”。全部通过(或已作废)时退出码为 0,否则为 1。
+
+    --code 按纸面文书上的核验码(如 7K3M-Q9XD-2PWA)或二维码内容,在工作目录的登记簿中找到
+    文书并同样核验;先列出找到的文书编号、标题和双方,请与纸面核对。找不到时退出码为 1。
     """
+    if not paths and code is None:
+        raise UsageError(
+            "没有给出要核验的文书", hint="请给出文书、目录或归档包的路径,或用 --code 给出核验码"
+        )
     ws: Workspace | None
     try:
         ws = open_workspace(workspace_path)
     except UsageError:
-        if workspace_path is not None or online:
+        if workspace_path is not None or online or code is not None:
             raise
         ws = None
+    if code is not None:
+        assert ws is not None
+        found, lines = letter_for_code(ws, code)
+        paths = (*paths, found)
+        for line in () if as_json else lines:
+            echo(line)
     tolerance = (
         timedelta(seconds=ws.config.signing_time_tolerance_seconds)
         if ws is not None

@@ -1,10 +1,11 @@
-"""``docgen verify-code 核验码``: find a letter by the 核验码 or QR code on its paper, verify it.
+"""``docgen verify --code 核验码``: the letter that the 核验码 or QR code on a paper names.
 
 Whoever holds a printed letter types the 核验码 beside its QR code, or passes the text a scanner
 read from the QR code; the workspace's registry says which letter that is
-(:func:`docgen.records.letter_code.find_letter`), and the letter's registered file is verified
-exactly as ``docgen verify <file>`` does. The letter's id, title and parties are printed first:
-a code only finds a letter, so the paper must be compared with what was found.
+(:func:`docgen.records.letter_code.find_letter`), and ``docgen verify`` then verifies the
+letter's registered file exactly as ``docgen verify <file>`` does. The letter's id, title and
+parties are printed first: a code only finds a letter, so the paper must be compared with what
+was found.
 """
 
 from __future__ import annotations
@@ -12,10 +13,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import click
-
-from docgen.cli.common import echo, open_workspace, workspace_option
-from docgen.cli.verify import verify
 from docgen.core.errors import UsageError
 from docgen.core.workspace import Workspace
 from docgen.records.letter_code import find_letter
@@ -39,17 +36,3 @@ def letter_for_code(ws: Workspace, text: str) -> tuple[Path, list[str]]:
         f"文件:{path}",
         "请核对纸面文书页脚的编号和核验码与上面一致、标题和双方姓名相符(核验码只用于查找文书)",
     ]
-
-
-@click.command("verify-code")
-@workspace_option
-@click.argument("code", metavar="核验码")
-@click.pass_context
-def verify_code(ctx: click.Context, workspace_path: Path | None, code: str) -> None:
-    """按文书页脚的核验码(如 7K3M-Q9XD-2PWA)或扫描二维码得到的内容(DOCGEN1:…)找到文书,
-    再像 docgen verify 文书文件 一样逐项核验。找不到时退出码为 1。"""
-    ws = open_workspace(workspace_path)
-    path, lines = letter_for_code(ws, code)
-    for line in lines:
-        echo(line)
-    ctx.invoke(verify, workspace_path=workspace_path, paths=(path,))

@@ -358,7 +358,7 @@ def test_verify_code_finds_and_verifies_the_letter(year: Workspace) -> None:
     identity = registry_identity(year)
     doc_id, path = sorted(registered_letters(year).items())[0]
     for given in (letter_code(identity, doc_id), payload_of(identity, doc_id)):
-        done = run_docgen("verify-code", given, "-w", str(year.root))
+        done = run_docgen("verify", "--code", given, "-w", str(year.root))
         assert done.code == 0, done.text
         assert doc_id in done.out and path.name in done.out
         assert "核验码" in done.out and "通过" in done.out
@@ -370,7 +370,7 @@ def test_verify_code_of_an_altered_letter_fails(year: Workspace) -> None:
     identity = registry_identity(year)
     doc_id, path = sorted(registered_letters(year).items())[0]
     flip_byte(path)
-    done = run_docgen("verify-code", letter_code(identity, doc_id), "-w", str(year.root))
+    done = run_docgen("verify", "--code", letter_code(identity, doc_id), "-w", str(year.root))
     assert done.code == 1, done.text
     assert doc_id in done.out
 
@@ -378,21 +378,38 @@ def test_verify_code_of_an_altered_letter_fails(year: Workspace) -> None:
 def test_verify_code_refuses_unknown_and_malformed_codes(year: Workspace) -> None:
     identity = registry_identity(year)
     unknown = letter_code(identity, "2027-ZR-NOBODY-NONE")
-    done = run_docgen("verify-code", unknown, "-w", str(year.root))
+    done = run_docgen("verify", "--code", unknown, "-w", str(year.root))
     assert done.code == 1
     assert f"登记簿中没有核验码为 {unknown} 的文书" in done.err
     assert "通过" not in done.out
     other = payload_of(RegistryIdentity("别的单位/登记簿", bytes(4)), "2027-ZR-P001-P002")
-    done = run_docgen("verify-code", other, "-w", str(year.root))
+    done = run_docgen("verify", "--code", other, "-w", str(year.root))
     assert done.code == 1 and "另一个登记簿" in done.err
-    done = run_docgen("verify-code", "12345", "-w", str(year.root))
+    done = run_docgen("verify", "--code", "12345", "-w", str(year.root))
     assert done.code == 2 and "既不是核验码也不是文书二维码的内容" in done.err
+
+
+def test_verify_needs_a_path_or_a_code(year: Workspace) -> None:
+    done = run_docgen("verify", "-w", str(year.root))
+    assert done.code == 2 and "没有给出要核验的文书" in done.err and "--code" in done.err
+
+
+def test_verify_code_as_json_prints_only_json(year: Workspace) -> None:
+    import json
+
+    identity = registry_identity(year)
+    doc_id = sorted(registered_letters(year))[0]
+    done = run_docgen(
+        "verify", "--json", "--code", letter_code(identity, doc_id), "-w", str(year.root)
+    )
+    assert done.code == 0, done.text
+    assert doc_id in json.dumps(json.loads(done.out), ensure_ascii=False)
 
 
 def test_verify_code_does_not_create_a_registry(tmp_path: Path) -> None:
     root = tmp_path / "empty"
     init_workspace(root, institution="庆城县人民检察院", year=YEAR, roster_yaml=demo_roster_yaml())
-    done = run_docgen("verify-code", "7K3M-Q9XD-2PWA", "-w", str(root))
+    done = run_docgen("verify", "--code", "7K3M-Q9XD-2PWA", "-w", str(root))
     assert done.code == 2 and "还没有登记簿" in done.err
     assert not find_workspace(root).registry_path.exists()
 
