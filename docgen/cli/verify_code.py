@@ -31,8 +31,10 @@ def letter_for_code(ws: Workspace, text: str) -> tuple[Path, list[str]]:
         found = find_letter(registry, text)
     path = ws.year_dir(found.year) / found.path
     how = "二维码" if found.by_payload else "核验码"
+    void = found.void_note()
     return path, [
         f"{how}对应的文书:{found.describe()},核验码 {found.code}",
         f"文件:{path}",
+        *([] if void is None else [f"注意:{void}"]),
         "请核对纸面文书页脚的编号和核验码与上面一致、标题和双方姓名相符(核验码只用于查找文书)",
     ]

@@ -196,6 +196,7 @@ class FoundLetter:
     record: dict[str, Any]
     code: str
     by_payload: bool
+    void: dict[str, Any] | None = None  # its ``void`` record, if it was voided
 
     @property
     def year(self) -> int:
@@ -213,6 +214,14 @@ class FoundLetter:
             f"甲方 {parties.get('superior', '')},乙方 {parties.get('subordinate', '')}"
         )
 
+    def void_note(self) -> str | None:
+        """What a holder of the paper must know if the letter was voided, else None."""
+        if self.void is None:
+            return None
+        replaced = self.void.get("replaced_by")
+        instead = f",已由 {replaced} 替代" if replaced else ""
+        return f"该文书已作废(原因:{self.void.get('reason', '')}){instead},纸面文书不再有效"
+
 
 def _document_record(registry: Registry, doc_id: str) -> dict[str, Any] | None:
     """The latest ``document`` record of ``doc_id`` (an unsigned letter may be registered again
@@ -221,6 +230,12 @@ def _document_record(registry: Registry, doc_id: str) -> dict[str, Any] | None:
     for entry in registry.entries(type="document", doc_id=doc_id):
         latest = entry
     return None if latest is None else dict(latest.record)
+
+
+def _void_record(registry: Registry, doc_id: str) -> dict[str, Any] | None:
+    for entry in registry.entries(type="void", doc_id=doc_id):
+        return dict(entry.record)
+    return None
 
 
 def _document_ids(registry: Registry) -> Iterator[str]:
@@ -266,7 +281,9 @@ def find_letter(registry: Registry, text: str) -> FoundLetter:
             raise VerificationError(
                 f"登记簿中没有二维码所指的文书 {scanned.doc_id}", hint=_LOOKUP_HINT
             )
-        return FoundLetter(scanned.doc_id, record, letter_code(identity, scanned.doc_id), True)
+        code = letter_code(identity, scanned.doc_id)
+        void = _void_record(registry, scanned.doc_id)
+        return FoundLetter(scanned.doc_id, record, code, True, void)
     code = normalise_code(text)
     if code is None:
         shown = text if len(text) <= 60 else text[:57] + "..."
@@ -277,7 +294,7 @@ def find_letter(registry: Registry, text: str) -> FoundLetter:
     doc_id = only_letter(ids_with_code(registry, identity, code), code)
     record = _document_record(registry, doc_id)
     assert record is not None  # the id came from a document entry
-    return FoundLetter(doc_id, record, code, False)
+    return FoundLetter(doc_id, record, code, False, _void_record(registry, doc_id))
 
 
 def only_letter(found: list[str], code: str) -> str:

@@ -16,7 +16,7 @@ from docgen.core.errors import UsageError, ValidationError, VerificationError
 from docgen.core.glossary import LetterKind
 from docgen.core.workspace import Workspace, find_workspace
 from docgen.letters.fastrender import CompiledTemplate
-from docgen.letters.generate import Change, generate
+from docgen.letters.generate import Change, generate, void_record
 from docgen.letters.render import (
     ZipMember,
     assemble_zip,
@@ -45,7 +45,7 @@ from docgen.registry.note import parse_verifier_key
 from docgen.roster.example import demo_roster_yaml
 from tests.helpers import run_docgen
 from tests.letters.test_render import YEAR, context
-from tests.signed_year import GENERATED_AT, copy_workspace, flip_byte
+from tests.signed_year import GENERATED_AT, SIGNED_AT, copy_workspace, flip_byte
 
 QR_MEDIA = "word/media/qr.png"
 CROCKFORD = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
@@ -362,6 +362,28 @@ def test_verify_code_finds_and_verifies_the_letter(year: Workspace) -> None:
         assert done.code == 0, done.text
         assert doc_id in done.out and path.name in done.out
         assert "核验码" in done.out and "通过" in done.out
+
+
+def test_verify_code_of_a_voided_letter_says_the_paper_is_not_in_force(year: Workspace) -> None:
+    identity = registry_identity(year)
+    doc_id = sorted(registered_letters(year))[1]
+    code = letter_code(identity, doc_id)
+    done = run_docgen("verify", "--code", code, "-w", str(year.root))
+    assert done.code == 0 and "作废" not in done.out
+    with open_registry(year) as registry:
+        registry.append([void_record(doc_id, "人员变动", None)], now=SIGNED_AT)
+    done = run_docgen("verify", "--code", code, "-w", str(year.root))
+    assert "注意:该文书已作废(原因:人员变动),纸面文书不再有效" in done.out, done.text
+    assert "已作废" in done.out.split("注意:")[1]  # and verify reports it voided too
+
+
+def test_verify_code_of_a_missing_letter_fails(year: Workspace) -> None:
+    identity = registry_identity(year)
+    doc_id, path = sorted(registered_letters(year).items())[0]
+    path.unlink()
+    done = run_docgen("verify", "--code", letter_code(identity, doc_id), "-w", str(year.root))
+    assert done.code == 1, done.text
+    assert "不存在" in done.out
 
 
 def test_verify_code_of_an_altered_letter_fails(year: Workspace) -> None:
