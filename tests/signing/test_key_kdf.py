@@ -373,6 +373,21 @@ def test_keys_passwd_for_the_ca(workspace: Path, monkeypatch: pytest.MonkeyPatch
     assert spki(load_private_key(ca_key, Passphrase(NEW_SECRET.encode(), "测试"))) == spki(key)
 
 
+def test_keys_rotate_for_a_compromised_key_writes_the_new_key_with_scrypt(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, production_kdf: None
+) -> None:
+    """A key someone else may know gets a new key and certificate (rotate), not a new
+    passphrase; the new key file has the current KDF even where the old one was PBKDF2."""
+    old_public = _make_legacy(workspace, "P002")
+    monkeypatch.setenv("DOCGEN_PASSPHRASE", NEW_SECRET)
+    done = run(workspace, "keys", "rotate", "--person", "P002")
+    assert done.code == 0, done.text
+    path = person_paths(workspace / "keys", "P002").key
+    oid, (_salt, n, r, p), _scheme, _iv = pbes2_of(path)
+    assert (oid, n, r, p) == (SCRYPT_OID, 2**17, 8, 1)
+    assert spki(load_private_key(path, Passphrase(NEW_SECRET.encode(), "测试"))) != old_public
+
+
 @pytest.mark.parametrize(
     ("args", "env", "code", "phrase"),
     [
