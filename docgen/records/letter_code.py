@@ -281,9 +281,10 @@ def find_letter(registry: Registry, text: str) -> FoundLetter:
             raise VerificationError(
                 f"登记簿中没有二维码所指的文书 {scanned.doc_id}", hint=_LOOKUP_HINT
             )
-        code = letter_code(identity, scanned.doc_id)
         void = _void_record(registry, scanned.doc_id)
-        return FoundLetter(scanned.doc_id, record, code, True, void)
+        return FoundLetter(
+            scanned.doc_id, record, letter_code(identity, scanned.doc_id), True, void
+        )
     code = normalise_code(text)
     if code is None:
         shown = text if len(text) <= 60 else text[:57] + "..."
