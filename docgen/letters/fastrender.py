@@ -459,6 +459,11 @@ class CompiledTemplate:
         template, fonts = self._original
         return (_compile, (template, self._year, fonts, self._source))
 
+    @property
+    def has_qr(self) -> bool:
+        """True when the template has the QR placeholder picture (render.qr_media_members)."""
+        return bool(self._qr)
+
     def qr_picture_of(self, letter: bytes) -> bytes | None:
         """The QR picture of a letter of this template (see :func:`render.qr_picture_of`)."""
         return qr_picture_of(letter, self._qr)

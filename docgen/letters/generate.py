@@ -40,7 +40,7 @@ from docgen.core.parallel import DEFAULT_CHUNK, map_chunks
 from docgen.core.progress import ProgressFactory, no_progress
 from docgen.core.workspace import Fonts, Workspace
 from docgen.letters.fastrender import CompiledTemplate
-from docgen.letters.render import load_template
+from docgen.letters.render import load_template, template_filename
 from docgen.records.letter_code import RegistryIdentity, code_context, workspace_identity
 from docgen.records.naming import letter_relpath
 from docgen.records.proofs import clear_pending, is_pending, mark_pending
@@ -323,6 +323,18 @@ class _Spill:
         self._file.seek(0, os.SEEK_END)
 
 
+def _without_qr_notes(compiled: Mapping[LetterKind, CompiledTemplate]) -> list[str]:
+    """A note for each template without the QR picture (a workspace's copy made before letters
+    carried one): its letters have no QR code and no 核验码."""
+    return [
+        f"模板 {template_filename(kind)} 中没有核验二维码(较早的模板),《{kind.title}》不带二维码"
+        "和核验码;如需要,请删除工作目录 templates/ 中的该模板以使用内置模板,"
+        "或参照内置模板修改(templates/README.md)"
+        for kind, template in compiled.items()
+        if not template.has_qr
+    ]
+
+
 def _templates(ws: Workspace) -> tuple[tuple[LetterKind, bytes], ...]:
     return tuple((kind, load_template(ws.templates_dir, kind)) for kind in LetterKind)
 
@@ -432,7 +444,8 @@ def generate(
         token=new_token(),
     )
     # Compile here first: a broken template is reported before any worker starts.
-    _compile(setup)
+    compiled = _compile(setup).compiled
+    notes = (*notes, *_without_qr_notes(compiled))
     year_dir = ws.year_dir(year)
 
     with workspace_lock(ws.root), open_registry(ws) as registry:

@@ -198,6 +198,25 @@ def _without_qr(template: bytes) -> bytes:
     return out.getvalue()
 
 
+def test_generate_says_when_a_workspace_template_has_no_qr(demo_workspace: Path) -> None:
+    ws = find_workspace(demo_workspace)
+    own = ws.templates_dir / "integrity_pledge.docx"
+    own.write_bytes(_without_qr(own.read_bytes()))
+    result = generate(ws, YEAR, now=GENERATED_AT)
+    (note,) = [n for n in result.notes if "二维码" in n]
+    assert "integrity_pledge.docx" in note and "《廉洁从检承诺书》不带二维码和核验码" in note
+    letters = registered_letters(ws)
+    pledges = [p for d, p in letters.items() if "-LJ-" in d]
+    others = [p for d, p in letters.items() if "-LJ-" not in d]
+    assert pledges and others
+    assert not any(qr_media_members(split_package(p.read_bytes())) for p in pledges)
+    assert all(qr_media_members(split_package(p.read_bytes())) for p in others)
+    identity = registry_identity(ws)
+    for doc_id, path in letters.items():
+        footer = split_package(path.read_bytes())["word/footer1.xml"]
+        assert (letter_code(identity, doc_id).encode() in footer) is ("-LJ-" not in doc_id)
+
+
 def test_an_older_template_without_the_picture_still_renders() -> None:
     old = _without_qr(load_template(None, LetterKind.INTEGRITY_PLEDGE))
     assert b"docgen-qr" not in b"".join(split_package(old).values())
