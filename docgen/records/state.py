@@ -42,6 +42,8 @@ class LetterState:
     void: EntryRef | None = None
     parties: tuple[tuple[str, str], ...] = ()  # (("superior", id), ("subordinate", id))
     rendition: EntryRef | None = None  # latest PDF rendition of the current bytes, if any
+    # PAdES signatures of that rendition, in signing order (docgen.signing.pdf_sign)
+    pdf_signatures: tuple[EntryRef, ...] = ()
 
     @property
     def record(self) -> dict[str, Any]:
@@ -72,6 +74,7 @@ class LetterState:
             found.append(self.void)
         if self.rendition is not None:
             found.append(self.rendition)
+        found.extend(self.pdf_signatures)
         return sorted(found, key=lambda e: e.index)
 
 
@@ -129,7 +132,7 @@ class YearState:
         return sorted(self._by_party)
 
 
-LETTER_TYPES = ("document", "signature", "void", "rendition")
+LETTER_TYPES = ("document", "signature", "void", "rendition", "pdf_signature")
 
 
 def read_year_state(registry: Registry, year: int) -> YearState:
@@ -194,6 +197,7 @@ def year_state_from_refs(entries: Iterable[EntryRef], year: int) -> YearState:
     signatures: dict[str, dict[str, tuple[EntryRef, object]]] = {}
     voids: dict[str, EntryRef] = {}
     renditions: dict[str, tuple[EntryRef, object]] = {}  # the latest, with its .docx SHA-256
+    pdf_signatures: dict[str, list[EntryRef]] = {}
     for entry in entries:
         record = entry.record
         kind = record.get("type")
@@ -212,6 +216,8 @@ def year_state_from_refs(entries: Iterable[EntryRef], year: int) -> YearState:
             voids.setdefault(doc_id, entry)
         elif kind == "rendition" and doc_id in documents:
             renditions[doc_id] = (entry, record.get("docx_sha256"))
+        elif kind == "pdf_signature" and doc_id in documents:
+            pdf_signatures.setdefault(doc_id, []).append(entry)
     letters = {
         doc_id: LetterState(
             doc_id=doc_id,
@@ -226,6 +232,9 @@ def year_state_from_refs(entries: Iterable[EntryRef], year: int) -> YearState:
             parties=parties,
             # A rendition counts only if it was made from the current bytes.
             rendition=_rendition_of(renditions.get(doc_id), sha),
+            pdf_signatures=_pdf_chain(
+                _rendition_of(renditions.get(doc_id), sha), pdf_signatures.get(doc_id, [])
+            ),
         )
         for doc_id, (doc, sha, parties) in documents.items()
     }
@@ -234,3 +243,20 @@ def year_state_from_refs(entries: Iterable[EntryRef], year: int) -> YearState:
 
 def _rendition_of(found: tuple[EntryRef, object] | None, sha: str) -> EntryRef | None:
     return found[0] if found is not None and found[1] == sha else None
+
+
+def _pdf_chain(rendition: EntryRef | None, signatures: list[EntryRef]) -> tuple[EntryRef, ...]:
+    """The PDF signatures of ``rendition``: each over the PDF the previous one produced, the
+    first over the rendition, one per party (as :func:`docgen.signing.pdf_sign.letter_pdf`)."""
+    if rendition is None:
+        return ()
+    chain: list[EntryRef] = []
+    parties: set[object] = set()
+    current = rendition.record.get("pdf_sha256")
+    for entry in signatures:
+        record = entry.record
+        if record.get("previous_pdf_sha256") == current and record.get("party") not in parties:
+            chain.append(entry)
+            parties.add(record.get("party"))
+            current = record.get("pdf_sha256")
+    return tuple(chain)

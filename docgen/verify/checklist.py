@@ -62,6 +62,7 @@ from docgen.verify.model import (
     TrustAnchors,
     VoidInfo,
 )
+from docgen.verify.pdf_check import check_letter_pdf
 
 STEP_NAMES: dict[int, str] = {
     1: "文件哈希与登记一致",
@@ -72,6 +73,7 @@ STEP_NAMES: dict[int, str] = {
     6: "登记签名时证书未吊销",
     7: "签名齐全",
     8: "与在线登记簿一致",
+    9: "PDF 转换件的签名有效、签后未被改动",
 }
 
 _SIG_CHECKS_VALID = {
@@ -264,7 +266,9 @@ def _step_inclusion(letter: _Letter) -> str:
                 f"登记簿第 {entry.index} 条属于文书 {entry.record.get('doc_id')},不属于本文书",
                 proof_path,
             )
-        if entry.record.get("type") not in ("document", "signature", "void", "rendition"):
+        if entry.record.get("type") not in (
+            "document", "signature", "void", "rendition", "pdf_signature",
+        ):  # fmt: skip
             raise _StepFailed(f"登记簿第 {entry.index} 条的类型不应出现在文书证明中", proof_path)
         entries.append(entry)
     indices = [e.index for e in entries] + [e.index for e in letter.carried_crls]
@@ -642,7 +646,31 @@ def verify_letter(
     steps = [_run_step(n, step, letter) for n, step in _STEPS]
     if online_registry is not None:
         steps.append(_run_step(8, _step_online, letter))
+    if _has_rendition(letter):  # letters without a PDF keep the report they always had
+        steps.append(_run_step(9, _step_pdf, letter))
     return _report(letter, tuple(steps))
+
+
+def _has_rendition(letter: _Letter) -> bool:
+    return any(e.record.get("type") == "rendition" for e in letter.entries)
+
+
+def _step_pdf(letter: _Letter) -> str:
+    """The PDF rendition and its PAdES signatures (:mod:`docgen.verify.pdf_check`), judged by
+    the entries the proof bundle carries, the verifier's CA and CRL."""
+    if letter.document is None or letter.doc_id is None:
+        raise _Skip
+    blob = letter.files.pdf
+    if blob is None or blob.data is None:
+        where = "" if blob is None else f"({blob.path} {blob.problem or '无法读取'})"
+        raise _NotApplicable(f"登记了 PDF 转换件,但没有提供 PDF 文件{where},未核对 PDF")
+    verdict = check_letter_pdf(
+        blob.data, letter.doc_id, [e.record for e in letter.entries],
+        ca_cert=letter.trust.ca_cert, crls=(letter.trust.crl,),
+    )  # fmt: skip
+    if not verdict.ok:
+        raise _StepFailed(verdict.detail, blob.path)
+    return verdict.detail
 
 
 def _report(letter: _Letter, steps: tuple[StepResult, ...]) -> LetterReport:

@@ -17,6 +17,7 @@ from docgen.verify.model import (
     MAX_LETTER_BYTES,
     MAX_PROOF_BYTES,
     MAX_SIGNATURE_BYTES,
+    PDF_SUFFIX,
     PROOF_SUFFIX,
     SIGNATURE_SUFFIX,
     Blob,
@@ -80,8 +81,15 @@ def letter_files_from_disk(
                         ),
                     )
                 )
+    pdf_path = os.path.join(folder, docx.stem + PDF_SUFFIX)
+    pdf = (
+        read_blob(pdf_path, label[: -len(docx.suffix)] + PDF_SUFFIX, MAX_LETTER_BYTES, "PDF 文件")
+        if docx.suffix and os.path.isfile(pdf_path)  # one stat; ``siblings`` may be a long list
+        else None
+    )
     return LetterFiles(
         path=label,
+        pdf=pdf,
         docx=read_blob(docx, label, MAX_LETTER_BYTES, "文书文件"),
         proof=read_blob(
             os.path.join(folder, docx.name + PROOF_SUFFIX),
@@ -113,8 +121,11 @@ def letter_files_from_members(members: Mapping[str, bytes], path: str) -> Letter
         and "/" not in name[len(prefix) :]
         and len(name) > len(prefix) + len(SIGNATURE_SUFFIX)
     )
+    stem, dot, _suffix = path.rpartition(".")
+    pdf_name = stem + PDF_SUFFIX if dot else ""
     return LetterFiles(
         path=path,
+        pdf=blob(pdf_name, MAX_LETTER_BYTES, "PDF 文件") if pdf_name in members else None,
         docx=blob(path, MAX_LETTER_BYTES, "文书文件"),
         proof=blob(path + PROOF_SUFFIX, MAX_PROOF_BYTES, "证明文件"),
         signatures=signatures,

@@ -33,6 +33,7 @@ MAX_PROOF_ENTRIES = 1000
 MAX_LOG_BYTES = 1024 * MIB
 
 PROOF_SUFFIX = ".proof.json"
+PDF_SUFFIX = ".pdf"  # a letter's PDF rendition: <stem>.pdf beside <stem>.docx
 SIGNATURE_SUFFIX = ".p7s"
 LETTER_SUFFIX = ".docx"
 DEFAULT_TOLERANCE = timedelta(seconds=600)
@@ -192,6 +193,7 @@ class LetterFiles:
     docx: Blob
     proof: Blob
     signatures: tuple[tuple[str, Blob], ...] = ()  # (signer id from the file name, file)
+    pdf: Blob | None = None  # the PDF rendition beside the .docx (same stem), when there is one
 
 
 @dataclass(frozen=True)

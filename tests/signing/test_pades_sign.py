@@ -176,3 +176,44 @@ def test_bulk_signing_refuses_an_altered_pdf(ws: Workspace) -> None:
     pdf.write_bytes(pdf.read_bytes() + b"%tail\n")
     with pytest.raises(ValidationError, match="拒绝签名"):
         sign_everyone(ws, lambda _pid: PERSON_PASSPHRASE, year=YEAR, now=SIGNED_AT, jobs=1)
+
+
+def _verify(ws: Workspace, monkeypatch: pytest.MonkeyPatch, wanted: str) -> tuple[int, str]:
+    monkeypatch.setenv("DOCGEN_NOW", SIGNED_AT.isoformat())
+    docx = ws.year_dir(YEAR) / _letter(ws, wanted).document["path"]
+    outcome = run_docgen("verify", "--workspace", str(ws.root), str(docx))
+    return outcome.code, outcome.text
+
+
+def test_docgen_verify_checks_the_signed_pdf(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for person in ("P002", "P001"):
+        assert _cli_sign(ws, monkeypatch, person)[0] == 0
+    code, text = _verify(ws, monkeypatch, ZR)
+    assert code == 0, text
+    assert "✓ 9. PDF 转换件的签名有效、签后未被改动:PDF 的 2 个签名均有效(乙方、甲方)" in text
+    # An editor saves the PDF again with something appended: the letter fails.
+    letter = _letter(ws, ZR)
+    assert letter.rendition is not None
+    pdf = ws.year_dir(YEAR) / letter.rendition["path"]
+    pdf.write_bytes(pdf.read_bytes() + b"1 0 obj\n<<>>\nendobj\n%%EOF\n")
+    code, text = _verify(ws, monkeypatch, ZR)
+    assert code == 1, text
+    assert "✗ 9. PDF 转换件的签名有效、签后未被改动:PDF 文件与登记的不一致" in text
+    assert "✗ 验证失败" in text
+    # Without the PDF beside the letter, the step says it could not check (–, not ✓).
+    pdf.unlink()
+    code, text = _verify(ws, monkeypatch, ZR)
+    assert code == 0, text
+    assert "– 9. PDF 转换件的签名有效、签后未被改动:登记了 PDF 转换件,但没有提供 PDF 文件" in text
+
+
+def test_letters_without_a_pdf_keep_their_report(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _cli_sign(ws, monkeypatch, "P001")[0] == 0
+    assert _cli_sign(ws, monkeypatch, "P003")[0] == 0
+    code, text = _verify(ws, monkeypatch, doc_id("ZR-P001-P003"))
+    assert code == 0, text
+    assert " 9. " not in text
