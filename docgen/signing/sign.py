@@ -529,6 +529,8 @@ def _sign_year_pdfs(
 ) -> None:
     """The bulk mode's PDF pass (:func:`docgen.signing.pdf_sign.sign_year_pdfs`): every PDF
     rendition gets the signatures of the parties who signed its letter, committed in chunks."""
+    if next(registry.entries(type="rendition"), None) is None:
+        return  # no PDF made yet (one indexed query): the year is not read again
     first = registry.size()
     year_dir = ws.year_dir(year)
     doc_ids = [letter.doc_id for letter in iter_year_letters(registry, year) if not letter.voided]
