@@ -17,10 +17,11 @@ from docgen.cli.common import (
 )
 from docgen.core.errors import Location
 from docgen.records.reading import awaiting
+from docgen.registry import open_registry
 from docgen.roster.load import load_roster
 from docgen.roster.names import resolve_person
 from docgen.signing import passphrase as passphrases
-from docgen.signing.pdf_sign import not_made_notice
+from docgen.signing.pdf_sign import not_made_notice, pdfs_unsigned_by
 from docgen.signing.sign import sign_as
 
 LISTED = 50  # letters listed one by one before signing; the rest are counted
@@ -57,20 +58,30 @@ def sign(
     person_id = resolve_person(roster, person, Location(file=str(ws.roster_path), field="--as")).id
     name = roster.person(person_id).name
     plan = awaiting(ws, person_id, year, doc_id)
+    count = len(plan.waiting)
     if not plan.waiting:
-        if plan.signed:
-            echo(f"{name}({person_id})已签署过全部 {len(plan.signed)} 份文书,无需重复签名。")
-        else:
-            echo(f"{year} 年度没有等待 {name}({person_id})签名的文书。")
-        return
-    echo(f"{name}({person_id})将签署 {len(plan.waiting)} 份文书:")
-    for line in plan.waiting[:LISTED]:
-        echo(f"  {line.doc_id}  《{line.title}》  对方:{line.other_party}")
-    if len(plan.waiting) > LISTED:
-        echo(f"  ……另有 {len(plan.waiting) - LISTED} 份(docgen status --person {person_id})")
+        with open_registry(ws) as registry:
+            pdfs = pdfs_unsigned_by(registry, person_id, plan.signed)
+        if not pdfs:
+            if plan.signed:
+                echo(f"{name}({person_id})已签署过全部 {len(plan.signed)} 份文书,无需重复签名。")
+            else:
+                echo(f"{year} 年度没有等待 {name}({person_id})签名的文书。")
+            return
+        # PDFs made after the letters were signed: signed now, with a stamp on the person's line.
+        echo(f"{name}({person_id})已签署全部文书;{len(pdfs)} 份文书的 PDF 转换件尚待本人签署:")
+        for pdf_doc in pdfs[:LISTED]:
+            echo(f"  {pdf_doc}")
+        count = len(pdfs)
+    else:
+        echo(f"{name}({person_id})将签署 {len(plan.waiting)} 份文书:")
+        for line in plan.waiting[:LISTED]:
+            echo(f"  {line.doc_id}  《{line.title}》  对方:{line.other_party}")
+    if count > LISTED:
+        echo(f"  ……另有 {count - LISTED} 份(docgen status --person {person_id})")
     echo("阅读全文:docgen show 文书编号")
     if not yes and sys.stdin is not None and sys.stdin.isatty():
-        click.confirm(f"确认以 {name} 的证书签署以上 {len(plan.waiting)} 份文书?", abort=True)
+        click.confirm(f"确认以 {name} 的证书签署以上 {count} 份文书?", abort=True)
     secret = passphrases.resolve(
         file=passphrase_file,
         env_name=passphrases.PERSON_ENV,
@@ -83,12 +94,16 @@ def sign(
         echo(f"  已签名 {item.doc_id}  {item.signature_path}")
     if result.signed:
         echo(f"{person_id} 本次签署 {len(result.signed)} 份文书,已记入登记簿。")
+    elif result.pdf_signed:
+        pass  # only PDFs made since: said below
     elif result.already_signed:
         echo(f"{person_id} 已签署过全部 {len(result.already_signed)} 份文书,无需重复签名。")
     else:
         echo(f"{year} 年度没有等待 {person_id} 签名的文书。")
     if result.pdf_signed:
-        echo(f"{person_id} 同时签署了 {len(result.pdf_signed)} 份 PDF 转换件,签章在本人的签名栏。")
+        verb = "同时签署了" if result.signed else "签署了"
+        pdfs_signed = len(result.pdf_signed)
+        echo(f"{person_id} {verb} {pdfs_signed} 份 PDF 转换件,签章在本人的签名栏,已记入登记簿。")
     notice = not_made_notice(result.pdf_missing, year)
     if notice is not None:
         echo(notice)

@@ -261,6 +261,17 @@ def sign_letter_pdfs(
     return batch
 
 
+def pdfs_unsigned_by(registry: Registry, person_id: str, doc_ids: Sequence[str]) -> list[str]:
+    """Of ``doc_ids``, the letters whose registered PDF rendition ``person_id`` has not signed
+    (a PDF made after they signed the .docx), in the order given."""
+    found = letter_pdfs(registry, list(doc_ids))
+    return [
+        d
+        for d in doc_ids
+        if d in found and found[d].rendition is not None and not found[d].signed_by(person_id)
+    ]
+
+
 def not_made_notice(missing: Sequence[str], year: int) -> str | None:
     """The one line that says which PDFs were not signed because they do not exist yet."""
     if not missing:

@@ -134,13 +134,15 @@ def test_a_signing_run_killed_before_its_records_is_signed_again(
     assert ok and complete, detail
 
 
-def test_pdf_made_after_the_docx_was_signed_is_signed_next_time(ws: Workspace) -> None:
+def test_pdf_made_after_the_docx_was_signed_is_signed_next_time(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pades_support import register_renditions
 
     sign_as(ws, "P004", PERSON_PASSPHRASE, year=YEAR, now=SIGNED_AT)
     with open_registry(ws) as registry:
         before = len(list(registry.entries(type="pdf_signature")))
-    # The LJ letter's PDF already existed; a new one (马俊峰 × 宋佳琪's colleagues) is made now.
+    # 马俊峰 signed all his letters; the PDF of one of them is made only now.
     later = SIGNED_AT + timedelta(minutes=5)
     register_renditions(ws, [doc_id("ZR-P001-P004")], now=later)
     result = sign_as(ws, "P004", PERSON_PASSPHRASE, year=YEAR, now=later)
@@ -148,6 +150,23 @@ def test_pdf_made_after_the_docx_was_signed_is_signed_next_time(ws: Workspace) -
     assert result.pdf_signed == (doc_id("ZR-P001-P004"),)
     with open_registry(ws) as registry:
         assert len(list(registry.entries(type="pdf_signature"))) == before + 1
+
+
+def test_docgen_sign_signs_a_pdf_made_after_the_letters(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pades_support import register_renditions
+
+    assert _cli_sign(ws, monkeypatch, "P004")[0] == 0
+    register_renditions(ws, [doc_id("ZR-P001-P004")], now=SIGNED_AT)
+    code, text = _cli_sign(ws, monkeypatch, "P004")
+    assert code == 0, text
+    assert "1 份文书的 PDF 转换件尚待本人签署" in text
+    assert f"  {doc_id('ZR-P001-P004')}" in text
+    assert "P004 签署了 1 份 PDF 转换件,签章在本人的签名栏,已记入登记簿。" in text
+    assert "无需重复签名" not in text
+    code, text = _cli_sign(ws, monkeypatch, "P004")
+    assert "已签署过全部 3 份文书,无需重复签名。" in text
 
 
 def test_bulk_signing_signs_every_pdf_with_both_parties(ws: Workspace) -> None:
