@@ -15,7 +15,14 @@ from typing import Any
 import click
 
 from docgen.cli import keys_protect
-from docgen.cli.common import echo, fail, now_utc, open_workspace, workspace_option
+from docgen.cli.common import (
+    echo,
+    fail,
+    now_utc,
+    open_workspace,
+    read_secret,
+    workspace_option,
+)
 from docgen.core.lock import workspace_lock
 from docgen.core.models import Roster
 from docgen.core.workspace import Workspace
@@ -72,7 +79,7 @@ def _person_algorithm_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _prompt(label: str, *, new: bool) -> Callable[[], str]:
     def ask() -> str:
-        return str(click.prompt(label, hide_input=True, confirmation_prompt=new))
+        return read_secret(label, confirm=new)
 
     return ask
 
