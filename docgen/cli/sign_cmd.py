@@ -92,6 +92,9 @@ def sign(
     )
     for item in result.signed:
         echo(f"  已签名 {item.doc_id}  {item.signature_path}")
+    notice = not_made_notice(result.pdf_missing, year)
+    if notice is not None:
+        echo(notice)
     if result.signed:
         echo(f"{person_id} 本次签署 {len(result.signed)} 份文书,已记入登记簿。")
     elif result.pdf_signed:
@@ -104,6 +107,3 @@ def sign(
         verb = "同时签署了" if result.signed else "签署了"
         pdfs_signed = len(result.pdf_signed)
         echo(f"{person_id} {verb} {pdfs_signed} 份 PDF 转换件,签章在本人的签名栏,已记入登记簿。")
-    notice = not_made_notice(result.pdf_missing, year)
-    if notice is not None:
-        echo(notice)
