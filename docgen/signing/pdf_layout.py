@@ -272,6 +272,16 @@ def find_signature_lines(
     }
 
 
+def _names(header: str, name: str) -> bool:
+    """Whether a column header ("乙方(责任人):李卫东") shows ``name``; a long name the table
+    wrapped onto a second line ("…:阿依古丽·" / "买买提") shows as a beginning of two or more
+    characters after the colon."""
+    if name in header:
+        return True
+    shown = header.replace("：", ":").rpartition(":")[2].strip()
+    return len(shown) >= 2 and name.startswith(shown)
+
+
 def _party_line(
     block: _Block, party: str, name: str | None, page_width: float, location: Location
 ) -> SignatureLine:
@@ -284,7 +294,7 @@ def _party_line(
             location=location,
             hint="请检查文书模板的签名栏后重新生成 PDF",
         )
-    if name is not None and name not in header.text:
+    if name is not None and not _names(header.text, name):
         raise ValidationError(
             f"PDF {page}的“{label}”栏写的是“{header.text}”,不是{name},拒绝在此盖章",
             location=location,

@@ -508,3 +508,13 @@ def test_an_unreadable_handwritten_signature_is_refused(ws: Workspace) -> None:
     (ws.keys_dir / "people" / "P002" / "signature.png").write_bytes(b"not a png")
     with pytest.raises(ValidationError, match="手写签名图片无法读取"):
         _sign(ws, ZR, "P002")
+
+
+def test_a_long_name_wrapped_in_its_column_header_is_still_that_party() -> None:
+    from docgen.signing.pdf_layout import _names
+
+    assert _names("乙方(责任人):阿依古丽·", "阿依古丽·买买提")
+    assert _names("乙方（责任人）：李卫东", "李卫东")
+    assert not _names("乙方(责任人):李卫东", "阿依古丽·买买提")
+    assert not _names("乙方(责任人):阿", "阿依古丽·买买提")  # one character proves nothing
+    assert not _names("乙方(责任人):", "阿依古丽·买买提")
