@@ -84,3 +84,25 @@ def test_end_of_input_at_a_prompt_is_a_chinese_cancel(ws: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.strip().endswith("已取消。")
     assert "Aborted" not in done.stderr
+
+
+def test_several_people_issued_at_one_sitting_each_type_their_own_passphrase(ws: Path) -> None:
+    """One CA unlock for the list; each person is asked for their own passphrase in turn."""
+    from docgen.signing.keyfiles import load_private_key, person_paths
+    from docgen.signing.passphrase import Passphrase
+
+    ca = "根证书口令-ca-123456\n"
+    assert run_in_process(["keys", "init-ca"], ws, ca * 2).returncode == 0
+    typed = ca + "张的口令-aaa111\n" * 2 + "李的口令-bbb222\n" * 2
+    done = run_in_process(["keys", "issue", "--person", "P001", "--person", "P002"], ws, typed)
+    assert done.returncode == 0, done.stderr
+    assert "P001 张明远 的新私钥口令(请本人输入)" in done.stderr
+    assert "P002 李卫东 的新私钥口令(请本人输入)" in done.stderr
+    assert "口令-aaa111" not in done.stdout + done.stderr
+    keys = ws / "keys"
+    own = Passphrase("张的口令-aaa111".encode(), "测试")
+    other = Passphrase("李的口令-bbb222".encode(), "测试")
+    load_private_key(person_paths(keys, "P001").key, own)
+    load_private_key(person_paths(keys, "P002").key, other)
+    with pytest.raises(Exception, match="口令"):
+        load_private_key(person_paths(keys, "P001").key, other)

@@ -205,7 +205,22 @@ def issue(
         label = "全体人员共用的私钥口令"
     else:
         label = f"{'、'.join(person_ids)} 的新私钥口令"
-    secret = _person_passphrase(passphrase_file, label)
+    secret: Passphrase | Callable[[str], Passphrase]
+    if all_people or len(person_ids) == 1 or passphrase_file is not None or (
+        passphrases.from_env(passphrases.PERSON_ENV) is not None
+    ):
+        secret = _person_passphrase(passphrase_file, label)
+    else:
+        # Several people at one sitting, one CA unlock: each types their own, in turn.
+        names = {p.id: p.name for p in roster.people}
+        asked: dict[str, Passphrase] = {}
+
+        def secret(person_id: str) -> Passphrase:
+            if person_id not in asked:
+                who = f"{person_id} {names.get(person_id, '')}".strip()
+                asked[person_id] = _person_passphrase(None, f"{who} 的新私钥口令(请本人输入)")
+            return asked[person_id]
+
     now = now_utc()
     with workspace_lock(ws.root):
         result = certificates.issue_certificates(
