@@ -106,3 +106,10 @@ def test_several_people_issued_at_one_sitting_each_type_their_own_passphrase(ws:
     load_private_key(person_paths(keys, "P002").key, other)
     with pytest.raises(Exception, match="口令"):
         load_private_key(person_paths(keys, "P001").key, other)
+
+
+def test_init_says_how_to_replace_the_example_roster(tmp_path: Path) -> None:
+    """The first roster import replaces init's example roster, so the hint names --force."""
+    outcome = run_docgen("init", str(tmp_path / "新工作目录"))
+    assert outcome.code == 0, outcome.text
+    assert "docgen roster import 人员表.xlsx --force" in outcome.out
