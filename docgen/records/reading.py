@@ -17,7 +17,7 @@ from docx import Document
 
 from docgen.core.errors import Location, ValidationError
 from docgen.core.workspace import Workspace
-from docgen.records.state import LetterState, letters_state, person_letters
+from docgen.records.state import LetterState, letters_state, person_letters, waiting_letters
 from docgen.registry import open_registry
 
 
@@ -50,25 +50,6 @@ def _line(letter: LetterState, person_id: str) -> LetterLine:
     )
 
 
-def _check_asked_letter(
-    letter: LetterState | None, doc_id: str, person_id: str, year: int
-) -> None:
-    """``sign --doc``: the letter exists, is in force, and the signer is one of its parties."""
-    if letter is None:
-        raise ValidationError(
-            f"{year} 年度没有编号为 {doc_id} 的文书",
-            hint="请用 docgen status 查看文书编号,或检查 --year",
-        )
-    if letter.voided:
-        raise ValidationError(f"文书 {doc_id} 已作废,不能再签署")
-    if person_id not in letter.party_ids().values():
-        names = "、".join(str(p.get("name", "")) for p in letter.record.get("parties", ()))
-        raise ValidationError(
-            f"{person_id} 不是文书 {doc_id} 的签订方(签订方:{names})",
-            hint="只能签署本人作为一方的文书",
-        )
-
-
 def awaiting(ws: Workspace, person_id: str, year: int, doc_id: str | None = None) -> Awaiting:
     """The letters of ``year`` (or just ``doc_id``) that wait for ``person_id``'s signature, and
     those they signed already. Read only: nothing is locked or written."""
@@ -78,18 +59,11 @@ def awaiting(ws: Workspace, person_id: str, year: int, doc_id: str | None = None
             if doc_id is None
             else letters_state(registry, [doc_id], year)
         )
-    if doc_id is not None:
-        _check_asked_letter(state.letters.get(doc_id), doc_id, person_id, year)
-    mine = [
-        s
-        for s in state.letters.values()
-        if not s.voided and person_id in s.party_ids().values()
-    ]
-    mine.sort(key=lambda s: s.doc_id)
+    waiting, signed = waiting_letters(state, person_id, doc_id)
     return Awaiting(
         person_id=person_id,
-        waiting=tuple(_line(s, person_id) for s in mine if person_id not in s.signatures),
-        signed=tuple(s.doc_id for s in mine if person_id in s.signatures),
+        waiting=tuple(_line(s, person_id) for s in sorted(waiting, key=lambda s: s.doc_id)),
+        signed=tuple(sorted(signed)),
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from docgen.core.errors import ValidationError
 from docgen.core.parallel import chunks_of
 from docgen.registry import Entry, Registry
 
@@ -260,3 +261,30 @@ def _pdf_chain(rendition: EntryRef | None, signatures: list[EntryRef]) -> tuple[
             parties.add(record.get("party"))
             current = record.get("pdf_sha256")
     return tuple(chain)
+
+
+def waiting_letters(
+    state: YearState, person_id: str, doc_id: str | None = None
+) -> tuple[list[LetterState], list[str]]:
+    """Letters that wait for ``person_id`` and those already signed by them."""
+    if doc_id is not None:
+        letter = state.letters.get(doc_id)
+        if letter is None:
+            raise ValidationError(
+                f"{state.year} 年度没有编号为 {doc_id} 的文书",
+                hint="请用 docgen status 查看文书编号,或检查 --year",
+            )
+        if letter.voided:
+            raise ValidationError(f"文书 {doc_id} 已作废,不能再签署")
+        if person_id not in letter.party_ids().values():
+            names = "、".join(p["name"] for p in letter.record["parties"])
+            raise ValidationError(
+                f"{person_id} 不是文书 {doc_id} 的签订方(签订方:{names})",
+                hint="只能签署本人作为一方的文书",
+            )
+        candidates = [letter]
+    else:
+        candidates = [s for s in state.of_party(person_id) if not s.voided]
+    waiting = [s for s in candidates if person_id not in s.signatures]
+    done = [s.doc_id for s in candidates if person_id in s.signatures]
+    return waiting, done

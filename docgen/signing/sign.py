@@ -41,10 +41,10 @@ from docgen.records.naming import signature_relpath
 from docgen.records.proofs import clear_pending, mark_pending
 from docgen.records.state import (
     LetterState,
-    YearState,
     iter_year_letters,
     letters_state,
     person_letters,
+    waiting_letters,
 )
 from docgen.records.views import refresh_year
 from docgen.registry import APPEND_CHUNK, Registry, open_registry
@@ -86,33 +86,6 @@ class SignResult:
 
 def utc_iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def waiting_letters(
-    state: YearState, person_id: str, doc_id: str | None = None
-) -> tuple[list[LetterState], list[str]]:
-    """Letters that wait for ``person_id`` and those already signed by them."""
-    if doc_id is not None:
-        letter = state.letters.get(doc_id)
-        if letter is None:
-            raise ValidationError(
-                f"{state.year} 年度没有编号为 {doc_id} 的文书",
-                hint="请用 docgen status 查看文书编号,或检查 --year",
-            )
-        if letter.voided:
-            raise ValidationError(f"文书 {doc_id} 已作废,不能再签署")
-        if person_id not in letter.party_ids().values():
-            names = "、".join(p["name"] for p in letter.record["parties"])
-            raise ValidationError(
-                f"{person_id} 不是文书 {doc_id} 的签订方(签订方:{names})",
-                hint="只能签署本人作为一方的文书",
-            )
-        candidates = [letter]
-    else:
-        candidates = [s for s in state.of_party(person_id) if not s.voided]
-    waiting = [s for s in candidates if person_id not in s.signatures]
-    done = [s.doc_id for s in candidates if person_id in s.signatures]
-    return waiting, done
 
 
 def _party_of(letter: LetterState, person_id: str) -> str:

@@ -20,7 +20,7 @@ from docgen.letters.workspace_init import init_workspace
 from docgen.records import proofs
 from docgen.records import state as state_module
 from docgen.records.naming import proof_relpath
-from docgen.records.state import read_year_state
+from docgen.records.state import read_year_state, waiting_letters
 from docgen.records.status import year_status
 from docgen.records.views import refresh_year
 from docgen.registry import open_registry
@@ -30,7 +30,7 @@ from docgen.signing.ca import init_ca
 from docgen.signing.certificates import issue_certificates
 from docgen.signing.keyfiles import PassphraseError
 from docgen.signing.passphrase import Passphrase
-from docgen.signing.sign import sign_as, sign_everyone, waiting_letters
+from docgen.signing.sign import sign_as, sign_everyone
 from docgen.signing.x509util import Algorithm
 from tests.conftest import NOW, PASSPHRASE
 from tests.helpers import move_p045_to_office
