@@ -27,6 +27,11 @@ RECORD_TYPES: dict[str, str] = {
     "activity": "activity_id",
     "rendition": "doc_id",  # a letter's PDF/A rendition (docgen.letters.rendition)
     "pdf_signature": "doc_id",  # a PAdES signature of that PDF (docgen.signing.pdf_sign)
+    # a person's own PIN replaced the activation code (docgen.signing.activation)
+    "key_activated": "person",
+    "key_reset": "person",  # a forgotten PIN: new key pending activation (signing.key_reset)
+    "handwriting": "person",  # the stamp's handwritten signature image (signing.handwriting)
+    "server_certificate": "cert_fingerprint",  # docgen serve's TLS certificate (server_cert)
 }
 
 
