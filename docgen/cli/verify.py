@@ -11,10 +11,10 @@ from pathlib import Path
 import click
 
 from docgen.cli.common import echo, now_utc, open_workspace, workspace_option
-from docgen.cli.verify_code import letter_for_code
 from docgen.core.errors import EXIT_FAILURE, DocgenError, UsageError
 from docgen.core.parallel import default_jobs
 from docgen.core.workspace import Workspace
+from docgen.records.code_lookup import letter_for_code
 from docgen.registry import Registry, open_registry
 from docgen.registry.store import DATABASE_URL_ENV
 from docgen.verify.anchors import load_trust_anchors
@@ -132,9 +132,9 @@ def verify(
         ws = None
     if code is not None:
         assert ws is not None
-        found, lines = letter_for_code(ws, code)
-        paths = (*paths, found)
-        for line in () if as_json else lines:
+        lookup = letter_for_code(ws, code)
+        paths = (*paths, lookup.path)
+        for line in () if as_json else lookup.lines:
             echo(line)
     tolerance = (
         timedelta(seconds=ws.config.signing_time_tolerance_seconds)
