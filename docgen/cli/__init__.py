@@ -32,6 +32,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("docgen.cli.report", "report"),
     ("docgen.cli.verify", "verify"),
     ("docgen.cli.archive", "archive"),
+    ("docgen.cli.serve_cmd", "serve"),
 ]
 
 

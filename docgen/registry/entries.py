@@ -32,6 +32,7 @@ RECORD_TYPES: dict[str, str] = {
     "key_reset": "person",  # a forgotten PIN: new key pending activation (signing.key_reset)
     "handwriting": "person",  # the stamp's handwritten signature image (signing.handwriting)
     "server_certificate": "cert_fingerprint",  # docgen serve's TLS certificate (server_cert)
+    "signer_unlock": "person",  # the clerk unlocked a signer after 5 wrong PINs (web.lockout)
 }
 
 

@@ -29,8 +29,22 @@ ALLOWED: dict[str, frozenset[str]] = {
     "demo": frozenset(
         {"core", "registry", "roster", "records", "letters", "signing", "verify", "duties"}
     ),
-    "cli": frozenset(
+    "web": frozenset(
         {"core", "registry", "roster", "records", "letters", "signing", "verify", "duties", "demo"}
+    ),
+    "cli": frozenset(
+        {
+            "core",
+            "registry",
+            "roster",
+            "records",
+            "letters",
+            "signing",
+            "verify",
+            "duties",
+            "demo",
+            "web",
+        }
     ),
 }
 # The package's own two files: its version, and ``python -m docgen`` handing over to the CLI.

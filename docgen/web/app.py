@@ -1,0 +1,127 @@
+"""The ASGI application of ``docgen serve``: routes, middleware and error pages put together.
+
+Why Starlette: it is small (routing, requests, responses, a test client), ASGI so uvicorn serves
+it, and brings no ORM, admin site or JSON-API machinery we would have to keep locked down —
+the registry is the only store, and every page is a server-rendered Jinja2 template.
+
+The route lists come from one module per audience: :mod:`.auth_routes` (logins),
+:mod:`.signer_routes` (the people who sign), :mod:`.office_routes` (办公室) and
+:mod:`.audit_routes` (纪检组). The CA certificate and the current CRL are served without login
+at the path the certificates name as their CRL distribution point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from docgen.core.errors import DocgenError
+from docgen.core.workspace import Workspace
+from docgen.signing.keyfiles import ca_paths
+from docgen.web import audit_routes, auth_routes, office_routes, signer_routes
+from docgen.web.pages import STATIC_DIR, error_page, make_templates
+from docgen.web.security import (
+    IDLE_TIMEOUT,
+    LoginRequired,
+    SecurityMiddleware,
+    SessionStore,
+    current_session,
+)
+
+HOME = {"office": "/office", "auditor": "/audit"}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+async def index(request: Request) -> Response:
+    session = current_session(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    if session.person_id is not None:
+        return RedirectResponse("/sign", status_code=303)
+    return RedirectResponse(HOME.get(session.role, "/login"), status_code=303)
+
+
+def _file_route(path: str, name: str, media_type: str) -> Route:
+    async def serve_file(request: Request) -> Response:
+        ws: Workspace = request.app.state.ws
+        file = ca_paths(ws.keys_dir).directory / name
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            raise HTTPException(404, "尚未生成该文件(请先运行 docgen keys init-ca)") from None
+        return Response(data, media_type=media_type)
+
+    return Route(path, serve_file, methods=["GET"])
+
+
+def public_routes(ws: Workspace) -> list[BaseRoute]:
+    crl_path = urlsplit(ws.config.crl_url).path or "/crl.der"
+    routes: list[BaseRoute] = [
+        _file_route("/ca.pem", "ca.pem", "application/x-pem-file"),
+        _file_route("/crl.der", "crl.der", "application/pkix-crl"),
+    ]
+    if crl_path != "/crl.der":
+        routes.append(_file_route(crl_path, "crl.der", "application/pkix-crl"))
+    return routes
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/login", status_code=303)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error_page(request, str(exc.detail), status=exc.status_code)
+
+
+async def _docgen_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DocgenError)
+    return error_page(request, exc.message, hint=exc.hint or "", status=400)
+
+
+def create_app(
+    ws: Workspace,
+    *,
+    now: Callable[[], datetime] | None = None,
+    tls: bool = False,
+    idle_minutes: float | None = None,
+) -> Starlette:
+    """The application serving workspace ``ws``; ``now`` is the clock (tests fix it)."""
+    clock = now or _utc_now
+    routes: list[BaseRoute] = [
+        Route("/", index, methods=["GET"]),
+        *auth_routes.ROUTES,
+        *signer_routes.ROUTES,
+        *office_routes.ROUTES,
+        *audit_routes.ROUTES,
+        *public_routes(ws),
+        Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityMiddleware)],
+        exception_handlers={
+            LoginRequired: _login_required,
+            HTTPException: _http_error,
+            DocgenError: _docgen_error,
+        },
+    )
+    app.state.ws = ws
+    app.state.now = clock
+    app.state.tls = tls
+    idle = IDLE_TIMEOUT if idle_minutes is None else IDLE_TIMEOUT * (idle_minutes / 15)
+    app.state.sessions = SessionStore(clock, idle)
+    app.state.templates = make_templates()
+    return app
