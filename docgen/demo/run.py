@@ -20,6 +20,8 @@ from docgen.demo.ledger import demo_activities
 from docgen.duties.engine import duties_in_workspace
 from docgen.duties.report import reports_in_workspace
 from docgen.letters.generate import generate
+from docgen.letters.rendition import RenditionResult, make_renditions
+from docgen.letters.soffice import INSTALL_COMMAND, find_soffice
 from docgen.letters.workspace_init import init_workspace
 from docgen.registry import open_registry
 from docgen.roster.example import demo_roster_yaml
@@ -41,6 +43,8 @@ class DemoResult:
     letters: dict[LetterKind, int] = field(default_factory=dict)
     certificates: int = 0
     signatures: int = 0
+    pdfs: int = 0  # PDF renditions made (0: LibreOffice absent, or the demo asked for none)
+    pdf_signatures: int = 0
     registry_size: int = 0
     activities: int = 0
     verified: int = 0
@@ -73,7 +77,10 @@ def run_demo(
     now: datetime,
     say: Say,
     progress: ProgressFactory = no_progress,
+    pdf: bool = True,
 ) -> DemoResult:
+    """The whole chain in ``directory``. ``pdf``: make and sign each letter's PDF rendition
+    where LibreOffice is installed (``docgen demo`` passes False under ``DOCGEN_PDF=0``)."""
     year = now.year
     init_workspace(
         directory, institution="庆城县人民检察院", year=year, roster_yaml=demo_roster_yaml()
@@ -90,6 +97,7 @@ def run_demo(
     )
     for note in generated.notes:
         say(f"   提示:{note}")
+    _renditions(ws, result, now=now, say=say, progress=progress, wanted=pdf)
 
     roster = load_roster(ws.roster_path)
     secrets = make_secrets(ws, roster)
@@ -109,6 +117,13 @@ def run_demo(
         chunk_size=signing_chunk(len(roster.people)),
     )
     say(f"4. 全部签订方已签名:共 {result.signatures} 个签名(每份文书双方各 1 个)")
+    if result.pdfs:
+        with open_registry(ws) as registry:
+            result.pdf_signatures = sum(1 for _ in registry.entries(type="pdf_signature"))
+        say(
+            f"   PDF 副本已由双方签署:共 {result.pdf_signatures} 个 PAdES 签名,签章在各自的"
+            "“签名:”一栏,显示姓名、职务、签名时间和证书序列号"
+        )
 
     with open_registry(ws) as registry:
         result.registry_size = registry.size()
@@ -148,3 +163,34 @@ def run_demo(
         result.artefacts[f"{report.kind.label}(报{report.recipient})"] = report.path
     say(f"9. 已生成年度报告初稿 {len(reports)} 份(【待填写】处由办公室补写)")
     return result
+
+
+def _renditions(
+    ws: Workspace,
+    result: DemoResult,
+    *,
+    now: datetime,
+    say: Say,
+    progress: ProgressFactory,
+    wanted: bool,
+) -> None:
+    """Each letter's PDF/A rendition (signed with the letters in step 4), or one line saying
+    why there is none and how to make them later."""
+    year = result.year
+    later = f"docgen pdf --year {year},再由各人 docgen sign --as 工号 签署 PDF"
+    if not wanted:
+        say(f"   未生成 PDF 副本(DOCGEN_PDF=0);需要时运行 {later}")
+        return
+    if find_soffice() is None:
+        say(
+            "   提示:未找到 LibreOffice,本次演示没有生成和签署文书的 PDF 副本。"
+            f"安装:{INSTALL_COMMAND};装好后运行 {later}"
+        )
+        return
+    made: RenditionResult = make_renditions(ws, year, now=now, progress=progress)
+    result.pdfs = made.made
+    fonts = "、".join(made.fonts) or "无"
+    say(f"   已生成 PDF/A 副本 {made.made} 份并登记(嵌入字体:{fonts})")
+    if made.substituted:
+        pairs = ",".join(f"{use.requested}→{use.used or '(无)'}" for use in made.substituted)
+        say(f"   注意:本机未安装所配置的字体,PDF 中以相近字体代替:{pairs}")

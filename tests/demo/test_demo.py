@@ -24,7 +24,10 @@ from tests.conftest import NOW
 from tests.helpers import run_docgen
 
 
-def test_demo_runs_every_stage(tmp_path: Path) -> None:
+def test_demo_runs_every_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without LibreOffice (PATH emptied) the demo completes, and says once that no PDF was made
+    and how to install it (the demo with PDFs: tests/demo/test_demo_pdf.py)."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
     said: list[str] = []
     result = run_demo(tmp_path / "demo", now=NOW, say=said.append)
     assert result.letters == {
@@ -39,6 +42,13 @@ def test_demo_runs_every_stage(tmp_path: Path) -> None:
     assert "党风廉政建设责任书 15 份,公开承诺书 15 份,廉洁从检承诺书 29 份" in text
     assert "审计通过" in text
     assert "验证通过 59 份,失败 0 份" in text
+    assert result.pdfs == 0 and result.pdf_signatures == 0
+    missing = [line for line in said if "PDF" in line]
+    assert missing == [
+        "   提示:未找到 LibreOffice,本次演示没有生成和签署文书的 PDF 副本。"
+        "安装:apt install libreoffice-writer-nogui fonts-noto-cjk;装好后运行 "
+        f"docgen pdf --year {NOW.year},再由各人 docgen sign --as 工号 签署 PDF"
+    ]
     assert result.artefacts["年度档案包"].is_file()
     assert result.artefacts["演示口令(权限 600)"] == tmp_path / "demo" / "演示口令.txt"
     assert "演示口令.txt(权限 600,口令不在屏幕上显示)" in text
@@ -95,7 +105,7 @@ def _unzipped(data: bytes) -> bytes:
 
 
 def test_demo_refuses_an_existing_workspace(tmp_path: Path) -> None:
-    run_demo(tmp_path / "demo", now=NOW, say=lambda _s: None)
+    run_demo(tmp_path / "demo", now=NOW, say=lambda _s: None, pdf=False)
     out = run_docgen("demo", str(tmp_path / "demo"))
     assert out.code == 2
     assert "已经是 docgen 工作目录" in out.err
