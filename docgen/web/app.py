@@ -5,7 +5,8 @@ it, and brings no ORM, admin site or JSON-API machinery we would have to keep lo
 the registry is the only store, and every page is a server-rendered Jinja2 template.
 
 The route lists come from one module per audience: :mod:`.auth_routes` (logins),
-:mod:`.signer_routes` (the people who sign), :mod:`.office_routes` (办公室) and
+:mod:`.signer_routes`, :mod:`.f2f_routes` and :mod:`.account_routes` (the people who
+sign), :mod:`.office_routes` (办公室) and
 :mod:`.audit_routes` (纪检组). The CA certificate and the current CRL are served without login
 at the path the certificates name as their CRL distribution point.
 """
@@ -27,7 +28,14 @@ from starlette.staticfiles import StaticFiles
 from docgen.core.errors import DocgenError
 from docgen.core.workspace import Workspace
 from docgen.signing.keyfiles import ca_paths
-from docgen.web import audit_routes, auth_routes, office_routes, signer_routes
+from docgen.web import (
+    account_routes,
+    audit_routes,
+    auth_routes,
+    f2f_routes,
+    office_routes,
+    signer_routes,
+)
 from docgen.web.pages import STATIC_DIR, error_page, make_templates
 from docgen.web.security import (
     IDLE_TIMEOUT,
@@ -104,6 +112,8 @@ def create_app(
         Route("/", index, methods=["GET"]),
         *auth_routes.ROUTES,
         *signer_routes.ROUTES,
+        *f2f_routes.ROUTES,
+        *account_routes.ROUTES,
         *office_routes.ROUTES,
         *audit_routes.ROUTES,
         *public_routes(ws),

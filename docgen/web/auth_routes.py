@@ -9,9 +9,6 @@ against, and the clerk never knows it. Every wrong PIN or password counts toward
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -19,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from docgen.core.errors import DocgenError, Location
 from docgen.roster.names import resolve_person
+from docgen.signing import activation
 from docgen.signing.keyfiles import PassphraseError, load_private_key, person_paths
 from docgen.signing.passphrase import Passphrase
 from docgen.web import lockout
@@ -67,10 +65,7 @@ def _check_person_pin(request: Request, person_id: str, pin: str) -> None:
 
 def pending_activation(request: Request, person_id: str) -> bool:
     """True while ``person_id`` has an activation code not yet replaced by their own PIN."""
-    if importlib.util.find_spec("docgen.signing.activation") is None:
-        return False  # a workspace from before activation codes: keys carry a passphrase
-    activation = importlib.import_module("docgen.signing.activation")
-    return bool(activation.is_pending(workspace(request), person_id))
+    return activation.is_pending(workspace(request), person_id)
 
 
 def failure_status(exc: DocgenError) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import datetime, timedelta
 
 from starlette.testclient import TestClient
@@ -50,11 +51,11 @@ def page_csrf(client: TestClient, path: str) -> str:
     return csrf_of(response.text)
 
 
-def login_signer(client: TestClient, person: str, pin: str = PIN) -> object:
+def login_signer(client: TestClient, person: str, pin: str = PIN) -> Any:
     token = page_csrf(client, "/login")
     return client.post("/login", data={"csrf": token, "person": person, "pin": pin})
 
 
-def login_staff(client: TestClient, role: str, password: str = STAFF_PASSWORD) -> object:
+def login_staff(client: TestClient, role: str, password: str = STAFF_PASSWORD) -> Any:
     token = page_csrf(client, "/login")
     return client.post("/login/staff", data={"csrf": token, "role": role, "password": password})
