@@ -20,7 +20,7 @@ from docgen.core.models import Roster
 from docgen.core.workspace import atomic_write
 from docgen.duties.engine import DutiesReport, duties_in_workspace, duties_workbook
 
-_COLOURS = {"done": "green", "due": "yellow", "overdue": "red"}
+_COLOURS = {"done": "green", "late": "magenta", "due": "yellow", "overdue": "red"}
 
 
 def parse_day(value: str, option: str) -> date:
@@ -65,10 +65,12 @@ def duties(
         atomic_write(xlsx, duties_workbook(report, roster))
     if as_json:
         data = asdict(report)
-        data["counts"] = {s: report.count(s) for s in ("done", "due", "overdue")}
+        data["counts"] = {s: report.count(s) for s in ("done", "late", "due", "overdue")}
+        data["signing_deadline"] = ws.config.signing.describe
         echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
         _render(report, roster)
+        echo(f"签订截止日:{ws.config.signing.describe}。")
         if xlsx is not None:
             echo(f"已另存为 {xlsx}")
     if report.count("overdue"):
@@ -89,13 +91,14 @@ def _render(report: DutiesReport, roster: Roster) -> None:
             counterpart or (o.department or ""),
             o.period,
             o.due.isoformat(),
-            f"{o.done}/{o.required}",
+            f"{o.done}/{o.required}" + (f"(另逾期完成 {o.late})" if o.late else ""),
             f"[{_COLOURS[o.status]}]{o.status_label}[/]",
         )
     # Piped output is for grep and files: do not wrap rows at 80 columns.
     Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
     echo(
         f"共 {len(report.obligations)} 项:已完成 {report.count('done')},"
+        f"逾期完成 {report.count('late')},"
         f"待完成 {report.count('due')},逾期 {report.count('overdue')}。"
     )
     for note in report.notes:

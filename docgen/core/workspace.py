@@ -10,6 +10,7 @@ import tomllib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -53,6 +54,54 @@ class PairingOptions:
     public_commitment_at_department_tier: bool = True
 
 
+# The signing deadline (年初) when docgen.toml says none: 31 January, the end of the first month.
+# 10.3 "年初与班子成员面对面签订", 11.2 "年初与分管部门负责人签订", 9.5–9.7 "及时组织签订":
+# 年初 is the beginning of the year, which a quarter's end (31 March) would stretch to a quarter of
+# it; an institution whose 县委 hands its tasks down later sets its own day.
+DEFAULT_SIGNING_DEADLINE = "01-31"
+_MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
+
+
+@dataclass(frozen=True)
+class SigningOptions:
+    deadline: str = DEFAULT_SIGNING_DEADLINE  # MM-DD, in the letters' own year, Beijing time
+    configured: bool = False  # whether docgen.toml set it (status says which applies)
+
+    def deadline_for(self, year: int) -> date:
+        """The last day (inclusive) on which a letter of ``year`` is signed in time."""
+        month, day = (int(part) for part in self.deadline.split("-"))
+        return date(year, month, day)
+
+    @property
+    def describe(self) -> str:
+        """Where the deadline comes from, in Chinese, for ``status`` and ``duties``."""
+        month, day = (int(part) for part in self.deadline.split("-"))
+        source = (
+            f"docgen.toml [signing] deadline = \"{self.deadline}\""
+            if self.configured
+            else f"docgen.toml 未设置 [signing] deadline,按默认 \"{DEFAULT_SIGNING_DEADLINE}\""
+        )
+        return f"每年{month}月{day}日({source};第十条第3项、第十一条第2项“年初”签订)"
+
+
+def _check_deadline(value: object, path: Path) -> SigningOptions:
+    match = _MONTH_DAY.fullmatch(value) if isinstance(value, str) else None
+    problem = "格式不对"
+    if match and isinstance(value, str):
+        month, day = int(match.group(1)), int(match.group(2))
+        try:
+            date(2027, month, day)  # a day every year has: 02-29 is refused
+        except ValueError:
+            problem = "不是每年都有的日期"
+        else:
+            return SigningOptions(deadline=value, configured=True)
+    raise ValidationError(
+        f"签订截止日“{value}”{problem}",
+        location=Location(file=str(path), field="[signing] deadline"),
+        hint=f"应写成 \"MM-DD\",例如 deadline = \"{DEFAULT_SIGNING_DEADLINE}\"(当年1月31日)",
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     institution: str = INSTITUTION_DEFAULT
@@ -65,6 +114,7 @@ class Config:
     certificate_policy_oid: str = ""  # empty: default_policy_oid(institution)
     fonts: Fonts = field(default_factory=Fonts)
     pairing: PairingOptions = field(default_factory=PairingOptions)
+    signing: SigningOptions = field(default_factory=SigningOptions)
 
     @property
     def policy_oid(self) -> str:
@@ -149,7 +199,9 @@ def load_config(path: Path) -> Config:
     policy = data.get("certificate_policy_oid")
     if policy is not None:
         scalars["certificate_policy_oid"] = _check_oid(policy, path)
-    return Config(fonts=fonts, pairing=pairing, **scalars)
+    deadline = _section(data, "signing", path).get("deadline")
+    signing = SigningOptions() if deadline is None else _check_deadline(deadline, path)
+    return Config(fonts=fonts, pairing=pairing, signing=signing, **scalars)
 
 
 def _check_crl_url(value: str, path: Path) -> None:
@@ -228,6 +280,13 @@ committee_members_with_secretary = true
 discipline_head_with_secretary = true
 # 班子成员与分管部门负责人之间也签《公开承诺书》(第9条第6项)
 public_commitment_at_department_tier = true
+
+[signing]
+# 签订截止日(当年的月-日,北京时间,含当日):此日之后才签完的文书为“逾期补签”,
+# 此日之后仍未签完的为“逾期未签”。依据:第十条第3项“年初与班子成员面对面签订”、
+# 第十一条第2项“年初与分管部门负责人签订”、第九条第5至7项“及时组织签订”。
+# 默认 1 月 31 日(年初即一年之初的第一个月);县委任务下达较晚的单位可改,例如 "03-31"。
+deadline = {toml_string(DEFAULT_SIGNING_DEADLINE)}
 
 [fonts]
 # 没有方正小标宋、仿宋_GB2312 的单位可改为 黑体、仿宋、宋体

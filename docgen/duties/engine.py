@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal
 
 from docgen.core.glossary import ActivityKind, LetterKind, Role
@@ -40,19 +39,25 @@ from docgen.duties.ledger import (
     read_activities,
     supervised_departments,
 )
-from docgen.records.state import iter_year_letters
+from docgen.duties.signing import CHINA_TZ as CHINA_TZ
+from docgen.duties.signing import LetterCount as LetterCount
+from docgen.duties.signing import PersonSigning as PersonSigning
+from docgen.duties.signing import SigningSummary as SigningSummary
+from docgen.duties.signing import signing_summary_from_registry as signing_summary_from_registry
 from docgen.registry import open_registry
 from docgen.roster.load import load_roster
 
 if TYPE_CHECKING:
     from docgen.core.workspace import Workspace
-    from docgen.registry import Registry
 
-Status = Literal["done", "due", "overdue"]
-STATUS_LABELS: dict[str, str] = {"done": "已完成", "due": "待完成", "overdue": "逾期"}
-
-# 年初 (articles 9.5–9.7, 10.3, 11.2) read as: by the end of the first quarter.
-SIGNING_DUE = (3, 31)
+# "late": done, but only after its due date (the letters signed after the deadline, 逾期完成).
+Status = Literal["done", "late", "due", "overdue"]
+STATUS_LABELS: dict[str, str] = {
+    "done": "已完成",
+    "late": "逾期完成",
+    "due": "待完成",
+    "overdue": "逾期",
+}
 
 LETTER_ARTICLES: dict[LetterKind, str] = {
     LetterKind.RESPONSIBILITY: "9.5",
@@ -79,7 +84,10 @@ DUTY_TEXT: dict[str, tuple[str, str]] = {
     "integrity_talk": ("11.6", "每季度与分管部门负责人进行1次廉政谈话"),
     "staff_talk": ("11.6", "每年至少同分管部门人员谈心谈话1次"),
     "lecture": ("11.6", "每年至少为分管部门讲1次廉政党课"),
-    "exchange": ("13.2", "每半年与班子成员就落实党风廉政建设责任制、遵守廉洁自律规定情况交换意见"),
+    "exchange": (
+        "13.2",
+        "每半年与班子成员就贯彻执行党风廉政建设责任制、遵守廉洁自律规定情况交换意见",
+    ),
     "supervision_report": ("13.10", "每年向县纪委和市检院纪检组报告履行监督责任情况"),
 }
 
@@ -114,118 +122,10 @@ def whole_year(year: int) -> Period:
     return Period(f"{year}年度", date(year, 1, 1), date(year, 12, 31))
 
 
-def signing_period(year: int) -> Period:
-    month, day = SIGNING_DUE
-    return Period(f"{year}年初", date(year, 1, 1), date(year, month, day))
-
-
-# ---------------------------------------------------------------------------------------------
-# signing status, as the registry reports it
-
-
-@dataclass(frozen=True)
-class LetterCount:
-    kind: LetterKind
-    generated: int  # current (not voided) letters
-    complete: int  # of those, signed by both parties
-    voided: int = 0
-    first_signed: date | None = None
-    last_signed: date | None = None
-
-
-@dataclass(frozen=True)
-class PersonSigning:
-    person_id: str
-    kind: LetterKind
-    required: int  # current letters this person is a party to
-    signed: int
-    missing: tuple[str, ...] = ()  # doc ids still waiting for this person
-
-
-@dataclass(frozen=True)
-class SigningSummary:
-    year: int
-    letters: tuple[LetterCount, ...] = ()
-    people: tuple[PersonSigning, ...] = ()
-
-    def letter(self, kind: LetterKind) -> LetterCount:
-        for count in self.letters:
-            if count.kind is kind:
-                return count
-        return LetterCount(kind=kind, generated=0, complete=0)
-
-    @property
-    def generated(self) -> int:
-        return sum(c.generated for c in self.letters)
-
-    @property
-    def complete(self) -> int:
-        return sum(c.complete for c in self.letters)
-
-
-# Signing times are stored in UTC; the letters are dated in Beijing time.
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
-
-
-_LETTER_KINDS = {kind.value: kind for kind in LetterKind}
-
-
-def signing_summary_from_registry(registry: Registry, year: int) -> SigningSummary:
-    """Count letters and signatures of ``year`` from `document`/`signature`/`void` records.
-
-    A signature counts when its record names the letter's current hash (as ``docgen status``
-    counts it); whether the CMS itself verifies is ``docgen verify``'s business.
-    """
-    # One pass over the year, a page of letters at a time; per kind, in LetterKind order.
-    generated: Counter[LetterKind] = Counter()
-    complete: Counter[LetterKind] = Counter()
-    voided: Counter[LetterKind] = Counter()
-    first: dict[LetterKind, date] = {}
-    last: dict[LetterKind, date] = {}
-    people: dict[LetterKind, dict[str, tuple[int, int, list[str]]]] = {k: {} for k in LetterKind}
-    for s in iter_year_letters(registry, year):
-        kind = _LETTER_KINDS.get(str(s.record.get("kind")))
-        if kind is None:
-            continue  # not one of the three letters: not counted
-        if s.voided:
-            voided[kind] += 1
-            continue
-        generated[kind] += 1
-        complete[kind] += int(s.complete)
-        for sig in s.signatures.values():
-            signed_at = sig.record.get("signing_time")
-            if signed_at:
-                moment = datetime.fromisoformat(str(signed_at).replace("Z", "+00:00"))
-                day = moment.astimezone(CHINA_TZ).date()
-                first[kind] = min(first.get(kind, day), day)
-                last[kind] = max(last.get(kind, day), day)
-        of_kind = people[kind]
-        for pid in s.party_ids().values():
-            required, signed, missing = of_kind.get(pid, (0, 0, []))
-            if pid in s.signatures:
-                signed += 1
-            else:
-                missing.append(s.doc_id)
-            of_kind[pid] = (required + 1, signed, missing)
-    letters = [
-        LetterCount(
-            kind=kind,
-            generated=generated[kind],
-            complete=complete[kind],
-            voided=voided[kind],
-            first_signed=first.get(kind),
-            last_signed=last.get(kind),
-        )
-        for kind in LetterKind
-    ]
-    return SigningSummary(
-        year=year,
-        letters=tuple(letters),
-        people=tuple(
-            PersonSigning(person_id=pid, kind=kind, required=r, signed=n, missing=tuple(m))
-            for kind in LetterKind
-            for pid, (r, n, m) in people[kind].items()
-        ),
+def signing_period(year: int, deadline: date) -> Period:
+    """年初: from 1 January to the signing deadline (docgen.toml ``[signing] deadline``)."""
+    return Period(
+        f"{year}年初(截至{deadline.month}月{deadline.day}日)", date(year, 1, 1), deadline
     )
 
 
@@ -247,6 +147,7 @@ class Obligation:
     evidence: tuple[str, ...] = ()  # activity ids that count
     department: str | None = None
     detail: str = ""  # e.g. the letters still waiting for a signature
+    late: int = 0  # done only after ``due`` (letters signed after the deadline): not in ``done``
 
     @property
     def status_label(self) -> str:
@@ -288,11 +189,15 @@ class SummaryRow:
     completed: int
     due: int
     overdue: int
+    late: int = 0  # obligations done only after their due date (逾期完成)
 
 
-def status_of(required: int, done: int, due: date, as_of: date) -> Status:
+def status_of(required: int, done: int, due: date, as_of: date, late: int = 0) -> Status:
+    """``done`` by ``due``, ``late`` after it; what is still missing is due until ``due``."""
     if done >= required:
         return "done"
+    if done + late >= required:
+        return "late"
     return "overdue" if due < as_of else "due"
 
 
@@ -311,6 +216,7 @@ def summarise(report: DutiesReport) -> tuple[SummaryRow, ...]:
             completed=sum(1 for o in items if o.status == "done"),
             due=sum(1 for o in items if o.status == "due"),
             overdue=sum(1 for o in items if o.status == "overdue"),
+            late=sum(1 for o in items if o.status == "late"),
         )
         for (article, duty, person), items in groups.items()
     )
@@ -358,6 +264,7 @@ class _Builder:
         duty: str | None = None,
         article: str | None = None,
         detail: str = "",
+        late: int = 0,
     ) -> None:
         base_article, text = DUTY_TEXT[key]
         count = len(evidence) if done is None else done
@@ -371,10 +278,11 @@ class _Builder:
                 due=period.end,
                 required=required,
                 done=count,
-                status=status_of(required, count, period.end, self.as_of),
+                status=status_of(required, count, period.end, self.as_of, late),
                 evidence=evidence,
                 department=department,
                 detail=detail,
+                late=late,
             )
         )
 
@@ -440,27 +348,40 @@ def expand_duties(
     b.add("remediation", yr, required=1, evidence=b.matching(ActivityKind.SPECIAL_REMEDIATION, yr))
 
     # 第九条第5–7项: the letters.
-    start = signing_period(year)
+    # Done means signed by the deadline (年初); a letter completed later is 逾期完成, with dates.
+    start = signing_period(year, signing.due)
+    notes.append(
+        f"第九条第5至7项、第十条第3项、第十一条第2项的文书以{signing.due.month}月"
+        f"{signing.due.day}日为签订截止日(“年初”“及时组织签订”):截止日前签完的计为已完成,"
+        "此后才签完的计为逾期完成,截止日已过仍未签完的计为逾期。"
+    )
     for kind, article in LETTER_ARTICLES.items():
         count = signing.letter(kind)
-        detail = "" if count.generated else "登记簿中尚无此类文书"
+        details = [] if count.generated else ["登记簿中尚无此类文书"]
+        if count.late:
+            details.append(f"逾期完成{count.late}份,{_late_days(count)}补签")
         b.add(
             f"letters_{article}",
             start,
             required=max(count.generated, 1),
-            done=count.complete,
-            detail=detail,
+            done=count.on_time,
+            late=count.late,
+            detail=";".join(details),
         )
     for ps in signing.people:
+        details = ["待签:" + "、".join(ps.missing)] if ps.missing else []
+        if ps.late:
+            details.append("截止日后签署:" + "、".join(ps.late))
         b.add(
             "sign",
             start,
             required=ps.required,
-            done=ps.signed,
+            done=ps.on_time,
+            late=len(ps.late),
             person=ps.person_id,
             article=LETTER_ARTICLES[ps.kind],
             duty=f"签署本人应签的《{ps.kind.title}》",
-            detail=("待签:" + "、".join(ps.missing)) if ps.missing else "",
+            detail=";".join(details),
         )
 
     # 第十条: the 书记.
@@ -552,6 +473,16 @@ def expand_duties(
         person=discipline_head,
     )
     return DutiesReport(year=year, as_of=as_of, obligations=tuple(b.items), notes=tuple(notes))
+
+
+def _late_days(count: LetterCount) -> str:
+    """``2月3日至3月5日`` (or one day) for the letters of a kind completed after the deadline."""
+    first, last = count.late_first, count.late_last
+    if first is None or last is None:
+        return "日期不明时"
+    if first == last:
+        return f"于{first.month}月{first.day}日"
+    return f"于{first.month}月{first.day}日至{last.month}月{last.day}日"
 
 
 def _leader_duties(
@@ -647,7 +578,9 @@ def duties_in_workspace(ws: Workspace, year: int, as_of: date) -> tuple[Roster, 
     roster = load_roster(ws.roster_path)
     with open_registry(ws) as registry:
         activities = read_activities(registry, year=year)
-        signing = signing_summary_from_registry(registry, year)
+        signing = signing_summary_from_registry(
+            registry, year, ws.config.signing.deadline_for(year)
+        )
     return roster, expand_duties(roster, year, activities, signing, as_of)
 
 

@@ -11,12 +11,13 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from docgen.core.errors import Location, UsageError, ValidationError
 from docgen.core.glossary import LetterKind
 from docgen.core.lock import workspace_lock
 from docgen.core.workspace import Workspace
+from docgen.records.deadline import Timing, generated_on, letter_timing, signed_on
 from docgen.records.naming import proof_relpath, signature_relpath
 from docgen.records.proofs import clear_pending, is_pending, mark_pending
 from docgen.records.state import LetterState, iter_year_letters, letters_state, person_letters
@@ -43,6 +44,15 @@ class LetterStatus:
     voided: bool
     void_reason: str | None
     missing_files: tuple[str, ...] = ()  # its files not in output/<year>/ (paths inside it)
+    # Against the signing deadline (docgen.records.deadline): a Timing value, the Beijing day of
+    # the last registered signature and of the letter's registration (ISO dates, "" if none).
+    timing: str = ""
+    signed_on: str = ""
+    generated_on: str = ""
+
+    @property
+    def timing_label(self) -> str:
+        return Timing(self.timing).label if self.timing else ""
 
     @property
     def complete(self) -> bool:
@@ -93,6 +103,14 @@ class StatusReport:
     unlisted: int = 0  # letters counted but not in ``letters``
     files_missing: int = 0  # registered letters with a file gone from output/<year>/
     missing_files: tuple[LetterStatus, ...] = ()  # the first LISTED of them
+    # The signing deadline (年初) and how the letters stand against it on ``as_of``.
+    deadline: str = ""  # ISO date
+    deadline_rule: str = ""  # which setting gave it, in Chinese
+    as_of: str = ""  # ISO date; "" when the caller gave none (nothing is then called overdue)
+    late: int = 0  # completed after the deadline (逾期补签)
+    overdue: int = 0  # not complete on ``as_of``, after the deadline (逾期未签)
+    late_letters: tuple[LetterStatus, ...] = ()  # the first LISTED of them
+    overdue_letters: tuple[LetterStatus, ...] = ()  # the first LISTED of them
 
     @property
     def all_complete(self) -> bool:
@@ -114,9 +132,21 @@ class _Tally:
         self.generated: set[str] = set()
         self.files_missing = 0
         self.lost: list[LetterStatus] = []  # the first LISTED letters with files missing
+        self.late: list[LetterStatus] = []  # the first LISTED late letters
+        self.overdue: list[LetterStatus] = []  # the first LISTED overdue letters
+        self.late_count = 0
+        self.overdue_count = 0
 
     def add(self, status: LetterStatus) -> None:
         self.total += 1
+        if status.timing == Timing.LATE:
+            self.late_count += 1
+            if len(self.late) < LISTED:
+                self.late.append(status)
+        elif status.timing == Timing.OVERDUE:
+            self.overdue_count += 1
+            if len(self.overdue) < LISTED:
+                self.overdue.append(status)
         if status.missing_files:
             self.files_missing += 1
             if len(self.lost) < LISTED:
@@ -176,9 +206,13 @@ def _files_gone(year_dir: str, letter: LetterState) -> tuple[str, ...]:
     return tuple(rel for rel in wanted if not os.path.isfile(os.path.join(year_dir, rel)))
 
 
-def _letter_status(letter: LetterState, year_dir: str) -> LetterStatus:
+def _letter_status(
+    letter: LetterState, year_dir: str, deadline: date, as_of: date | None
+) -> LetterStatus:
     parties = {p["party"]: p for p in letter.record["parties"]}
     sup, sub = parties["superior"], parties["subordinate"]
+    last = signed_on(letter)
+    made = generated_on(letter)
     return LetterStatus(
         doc_id=letter.doc_id,
         kind=LetterKind(letter.record["kind"]),
@@ -189,6 +223,9 @@ def _letter_status(letter: LetterState, year_dir: str) -> LetterStatus:
         voided=letter.voided,
         void_reason=None if letter.void is None else letter.void.record["reason"],
         missing_files=_files_gone(year_dir, letter),
+        timing=letter_timing(letter, deadline, as_of).value,
+        signed_on="" if last is None or last == date.max else last.isoformat(),
+        generated_on="" if made is None else made.isoformat(),
     )
 
 
@@ -199,6 +236,7 @@ def year_status(
     person: str | None = None,
     listed: int | None = None,
     each: Callable[[LetterStatus], None] | None = None,
+    as_of: date | None = None,
 ) -> StatusReport:
     """The year's status, read from the registry a page of letters at a time.
 
@@ -206,6 +244,9 @@ def year_status(
     it holds the first ``listed`` that are not complete. ``each`` is called with every letter,
     in registry order, as it is read (for a caller that streams them out). Memory grows with the
     roster and the number of letters waiting for a signature, not with the letters held.
+
+    ``as_of``: the day to judge the signing deadline on (the CLI passes today or ``--as-of``);
+    ``None`` calls no letter overdue, though late ones are still late.
     """
     roster = load_roster(ws.roster_path)
     required = [
@@ -218,6 +259,7 @@ def year_status(
     del roster
     tally = _Tally(person, listed)
     year_dir = str(ws.year_dir(year))
+    deadline = ws.config.signing.deadline_for(year)
     with open_registry(ws) as registry, registry.snapshot():
         letters: Iterable[LetterState] = (
             iter_year_letters(registry, year)
@@ -227,7 +269,7 @@ def year_status(
         for letter in letters:
             if not letter.voided:
                 tally.generated.add(letter.base_id)
-            status = _letter_status(letter, year_dir)
+            status = _letter_status(letter, year_dir, deadline, as_of)
             tally.add(status)
             if each is not None:
                 each(status)
@@ -251,6 +293,13 @@ def year_status(
         unlisted=tally.total - len(shown),
         files_missing=tally.files_missing,
         missing_files=tuple(tally.lost),
+        deadline=deadline.isoformat(),
+        deadline_rule=ws.config.signing.describe,
+        as_of="" if as_of is None else as_of.isoformat(),
+        late=tally.late_count,
+        overdue=tally.overdue_count,
+        late_letters=tuple(tally.late),
+        overdue_letters=tuple(tally.overdue),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import zipfile
 from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -194,7 +195,8 @@ def test_signing_obligations() -> None:
             PersonSigning("P06", LetterKind.PUBLIC_COMMITMENT, required=1, signed=1),
         ),
     )
-    report = expand_duties(small_roster(), YEAR, [], signing, date(2027, 3, 31))
+    # 年初: by the default deadline, 31 January
+    report = expand_duties(small_roster(), YEAR, [], signing, date(2027, 1, 31))
     status = {(o.article, o.person_id): (o.done, o.required, o.status) for o in report.obligations
               if o.article in ("9.5", "9.6", "9.7")}  # fmt: skip
     assert status == {
@@ -206,8 +208,16 @@ def test_signing_obligations() -> None:
     }
     (p01,) = report.for_person("P01").by_article("9.6")
     assert "2027-CN-P01-P06" in p01.detail
-    later = expand_duties(small_roster(), YEAR, [], signing, date(2027, 4, 1))
+    later = expand_duties(small_roster(), YEAR, [], signing, date(2027, 2, 1))
     assert {o.status for o in later.by_article("9.6")} == {"overdue", "done"}
+    # all four 责任书 signed, one of them only on 3 March: 3 done, 1 逾期完成, none missing
+    late = replace(signing, letters=(
+        LetterCount(LetterKind.RESPONSIBILITY, generated=4, complete=4, late=1,
+                    late_first=date(2027, 3, 3), late_last=date(2027, 3, 3)),
+    ))  # fmt: skip
+    (zr,) = expand_duties(small_roster(), YEAR, [], late, date(2027, 6, 1)).by_article("9.5")
+    assert (zr.done, zr.late, zr.status, zr.status_label) == (3, 1, "late", "逾期完成")
+    assert zr.detail == "逾期完成1份,于3月3日补签"
 
 
 def test_signing_summary_from_registry(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ that neither the roster nor the registry knows."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from datetime import timedelta
+from dataclasses import asdict, replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -38,9 +38,13 @@ def half_signed(keyed_workspace: Path) -> Path:
 
 def test_json_lists_every_letter_with_the_bytes_of_one_dump(half_signed: Path) -> None:
     ws = find_workspace(half_signed)
-    out = run_docgen("status", "-w", str(half_signed), "--year", "2027", "--json")
+    out = run_docgen("status", "-w", str(half_signed), "--year", "2027", "--json",
+                     "--as-of", "2027-03-01")  # fmt: skip
     assert out.code == 1, out.err  # not complete
-    whole = year_status(ws, YEAR)  # every letter held
+    whole = year_status(ws, YEAR, as_of=date(2027, 3, 1))  # every letter held
+    assert whole.overdue == whole.incomplete  # after the deadline (31 January)
+    # the JSON lists late and overdue letters once, in "letters", with their "timing"
+    whole = replace(whole, late_letters=(), overdue_letters=())
     assert out.out == json.dumps(asdict(whole), ensure_ascii=False, indent=2, default=str) + "\n"
     data = json.loads(out.out)
     assert len(data["letters"]) == 59 + 0 and data["unlisted"] == 0
