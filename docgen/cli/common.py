@@ -29,6 +29,7 @@ from rich.text import Text
 from docgen.cli.usage_text import chinese_usage
 from docgen.core.errors import EXIT_FAILURE, EXIT_USAGE, DocgenError, UsageError
 from docgen.core.workspace import Workspace, find_workspace
+from docgen.registry.clock import registry_clock
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -97,7 +98,9 @@ def run_cli(group: click.Group, argv: list[str] | None = None) -> int:
     args = [a for a in raw if a != "--verbose"]
     try:
         # Without standalone mode click returns (not raises) the code of ``Exit`` from a command.
-        result = group.main(args=args, prog_name="docgen", standalone_mode=False)
+        # Registry times: the clock read under the append lock, unless DOCGEN_NOW fixes the time.
+        with registry_clock(live=not os.environ.get("DOCGEN_NOW")):
+            result = group.main(args=args, prog_name="docgen", standalone_mode=False)
     except DocgenError as exc:
         if verbose:
             traceback.print_exc()

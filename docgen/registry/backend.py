@@ -24,11 +24,13 @@ import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from docgen.core.errors import DocgenError, UsageError, VerificationError, WorkspaceBusyError
+from docgen.registry.clock import local_now, to_second
 from docgen.registry.schema import (
     APPEND_ONLY_PRIVILEGES,
     PG_ENABLED,
@@ -83,6 +85,11 @@ class Database(ABC):
     @abstractmethod
     def read(self) -> AbstractContextManager[None]:
         """A read transaction: every query inside sees one snapshot."""
+
+    @abstractmethod
+    def clock(self) -> datetime:
+        """The registry's clock now (UTC, whole seconds): the server's on PostgreSQL — one clock
+        for every office sharing it — and this machine's on SQLite."""
 
     def ensure_schema(self) -> None:
         """Create the tables and triggers on first use (where this connection may)."""
@@ -204,6 +211,9 @@ class SQLiteDatabase(Database):
 
     def read(self) -> AbstractContextManager[None]:
         return self._transaction("BEGIN DEFERRED")
+
+    def clock(self) -> datetime:
+        return local_now()
 
     def _present_tables(self) -> set[str]:
         return {
@@ -371,6 +381,12 @@ class PostgresDatabase(Database):
 
     def read(self) -> AbstractContextManager[None]:
         return self._transaction("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def clock(self) -> datetime:
+        # clock_timestamp(), not now(): now() is the start of the transaction, which began
+        # before the append lock was granted.
+        moment = self.query("SELECT clock_timestamp()")[0][0]
+        return to_second(moment)
 
     def _present_tables(self) -> set[str]:
         return {

@@ -36,6 +36,8 @@ from docgen.registry import merkle
 from docgen.registry.audit import Auditor, AuditReport
 from docgen.registry.backend import Database, connect
 from docgen.registry.bundle import PROOF_FORMAT
+from docgen.registry.clock import MAX_SIGNING_LAG, MAX_STEP_BACK
+from docgen.registry.clock import live as live_clock
 from docgen.registry.entries import Entry, canonical_entry
 from docgen.registry.note import (
     Checkpoint,
@@ -70,6 +72,46 @@ def _recorded_at(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _parse_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _stamp(
+    records: Sequence[Mapping[str, Any]], recorded_at: str
+) -> tuple[list[bytes], list[tuple[bytes, str, str | None]]]:
+    """The canonical bytes of ``records`` stamped with ``recorded_at``, with the type and doc_id
+    columns of each."""
+    datas: list[bytes] = []
+    prepared: list[tuple[bytes, str, str | None]] = []
+    for position, record in enumerate(records):
+        stamped = {**record, "recorded_at": recorded_at}
+        data = canonical_entry(stamped, position=position if len(records) > 1 else None)
+        doc_id = stamped.get("doc_id")
+        datas.append(data)
+        prepared.append((data, str(stamped["type"]), doc_id if isinstance(doc_id, str) else None))
+    return datas, prepared
+
+
+def _check_signing_times(records: Sequence[Mapping[str, Any]], recorded_at: str) -> None:
+    """Refuse records whose ``signing_time`` is further from the registry time than
+    :data:`MAX_SIGNING_LAG` (verify would then fail the signature)."""
+    registered = _parse_time(recorded_at)
+    for record in records:
+        signed = record.get("signing_time")
+        if not isinstance(signed, str):
+            continue
+        try:
+            gap = abs(_parse_time(signed) - registered)
+        except ValueError:
+            continue  # not a time docgen writes: the entry's own checks judge it
+        if gap > MAX_SIGNING_LAG:
+            raise ValidationError(
+                f"签名时间 {signed} 与登记簿时钟 {recorded_at} 相差 {int(gap.total_seconds())} 秒,"
+                f"超过 {int(MAX_SIGNING_LAG.total_seconds())} 秒,拒绝登记(验证时会判为不符)",
+                hint="本机时钟与登记簿(数据库服务器)的时钟相差太多:请校准时钟后重新签名",
+            )
+
+
 def _like_escape(text: str) -> str:
     """``text`` as a literal inside a LIKE pattern with ``ESCAPE '\\'``."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -83,8 +125,9 @@ def _entry(index: int, data: bytes) -> Entry:
 class Registry:
     """The registry of one workspace (or one shared PostgreSQL database)."""
 
-    def __init__(self, db: Database, signer: Signer) -> None:
+    def __init__(self, db: Database, signer: Signer, *, live: bool = False) -> None:
         self._db = db
+        self.live = live  # stamp entries with the registry clock read under the append lock
         self._signer = signer
         self._verifier: Verifier = signer.verifier
         self.origin: str = signer.name
@@ -167,30 +210,32 @@ class Registry:
     def _append(
         self, records: Sequence[Mapping[str, Any]], *, now: datetime
     ) -> tuple[int, list[bytes], list[bytes]]:
-        """Append; return the index of the first new entry, their bytes and leaf hashes."""
-        recorded_at = _recorded_at(now)
-        datas: list[bytes] = []
-        prepared: list[tuple[bytes, str, str | None]] = []
-        for position, record in enumerate(records):
-            stamped = {**record, "recorded_at": recorded_at}
-            data = canonical_entry(stamped, position=position if len(records) > 1 else None)
-            doc_id = stamped.get("doc_id")
-            datas.append(data)
-            prepared.append(
-                (data, str(stamped["type"]), doc_id if isinstance(doc_id, str) else None)
-            )
-        if not prepared:
+        """Append; return the index of the first new entry, their bytes and leaf hashes.
+
+        With the live clock (:mod:`docgen.registry.clock`) the time is read after the append
+        lock is granted and the entries are stamped with it there; with a fixed ``now`` they are
+        stamped before, and a time earlier than the last entry's is refused."""
+        if not records:
             return self.size(), [], []
-        leaves = [merkle.leaf_hash(d) for d in datas]
+        stamped: tuple[list[bytes], list[tuple[bytes, str, str | None]]] | None = None
+        if not self.live:
+            stamped = _stamp(records, _recorded_at(now))
         with self._db.write():
             size, edge = self._tip()
-            if size:
-                latest = str(self.entry(size - 1).record.get("recorded_at", ""))
+            latest = str(self.entry(size - 1).record.get("recorded_at", "")) if size else ""
+            if stamped is None:
+                recorded_at = self._live_time(latest)
+                _check_signing_times(records, recorded_at)
+                stamped = _stamp(records, recorded_at)
+            else:
+                recorded_at = _recorded_at(now)
                 if recorded_at < latest:
                     raise ValidationError(
                         f"登记时间 {recorded_at} 早于登记簿最后一条记录的时间 {latest},拒绝登记",
                         hint="登记簿只能按时间顺序追加;请检查本机时钟(或 DOCGEN_NOW)",
                     )
+            datas, prepared = stamped
+            leaves = [merkle.leaf_hash(d) for d in datas]
             tree = merkle.CompactRange(size, edge)
             completed: list[tuple[int, int, bytes]] = []
             for leaf in leaves:
@@ -207,6 +252,30 @@ class Registry:
                 (tree.size, sign_checkpoint(checkpoint, self._signer)),
             )
         return size, datas, leaves
+
+    def _live_time(self, latest: str) -> str:
+        """The registry clock read under the append lock, as ``recorded_at``; a clock a little
+        behind the last entry (stepped back) gives the last entry's time."""
+        moment = self._db.clock()
+        recorded_at = _recorded_at(moment)
+        if recorded_at >= latest:
+            return recorded_at
+        behind = _parse_time(latest) - moment
+        if behind <= MAX_STEP_BACK:
+            return latest
+        raise ValidationError(
+            f"登记簿的时钟({recorded_at})比登记簿最后一条记录的时间 {latest} 早"
+            f" {int(behind.total_seconds())} 秒,拒绝登记",
+            hint="登记簿只能按时间顺序追加;请让管理员校准"
+            + ("数据库服务器" if self._db.location.startswith("postgres") else "本机")
+            + "的时钟",
+        )
+
+    def moment(self, now: datetime) -> datetime:
+        """The time a command should use for what it signs now: with the live clock the registry
+        clock (read after the workspace lock was granted, so a CMS signing time agrees with the
+        registry time its entry gets a moment later), else ``now`` itself."""
+        return self._db.clock() if self.live else now
 
     def _tip(self) -> tuple[int, list[bytes]]:
         """Current size and right-edge subtree hashes, checked against the latest checkpoint."""
@@ -590,18 +659,21 @@ def open_registry(
     *,
     database_url: str | None = None,
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    live: bool | None = None,
 ) -> Registry:
     """Open the workspace's registry, creating its tables on first use where the connection may.
 
     SQLite file ``ws.registry_path`` unless ``database_url`` — by default the environment
     variable ``DOCGEN_DATABASE_URL`` — is a ``postgresql://`` URL. An append-only PostgreSQL role
     cannot create tables: it meets an empty schema with a message saying to have the owner run
-    ``docgen registry init`` (:func:`init_schema`).
+    ``docgen registry init`` (:func:`init_schema`). ``live``: stamp entries with the registry
+    clock read under the append lock (default: as :func:`docgen.registry.clock.registry_clock`
+    chose for this process).
     """
     signer = registry_signer(ws)
     url = _database_url(database_url)
     db = connect(sqlite_path=ws.registry_path, database_url=url, busy_timeout=busy_timeout)
-    registry = Registry(db, signer)
+    registry = Registry(db, signer, live=live_clock() if live is None else live)
     try:
         registry._initialise(sqlite_file=None if url else ws.registry_path)
     except BaseException:

@@ -216,6 +216,7 @@ def sign_as(
 ) -> SignResult:
     """Sign, as ``person_id``, every letter of ``year`` (or just ``doc_id``) that waits for them."""
     with workspace_lock(ws.root), open_registry(ws) as registry:
+        now = registry.moment(now)  # the registry clock once the lock is ours (live clock)
         repair_interrupted(ws, registry, year)
         # Only this person's letters (or the one asked for) are read, not the year's.
         state = (
@@ -479,6 +480,7 @@ def sign_everyone(
     """
     remembered = functools.cache(passphrases)  # asked once per person, for .docx and PDF
     with workspace_lock(ws.root), open_registry(ws) as registry:
+        now = registry.moment(now)  # the registry clock once the lock is ours (live clock)
         repair_interrupted(ws, registry, year)
         first_new = registry.size()  # the entries this run appends are those from here on
         with closing(_SignPlan(_waiting_signatures(registry, year))) as plan:
