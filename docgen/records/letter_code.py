@@ -42,23 +42,32 @@ is one pass over an indexed column and 10⁵ short hashes, ≈ 0.7 s measured, m
 registered records of every year for a lookup that is this cheap. A scanned payload names its
 doc id, which is looked up directly (< 1 ms).
 
-The QR image is a PNG made by segno (ISO/IEC 18004, the mask chosen by the standard's penalty
-rules), its bytes a function of the payload alone, so letters stay byte-for-byte reproducible.
-segno is pure Python: drawing one costs ≈ 9 ms, most of it evaluating the eight masks, ten times
-the rest of a letter's rendering — so ``generate`` checks a registered letter with the picture it
-already has (:func:`docgen.letters.render.qr_picture_of`) and draws only for letters it writes.
+The QR image is a PNG of the symbol made by zxing-cpp (ISO/IEC 18004, the mask chosen by the
+standard's penalty rules, in C++). It is handed the payload's UTF-8 bytes, not the text: byte mode
+and no ECI, as segno made it before; given text, zxing-cpp puts a run of characters that Shift JIS
+also has (一二三…) in Kanji mode, which a reader returns as Shift JIS. The picture's bytes are a
+function of the payload alone, so letters stay byte-for-byte reproducible: the library is pinned
+to one release (a later one may segment or mask differently, which would change every new
+letter's bytes), and the PNG is written here from the symbol's module matrix — one bit a pixel,
+:data:`PNG_SCALE` pixels a module, the rows compressed by zlib (:data:`ZLIB_LEVEL`). One picture
+costs ≈ 0.6 ms of CPU (segno, pure Python, took ≈ 9–13 ms, most of it evaluating the eight masks:
+it made ``generate`` 2.4× the naive loop instead of ≥ 20×; see benchmarks/README.md, seventh
+round). ``generate`` still checks a registered letter with the picture it already has
+(:func:`docgen.letters.render.qr_picture_of`): a letter registered with an older encoder's picture
+keeps it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import re
+import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import segno
+import zxingcpp
 
 from docgen.core.errors import UsageError, VerificationError
 from docgen.core.workspace import Workspace
@@ -75,6 +84,7 @@ ERROR_LEVEL = "M"
 # module stay sharp at 2 cm (≈ 230 dpi), and the quiet zone is the standard's four modules.
 PNG_SCALE = 4
 PNG_BORDER = 4
+ZLIB_LEVEL = 6  # zlib's default: at 9 the picture is no smaller (the rows repeat) and slower
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
@@ -147,10 +157,58 @@ def code_context(identity: RegistryIdentity, doc_id: str) -> dict[str, str]:
 
 def qr_png(payload: str) -> bytes:
     """The QR code of ``payload`` as PNG bytes (error correction M, the same bytes every time)."""
-    symbol = segno.make_qr(payload, error=ERROR_LEVEL, boost_error=False, encoding="utf-8")
-    out = io.BytesIO()
-    symbol.save(out, kind="png", scale=PNG_SCALE, border=PNG_BORDER)
-    return out.getvalue()
+    symbol = zxingcpp.create_barcode(
+        payload.encode("utf-8"), zxingcpp.BarcodeFormat.QRCode, ec_level=ERROR_LEVEL
+    )
+    image = symbol.to_image(scale=1, add_quiet_zones=False)
+    size = int(image.shape[0])
+    pixels = bytes(memoryview(image))  # type: ignore[arg-type]  # the stub omits its buffer
+    # one byte a module, row by row: 0 dark, 255 light
+    if len(pixels) != size * size:
+        raise ValueError(f"unexpected QR image shape {image.shape}")
+    return _png_of_modules(pixels, size)
+
+
+# A 1-bit PNG row holds PNG_SCALE = 4 pixels a module, so one module is one nibble (1 = light)
+# and two modules one byte: the modules at even places give the high nibbles, those at odd places
+# the low ones (bytes.translate, then one OR of the two rows read as integers).
+_HIGH = bytes.maketrans(b"\x00\xff", b"\x00\xf0")
+_LOW = bytes.maketrans(b"\x00\xff", b"\x00\x0f")
+_LIGHT = 255
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png_of_modules(pixels: bytes, size: int) -> bytes:
+    """A 1-bit greyscale PNG of a ``size`` × ``size`` module matrix (``pixels``: one byte a
+    module, 0 dark, 255 light), with a light quiet zone of :data:`PNG_BORDER` modules around it.
+    A row's last byte is padded with light pixels when the width in modules is odd."""
+    assert PNG_SCALE == 4  # a module is one nibble of a row (see _HIGH, _LOW)
+    if pixels.translate(None, b"\x00\xff"):
+        raise ValueError("a QR module matrix holds only 0 (dark) and 255 (light)")
+    width = size + 2 * PNG_BORDER  # in modules
+    margin = bytes([_LIGHT] * PNG_BORDER)
+    pad = bytes([_LIGHT] * (width % 2))
+    line_bytes = (width + 1) // 2
+    blank = b"\x00" + b"\xff" * line_bytes
+    rows = bytearray(blank * (PNG_BORDER * PNG_SCALE))
+    for y in range(size):
+        modules = margin + pixels[y * size : (y + 1) * size] + margin + pad
+        high = int.from_bytes(modules[0::2].translate(_HIGH), "big")
+        low = int.from_bytes(modules[1::2].translate(_LOW), "big")
+        rows += (b"\x00" + (high | low).to_bytes(line_bytes, "big")) * PNG_SCALE
+    rows += blank * (PNG_BORDER * PNG_SCALE)
+    side = width * PNG_SCALE
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1 bit, greyscale, no interlace
+    return (
+        _PNG_SIGNATURE
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(bytes(rows), ZLIB_LEVEL))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 # --------------------------------------------------------------------------- reading a code

@@ -3,10 +3,12 @@ they find and verify their letter (and nothing else), and that they change no ot
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -153,6 +155,68 @@ def test_qr_png_reads_back_with_zbar(tmp_path: Path) -> None:
     png.write_bytes(qr_png(payload))
     assert zbar(png) == [payload]
     assert qr_png(payload) == png.read_bytes()  # the same bytes every time
+
+
+# Payloads of every shape a letter can have: ASCII and Chinese origins, an origin with colons,
+# revisions, the longest doc id (100 characters), a run of characters Shift JIS also has (which
+# zxing-cpp, given text, put in Kanji mode: zbar then returned Shift JIS bytes), versions 2 to 10.
+MANY_PAYLOADS = [
+    payload_of(RegistryIdentity(origin, bytes.fromhex(key)), doc_id)
+    for origin, key, doc_id in [
+        ("docgen-demo", "00000000", "2027-ZR-P001-P002"),
+        ("docgen-demo", "ffffffff", "2027-ZR-P001-P002-R2"),
+        ("某某县人民检察院/党风廉政建设登记簿", "1a2b3c4d", "2027-CN-P0042-P1234"),
+        ("庆城县人民检察院/党风廉政建设登记簿", "deadbeef", "2027-GZ-P0001-P0002-R12"),
+        ("https://jcy.example.cn:8443/log", "0123abcd", "2028-ZR-P9-P10"),
+        ("a", "abcdef01", "X"),
+        ("某某县人民检察院/党风廉政建设登记簿", "89abcdef", "2027-" + "Z" * 95),
+        ("一二三四五六七八九十" * 4, "13572468", "2027-" + "9" * 95),
+    ]
+]
+
+
+@NEEDS_ZBAR
+def test_qr_png_of_every_shape_of_payload_reads_back_with_zbar(tmp_path: Path) -> None:
+    """zbar, an independent decoder, reads each picture back to exactly its payload: the UTF-8
+    text in byte mode, whatever the origin's script, the id's length or the symbol's version."""
+    files = []
+    for number, payload in enumerate(MANY_PAYLOADS):
+        files.append(tmp_path / f"qr{number}.png")
+        files[-1].write_bytes(qr_png(payload))
+    for file, payload in zip(files, MANY_PAYLOADS, strict=True):
+        assert zbar(file) == [payload], payload
+    assert len({f.read_bytes() for f in files}) == len(files)
+
+
+def test_qr_png_is_a_one_bit_picture_of_the_symbol_with_its_quiet_zone() -> None:
+    """The PNG written here from the module matrix, read back by Pillow: one bit a pixel, four
+    pixels a module, a light quiet zone of four modules, the symbol's three finder patterns in
+    their corners — and the same bytes from a fresh process (no state, no clock, no address)."""
+    from PIL import Image
+
+    payload = MANY_PAYLOADS[2]
+    image = Image.open(io.BytesIO(qr_png(payload)))
+    assert image.mode == "1"
+    side = image.size[0]
+    assert image.size == (side, side) and side % 4 == 0
+    modules = side // 4 - 8
+    assert (modules - 17) % 4 == 0 and 21 <= modules <= 177  # a QR version's size
+    pixels = image.load()
+    assert pixels is not None
+    edge = [(x, y) for x in range(side) for y in range(side) if min(x, y) < 16]
+    edge += [(side - 1 - x, side - 1 - y) for x, y in edge]
+    assert all(pixels[x, y] == 255 for x, y in edge)
+    finder = [16 + 4 * i + 1 for i in (0, 6)]  # the outer ring of the finder pattern, top left
+    far = [16 + 4 * (modules - 7) + 1, 16 + 4 * (modules - 1) + 1]
+    for xs, ys in ((finder, finder), (far, finder), (finder, far)):
+        assert all(pixels[x, y] == 0 for x in xs for y in ys)
+    fresh = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, hashlib; from docgen.records.letter_code import qr_png;"
+         " print(hashlib.sha256(qr_png(sys.argv[1])).hexdigest())", payload],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    assert fresh.stdout.strip() == hashlib.sha256(qr_png(payload)).hexdigest()
 
 
 @pytest.mark.parametrize("kind", list(LetterKind))
