@@ -47,6 +47,7 @@ from docgen.duties.report_model import (
     ReportKind,
     cn_date,
 )
+from docgen.duties.signing import late_sentence
 from docgen.registry import open_registry
 from docgen.roster.load import load_roster
 
@@ -148,6 +149,9 @@ def letters_paragraphs(signing: SigningSummary) -> list[Block]:
         if count.first_signed and count.last_signed:
             first, last = month_day(count.first_signed), month_day(count.last_signed)
             text += f",签署于{first}" if first == last else f",签署时间为{first}至{last}"
+        late = late_sentence(count, signing.due)
+        if late:
+            text += f",{late}"
         pending = count.generated - count.complete
         text += f";尚有{pending}份未签署完毕。" if pending else "。"
         blocks.append(Block(text))
@@ -169,6 +173,15 @@ def _problems(duties: DutiesReport, names: _Names) -> list[Block]:
         blocks.extend(Block(f"{i}.{_describe(o, names)}") for i, o in enumerate(overdue, 1))
     else:
         blocks.append(Block(f"对照实施办法,截至{cn_date(duties.as_of)},各项职责均已按期完成。"))
+    late = [o for o in duties.obligations if o.status == "late" and o.person_id is None]
+    if late:
+        blocks.append(
+            Block(
+                f"另有{len(late)}项职责逾期后才完成:"
+                + ";".join(f"{article_label(o.article)}“{o.duty}”{o.detail}" for o in late)
+                + "。"
+            )
+        )
     if pending:
         blocks.append(Block(f"另有{len(pending)}项职责尚未到期,须在期限内完成。"))
     blocks.append(Block(f"{TO_FILL}(问题的具体表现和原因分析)"))
@@ -202,6 +215,8 @@ def table_rows(duties: DutiesReport, names: _Names) -> tuple[tuple[str, ...], ..
             status = "逾期"
         elif r.due:
             status = "未到期"
+        elif r.late:
+            status = "逾期完成"
         else:
             status = "已完成"
         out.append(
@@ -272,7 +287,8 @@ def _main_blocks(
         Block("(一)层级签订责任书、承诺书", "h2"),
         Block(
             "按照实施办法第九条第5至7项、第十条第3项、第十一条第2项的要求,"
-            "年初组织层级签订责任书、承诺书,均以数字签名签署并登记在案:"
+            f"年初(以{signing.due.month}月{signing.due.day}日为签订截止日)组织层级签订"
+            "责任书、承诺书,均以数字签名签署并登记在案:"
         ),
         *letters_paragraphs(signing),
         Block("(二)党组专题会议和专项工作", "h2"),
@@ -466,6 +482,8 @@ def build_report(
         issued=issued,
         year=year,
         institution=institution,
+        signing_deadline=signing.due,
+        late_letters=signing.late,
     )
 
 
@@ -508,7 +526,7 @@ def write_reports(
     """
     plan = plan_reports(kind, to)
     activities = read_activities(registry, year=year)
-    signing = signing_summary_from_registry(registry, year)
+    signing = signing_summary_from_registry(registry, year, ws.config.signing.deadline_for(year))
     duties = expand_duties(roster, year, activities, signing, issued)
     out_dir = ws.year_dir(year) / "reports"
     written: list[WrittenReport] = []

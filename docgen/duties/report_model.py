@@ -62,6 +62,10 @@ class ReportContent:
     institution: str
     attachment_title: str = ATTACHMENT_TITLE
     table_header: tuple[str, ...] = TABLE_HEADER
+    # The signing deadline (年初) and how many letters were completed only after it (逾期补签):
+    # the body says so in its letters paragraph (docgen.duties.signing.late_sentence).
+    signing_deadline: date | None = None
+    late_letters: int = 0
 
     @property
     def issued_text(self) -> str:

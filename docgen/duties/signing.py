@@ -173,3 +173,18 @@ def signing_summary_from_registry(
         ),
         deadline=due,
     )
+
+
+def late_sentence(count: LetterCount, deadline: date) -> str:
+    """What a report says of one kind's late letters: ``其中2份于1月31日后补签(2月3日至3月5日)``;
+    ``""`` when none was late. The reports call it so that a March signature is never "年初"."""
+    if not count.late:
+        return ""
+    text = f"其中{count.late}份于{deadline.month}月{deadline.day}日后补签"
+    first, last = count.late_first, count.late_last
+    if first is not None and last is not None:
+        span = f"{first.month}月{first.day}日"
+        if last != first:
+            span += f"至{last.month}月{last.day}日"
+        text += f"({span})"
+    return text

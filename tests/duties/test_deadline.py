@@ -168,3 +168,18 @@ def test_summary_dates_are_the_registrys_in_beijing_time(staged: Path) -> None:
     )  # fmt: skip
     _roster, report = duties_in_workspace(ws, YEAR, date(2027, 3, 1))
     assert any("以1月31日为签订截止日" in note for note in report.notes)
+
+
+def test_the_report_states_the_late_letters_with_their_dates(ws_copy: Path) -> None:
+    """The report no longer says 年初 of a letter signed in February without saying so."""
+    from docx import Document
+
+    outcome = run_docgen("report", "-w", str(ws_copy), "--year", "2027", "--kind", "main",
+                         "--to", "县委", "--date", "2028-01-10")  # fmt: skip
+    assert outcome.code == 0, outcome.text
+    (path,) = (ws_copy / "output" / "2027" / "reports").glob("*_县委.docx")
+    text = "\n".join(p.text for p in Document(str(path)).paragraphs)
+    assert "年初(以1月31日为签订截止日)组织层级签订" in text
+    assert "《廉洁从检承诺书》3份,双方均已签署2份" in text
+    assert "其中1份于1月31日后补签(2月10日)" in text
+    assert "《党风廉政建设责任书》" in text and text.count("后补签") == 1
