@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from docgen.cli import keys_protect
+from docgen.cli import keys_activation, keys_protect
 from docgen.cli.common import (
     echo,
     fail,
@@ -182,6 +182,19 @@ def init_ca(
 @_person_algorithm_option
 @_passphrase_file_option
 @_ca_passphrase_file_option
+@click.option(
+    "--activation/--no-activation",
+    default=None,
+    help="用一次性激活码加密新私钥并生成激活单,由本人激活时设置自己的 PIN"
+    "(未给口令文件或口令环境变量时默认如此);--no-activation 则在终端逐人输入口令",
+)
+@click.option(
+    "--sheets",
+    "sheets_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="激活单(.docx)保存位置(默认:keys/activation/激活单_<时间>.docx)",
+)
 def issue(
     workspace_path: Path | None,
     person_ids: tuple[str, ...],
@@ -189,17 +202,36 @@ def issue(
     algorithm: str | None,
     passphrase_file: Path | None,
     ca_passphrase_file: Path | None,
+    activation: bool | None,
+    sheets_path: Path | None,
 ) -> None:
     """为人员生成密钥对并签发签名证书(keys/people/<编号>/)。
 
-    正式使用时请每人单独运行 --person,由本人输入自己的口令;--all 对所有人使用同一个口令,
-    只适合演示。
+    默认每人一个一次性激活码(打印激活单交本人),本人激活时设置只有自己知道的 PIN,
+    办公室不知道任何人的 PIN。用口令文件或环境变量 DOCGEN_PASSPHRASE 时按原方式用该口令加密
+    (供脚本使用);--all 对所有人使用同一个口令,只适合演示。
     """
     if bool(person_ids) == all_people:
         raise click.UsageError("请指定 --person 编号,或 --all(二选一)")
+    scripted = passphrase_file is not None or (
+        passphrases.from_env(passphrases.PERSON_ENV) is not None
+    )
+    if activation is None:
+        activation = not scripted
+    elif activation and scripted:
+        raise click.UsageError("--activation 不使用个人口令:请去掉 --passphrase-file 或环境变量")
     ws = open_workspace(workspace_path)
     roster = _roster(ws)
     ca_secret = _ca_passphrase(ca_passphrase_file)
+    if activation:
+        keys_activation.issue_with_codes(
+            ws,
+            list(person_ids) if person_ids else None,
+            ca_secret,
+            algorithm=Algorithm(algorithm) if algorithm else None,
+            sheets_path=sheets_path,
+        )
+        return
     if all_people:
         fail("注意:--all 为所有人使用同一个私钥口令,只适合演示;正式使用请逐人 --person。")
         label = "全体人员共用的私钥口令"
@@ -419,3 +451,6 @@ def list_command(workspace_path: Path | None, history: bool, as_json: bool) -> N
 # passwd and check: the key files' protection (docgen/cli/keys_protect.py)
 keys.add_command(keys_protect.passwd)
 keys.add_command(keys_protect.check)
+# activation, reset, handwriting, the server certificate (docgen/cli/keys_activation.py)
+for _command in keys_activation.COMMANDS:
+    keys.add_command(_command)

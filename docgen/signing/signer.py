@@ -5,6 +5,7 @@ Nothing is written. Checked in this order: the workspace CRL is the newest one t
 owner; that no registered ``crl`` or ``revocation`` entry, nor the workspace CRL, lists it; its
 validity; that the CRL has not expired; the key file's mode, the passphrase and the key's match
 with the certificate.
+A key still waiting for its owner's PIN (:mod:`docgen.signing.activation`) signs nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal
 from cryptography import x509
 
 from docgen.core.errors import Location, UsageError
+from docgen.signing.activation import require_active
 from docgen.signing.ca import load_ca_certificate
 from docgen.signing.crl import revocation_of, revocation_reason
 from docgen.signing.keyfiles import load_certificate, load_private_key, person_paths
@@ -118,6 +120,7 @@ def load_signer(
             hint=f"请更换证书:docgen keys rotate --person {person_id}",
         )
     require_fresh(checked.crl, checked.path, now)
+    require_active(ws_keys_dir, person_id)  # a key still under its activation code
     key = load_private_key(paths.key, passphrase)
     if not same_public_key(key, cert):
         raise CertificateRefusedError(

@@ -221,7 +221,7 @@ def test_prompted_passphrases_are_hidden(workspace: Path, monkeypatch: pytest.Mo
     assert CA_SECRET not in result.output
     result = runner.invoke(
         cli,
-        ["keys", "issue", "--person", "P003", "--workspace", str(workspace)],
+        ["keys", "issue", "--person", "P003", "--no-activation", "--workspace", str(workspace)],
         input=f"{CA_SECRET}\n{PERSON_SECRET}\n{PERSON_SECRET}\n",
     )
     assert result.exit_code == 0, result.output
