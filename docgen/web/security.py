@@ -30,8 +30,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 COOKIE = "docgen_session"
 CSRF_FIELD = "csrf"
 IDLE_TIMEOUT = timedelta(minutes=15)
-MAX_BODY = 64 * 1024 * 1024  # a year archive's volume; forms without files are far smaller
-MAX_FORM_BODY = 256 * 1024  # forms without a file
+MAX_BODY = 64 * 1024 * 1024  # an upload (multipart): a year archive's volume at most
+MAX_FORM_BODY = 1024 * 1024  # any other body: a form, the handwriting's PNG at most
 ROLES = ("office", "auditor")
 SIGNER = "signer"
 
@@ -201,9 +201,12 @@ def set_login_csrf(response: Any, request: Request, token: str) -> None:
 class SecurityMiddleware:
     """Adds the security headers to every response and refuses oversized request bodies."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body: int = MAX_BODY, max_form: int = MAX_FORM_BODY
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.max_form = max_form
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -221,8 +224,9 @@ class SecurityMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        limit = self.max_body if _is_multipart(scope) else self.max_form
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_body:
+        if declared is not None and declared > limit:
             await _plain(send_with_headers, 413, "上传的内容过大,超过了允许的上限")
             return
         received = 0
@@ -232,11 +236,18 @@ class SecurityMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > limit:
                     raise HTTPException(413, "上传的内容过大,超过了允许的上限")
             return message
 
         await self.app(scope, limited_receive, send_with_headers)
+
+
+def _is_multipart(scope: Scope) -> bool:
+    for key, value in scope.get("headers", []):
+        if key == b"content-type":
+            return bytes(value).lower().startswith(b"multipart/form-data")
+    return False
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -1,0 +1,92 @@
+"""A signer's own account on the page: first activation (code + a PIN of their own) and the
+handwritten signature. The key is armed with a real activation code (as ``keys issue`` does by
+default), and the registry is checked for what each step must record."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+from PIL import Image, ImageDraw
+from web_support import PIN, Clock, client_for, login_signer, page_csrf
+
+from docgen.core.workspace import Workspace
+from docgen.registry import open_registry
+from docgen.signing.activation import arm, is_pending
+from tests.signed_year import GENERATED_AT, PERSON_PASSPHRASE
+
+NEW_PIN = "my-own-pin-7391"
+
+
+def registered(ws: Workspace, kind: str) -> list[dict[str, object]]:
+    with open_registry(ws) as registry:
+        return [e.record for e in registry.entries() if e.record["type"] == kind]
+
+
+def activate(client, person: str, code: str, pin: str, again: str | None = None):  # type: ignore[no-untyped-def]
+    token = page_csrf(client, f"/activate?person={person}")
+    data = {"csrf": token, "person": person, "code": code, "pin": pin, "pin2": again or pin}
+    return client.post("/activate", data=data)
+
+
+def test_first_activation_sets_the_persons_own_pin(web_ws: Workspace) -> None:
+    sheet = arm(web_ws, "P003", PERSON_PASSPHRASE, now=GENERATED_AT)
+    client = client_for(web_ws)
+    # logging in before activation leads to the activation page, whatever is typed as PIN
+    first = login_signer(client, "P003", PIN)
+    assert first.status_code == 303 and first.headers["location"] == "/activate?person=P003"
+    page = client.get(first.headers["location"])
+    assert "激活码" in page.text and 'value="P003"' in page.text
+
+    weak = activate(client, "P003", sheet.code, "123456")
+    assert weak.status_code == 400 and "PIN" in weak.text and is_pending(web_ws, "P003")
+    differ = activate(client, "P003", sheet.code, NEW_PIN, NEW_PIN + "x")
+    assert differ.status_code == 400 and "不一致" in differ.text
+    wrong_code = activate(client, "P003", "AAAA-BBBB-CCCC-DDDD-EEEE", NEW_PIN)
+    assert wrong_code.status_code == 400 and "激活码不正确" in wrong_code.text
+    assert is_pending(web_ws, "P003") and registered(web_ws, "key_activated") == []
+
+    done = activate(client, "P003", sheet.code.lower().replace("-", " "), NEW_PIN)
+    assert done.status_code == 303 and done.headers["location"].startswith("/sign")
+    assert not is_pending(web_ws, "P003")
+    assert [r["person"] for r in registered(web_ws, "key_activated")] == ["P003"]
+    assert client.get("/sign").status_code == 200  # logged in as P003
+    # the code works once; the old passphrase opens nothing; the new PIN logs in
+    again = activate(client_for(web_ws), "P003", sheet.code, NEW_PIN)
+    assert again.status_code == 400 and "只能使用一次" in again.text
+    clock = Clock()
+    assert login_signer(client_for(web_ws, clock), "P003", PIN).status_code == 401
+    clock.advance(seconds=1)
+    assert login_signer(client_for(web_ws, clock), "P003", NEW_PIN).status_code == 303
+
+
+def _drawn_png() -> str:
+    image = Image.new("RGBA", (720, 240), (255, 255, 255, 0))
+    pen = ImageDraw.Draw(image)
+    pen.line([(40, 160), (200, 60), (360, 170), (520, 70), (680, 150)], fill="black", width=6)
+    data = io.BytesIO()
+    image.save(data, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(data.getvalue()).decode()
+
+
+def test_handwriting_is_saved_and_registered(web_ws: Workspace) -> None:
+    client = client_for(web_ws)
+    login_signer(client, "P001")
+    token = page_csrf(client, "/me/handwriting")
+    page = client.get("/me/handwriting")
+    assert 'canvas class="handwriting"' in page.text and "/static/docgen.js" in page.text
+    bad = client.post("/me/handwriting", data={"csrf": token, "png": "data:text/html,<b>x</b>"})
+    assert bad.status_code == 400 and registered(web_ws, "handwriting") == []
+    not_png = "data:image/png;base64," + base64.b64encode(b"GIF89a not a png").decode()
+    assert client.post("/me/handwriting", data={"csrf": token, "png": not_png}).status_code == 400
+    saved = client.post("/me/handwriting", data={"csrf": token, "png": _drawn_png()})
+    assert saved.status_code == 200 and "手写签名已保存" in saved.text
+    assert [r["person"] for r in registered(web_ws, "handwriting")] == ["P001"]
+
+
+def test_handwriting_page_is_for_signers_only(web_ws: Workspace) -> None:
+    from web_support import login_staff
+
+    client = client_for(web_ws)
+    login_staff(client, "office")
+    assert client.get("/me/handwriting").status_code == 403
