@@ -366,10 +366,13 @@ def fixed_time(year: int) -> datetime:
 
 
 def stamp_core_properties(document: Any, *, year: int, raw: Mapping[str, str]) -> None:
-    """Set the core properties from the year and the template's own text, never the clock."""
+    """Set the core properties from the year and the template's own text, never the clock.
+
+    The template's comments (the built-in ones hold an editing note for the clerk) describe the
+    template, not the letter: a letter's are empty."""
     props = document.core_properties
     for name, value in raw.items():
-        setattr(props, name, value)
+        setattr(props, name, "" if name == "comments" else value)
     props.created = fixed_time(year).replace(tzinfo=None)
     props.modified = fixed_time(year).replace(tzinfo=None)
     props.last_modified_by = LAST_MODIFIED_BY

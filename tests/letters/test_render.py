@@ -68,6 +68,9 @@ def context(kind: LetterKind, tier: str, **changes: Any) -> dict[str, Any]:
         "department": "",
         "supervised_departments": ["第一检察部", "第二检察部"],
         "articles": "第九条第5项、第十条第3项",
+        "superior_role": "party_secretary",
+        "subordinate_role": "leader",
+        "department_functions": [],
     }
     if tier == "department":
         base.update(
@@ -78,6 +81,8 @@ def context(kind: LetterKind, tier: str, **changes: Any) -> dict[str, Any]:
             department="第一检察部",
             supervised_departments=[],
             articles="第九条第5项、第十一条第2项",
+            superior_role="leader",
+            subordinate_role="department_head",
         )
     elif tier == "staff":
         base.update(
@@ -88,6 +93,8 @@ def context(kind: LetterKind, tier: str, **changes: Any) -> dict[str, Any]:
             department="第一检察部",
             supervised_departments=[],
             articles="第九条第7项",
+            superior_role="department_head",
+            subordinate_role="staff",
         )
     base.update(changes)
     # The footer's 核验码 and QR code, as generate gives them (tests/letters/test_qr_code.py).
@@ -186,7 +193,7 @@ def test_office_and_personnel_departments_get_their_article_7_duty(
     templates: dict[LetterKind, bytes], department: str, duty: str
 ) -> None:
     kind = LetterKind.RESPONSIBILITY
-    ctx = context(kind, "department", department=department)
+    ctx = context(kind, "department", department=department, department_functions=[department])
     text = _body_text(_open(render_letter(templates[kind], ctx, year=YEAR)))
     assert duty in text
 

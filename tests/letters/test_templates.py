@@ -37,6 +37,9 @@ CONTEXT_VARIABLES = {
     "department",
     "supervised_departments",
     "articles",
+    "superior_role",
+    "subordinate_role",
+    "department_functions",
     "verify_code",
     "verify_payload",
 }
@@ -250,3 +253,206 @@ def test_joint_liability_clause_is_the_seeds_wording() -> None:
     assert clause in seed
     text = "\n".join(p.text for p in _open(LetterKind.PUBLIC_COMMITMENT).paragraphs)
     assert clause.replace(",", "\uff0c") in text
+
+
+# --------------------------------------------------------------------------- each role's duties
+# Issue #20 item 2: each letter carries the duties of its parties' actual roles. The demo roster
+# has every role: the 党组书记 (P001, who also supervises 案件管理部), 副检察长 (P002), the
+# 纪检组长 (P005), a 检委会专职委员 (P007), the 政治部主任 (P006) supervising 办公室 (P009) and
+# 政工科 (P014).
+
+_TO_ASCII = str.maketrans(
+    {"\uff0c": ",", "\uff1b": ";", "\uff1a": ":", "\uff08": "(", "\uff09": ")"}
+)
+
+# The seed's words, as the seed writes them (ASCII commas and brackets).
+FIRST_RESPONSIBLE_LETTER = "对职责范围内党风廉政建设履行第一责任人的责任"
+ORGANISE = "坚持重要工作亲自部署,重大问题亲自过问,重点环节亲自协调,重要案件亲自督办"
+ASK_AND_KNOW = "及时了解掌握分管部门党风廉政建设工作情况及直接管理下属的思想、工作、生活情况"
+REPORT_TO_SECRETARY = "主动向党组及党组书记汇报分管部门党风廉政建设工作情况"
+SIGN_WITH_HEADS = "年初与分管部门负责人签订《党风廉政建设责任书》"
+FOUR_ONES = "每季度至少听取1次分管部门党风廉政建设情况汇报"
+TALK_LEADERS = "约谈1次"  # 10.7, said of 乙方: "每年至少对乙方履行主体责任情况约谈1次"
+SUPERVISION_8 = "协助党组加强党风建设和组织协调自身反腐败工作"
+SUPERVISION_8_REPORT = (
+    "按规定向县纪委和市院纪检组报告县院党组成员、其他领导干部以及检察干警的重大违纪违法线索和问题"
+)
+EXCHANGE_13_2 = "每半年与班子成员就贯彻执行党风廉政建设责任制、遵守廉洁自律规定情况交换意见"
+SUPERVISION_REPORT_13_10 = "每年应及时向县纪委和市检院纪检组报告履行监督责任情况"
+ACCOUNTABILITY_22 = (
+    "履行监督责任不到位,对职责范围内的重大违纪违法问题,应当发现而未及时发现,或者发现后不按规定"
+    "的组织原则、程序报告、查处的"
+)
+COMMITTEE_6 = "检委会专职委员协助班子成员抓好党风廉政建设工作"
+ARTICLE_7 = "除履行本部门党风廉政建设责任外,还应当按照职能分工,承担党组履行主体责任的相关责任"
+OFFICE_7 = "负责党风廉政建设重大事项协调,承担党组有关党风廉政建设决议事项落实督办等工作"
+PERSONNEL_7 = "负责将党风廉政建设各项规定和要求的认知纳入教育培训计划,做到逢培必训"
+LEADS_11_4 = "对发现的检察机关、检察人员重大违纪违法问题线索,应及时向党组报告"
+ITEM_18_2 = (
+    "履行责任不力,导致职责范围内发生严重违反廉洁从检、作风建设有关规定和损害群众利益的问题,"
+    "或者明令禁止的不正之风长期得不到有效治理,造成不良影响的"
+)
+ITEM_18_7 = "领导班子成员或者直接管辖的下属发生严重违纪违法问题,负有失教失管失察责任的"
+ARTICLE_21_HEAD = (
+    "领导班子、领导干部不履行或者不正确履行主体责任,致使领导班子成员或者直接管辖的下属发生严重"
+    "违纪违法问题的,应“一案双查”,既追究当事人的责任,也倒查追究相关领导的责任"
+)
+ARTICLE_21_2 = (
+    "下属人员发生贪赃枉法、徇私舞弊、索贿受贿、刑讯逼供等重大犯罪案件,或违规、违纪、违法办案致"
+    "当事人死亡、伤残、脱逃等重大责任事故的,倒查追究分管院领导责任"
+)
+# Cut quotes the letters used to carry: 18.2 and 18.7 without their second half / first words.
+CUT_18_2 = "损害群众利益的问题的"
+CUT_21 = "不履行或者不正确履行主体责任,致使直接管辖的下属"
+
+ALL_ZR = [ITEM_18_2, ITEM_18_7, ARTICLE_21_HEAD, ARTICLE_21_2]
+ROLE_CASES: dict[str, tuple[list[str], list[str]]] = {
+    # doc id: (quotes present, quotes absent)
+    "2027-ZR-P001-P002": (  # 党组书记 × 副检察长
+        [
+            FIRST_RESPONSIBLE_LETTER,
+            ORGANISE,
+            ASK_AND_KNOW,
+            SIGN_WITH_HEADS,
+            FOUR_ONES,
+            LEADS_11_4,
+            TALK_LEADERS,
+            *ALL_ZR,
+        ],
+        [SUPERVISION_8, EXCHANGE_13_2, COMMITTEE_6, ARTICLE_7, ACCOUNTABILITY_22],
+    ),
+    "2027-ZR-P001-P005": (  # 党组书记 × 纪检组长
+        [
+            FIRST_RESPONSIBLE_LETTER,
+            SUPERVISION_8,
+            SUPERVISION_8_REPORT,
+            EXCHANGE_13_2,
+            SUPERVISION_REPORT_13_10,
+            ACCOUNTABILITY_22,
+            TALK_LEADERS,
+            *ALL_ZR,
+        ],
+        [SIGN_WITH_HEADS, "四个一", FOUR_ONES, ASK_AND_KNOW, COMMITTEE_6, ARTICLE_7],
+    ),
+    "2027-ZR-P001-P007": (  # 党组书记 × 检委会专职委员
+        [FIRST_RESPONSIBLE_LETTER, COMMITTEE_6, LEADS_11_4, *ALL_ZR],
+        [
+            SIGN_WITH_HEADS,
+            "四个一",
+            FOUR_ONES,
+            ASK_AND_KNOW,
+            SUPERVISION_8,
+            TALK_LEADERS,
+            ACCOUNTABILITY_22,
+        ],
+    ),
+    "2027-ZR-P001-P043": (  # 党组书记 as 分管 of 案件管理部 × its head
+        [FIRST_RESPONSIBLE_LETTER, ORGANISE, *ALL_ZR],
+        ["甲方作为分管院领导", "负主要领导责任", REPORT_TO_SECRETARY, ARTICLE_7, LEADS_11_4],
+    ),
+    "2027-ZR-P002-P018": (  # 副检察长 × 第一检察部 (not a 相关职能部门)
+        [ASK_AND_KNOW, REPORT_TO_SECRETARY, *ALL_ZR],
+        [FIRST_RESPONSIBLE_LETTER, ARTICLE_7, OFFICE_7, PERSONNEL_7, LEADS_11_4, "第十一条第4项"],
+    ),
+    "2027-ZR-P006-P009": (  # 政治部主任 × 办公室
+        [ARTICLE_7, OFFICE_7, *ALL_ZR],
+        [PERSONNEL_7, LEADS_11_4, "第十一条第4项"],
+    ),
+    "2027-ZR-P006-P014": (  # 政治部主任 × 政工科
+        [ARTICLE_7, PERSONNEL_7, *ALL_ZR],
+        [OFFICE_7, LEADS_11_4, "第十一条第4项"],
+    ),
+    "2027-CN-P001-P005": (  # 公开承诺书, 纪检组长
+        [ACCOUNTABILITY_22, ARTICLE_21_HEAD],
+        ["负主要领导责任", COMMITTEE_6],
+    ),
+    "2027-CN-P001-P007": ([COMMITTEE_6], ["负主要领导责任", ACCOUNTABILITY_22]),
+    "2027-CN-P002-P018": ([ARTICLE_21_HEAD], ["相关责任(第七条)", "(第七条)"]),
+    "2027-CN-P006-P009": ([ARTICLE_7], []),
+}
+
+
+@pytest.fixture(scope="module")
+def demo_letters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Every letter of the demo roster for 2027, rendered by the fast path (generate's), and the
+    cases above also by docxtpl: the two must agree to the byte."""
+    from docgen.core.workspace import PairingOptions
+    from docgen.letters.fastrender import CompiledTemplate
+    from docgen.letters.generate import letter_context
+    from docgen.letters.render import render_letter
+    from docgen.records.letter_code import RegistryIdentity
+    from docgen.roster.example import demo_roster_yaml
+    from docgen.roster.hierarchy import build_pairings
+    from docgen.roster.load import load_roster
+
+    path = tmp_path_factory.mktemp("roles") / "roster.yaml"
+    path.write_text(demo_roster_yaml(), encoding="utf-8")
+    roster = load_roster(path)
+    identity = RegistryIdentity("docgen-demo", bytes.fromhex("1a2b3c4d"))
+    compiled = {
+        kind: CompiledTemplate.from_bytes(load_template(None, kind), year=2027)
+        for kind in LetterKind
+    }
+    letters: dict[str, bytes] = {}
+    for pairing in build_pairings(roster, 2027, PairingOptions()).pairings:
+        context = letter_context(pairing, roster, roster.institution, pairing.doc_id, identity)
+        letters[pairing.doc_id] = compiled[pairing.kind].render(context)
+        if pairing.doc_id in ROLE_CASES:
+            slow = render_letter(load_template(None, pairing.kind), context, year=2027)
+            assert slow == letters[pairing.doc_id], pairing.doc_id
+    return letters
+
+
+def _letter_text(data: bytes) -> str:
+    """The letter's paragraphs with the seed's ASCII punctuation, to compare with the seed."""
+    document = docx.Document(io.BytesIO(data))
+    return "\n".join(p.text for p in document.paragraphs).translate(_TO_ASCII)
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason="实施办法原文 docs/实施办法.txt 缺失")
+@pytest.mark.parametrize("doc_id", sorted(ROLE_CASES))
+def test_each_role_letter_quotes_its_own_duties(
+    demo_letters: dict[str, bytes], doc_id: str
+) -> None:
+    seed = SEED.read_text(encoding="utf-8")
+    text = _letter_text(demo_letters[doc_id])
+    present, absent = ROLE_CASES[doc_id]
+    for quote in present:
+        assert quote in seed, quote
+        assert quote in text, (doc_id, quote)
+    for quote in absent:
+        assert quote not in text, (doc_id, quote)
+    assert CUT_18_2 not in text and CUT_21 not in text, doc_id
+
+
+def test_only_related_functional_departments_carry_article_7(
+    demo_letters: dict[str, bytes],
+) -> None:
+    """第七条 (相关职能部门: 办公室, 政工科) on their department-tier letters only; no department
+    head is given 第十一条第4项, a 班子成员's duty."""
+    department_tier = [d for d in demo_letters if d.startswith(("2027-ZR-", "2027-CN-"))]
+    functional = {"2027-ZR-P006-P009", "2027-ZR-P006-P014", "2027-CN-P006-P009",
+                  "2027-CN-P006-P014"}  # fmt: skip
+    seen_department = 0
+    for doc_id in department_tier:
+        text = _letter_text(demo_letters[doc_id])
+        if "乙方负责部门" not in text:
+            continue
+        seen_department += 1
+        assert ("(第七条)" in text) == (doc_id in functional), doc_id
+        assert "第十一条第4项" not in text, doc_id
+    assert seen_department == 2 * 8  # 9 departments, 第四检察部's head is its own 分管院领导
+
+
+def test_generated_letters_do_not_keep_the_templates_editing_note(
+    demo_letters: dict[str, bytes],
+) -> None:
+    for kind in LetterKind:
+        assert (
+            "双花括号"
+            in docx.Document(io.BytesIO(load_template(None, kind))).core_properties.comments
+        )
+    for doc_id, data in demo_letters.items():
+        props = docx.Document(io.BytesIO(data)).core_properties
+        assert props.comments == "", doc_id
+        assert props.title in {kind.title for kind in LetterKind}
