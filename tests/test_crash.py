@@ -206,6 +206,7 @@ def test_generate_killed_at_random_moments(
         _records(ws)  # the interrupted append either happened whole or not at all
 
         _rerun(monkeypatch, keyed_workspace, "generate", "--year", str(year))
+        assert not _temp_files(keyed_workspace)  # a killed run's temporary files are cleaned
         records = _records(ws)
         registered: dict[str, set[str]] = {}
         for r in records:
@@ -243,6 +244,7 @@ def test_sign_killed_at_random_moments(
         _check_signature_files(ws, _records(ws))
 
         _rerun(monkeypatch, keyed_workspace, "sign", "--as", person)
+        assert not _temp_files(keyed_workspace)
         records = _records(ws)
         _check_signature_files(ws, records)
         with open_registry(ws) as registry:
@@ -259,39 +261,79 @@ def test_sign_killed_at_random_moments(
 def test_kill_inside_the_registry_transaction_records_nothing(
     keyed_workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Killed inside the append: nothing registered, and no .p7s visible under its name (the
+    signatures were only staged); the rerun removes the staged files, says so, and signs."""
     ws = find_workspace(keyed_workspace)
     size_before = len(_records(ws))
     _killed_at(keyed_workspace, ["sign", "--as", "P002"], "checkpoint:1")
     records = _records(ws)
     assert len(records) == size_before  # rolled back: no entry without its checkpoint
-    written = sorted(ws.year_dir(YEAR).rglob("*.P002.p7s"))
-    assert written  # the signatures were on disk before the append
+    assert not sorted(ws.year_dir(YEAR).rglob("*.P002.p7s"))  # nothing unregistered visible
+    staged = _temp_files(keyed_workspace)
+    assert staged and all(".P002.p7s." in t.name for t in staged)
     _check_signature_files(ws, records)
 
-    _rerun(monkeypatch, keyed_workspace, "sign", "--as", "P002")
+    out = _rerun(monkeypatch, keyed_workspace, "sign", "--as", "P002")
+    assert f"已删除 {len(staged)} 个未登记的签名文件" in out
+    assert not _temp_files(keyed_workspace)
     records = _records(ws)
     signed = [r for r in records if r["type"] == "signature"]
     assert {r["signer"] for r in signed} == {"P002"}
-    assert len(signed) == len(written)
-    _check_signature_files(ws, records)
+    assert len(signed) == len(staged)
+    assert _check_signature_files(ws, records) == len(signed)
 
 
-def test_kill_between_the_files_and_the_registry(
+def test_kill_while_publishing_after_the_registry_commit(
     keyed_workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Killed after the append committed, while the .p7s were being renamed into place: the
+    registry holds every signature, two files are in place, the rest staged; the next run
+    (any signer's) puts the registered ones in place, says so, and verify passes them."""
     ws = find_workspace(keyed_workspace)
     size_before = len(_records(ws))
     _killed_at(keyed_workspace, ["sign", "--as", "P001"], "p7s:3")
-    assert len(_records(ws)) == size_before
+    records = _records(ws)
+    signed = [r for r in records[size_before:] if r["type"] == "signature"]
+    assert signed and {r["signer"] for r in signed} == {"P001"}
     assert len(sorted(ws.year_dir(YEAR).rglob("*.P001.p7s"))) == 2  # renamed whole, or not at all
     temps = _temp_files(keyed_workspace)
-    assert temps and all(".P001.p7s." in t.name for t in temps)
+    assert len(temps) == len(signed) - 2 and all(".P001.p7s." in t.name for t in temps)
 
-    _rerun(monkeypatch, keyed_workspace, "sign", "--as", "P001")
+    out = _rerun(monkeypatch, keyed_workspace, "sign", "--as", "P003")
+    assert f"已补齐 {len(signed) - 2} 个已登记的文件" in out
+    assert not _temp_files(keyed_workspace)
     records = _records(ws)
     assert _check_signature_files(ws, records) == sum(
         1 for r in records if r["type"] == "signature"
     )
+    again = _rerun(monkeypatch, keyed_workspace, "sign", "--as", "P001")
+    assert "已签署过全部" in again
+
+
+@pytest.mark.parametrize("point", ["docx:5", "checkpoint:1"])
+def test_generate_killed_at_a_phase_leaves_no_temporary_file_after_the_rerun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: str
+) -> None:
+    """A generate killed while renaming letters into place leaves staged files behind; the next
+    generate cleans them (saying so) and completes; killed inside its registry append, the rerun
+    registers the letters already in place. Either way the letters on disk are the registered."""
+    from docgen.letters.workspace_init import init_workspace
+    from docgen.roster.example import demo_roster_yaml
+
+    root = tmp_path / "ws"
+    init_workspace(root, institution="庆城县人民检察院", year=YEAR, roster_yaml=demo_roster_yaml())
+    _killed_at(root, ["generate"], point)
+    left = _temp_files(root)
+    # Letters are renamed into place before their append (generate is rerun to the same bytes):
+    # killed in the append, nothing is staged any more.
+    assert bool(left) == point.startswith("docx")
+    out = _rerun(monkeypatch, root, "generate")
+    assert ("临时文件" in out) == bool(left)
+    assert not _temp_files(root)
+    ws = find_workspace(root)
+    records = _records(ws)
+    registered = {r["path"] for r in records if r["type"] == "document"}
+    assert set(_letters(ws, YEAR)) == registered
 
 
 @pytest.mark.parametrize("command", ["sign", "generate"])

@@ -90,6 +90,8 @@ def sign(
     result = sign_as(
         ws, person_id, secret, year=year, now=now_utc(), doc_id=doc_id, progress=progress
     )
+    for note in result.notes:
+        echo(f"注意:{note}")
     for item in result.signed:
         echo(f"  已签名 {item.doc_id}  {item.signature_path}")
     notice = not_made_notice(result.pdf_missing, year)

@@ -45,6 +45,7 @@ from docgen.letters.role_context import role_context
 from docgen.records.letter_code import RegistryIdentity, code_context, workspace_identity
 from docgen.records.naming import letter_relpath
 from docgen.records.proofs import clear_pending, is_pending, mark_pending
+from docgen.records.publish import recover
 from docgen.records.state import LetterState, iter_year_letters, revision, with_revision
 from docgen.records.views import refresh_year
 from docgen.registry import APPEND_CHUNK, Registry, open_registry
@@ -451,6 +452,8 @@ def generate(
     year_dir = ws.year_dir(year)
 
     with workspace_lock(ws.root), open_registry(ws) as registry:
+        # What a killed run left: staged files finished or removed, stale *.tmp cleaned.
+        notes = (*notes, *recover(year_dir, registry).messages())
         interrupted = is_pending(year_dir)  # an earlier run died after its registry commit
         index = _index_year(registry, year)
         work = (_job(i, p, index, supervision) for i, p in enumerate(pairings))

@@ -26,7 +26,6 @@ from docgen.core.durable import (
     discard_run,
     discard_staged,
     new_token,
-    publish_staged,
     stage_file,
     staged_under,
     sync_staged,
@@ -39,6 +38,7 @@ from docgen.core.workspace import Workspace
 from docgen.records import proofs
 from docgen.records.naming import signature_relpath
 from docgen.records.proofs import clear_pending, mark_pending
+from docgen.records.publish import commit_then_publish, recover, stage_vouched
 from docgen.records.state import (
     LetterState,
     iter_year_letters,
@@ -82,6 +82,7 @@ class SignResult:
     already_signed: tuple[str, ...]
     pdf_signed: tuple[str, ...] = ()  # letters whose PDF rendition was signed too
     pdf_missing: tuple[str, ...] = ()  # letters signed that have no PDF rendition yet
+    notes: tuple[str, ...] = ()  # what was finished or cleaned after a killed run (Chinese)
 
 
 def utc_iso(moment: datetime) -> str:
@@ -195,13 +196,33 @@ def _commit(
     records: list[dict[str, Any]],
     now: datetime,
 ) -> None:
-    atomic_write_many(writes)
     if not records:
+        atomic_write_many(writes)
         return
-    mark_pending(ws.year_dir(year))
-    registry.append(records, now=now)
+    year_dir = ws.year_dir(year)
+
+    def append() -> None:
+        mark_pending(year_dir)
+        registry.append(records, now=now)
+
+    # The .p7s and signed PDFs appear under their names only once their entries have committed.
+    commit_then_publish(year_dir, stage_vouched(writes, records), append)
     # One signer's letters: only they are read again, and put in place in the manifest.
     _finish(ws, registry, year, {r["doc_id"] for r in records}, splice=True)
+
+
+def commit_signatures(
+    ws: Workspace,
+    registry: Registry,
+    year: int,
+    writes: Sequence[tuple[Path, bytes]],
+    records: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """Put checked signature files in place and register them exactly as :func:`sign_as` does
+    (``sign import``: docgen.signing.signature_import). The caller holds the workspace lock."""
+    repair_interrupted(ws, registry, year)
+    _commit(ws, registry, year, writes, records, now)
 
 
 def sign_as(
@@ -217,6 +238,7 @@ def sign_as(
     """Sign, as ``person_id``, every letter of ``year`` (or just ``doc_id``) that waits for them."""
     with workspace_lock(ws.root), open_registry(ws) as registry:
         now = registry.moment(now)  # the registry clock once the lock is ours (live clock)
+        notes = tuple(recover(ws.year_dir(year), registry).messages())
         repair_interrupted(ws, registry, year)
         # Only this person's letters (or the one asked for) are read, not the year's.
         state = (
@@ -227,7 +249,7 @@ def sign_as(
         waiting, done = waiting_letters(state, person_id, doc_id)
         pdfs = _pdfs_waiting(registry, person_id, waiting, done)
         if not waiting and not pdfs:
-            return SignResult(person_id, (), tuple(done))
+            return SignResult(person_id, (), tuple(done), notes=notes)
         ca_cert = load_ca_certificate(ws.keys_dir)
         registered = read_revocation_state(registry, ca_cert)
         signer = load_signer(
@@ -239,7 +261,9 @@ def sign_as(
         pdf = _sign_pdfs_as(ws, registry, year_dir, pdfs, signer, now=now, progress=progress)
         _commit(ws, registry, year, [*writes, *pdf.writes], [*records, *pdf.records], now)
     missing = tuple(d for d in pdf.missing if d in {w.doc_id for w in waiting})
-    return SignResult(person_id, tuple(signed), tuple(done), tuple(pdf.signed), missing)
+    return SignResult(
+        person_id, tuple(signed), tuple(done), tuple(pdf.signed), missing, notes=notes
+    )
 
 
 def _pdfs_waiting(
@@ -481,6 +505,7 @@ def sign_everyone(
     remembered = functools.cache(passphrases)  # asked once per person, for .docx and PDF
     with workspace_lock(ws.root), open_registry(ws) as registry:
         now = registry.moment(now)  # the registry clock once the lock is ours (live clock)
+        recover(ws.year_dir(year), registry)
         repair_interrupted(ws, registry, year)
         first_new = registry.size()  # the entries this run appends are those from here on
         with closing(_SignPlan(_waiting_signatures(registry, year))) as plan:
@@ -511,15 +536,20 @@ def _sign_year_pdfs(
     doc_ids = [letter.doc_id for letter in iter_year_letters(registry, year) if not letter.voided]
 
     def commit(batch: PdfBatch) -> None:
-        atomic_write_many(batch.writes)
-        if batch.records:
+        if not batch.records:
+            atomic_write_many(batch.writes)
+            return
+
+        def append() -> None:
             mark_pending(year_dir)
             registry.extend(batch.records, now=now)
+
+        commit_then_publish(year_dir, stage_vouched(batch.writes, batch.records), append)
 
     try:
         sign_year_pdfs(
             ws.keys_dir, registry, year_dir, doc_ids, passphrases, commit,
-            now=now, signing_time=utc_iso(now), progress=progress,
+            now=now, signing_time=utc_iso(now), progress=progress, jobs=jobs,
         )  # fmt: skip
     finally:
         if registry.size() > first:
@@ -553,9 +583,16 @@ def _sign_planned(
 
     def commit() -> None:
         nonlocal count
-        publish_staged(staged_under(setup.year_dir, setup.token, staged))
-        mark_pending(ws.year_dir(year))
-        registry.extend([_spec_record(spec, now) for spec in specs], now=now)
+
+        def append() -> None:
+            mark_pending(ws.year_dir(year))
+            registry.extend([_spec_record(spec, now) for spec in specs], now=now)
+
+        files = staged_under(setup.year_dir, setup.token, staged)
+        # Published only after the append commits (recover finishes a run killed in between).
+        commit_then_publish(
+            setup.year_dir, [(f, spec[0]) for f, spec in zip(files, specs, strict=True)], append
+        )
         count += len(specs)
         staged.clear()
         specs.clear()
