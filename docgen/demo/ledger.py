@@ -111,7 +111,9 @@ def demo_activities(roster: Roster, year: int) -> list[dict[str, Any]]:
                 contacts, "年底检查考核分管部门责任书落实情况")  # fmt: skip
 
     if discipline is not None:
-        others = [p for p in leaders if p != discipline]
+        # 13.2: the 书记 is a 班子成员 too (第六条 "班子其他成员")
+        others = [p for p in dict.fromkeys([*([secretary] if secretary else []), *leaders])
+                  if p != discipline]  # fmt: skip
         for h, month in enumerate((6, 12)):
             for i, other in enumerate(others):
                 add(ActivityKind.EXCHANGE_OF_VIEWS, date(year, month, _day(10 + i + h)), discipline,

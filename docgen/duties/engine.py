@@ -450,11 +450,17 @@ def expand_duties(
         )
 
     # 第十三条: the 纪检组.
+    # 13.2 "每半年与班子成员…交换意见": 第六条 calls the others "班子其他成员", so the 书记 is a
+    # 班子成员 too, and the 纪检组长 exchanges views with him as with the rest.
     if discipline_head is not None:
+        exchange_with = [p for p in dict.fromkeys([*secretaries, *leaders]) if p != discipline_head]
+        if secretaries:
+            notes.append(
+                "第十三条第2项“每半年与班子成员…交换意见”包括党组书记:第六条称其他成员为"
+                "“班子其他成员”,党组书记也是班子成员。"
+            )
         for half in halves(year):
-            for other in leaders:
-                if other == discipline_head:
-                    continue
+            for other in exchange_with:
                 b.add(
                     "exchange",
                     half,
@@ -499,10 +505,15 @@ def _leader_duties(
             notes.append(f"部门 {dept.name} 除分管院领导外没有人员,不计第十一条第2、6项。")
             continue
         head = dept.head if dept.head and dept.head != leader else None
-        if dept.head is None:
+        if head is None:
+            # 11.2 "年底对落实情况进行检查考核" checks the 责任书 signed 年初 with the head: with
+            # no head, or the 分管院领导 heading it himself, no such 责任书 exists.
+            why = "没有负责人" if dept.head is None else "的负责人即分管院领导本人"
             notes.append(
-                f"部门 {dept.name} 没有负责人,汇报和检查考核以该部门任一人员参加为准,廉政谈话不计。"
+                f"部门 {dept.name} {why},不存在分管院领导与部门负责人之间的《党风廉政建设责任书》,"
+                "不计第十一条第2项年底检查考核;汇报以该部门任一人员参加为准,廉政谈话不计。"
             )
+            continue
         b.add(
             "leader_assessment",
             yr,
@@ -560,6 +571,11 @@ def _leader_duties(
             person=leader,
             counterpart=member,
             department=dept_name,
+        )
+    if len(depts) > 1:
+        notes.append(
+            f"{leader} 分管 {len(depts)} 个部门:第十一条第6项“每年至少为分管部门讲1次廉政党课”"
+            "按每人每年1次统计(分管部门可一同听课),不按部门分别计。"
         )
     b.add(
         "lecture",

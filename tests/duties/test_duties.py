@@ -34,6 +34,7 @@ from docgen.roster.example import demo_roster_yaml
 from docgen.roster.load import load_roster
 from tests.helpers import run_docgen
 from tests.ledger_fixtures import RECORDED, YEAR, small_roster, small_roster_yaml
+from tests.seed import quote
 
 NO_LETTERS = SigningSummary(year=YEAR)
 YEAR_END = date(2028, 1, 10)
@@ -67,10 +68,10 @@ def test_expansion_counts_per_article_for_the_small_roster() -> None:
         "10.6": 1,
         "10.7": 4,  # each 班子成员
         "10.8": 7,  # 4 班子成员 + 3 部门负责人
-        "11.2": 4,  # one per supervised department
+        "11.2": 3,  # one per supervised department with a head (第四部 has none: no 责任书)
         # 汇报 4 depts × 4 quarters + 廉政谈话 3 heads × 4 + 谈心谈话 5+2+2 staff + 3 党课
         "11.6": 16 + 12 + 9 + 3,
-        "13.2": 6,  # 3 other 班子成员 × 2 half-years
+        "13.2": 8,  # the 书记 and 3 other 班子成员 × 2 half-years
         "13.10": 1,
     }
     assert all(o.status == "overdue" for o in report.obligations)
@@ -91,11 +92,11 @@ def test_expansion_counts_for_the_demo_roster(tmp_path: Path) -> None:
     # 第四检察部 he supervises, so there is no 廉政谈话 there); 37 people in them besides
     # their supervisors; 5 people supervise departments.
     assert counts["11.6"] == 9 * 4 + 8 * 4 + 37 + 5
-    assert counts["11.2"] == 9
+    assert counts["11.2"] == 8  # not the 第四检察部, headed by its own 分管院领导
     assert counts["10.7"] == 5
     assert counts["10.8"] == 5 + 8
     assert counts["10.3"] == 5 + 2
-    assert counts["13.2"] == 4 * 2
+    assert counts["13.2"] == 5 * 2  # the 书记 and 4 班子成员, each half-year
 
 
 def test_quarter_boundary() -> None:
@@ -443,3 +444,52 @@ def test_duties_xlsx_dates_come_from_the_year_not_the_clock(demo_ws: Path, tmp_p
         core = package.read("docProps/core.xml").decode("utf-8")
     assert "<dcterms:modified" in core and "<dcterms:created" in core
     assert core.count("2027-06-30T00:00:00Z") == 2, core
+
+
+# ------------------------------------------------------------------------- 13.2, 11.2, 11.6
+
+
+def test_13_2_exchanges_views_with_the_secretary_too() -> None:
+    """第六条 calls the others "班子其他成员": the 书记 is a 班子成员, so 13.2 includes him."""
+    quote("班子其他成员应对职责范围内党风廉政建设负以下主要领导责任")
+    duty = quote("每半年与班子成员就贯彻执行党风廉政建设责任制、遵守廉洁自律规定情况交换意见")
+    report = duties([act("交换意见", "2027-06-10", "P03", "P01,P02,P04,P06")])
+    exchanges = report.by_article("13.2")
+    assert {o.duty for o in exchanges} == {duty}  # 贯彻执行, as the seed says, not 落实
+    first_half = {o.counterpart_id: o.status for o in exchanges if o.period == "2027年上半年"}
+    assert first_half == {"P01": "done", "P02": "done", "P04": "done", "P06": "done"}
+    assert any("包括党组书记" in note and "班子其他成员" in note for note in report.notes)
+
+
+def test_11_2_no_year_end_check_where_no_letter_exists() -> None:
+    """11.2's 检查考核 checks the 责任书 signed 年初 with the department head: a department with
+    no head (第四部) or headed by its own 分管院领导 has none, so no duty, and a note says why."""
+    quote("年初与分管部门负责人签订《党风廉政建设责任书》,平时应加强督促指导,年底对落实情况进行检查考核")
+    report = duties([])
+    assert {o.department for o in report.by_article("11.2")} == {"第一部", "第二部", "第三部"}
+    assert any("第四部 没有负责人" in n and "不计第十一条第2项" in n for n in report.notes)
+
+
+def test_11_2_department_headed_by_its_supervisor(tmp_path: Path) -> None:
+    path = tmp_path / "roster.yaml"
+    path.write_text(demo_roster_yaml(), encoding="utf-8")
+    report = expand_duties(load_roster(path), YEAR, [], NO_LETTERS, YEAR_END)
+    assert "第四检察部" not in {o.department for o in report.by_article("11.2")}
+    assert any("第四检察部 的负责人即分管院领导本人" in n for n in report.notes)
+
+
+def test_11_6_lecture_once_a_year_per_leader_explained() -> None:
+    """"每年至少为分管部门讲1次廉政党课": one lecture a year for the departments together."""
+    quote("每年至少为分管部门讲1次廉政党课")
+    report = duties([act("廉政党课", "2027-07-01", "P02")])
+    lectures = [o for o in report.obligations if "廉政党课" in o.duty and o.person_id == "P02"]
+    assert [(o.status, o.required) for o in lectures] == [("done", 1)]
+    assert any("P02 分管 2 个部门" in n and "不按部门分别计" in n for n in report.notes)
+
+
+def test_duties_output_explains_13_2_11_2_and_11_6(demo_ws: Path) -> None:
+    outcome = run_docgen("duties", "-w", str(demo_ws), "--year", "2027")
+    explained = [line for line in outcome.out.splitlines() if line.startswith("说明:")]
+    assert any("包括党组书记" in line for line in explained)
+    assert any("负责人即分管院领导本人" in line for line in explained)
+    assert any("不按部门分别计" in line for line in explained)
