@@ -1,4 +1,4 @@
-"""``docgen sign --as PERSON``."""
+"""``docgen sign --as PERSON`` and ``docgen sign import FILES…``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from docgen.cli.common import (
     read_secret,
     workspace_option,
 )
-from docgen.core.errors import Location
+from docgen.core.errors import EXIT_FAILURE, Location
 from docgen.records.reading import awaiting
 from docgen.registry import open_registry
 from docgen.roster.load import load_roster
@@ -23,13 +23,14 @@ from docgen.roster.names import resolve_person
 from docgen.signing import passphrase as passphrases
 from docgen.signing.pdf_sign import not_made_notice, pdfs_unsigned_by
 from docgen.signing.sign import sign_as
+from docgen.signing.signature_import import import_signatures
 
 LISTED = 50  # letters listed one by one before signing; the rest are counted
 
 
-@click.command("sign")
+@click.group("sign", invoke_without_command=True)
 @workspace_option
-@click.option("--as", "person", required=True, help="签名人:名册中的编号,或不重名的姓名")
+@click.option("--as", "person", default=None, help="签名人:名册中的编号,或不重名的姓名")
 @click.option("--year", type=int, default=None, help="年度(默认:配置中的 default_year)")
 @click.option("--doc", "doc_id", default=None, help="只签这一份文书(文书编号)")
 @click.option("--yes", "-y", is_flag=True, help="不再询问确认(在终端上默认先列出文书并询问)")
@@ -39,9 +40,11 @@ LISTED = 50  # letters listed one by one before signing; the rest are counted
     default=None,
     help="从文件第一行读取私钥口令(文件权限须为 600);也可用环境变量 DOCGEN_PASSPHRASE",
 )
+@click.pass_context
 def sign(
+    ctx: click.Context,
     workspace_path: Path | None,
-    person: str,
+    person: str | None,
     year: int | None,
     doc_id: str | None,
     yes: bool,
@@ -51,7 +54,14 @@ def sign(
 
     先列出将要签署的文书(标题、对方、编号);在终端上询问确认后再输入口令。
     签署前可用 docgen show 文书编号 阅读全文。
+    在别处(本人电脑上的工作目录副本)所作的签名用 docgen sign import 文件… 导入。
     """
+    if ctx.invoked_subcommand is not None:
+        if person is not None:
+            raise click.UsageError("--as 不能与子命令同用")
+        return
+    if person is None:
+        raise click.UsageError("请用 --as 指定签名人(编号或姓名)")
     ws = open_workspace(workspace_path)
     year = year or ws.config.default_year
     roster = load_roster(ws.roster_path)
@@ -109,3 +119,27 @@ def sign(
         verb = "同时签署了" if result.signed else "签署了"
         pdfs_signed = len(result.pdf_signed)
         echo(f"{person_id} {verb} {pdfs_signed} 份 PDF 转换件,签章在本人的签名栏,已记入登记簿。")
+
+
+@sign.command("import")
+@workspace_option
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+def import_command(workspace_path: Path | None, files: tuple[Path, ...]) -> None:
+    """导入在别处(本人电脑上的工作目录副本)所作的签名文件(.p7s):逐个完整核验
+    (登记的文书内容、本单位根证书、登记簿中现行的吊销列表、签订方本人),通过的放到文书旁并
+    记入登记簿;未通过的逐个说明原因,不写入任何文件。有文件被拒绝时退出码为 1。
+    """
+    ws = open_workspace(workspace_path)
+    outcomes = import_signatures(ws, list(files), now=now_utc())
+    refused = 0
+    for item in outcomes:
+        if item.accepted:
+            echo(f"{item.path}:已登记({item.reason})")
+        else:
+            refused += 1
+            echo(f"{item.path}:拒绝:{item.reason}")
+    echo(f"共 {len(outcomes)} 个文件:已登记 {len(outcomes) - refused} 个,拒绝 {refused} 个。")
+    if refused:
+        raise click.exceptions.Exit(EXIT_FAILURE)
