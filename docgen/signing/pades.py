@@ -233,8 +233,7 @@ def sign_pdf(
         style, params = stamp_style(
             text, box.width, box.height, image=image, font=setup.stamp_font()
         )
-        corners = (round(box.x0), round(box.y0), round(box.x1), round(box.y1))
-        spec = fields.SigFieldSpec(name, on_page=line.page, box=corners)
+        spec = fields.SigFieldSpec(name, on_page=line.page, box=line.stamp_rect())
     meta = PdfSignatureMetadata(
         field_name=name,
         subfilter=SUBFILTER,

@@ -85,6 +85,12 @@ class SignatureLine:
         right = max(self.blank.x1, self.column_right)
         return Box(self.blank.x0 - 1, lowest.y0 - under, right, self.line.y1 + pad)
 
+    def stamp_rect(self) -> tuple[int, int, int, int]:
+        """The stamp's widget rectangle as signing writes it (whole points), and as
+        ``docgen verify`` requires it to be (:mod:`docgen.verify.pdf_check`)."""
+        box = self.stamp_box()
+        return (round(box.x0), round(box.y0), round(box.x1), round(box.y1))
+
 
 @dataclass(frozen=True)
 class _Char:

@@ -18,7 +18,13 @@ must be one docgen signed. Checked, in this order, each failure a Chinese senten
    registered and chaining to the institution's CA (the trust root given to ``docgen verify``),
    not revoked by the CRLs in the PDF's security store or given by the verifier (revocation is
    required: a certificate whose status cannot be established fails), and any later revision
-   only adds a signature (pyHanko's difference analysis: form filling at most).
+   only adds a signature (pyHanko's difference analysis: form filling at most);
+5. each signature's stamp (its widget) is on one page only, shown, and its rectangle is exactly
+   where signing puts it: on that party's own 签名 line, found in the registered rendition's
+   text layer by :func:`~docgen.signing.pdf_layout.find_signature_lines` and
+   :meth:`~docgen.signing.pdf_layout.SignatureLine.stamp_rect` — the rule that placed it. A
+   valid signature whose stamp sits on the other party's line, off the line, or that has no
+   stamp, would make the page say something the signature does not.
 
 A letter without a rendition has nothing to check here; that is said, not shown as ✓.
 """
@@ -39,11 +45,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.utils import CryptographyDeprecationWarning
 
-from docgen.signing.pades import asn1_certificate, field_name
+from docgen.core.errors import DocgenError
+from docgen.signing.pades import asn1_certificate, field_name, letter_parties
+from docgen.signing.pdf_layout import SignatureLine, find_signature_lines
 from docgen.signing.pdf_sign import letter_pdf
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+    from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
@@ -160,6 +169,7 @@ async def _validate(
     ca_cert: x509.Certificate,
     crls: Sequence[x509.CertificateRevocationList],
     rendition: dict[str, Any],
+    document: dict[str, Any],
 ) -> None:
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
@@ -180,11 +190,14 @@ async def _validate(
         asn1_crl.CertificateList.load(c.public_bytes(serialization.Encoding.DER)) for c in crls
     ]
     end = 0
+    lines: dict[str, SignatureLine] = {}
+    people = {party: p.name for party, p in letter_parties(document).items()}
     for n, (embedded, record) in enumerate(zip(signatures, records, strict=True)):
         last = n == len(signatures) - 1
         _, hole_start, hole_end, tail = (int(v) for v in embedded.byte_range)
         if n == 0:
-            _end_of_rendition(data, rendition, hole_start)
+            cut = _end_of_rendition(data, rendition, hole_start)
+            lines = _signature_lines(data[:cut], people)
         end = hole_end + tail
         # Each signature's revision holds its security store too: what it covers is the
         # whole PDF as registered after it.
@@ -206,6 +219,7 @@ async def _validate(
         problem = _validation_problem(status, last)
         if problem is not None:
             raise _Failed(f"{_who(record)} 的 PDF 签名:{problem}")
+        _check_stamp(reader, embedded.field_name, record, lines, people)
         cert_der = status.signing_cert.dump()
         if _sha(cert_der) != record.get("cert_fingerprint"):
             raise _Failed(f"{_who(record)} 的 PDF 签名所用证书与登记的不一致")
@@ -218,6 +232,94 @@ async def _validate(
             raise _Failed(f"{_who(record)} 的 PDF 签名时间与登记的不一致")
     if end != len(data):
         raise _Failed("最后一个签名之后 PDF 又被追加了内容")
+
+
+def _signature_lines(rendition: bytes, names: dict[str, str]) -> dict[str, SignatureLine]:
+    """Each party's 签名 line on the registered rendition, as signing finds it."""
+    try:
+        return find_signature_lines(rendition, names, where="PDF")
+    except DocgenError as exc:
+        raise _Failed(f"无法在登记的 PDF 转换件中找到签名栏,不能核对签章位置:{exc}") from exc
+
+
+# Annotation flags that keep a widget from being seen or printed (PDF 32000-1, 12.5.3):
+# Invisible (1), Hidden (2), NoView (6); Print (3) must be set for the printed copy.
+_HIDING_FLAGS = 1 | 2 | 32
+_PRINT_FLAG = 4
+
+
+def _widgets(reader: PdfFileReader, name: str) -> list[tuple[int, generic.DictionaryObject]]:
+    """(page index, widget) of every widget annotation of the field ``name`` on any page."""
+    found = []
+    for page_no in range(int(reader.root["/Pages"]["/Count"])):
+        page, _ = reader.find_page_for_modification(page_no)  # type: ignore[no-untyped-call]
+        annots = page.get_object().get("/Annots")
+        for ref in annots.get_object() if annots is not None else ():
+            annot = ref.get_object()
+            owner = annot.get("/Parent").get_object() if "/Parent" in annot else annot
+            if annot.get("/Subtype") == "/Widget" and str(owner.get("/T")) == name:
+                found.append((page_no, annot))
+    return found
+
+
+def _check_stamp(
+    reader: PdfFileReader,
+    name: str,
+    record: dict[str, Any],
+    lines: dict[str, SignatureLine],
+    names: dict[str, str],
+) -> None:
+    """Check 5 for one signature: its one widget, shown and printed, exactly at the stamp
+    rectangle of its party's 签名 line."""
+    party = str(record.get("party"))
+    label = PARTY_LABELS.get(party, party)
+    line = lines.get(party)
+    try:
+        widgets = _widgets(reader, name)
+    except (PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _Failed(f"{_who(record)} 的 PDF 签章无法读取({type(exc).__name__})") from exc
+    shown = [(page, widget, _rect(widget)) for page, widget in widgets]
+    shown = [w for w in shown if w[2][2] > w[2][0] and w[2][3] > w[2][1]]
+    if not shown:
+        raise _Failed(f"{_who(record)} 的 PDF 签名没有可见签章(页面上看不到这个签名)")
+    if line is None or len(widgets) != 1:
+        raise _Failed(
+            f"{_who(record)} 的 PDF 签名有 {len(widgets)} 个签章,应只在{label}签名栏有 1 个"
+        )
+    page, widget, (x0, y0, x1, y1) = shown[0]
+    flags = int(widget.get("/F", 0))
+    if flags & _HIDING_FLAGS or not flags & _PRINT_FLAG:
+        raise _Failed(f"{_who(record)} 的 PDF 签章被设为不显示或不打印(/F {flags})")
+    wanted = line.stamp_rect()
+    if page == line.page and all(
+        abs(a - b) <= 0.5 for a, b in zip((x0, y0, x1, y1), wanted, strict=True)
+    ):
+        return
+    where = f"第 {page + 1} 页 [{x0:g} {y0:g} {x1:g} {y1:g}]"
+    others = [
+        f"落在{PARTY_LABELS.get(p, p)}({names.get(p, '?')})的签名栏"
+        for p, other in lines.items()
+        if p != party and other.page == page and _overlap(other.stamp_rect(), (x0, y0, x1, y1))
+    ]
+    raise _Failed(
+        f"{_who(record)} 的 PDF 签章不在{label}({names.get(party, '?')})的“签名:”一栏上"
+        f"({where},应在第 {line.page + 1} 页 [{' '.join(map(str, wanted))}]"
+        + (f";{others[0]}" if others else "")
+        + ")"
+    )
+
+
+def _rect(widget: generic.DictionaryObject) -> tuple[float, float, float, float]:
+    """A widget's /Rect, normalised (lower left, upper right); empty when it has none."""
+    values = [float(v) for v in widget.get("/Rect", ())]
+    if len(values) != 4:
+        return (0.0, 0.0, 0.0, 0.0)
+    a, b, c, d = values
+    return (min(a, c), min(b, d), max(a, c), max(b, d))
+
+
+def _overlap(a: Sequence[float], b: Sequence[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _plain_context(kwargs: dict[str, Any]) -> Any:
@@ -250,7 +352,7 @@ def check_signed_pdf(
         expected = _chain(document, rendition, records)
         if _sha(data) != expected:
             raise _Failed("PDF 文件与登记的不一致(签名后被改动或被替换)")
-        asyncio.run(_validate(data, records, ca_cert, crls, rendition))
+        asyncio.run(_validate(data, records, ca_cert, crls, rendition, document))
     except _Failed as failed:
         return PdfVerdict(True, False, False, str(failed))
     parties = [str(p["party"]) for p in document.get("parties", [])]
