@@ -64,8 +64,9 @@ def _open(png: bytes) -> Image.Image:
             image.load()
     except HandwritingError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
-            Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:  # fmt: skip
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise _refuse(f"图片像素过多,上限 {MAX_WIDTH}×{MAX_HEIGHT} 像素") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise _refuse(f"PNG 图片已损坏,无法读取({type(exc).__name__})") from exc
     return image
 
