@@ -41,7 +41,9 @@ from docgen.duties.ledger import (
 from docgen.duties.report_docx import render_report
 from docgen.duties.report_model import (
     ALL_RECIPIENTS,
+    PROBLEM_HEADER,
     RECIPIENTS,
+    TO_FILL,
     Block,
     ReportContent,
     ReportKind,
@@ -55,7 +57,6 @@ if TYPE_CHECKING:
     from docgen.core.workspace import Workspace
     from docgen.registry import Registry
 
-TO_FILL = "【待填写】"
 REPORT_ARTICLES = ("9.3", "13.10")  # the reports themselves: not counted inside a report
 SEED_TITLE = "落实党风廉政建设主体责任和监督责任实施办法(试行)"
 CITY_OF_COUNTY = {"庆城县": "庆阳市"}  # article 1 of the seed: 中共庆阳市委
@@ -167,10 +168,14 @@ def _problems(duties: DutiesReport, names: _Names) -> list[Block]:
     ]
     blocks: list[Block] = []
     if overdue:
+        groups = _grouped(overdue)
         blocks.append(
-            Block(f"对照实施办法,截至{cn_date(duties.as_of)},有{len(overdue)}项职责未按期完成:")
+            Block(
+                f"对照实施办法,截至{cn_date(duties.as_of)},有{len(overdue)}项职责未按期完成,"
+                f"按职责归并为{len(groups)}类,列表如下:"
+            )
         )
-        blocks.extend(Block(f"{i}.{_describe(o, names)}") for i, o in enumerate(overdue, 1))
+        blocks.append(Block("", "table", PROBLEM_HEADER, _problem_rows(groups, names)))
     else:
         blocks.append(Block(f"对照实施办法,截至{cn_date(duties.as_of)},各项职责均已按期完成。"))
     late = [o for o in duties.obligations if o.status == "late" and o.person_id is None]
@@ -188,15 +193,44 @@ def _problems(duties: DutiesReport, names: _Names) -> list[Block]:
     return blocks
 
 
-def _describe(o: Obligation, names: _Names) -> str:
-    who = names(o.person_id) or "党组"
-    parts = [f"{article_label(o.article)}“{o.duty}”", who]
+def _grouped(obligations: Sequence[Obligation]) -> list[list[Obligation]]:
+    """The obligations by (article, duty), in the order each duty first appears."""
+    groups: dict[tuple[str, str], list[Obligation]] = {}
+    for o in obligations:
+        groups.setdefault((o.article, o.duty), []).append(o)
+    return list(groups.values())
+
+
+def _problem_rows(
+    groups: Sequence[Sequence[Obligation]], names: _Names
+) -> tuple[tuple[str, ...], ...]:
+    """One row per duty: who, and for each undone obligation its period, its counterpart or
+    department, and how much was done."""
+    rows: list[tuple[str, ...]] = []
+    for number, group in enumerate(groups, 1):
+        people = list(dict.fromkeys(names(o.person_id) or "党组" for o in group))
+        entries = [_undone(o, names, with_person=len(people) > 1) for o in group]
+        rows.append(
+            (
+                str(number),
+                group[0].article,
+                group[0].duty,
+                "、".join(people),
+                ";".join(entries),
+                str(len(group)),
+            )
+        )
+    return tuple(rows)
+
+
+def _undone(o: Obligation, names: _Names, *, with_person: bool) -> str:
+    parts = [names(o.person_id) or "党组"] if with_person else []
     if o.counterpart_id:
         parts.append(f"对象{names(o.counterpart_id)}")
     elif o.department:
         parts.append(f"部门{o.department}")
     parts.append(o.period)
-    return ",".join(parts) + f",已完成{min(o.done, o.required)}/{o.required}。"
+    return ",".join(parts) + f",已完成{min(o.done, o.required)}/{o.required}"
 
 
 def table_rows(duties: DutiesReport, names: _Names) -> tuple[tuple[str, ...], ...]:

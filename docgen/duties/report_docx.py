@@ -1,9 +1,14 @@
 """Set a :class:`~docgen.duties.report_model.ReportContent` as a .docx in 公文 form (GB/T 9704).
 
-A4, margins 37/35/28/26 mm; 标题 小标宋 2号 centred; 主送机关 flush left; 正文 仿宋 3号 at a fixed
-28.95 pt line pitch (22 lines in the 225 mm 版心) with a two-character first-line indent; 一、
-headings 黑体, (一) headings 楷体; 附件说明, 发文机关署名 and 成文日期 after the body; the
-attachment on a new page; page numbers "— 1 —" in 宋体 4号 at the outer bottom corner.
+A4, margins 37/35/28/26 mm; a 上行文's 发文字号 (placeholder) left and 签发人:【待填写】 right on
+one line above a red rule (GB/T 9704 7.2.3, 7.2.4); 标题 小标宋 2号 centred; 主送机关 flush
+left; 正文 仿宋 3号 at a fixed 28.95 pt line pitch (22 lines in the 225 mm 版心) with a
+two-character first-line indent; 一、 headings 黑体, (一) headings 楷体; tables in the body
+(the undone duties, grouped) with a repeated header row; 附件说明, 发文机关署名 and 成文日期
+after the body, kept on the page of the body's last lines (never alone on a page); the attachment
+on a new page; page numbers "— 1 —" in 宋体 4号 at the outer bottom corner. Every text goes
+through :func:`~docgen.duties.report_model.official_punctuation` (full-width ，：；（） in Chinese
+text, GB/T 15834).
 python-docx only writes the ASCII/hAnsi font names, so every style and run also gets
 ``w:eastAsia`` (else Word shows the CJK text in its default font). Output bytes depend only on
 the content: fixed zip member order and timestamps, core properties from the 成文日期.
@@ -19,7 +24,7 @@ from docx import Document
 from docx.enum.section import WD_SECTION_START
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -27,6 +32,7 @@ from docx.shared import Mm, Pt
 from docgen.core.ooxml import normalise_package
 from docgen.core.page import set_official_page
 from docgen.core.workspace import Fonts
+from docgen.duties.report_model import PROBLEM_HEADER, official_punctuation
 
 if TYPE_CHECKING:
     from docgen.duties.report_model import ReportContent
@@ -45,8 +51,15 @@ STYLE_H2 = "公文二级标题"
 STYLE_SIGNATURE = "公文落款"
 STYLE_ATTACHMENT = "附件标识"
 STYLE_TABLE = "表格文字"
-# Relative column widths of the appendix table (mm, summing to the 156 mm 版心).
-TABLE_WIDTHS_MM = (9, 12, 52, 20, 15, 15, 14, 19)
+# Column widths of the appendix table and of the body's table of undone duties (mm, summing to
+# the 156 mm 版心), wide enough at 5号 for 序号, an article such as 11.6 and 逾期完成 on one line.
+TABLE_WIDTHS_MM = (11, 13, 56, 19, 14, 14, 11, 18)
+BODY_TABLE_WIDTHS_MM: dict[tuple[str, ...], tuple[int, ...]] = {
+    PROBLEM_HEADER: (11, 13, 40, 22, 58, 12)
+}
+CELL_MARGIN_MM = 1.0
+NO_WRAP_COLUMNS = frozenset({0, 1})  # 序号 and 条款 never break
+RED = "FF0000"
 
 
 def _east_asia(element: Any, name: str) -> None:
@@ -123,7 +136,7 @@ def _para(doc_or_cell: Any, text: str, style: str, font: str, size: float) -> An
 
 
 def _run(paragraph: Any, text: str, font: str, size: float, *, bold: bool = False) -> Any:
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(official_punctuation(text))
     run.font.size = Pt(size)
     run.font.bold = bold
     _east_asia(run._element, font)
@@ -187,29 +200,50 @@ def _signature(doc: Any, content: ReportContent, fonts: Fonts, date_text: str) -
     characters right of the 署名's (GB/T 9704-2012 7.3.5.2)."""
     issuer = _para(doc, content.issuer, STYLE_SIGNATURE, fonts.body, BODY_PT)
     issuer.paragraph_format.space_before = LINE_PITCH * 2
+    _keep_with_next(issuer)
     issuer.paragraph_format.right_indent = Pt(BODY_PT * 2)
     dated = _para(doc, date_text, STYLE_SIGNATURE, fonts.body, BODY_PT)
     shift = max(_width(content.issuer) - _width(date_text), 0.0)
     dated.paragraph_format.right_indent = Pt(BODY_PT * shift)
 
 
-def _table(doc: Any, content: ReportContent, fonts: Fonts) -> None:
-    table = doc.add_table(rows=1 + len(content.table_rows), cols=len(content.table_header))
+def _cell_margins(table: Any) -> None:
+    """Narrow left and right cell margins, so short columns hold their text on one line."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(round(Mm(CELL_MARGIN_MM).twips)))
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    table._tbl.tblPr.append(margins)
+
+
+def _table(
+    doc: Any,
+    header: tuple[str, ...],
+    rows: tuple[tuple[str, ...], ...],
+    widths: tuple[int, ...],
+    centred: frozenset[int],
+    fonts: Fonts,
+) -> None:
+    table = doc.add_table(rows=1 + len(rows), cols=len(header))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    header = table.rows[0]
+    _cell_margins(table)
+    first = table.rows[0]
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
-    header._tr.get_or_add_trPr().append(repeat)
-    for column, width in zip(table.columns, TABLE_WIDTHS_MM, strict=True):
+    first._tr.get_or_add_trPr().append(repeat)
+    for column, width in zip(table.columns, widths, strict=True):
         column.width = Mm(width)  # the grid, which LibreOffice and WPS go by
-    centred = {0, 1, 4, 5, 6, 7}
-    for r, values in enumerate([content.table_header, *content.table_rows]):
+    for r, values in enumerate([header, *rows]):
         row = table.rows[r]
         for c, value in enumerate(values):
             cell = row.cells[c]
-            cell.width = Mm(TABLE_WIDTHS_MM[c])
+            cell.width = Mm(widths[c])
+            if c in NO_WRAP_COLUMNS:
+                cell._tc.get_or_add_tcPr().append(OxmlElement("w:noWrap"))
             paragraph = cell.paragraphs[0]
             paragraph.style = doc.styles[STYLE_TABLE]
             if r == 0 or c in centred:
@@ -218,6 +252,35 @@ def _table(doc: Any, content: ReportContent, fonts: Fonts) -> None:
                 _run(paragraph, value, fonts.heading, TABLE_PT)
             else:
                 _run(paragraph, value, fonts.body, TABLE_PT)
+
+
+def _issue_line(doc: Any, content: ReportContent, fonts: Fonts) -> None:
+    """发文字号 left and 签发人 right, each one character in, over the red 版头 rule: a report to
+    a higher organ is a 上行文 (GB/T 9704 7.2.3). Both are for the office to fill in."""
+    paragraph = doc.add_paragraph(style=doc.styles["Normal"])
+    fmt = paragraph.paragraph_format
+    fmt.first_line_indent = Pt(BODY_PT)
+    fmt.space_after = LINE_PITCH
+    fmt.tab_stops.add_tab_stop(Mm(156) - Pt(BODY_PT), WD_TAB_ALIGNMENT.RIGHT)
+    _run(paragraph, f"{content.reference}\t签发人:", fonts.body, BODY_PT)
+    _run(paragraph, content.signer, fonts.subheading, BODY_PT)
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for name, value in (("val", "single"), ("sz", "8"), ("space", "6"), ("color", RED)):
+        bottom.set(qn(f"w:{name}"), value)
+    borders.append(bottom)
+    ppr = paragraph._p.get_or_add_pPr()
+    ppr.insert_element_before(
+        borders, "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:spacing", "w:ind",
+        "w:jc",
+    )  # fmt: skip
+
+
+def _keep_with_next(paragraph: Any) -> None:
+    fmt = paragraph.paragraph_format
+    fmt.keep_with_next = True
+    fmt.keep_together = True
+    fmt.widow_control = True
 
 
 def render_report(content: ReportContent, fonts: Fonts) -> bytes:
@@ -229,16 +292,26 @@ def render_report(content: ReportContent, fonts: Fonts) -> bytes:
     for paragraph in list(doc.paragraphs):
         body.remove(paragraph._element)
 
+    _issue_line(doc, content, fonts)
     title = _para(doc, content.title, STYLE_TITLE, fonts.title, TITLE_PT)
     title.paragraph_format.space_after = LINE_PITCH
     _para(doc, f"{content.addressee}:", STYLE_ADDRESSEE, fonts.body, BODY_PT)
     styles = {"body": ("Normal", fonts.body), "h1": (STYLE_H1, fonts.heading)}
     styles["h2"] = (STYLE_H2, fonts.subheading)
+    last = None
     for block in content.blocks:
+        if block.style == "table":
+            widths = BODY_TABLE_WIDTHS_MM[block.header]
+            _table(doc, block.header, block.rows, widths, frozenset({0, 1, 5}), fonts)
+            last = None
+            continue
         style, font = styles[block.style]
-        _para(doc, block.text, style, font, BODY_PT)
+        last = _para(doc, block.text, style, font, BODY_PT)
+    if last is not None:
+        _keep_with_next(last)  # the 落款 comes with at least the body's last lines
     note = _para(doc, f"附件:{content.attachment_title}", "Normal", fonts.body, BODY_PT)
     note.paragraph_format.space_before = LINE_PITCH
+    _keep_with_next(note)
     date_text = content.issued_text
     _signature(doc, content, fonts, date_text)
 
@@ -248,7 +321,14 @@ def render_report(content: ReportContent, fonts: Fonts) -> bytes:
     heading.paragraph_format.space_before = LINE_PITCH
     as_of = _para(doc, f"(统计截至{date_text})", STYLE_TITLE, fonts.body, BODY_PT)
     as_of.paragraph_format.space_after = Pt(BODY_PT / 2)
-    _table(doc, content, fonts)
+    _table(
+        doc,
+        content.table_header,
+        content.table_rows,
+        TABLE_WIDTHS_MM,
+        frozenset({0, 1, 4, 5, 6, 7}),
+        fonts,
+    )
     _page_numbers(doc, section, fonts)
     _core_properties(doc, content)
 
@@ -265,7 +345,7 @@ def _core_properties(doc: Any, content: ReportContent) -> None:
     props.subject = f"{content.year}年度党风廉政建设责任制落实情况"
     props.author = content.issuer
     props.last_modified_by = "docgen"
-    props.comments = "docgen 生成的草稿,【待填写】处须由办公室补充。"
+    props.comments = "docgen 生成的草稿，【待填写】处须由办公室补充。"
     props.keywords = "党风廉政建设;报告"
     props.category = "报告"
     props.language = "zh-CN"

@@ -80,12 +80,23 @@ def report_path(root: Path, stem: str, to: str) -> Path:
     return root / "output" / "2027" / "reports" / f"{stem}_{to}.docx"
 
 
+# The drafts write full-width ，：；（） (GB/T 15834); the checks of numbers below match the
+# sentences with the ASCII the code writes them in, so the text is read back that way.
+_TO_ASCII = str.maketrans(
+    {"\uff0c": ",", "\uff1b": ";", "\uff1a": ":", "\uff08": "(", "\uff09": ")"}
+)
+
+
 def texts(path: Path) -> list[str]:
-    return [p.text for p in Document(str(path)).paragraphs]
+    return [p.text.translate(_TO_ASCII) for p in Document(str(path)).paragraphs]
 
 
 def body_text(path: Path) -> str:
     return "\n".join(texts(path))
+
+
+def cell_rows(table: Any) -> list[list[str]]:
+    return [[c.text.translate(_TO_ASCII) for c in row.cells] for row in table.rows]
 
 
 def east_asia(element: Any) -> str | None:
@@ -104,13 +115,13 @@ def test_one_file_per_report_and_recipient(workspace: Path) -> None:
 @pytest.mark.parametrize(
     ("stem", "to", "addressee", "title", "issuer"),
     [
-        (MAIN, "县委", "中共庆城县委:",
+        (MAIN, "县委", "中共庆城县委\uff1a",
          "中共庆城县人民检察院党组关于2027年度落实党风廉政建设主体责任情况的报告",
          "中共庆城县人民检察院党组"),
-        (MAIN, "市检院党组", "庆阳市人民检察院党组:",
+        (MAIN, "市检院党组", "庆阳市人民检察院党组\uff1a",
          "中共庆城县人民检察院党组关于2027年度落实党风廉政建设主体责任情况的报告",
          "中共庆城县人民检察院党组"),
-        (SUPERVISION, "市检院纪检组", "庆阳市人民检察院纪检组:",
+        (SUPERVISION, "市检院纪检组", "庆阳市人民检察院纪检组\uff1a",
          "庆城县人民检察院纪检组关于2027年度履行党风廉政建设监督责任情况的报告",
          "庆城县人民检察院纪检组"),
     ],
@@ -120,14 +131,20 @@ def test_official_document_structure(
 ) -> None:
     doc = Document(str(report_path(workspace, stem, to)))
     paragraphs = doc.paragraphs
-    head = paragraphs[0]
+    # A 上行文: 发文字号 and 签发人 on the first line, over a red rule (GB/T 9704 7.2.3, 7.2.4).
+    issue = paragraphs[0]
+    assert issue.text == "【待填写】〔2028〕【待填写】号\t签发人\uff1a【待填写】"
+    bottom = issue._p.pPr.find(qn("w:pBdr") + "/" + qn("w:bottom"))
+    assert bottom is not None and bottom.get(qn("w:color")) == "FF0000"
+    assert east_asia(issue.runs[-1]._element) == "楷体_GB2312"  # the 签发人's name
+    head = paragraphs[1]
     assert head.text == title
     assert head.style.name == "公文标题"
     assert head.style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
     assert head.runs[0].font.size == Pt(22)
     assert east_asia(head.runs[0]._element) == "方正小标宋简体"
-    assert paragraphs[1].text == addressee
-    assert paragraphs[1].style.name == "主送机关"
+    assert paragraphs[2].text == addressee
+    assert paragraphs[2].style.name == "主送机关"
 
     h1 = [p for p in paragraphs if p.style.name == "公文一级标题"]
     assert [p.text for p in h1] == [
@@ -138,7 +155,7 @@ def test_official_document_structure(
     ]
     assert all(east_asia(p.runs[0]._element) == "黑体" for p in h1)
     h2 = [p.text for p in paragraphs if p.style.name == "公文二级标题"]
-    assert h2 and [t[:3] for t in h2] == ["(一)", "(二)", "(三)", "(四)", "(五)", "(六)"][: len(h2)]
+    assert h2 and [t[:3] for t in h2] == [f"\uff08{n}\uff09" for n in "一二三四五六"][: len(h2)]
     assert all(east_asia(p.runs[0]._element) == "楷体_GB2312" for p in paragraphs
                if p.style.name == "公文二级标题")  # fmt: skip
     body = [p for p in paragraphs if p.style.name == "Normal" and p.text]
@@ -147,7 +164,7 @@ def test_official_document_structure(
     assert any("【待填写】" in p.text for p in body)
 
     texts_ = [p.text for p in paragraphs]
-    note = texts_.index("附件:党风廉政建设责任制落实情况统计表")
+    note = texts_.index("附件\uff1a党风廉政建设责任制落实情况统计表")
     assert note > texts_.index("四、下一步打算")
     signature = [p for p in paragraphs if p.style.name == "公文落款"]
     assert [p.text for p in signature] == [issuer, "2028年1月10日"]
@@ -156,8 +173,12 @@ def test_official_document_structure(
     attachment = texts_.index("附件")
     assert paragraphs[attachment].paragraph_format.page_break_before
     assert texts_[attachment + 1] == "党风廉政建设责任制落实情况统计表"
+    # The 落款 stays with the body's last paragraph: keep-with-next from it to the 署名.
+    last_body = max(i for i, p in enumerate(paragraphs[:note]) if p.text)
+    for index in (last_body, note, texts_.index(issuer)):
+        assert paragraphs[index].paragraph_format.keep_with_next, texts_[index]
 
-    (table,) = doc.tables
+    table = doc.tables[-1]
     assert [c.text for c in table.rows[0].cells] == [
         "序号", "条款", "职责", "责任人", "应完成", "已完成", "逾期", "状态",
     ]  # fmt: skip
@@ -262,10 +283,13 @@ def test_every_number_in_the_main_report_matches(workspace: Path) -> None:
     overdue = [o for o in duties.obligations if o.status == "overdue"
                and o.article not in ("9.3", "13.10")]  # fmt: skip
     assert f"有{len(overdue)}项职责未按期完成" in text
-    numbered = re.findall(r"^(\d+)\.第", text, flags=re.MULTILINE)
-    assert numbered == [str(i) for i in range(1, len(overdue) + 1)]
-    assert "第九条第14项“每半年组织1次党风检纪专项重点督察”,党组,2027年下半年,已完成0/1。" in text
-    assert "对象胡静,2027年第3季度" in text
+    assert not re.findall(r"^(\d+)\.第", text, flags=re.MULTILINE)  # a table, not paragraphs
+    problems = cell_rows(Document(str(report_path(workspace, MAIN, "县委"))).tables[0])
+    assert problems[0] == ["序号", "条款", "职责", "责任人", "未完成情况", "项数"]
+    assert sum(int(row[5]) for row in problems[1:]) == len(overdue)
+    assert ["1", "9.14", "每半年组织1次党风检纪专项重点督察", "党组", "2027年下半年,已完成0/1",
+            "1"] in problems  # fmt: skip
+    assert any("对象胡静,2027年第3季度,已完成0/1" in row[4] for row in problems)
 
 
 def test_appendix_table_matches_the_duties(workspace: Path) -> None:
@@ -284,8 +308,8 @@ def test_appendix_table_matches_the_duties(workspace: Path) -> None:
         row[0] += o.required
         row[1] += min(o.done, o.required)
         row[2] += o.status == "overdue"
-    (table,) = Document(str(report_path(workspace, SUPERVISION, "县纪委"))).tables
-    rows = [[c.text for c in r.cells] for r in table.rows[1:]]
+    table = Document(str(report_path(workspace, SUPERVISION, "县纪委"))).tables[-1]
+    rows = cell_rows(table)[1:]
     assert [r[0] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
     got = {(r[1], r[2], r[3]): [int(r[4]), int(r[5]), int(r[6])] for r in rows}
     assert got == expected
@@ -348,9 +372,9 @@ def test_fonts_come_from_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert outcome.code == 0, outcome.text
     path = report_path(root, MAIN, "县委")
     doc = Document(str(path))
-    assert east_asia(doc.paragraphs[0].runs[0]._element) == "宋体"
+    assert east_asia(doc.paragraphs[1].runs[0]._element) == "宋体"
     assert east_asia(doc.styles["Normal"].element) == "仿宋"
-    assert doc.paragraphs[1].text == "中共示例县委:"
+    assert doc.paragraphs[2].text == "中共示例县委\uff1a"
     text = body_text(path)
     assert "活动登记簿记载活动0项" in text
     assert "签订各类责任书、承诺书0份" in text
