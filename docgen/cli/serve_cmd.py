@@ -15,6 +15,7 @@ import click
 from docgen.cli.common import echo, now_utc, open_workspace, read_secret, workspace_option
 from docgen.core.errors import Location, UsageError
 from docgen.signing.keyfiles import check_private_file
+from docgen.signing.server_cert import server_paths
 from docgen.web.logins import ROLE_NAMES, set_password
 
 DEFAULT_HOST = "127.0.0.1"
@@ -54,7 +55,8 @@ def is_loopback(host: str) -> bool:
     "--tls-cert",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="服务器证书(docgen keys issue-server 签发);对局域网开放时必需",
+    help="服务器证书(docgen keys issue-server 签发);对局域网开放时必需,"
+    "不给出时使用 keys/server/ 中已签发的",
 )
 @click.option(
     "--tls-key",
@@ -80,6 +82,11 @@ def serve(
     ctx.obj = workspace_path
     if ctx.invoked_subcommand is not None:
         return
+    ws = open_workspace(workspace_path)
+    issued = server_paths(ws.keys_dir)
+    lan = not is_loopback(host)
+    if lan and tls_cert is None and tls_key is None and all(p.is_file() for p in issued):
+        tls_cert, tls_key = issued  # what keys issue-server wrote
     if (tls_cert is None) != (tls_key is None):
         raise UsageError(
             "--tls-cert 和 --tls-key 须同时给出", hint="两者都是 keys issue-server 的产物"
@@ -91,7 +98,6 @@ def serve(
         )
     if tls_key is not None:
         check_private_file(tls_key)
-    ws = open_workspace(workspace_path)
     # Imported here: ``docgen --help`` and the other commands need not load the web stack.
     import uvicorn
 
