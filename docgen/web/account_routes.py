@@ -5,15 +5,23 @@ Activation calls :func:`docgen.signing.activation.activate` (the code opens the 
 PIN re-encrypts it: the clerk never learns the PIN); the handwriting is
 :func:`docgen.signing.handwriting.save_handwriting`; uploads go to
 :func:`docgen.signing.signature_import.import_signatures` from a private temporary folder
-(:func:`.security.private_uploads`), never under the names the browser sent.
+(:func:`private_copies`), never under the names the browser sent.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -22,11 +30,14 @@ from docgen.core.errors import DocgenError, Location
 from docgen.roster.names import resolve_person
 from docgen.signing.activation import activate
 from docgen.signing.handwriting import save_handwriting
+from docgen.signing.signature_import import ImportOutcome, import_signatures
 from docgen.web.auth_routes import field, secret_field, web_passphrase
 from docgen.web.pages import now, render, roster, workspace
 from docgen.web.security import read_form, require_signer, set_session_cookie, start_session
 
 MAX_HANDWRITING = 512 * 1024  # the PNG as a data: URL
+MAX_SIGNATURE = 256 * 1024  # a detached CAdES .p7s is a few KiB
+MAX_FILES = 20
 _PNG_URL = "data:image/png;base64,"
 
 
@@ -90,9 +101,71 @@ async def handwriting_submit(request: Request) -> Response:
     return render(request, "handwriting.html", {"error": "", "saved": True})
 
 
+@contextmanager
+def private_copies(contents: Sequence[bytes], suffix: str) -> Iterator[list[Path]]:
+    """``contents`` written to a new private folder (0700, files 0600) under random names, and
+    the folder removed afterwards whatever happens."""
+    folder = Path(tempfile.mkdtemp(prefix="docgen-upload-"))
+    try:
+        paths = []
+        for data in contents:
+            path = folder / f"{secrets.token_hex(12)}{suffix}"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            paths.append(path)
+        yield paths
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def upload_page(request: Request) -> Response:
+    require_signer(request)
+    return render(request, "upload.html", {"error": "", "results": ()})
+
+
+def _import(request: Request, named: list[tuple[str, bytes]]) -> list[tuple[str, ImportOutcome]]:
+    with private_copies([data for _name, data in named], ".p7s") as paths:
+        outcomes = import_signatures(workspace(request), paths, now=now(request))
+    return [(name, outcome) for (name, _data), outcome in zip(named, outcomes, strict=True)]
+
+
+async def upload_submit(request: Request) -> Response:
+    form = await read_form(request, files=True)
+    require_signer(request)
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+    error = ""
+    if not uploads or all(not f.filename for f in uploads):
+        error = "请选择要上传的签名文件(.p7s)"
+    elif len(uploads) > MAX_FILES:
+        error = f"一次最多上传 {MAX_FILES} 个文件"
+    if error:
+        return render(request, "upload.html", {"error": error, "results": ()}, status=400)
+    named: list[tuple[str, bytes]] = []
+    for upload in uploads:
+        data = await upload.read(MAX_SIGNATURE + 1)
+        await upload.close()
+        if len(data) > MAX_SIGNATURE:
+            return render(
+                request,
+                "upload.html",
+                {"error": f"文件“{upload.filename}”过大,不是签名文件", "results": ()},
+                status=413,
+            )
+        named.append((upload.filename or "(无名)", data))
+    try:
+        results = await run_in_threadpool(_import, request, named)
+    except DocgenError as exc:
+        return render(request, "upload.html", {"error": exc.message, "results": ()}, status=400)
+    status = 200 if all(outcome.accepted for _name, outcome in results) else 422
+    return render(request, "upload.html", {"error": "", "results": results}, status=status)
+
+
 ROUTES: list[BaseRoute] = [
     Route("/activate", activate_page, methods=["GET"]),
     Route("/activate", activate_submit, methods=["POST"]),
     Route("/me/handwriting", handwriting_page, methods=["GET"]),
     Route("/me/handwriting", handwriting_submit, methods=["POST"]),
+    Route("/me/upload", upload_page, methods=["GET"]),
+    Route("/me/upload", upload_submit, methods=["POST"]),
 ]

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import base64
 import io
+import tempfile
+from datetime import timedelta
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 from web_support import PIN, Clock, client_for, login_signer, page_csrf
@@ -13,9 +16,11 @@ from web_support import PIN, Clock, client_for, login_signer, page_csrf
 from docgen.core.workspace import Workspace
 from docgen.registry import open_registry
 from docgen.signing.activation import arm, is_pending
-from tests.signed_year import GENERATED_AT, PERSON_PASSPHRASE
+from docgen.signing.sign import sign_as
+from tests.signed_year import GENERATED_AT, PERSON_PASSPHRASE, YEAR, copy_workspace
 
 NEW_PIN = "my-own-pin-7391"
+LETTER = "2027-ZR-P001-P002"
 
 
 def registered(ws: Workspace, kind: str) -> list[dict[str, object]]:
@@ -90,3 +95,55 @@ def test_handwriting_page_is_for_signers_only(web_ws: Workspace) -> None:
     client = client_for(web_ws)
     login_staff(client, "office")
     assert client.get("/me/handwriting").status_code == 403
+
+
+def _made_elsewhere(ws: Workspace, tmp_path: Path, person: str, doc_id: str) -> bytes:
+    """The .p7s ``person`` makes for ``doc_id`` in a copy of the workspace on their own PC."""
+    elsewhere = copy_workspace(ws.root, tmp_path / "own-pc")
+    result = sign_as(
+        elsewhere, person, PERSON_PASSPHRASE, year=YEAR, now=GENERATED_AT + timedelta(days=2),
+        doc_id=doc_id,
+    )  # fmt: skip
+    return (elsewhere.year_dir(YEAR) / result.signed[0].signature_path).read_bytes()
+
+
+def _upload(client, files: list[tuple[str, bytes]]):  # type: ignore[no-untyped-def]
+    token = page_csrf(client, "/me/upload")
+    return client.post(
+        "/me/upload",
+        data={"csrf": token},
+        files=[("files", (name, data, "application/pkcs7-signature")) for name, data in files],
+    )
+
+
+def test_upload_of_signatures_made_elsewhere(web_ws: Workspace, tmp_path: Path) -> None:
+    p7s = _made_elsewhere(web_ws, tmp_path, "P001", LETTER)
+    tampered = bytearray(p7s)
+    tampered[-40] ^= 0x01
+    clock = Clock(GENERATED_AT + timedelta(days=2))
+    client = client_for(web_ws, clock)
+    login_signer(client, "P001")
+    assert "上传并核验" in client.get("/me/upload").text
+
+    refused = _upload(client, [("../../etc/evil.p7s", bytes(tampered))])
+    assert refused.status_code == 422 and "✗ 未接受" in refused.text
+    assert "../../etc/evil.p7s" in refused.text  # named as given, escaped, never used as a path
+    assert signatures_of(web_ws, LETTER) == set()
+
+    accepted = _upload(client, [("mine.p7s", p7s)])
+    assert accepted.status_code == 200 and "✓ 已记入登记簿" in accepted.text
+    assert signatures_of(web_ws, LETTER) == {"P001"}
+    again = _upload(client, [("mine.p7s", p7s)])
+    assert again.status_code == 422 and signatures_of(web_ws, LETTER) == {"P001"}
+    # nothing is left behind under the temp directory by the uploads
+    assert not list(Path(tempfile.gettempdir()).glob("docgen-upload-*"))
+
+    big = _upload(client, [("big.p7s", b"0" * (300 * 1024))])
+    assert big.status_code == 413
+
+
+def signatures_of(ws: Workspace, doc_id: str) -> set[str]:
+    from docgen.records.state import letters_state
+
+    with open_registry(ws) as registry:
+        return set(letters_state(registry, [doc_id], YEAR).letters[doc_id].signatures)
