@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from docgen.core.errors import DocgenError, UsageError, VerificationError, WorkspaceBusyError
+from docgen.registry import pg_connect
 from docgen.registry.clock import local_now, to_second
 from docgen.registry.schema import (
     APPEND_ONLY_PRIVILEGES,
@@ -48,6 +49,7 @@ _TABLE_LIST = "(" + ", ".join(f"'{t}'" for t in TABLES) + ")"
 ROLES_HINT = "建立所有者账号和只能追加的账号的 SQL 见 docgen registry roles"
 
 Row = tuple[Any, ...]
+T = TypeVar("T")
 
 
 def busy_error(where: str, seconds: float) -> WorkspaceBusyError:
@@ -131,6 +133,10 @@ class Database(ABC):
     @abstractmethod
     def privilege_notes(self) -> list[str]:
         """What the audit's reader should know about who can get past the triggers."""
+
+    @abstractmethod
+    def reconnect(self) -> None:
+        """Open the connection again after it was lost."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -265,6 +271,9 @@ class SQLiteDatabase(Database):
             )
         return problems
 
+    def reconnect(self) -> None:
+        return None  # a file does not go away: SQLite never reports a lost connection
+
     def privilege_notes(self) -> list[str]:
         return [
             "SQLite 登记簿的触发器只防误操作:能写数据库文件的人可以绕过它们(例如 sqlite3 的"
@@ -306,14 +315,15 @@ class PostgresDatabase(Database):
         self._psycopg = psycopg
         self.location = redact_url(url)
         self._timeout = busy_timeout
-        try:
-            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
-        except psycopg.Error as exc:
-            raise UsageError(
-                f"无法连接 PostgreSQL 登记簿 {self.location}:{exc}".strip(),
-                hint="请检查 DOCGEN_DATABASE_URL、数据库服务和账号权限",
-            ) from exc
+        self._url = url
+        self._conn = pg_connect.connect(psycopg, url, self.location)
         self._in_transaction = False
+
+    def reconnect(self) -> None:
+        """Open the connection again (after it was lost), with the same bounded retries."""
+        self._conn.close()  # psycopg closes a broken connection without raising
+        self._in_transaction = False
+        self._conn = pg_connect.connect(self._psycopg, self._url, self.location)
 
     @staticmethod
     def _sql(sql: str) -> str:
@@ -326,6 +336,13 @@ class PostgresDatabase(Database):
             yield
         except (errors.LockNotAvailable, errors.QueryCanceled) as exc:
             raise busy_error(self.location, self._timeout) from exc
+        except self._psycopg.OperationalError as exc:
+            if self._conn.broken or self._conn.closed:
+                raise pg_connect.lost(self.location, exc) from exc
+            raise DocgenError(
+                f"读写 PostgreSQL 登记簿 {self.location} 失败:{pg_connect.reason(exc)[0]}",
+                hint="请运行 docgen registry audit 检查登记簿",
+            ) from exc
         except errors.InsufficientPrivilege as exc:
             raise DocgenError(
                 f"PostgreSQL 登记簿 {self.location}:当前数据库账号无权执行此操作:{exc}".strip(),
@@ -338,13 +355,33 @@ class PostgresDatabase(Database):
                 hint="请运行 docgen registry audit 检查登记簿",
             ) from exc
 
+    def _again(self, run: Callable[[], T]) -> T:
+        """``run``; outside a transaction, once more on a new connection if the old one was
+        lost (inside one, the registry redoes the whole transaction)."""
+        try:
+            return run()
+        except pg_connect.RegistryUnavailable:
+            if self._in_transaction:
+                raise
+            self.reconnect()
+            return run()
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self._errors():
-            return self._conn.execute(self._sql(sql), tuple(params) or None).fetchall()
+        def run() -> list[Row]:
+            with self._errors():
+                rows: list[Row] = self._conn.execute(
+                    self._sql(sql), tuple(params) or None
+                ).fetchall()
+                return rows
+
+        return self._again(run)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        with self._errors():
-            self._conn.execute(self._sql(sql), tuple(params) or None)
+        def run() -> None:
+            with self._errors():
+                self._conn.execute(self._sql(sql), tuple(params) or None)
+
+        self._again(run)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self._errors(), self._conn.cursor() as cur:

@@ -46,6 +46,7 @@ from docgen.registry.note import (
     open_checkpoint,
     sign_checkpoint,
 )
+from docgen.registry.pg_connect import RegistryUnavailable
 from docgen.registry.replay import PinnedReplay, replay_pinned
 from docgen.registry.rows import PAGE_ROWS, blob, select_nodes
 from docgen.registry.schema import SCHEMA_VERSION
@@ -53,6 +54,7 @@ from docgen.registry.signing_key import registry_signer
 
 DATABASE_URL_ENV = "DOCGEN_DATABASE_URL"
 DEFAULT_BUSY_TIMEOUT = 30.0
+APPEND_ATTEMPTS = 3  # an append cut off by a lost connection is redone on a new one, twice
 APPEND_CHUNK = 10_000  # entries per append transaction, for the commands that append many
 _BATCH_ROWS = 400  # rows per IN (...) query; two parameters per tree node
 
@@ -128,6 +130,7 @@ class Registry:
     def __init__(self, db: Database, signer: Signer, *, live: bool = False) -> None:
         self._db = db
         self.live = live  # stamp entries with the registry clock read under the append lock
+        self._attempt: tuple[int, list[bytes]] | None = None  # the append in flight
         self._signer = signer
         self._verifier: Verifier = signer.verifier
         self.origin: str = signer.name
@@ -220,6 +223,39 @@ class Registry:
         stamped: tuple[list[bytes], list[tuple[bytes, str, str | None]]] | None = None
         if not self.live:
             stamped = _stamp(records, _recorded_at(now))
+        for attempt in range(APPEND_ATTEMPTS):
+            self._attempt = None
+            try:
+                return self._append_once(records, now, stamped)
+            except RegistryUnavailable:
+                if attempt + 1 == APPEND_ATTEMPTS:
+                    raise
+                self._db.reconnect()
+                done = self._committed_attempt()
+                if done is not None:
+                    return done
+        raise AssertionError("unreachable")
+
+    def _committed_attempt(self) -> tuple[int, list[bytes], list[bytes]] | None:
+        """After a lost connection: the attempt that was cut off, if its COMMIT went through
+        (its entries are in the log, byte for byte), else None (it rolled back)."""
+        if self._attempt is None:
+            return None
+        size, datas = self._attempt
+        rows = self._db.query(
+            "SELECT data FROM registry_entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+            (size, size + len(datas)),
+        )
+        if [blob(data) for (data,) in rows] != datas:
+            return None
+        return size, datas, [merkle.leaf_hash(d) for d in datas]
+
+    def _append_once(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        now: datetime,
+        stamped: tuple[list[bytes], list[tuple[bytes, str, str | None]]] | None,
+    ) -> tuple[int, list[bytes], list[bytes]]:
         with self._db.write():
             size, edge = self._tip()
             latest = str(self.entry(size - 1).record.get("recorded_at", "")) if size else ""
@@ -235,6 +271,7 @@ class Registry:
                         hint="登记簿只能按时间顺序追加;请检查本机时钟(或 DOCGEN_NOW)",
                     )
             datas, prepared = stamped
+            self._attempt = (size, datas)
             leaves = [merkle.leaf_hash(d) for d in datas]
             tree = merkle.CompactRange(size, edge)
             completed: list[tuple[int, int, bytes]] = []
