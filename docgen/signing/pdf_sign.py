@@ -8,23 +8,31 @@ before and after it (:func:`docgen.signing.pades.pdf_signature_record`). The fil
 the last PDF of the chain before anyone signs it again: an altered or replaced PDF is refused,
 not signed over.
 
-:func:`sign_letter_pdfs` serves ``sign_as`` (one person's letters, the key opened once);
-:func:`sign_year_pdfs` the bulk mode: both parties of a letter sign the same file, so the
-letters are signed one after the other in this process, each person's key opened once.
+:func:`sign_letter_pdfs` serves ``sign_as`` (one person's letters, the key opened once, in
+this process: a worker would open the key again, ≈ 0.5 s of scrypt, and warm its own stamp
+font, ≈ 1–1.5 s, more than one person's few dozen letters take); :func:`sign_year_pdfs` the bulk
+mode, in the project's worker pool (:func:`docgen.core.parallel.map_chunks`): the unit of work
+is a letter, both of whose parties sign the same file one after the other in one worker; each
+worker warms its stamp font once and keeps the keys it opened (a superior's letters are
+consecutive, so a key is opened about once per worker that meets it). Results come back in the
+order of the letters, so the registry gets the same records in the same order whatever the
+number of workers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from docgen.core.errors import Location, ValidationError
+from docgen.core.parallel import map_chunks
 from docgen.core.progress import ProgressFactory, no_progress
 from docgen.registry import Registry
 from docgen.signing.ca import load_ca_certificate
@@ -38,7 +46,11 @@ from docgen.signing.pades import (
 )
 from docgen.signing.passphrase import Passphrase
 from docgen.signing.pdf_layout import PARTY_LABELS, SignatureLine, find_signature_lines
-from docgen.signing.revocation_state import checked_workspace_crl, read_revocation_state
+from docgen.signing.revocation_state import (
+    RevocationState,
+    checked_workspace_crl,
+    read_revocation_state,
+)
 from docgen.signing.signer import Signer, load_signer
 from docgen.signing.stamp import stamp_font
 
@@ -311,6 +323,95 @@ def year_pdf_work(registry: Registry, doc_ids: Sequence[str]) -> tuple[list[_Wan
     return work, missing
 
 
+# The letters one worker signs at a time, and how many signed letters the main process holds
+# before it writes them and appends their records: a PDF is ≈ 0.1–0.3 MB, so what is held stays
+# a few tens of MB however large the year.
+PDF_CHUNK = 8
+COMMIT_LETTERS = 64
+_SIGNERS_KEPT = 1024  # keys a worker keeps open (a Signer is a key and a certificate)
+
+
+@dataclass(frozen=True)
+class _PdfJob:
+    """One letter's PDF and who signs it now, in order, each with their passphrase."""
+
+    letter: LetterPdf
+    signers: tuple[tuple[str, Passphrase], ...]
+
+
+@dataclass(frozen=True)
+class _PdfPoolSetup:
+    keys_dir: Path
+    year_dir: Path
+    now: datetime
+    signing_time: str
+    registered: RevocationState  # the registry's CRLs and revocations, read once by the caller
+
+
+@dataclass
+class _PdfWorker:
+    setup: _PdfPoolSetup
+    pades: PadesSetup
+    signers: OrderedDict[str, Signer] = field(default_factory=OrderedDict)
+
+
+def _pdf_worker(setup: _PdfPoolSetup) -> _PdfWorker:
+    """A worker's state: the CA certificate and the workspace CRL, checked against the registry
+    state the caller read (as :func:`pades_setup` does), and the process's stamp font."""
+    ca_cert = load_ca_certificate(setup.keys_dir)
+    checked = checked_workspace_crl(setup.keys_dir, ca_cert, setup.registered, now=setup.now)
+    pades = PadesSetup(ca_cert, checked.crl, setup.keys_dir / "people", stamp_font())
+    return _PdfWorker(setup, pades)
+
+
+def _worker_signer(worker: _PdfWorker, person_id: str, passphrase: Passphrase) -> Signer:
+    signer = worker.signers.get(person_id)
+    if signer is not None:
+        worker.signers.move_to_end(person_id)
+        return signer
+    setup = worker.setup
+    signer = load_signer(
+        setup.keys_dir, person_id, passphrase,
+        now=setup.now, registered=setup.registered, ca_cert=worker.pades.ca_cert,
+    )  # fmt: skip
+    worker.signers[person_id] = signer
+    if len(worker.signers) > _SIGNERS_KEPT:
+        worker.signers.popitem(last=False)
+    return signer
+
+
+def _sign_pdf_chunk(worker: _PdfWorker, jobs: Sequence[_PdfJob]) -> list[PdfBatch]:
+    """Sign ``jobs``' letters in memory: one batch per letter (its file once, with every
+    signature made now, and their records in signing order)."""
+    setup = worker.setup
+    worker.pades.stamp_font().warm(
+        f"{p.name}{p.title}" for job in jobs for p in letter_parties(job.letter.document).values()
+    )
+    done: list[PdfBatch] = []
+    for job in jobs:
+        batch = PdfBatch()
+        pending: dict[str, bytes] = {}
+        for person_id, passphrase in job.signers:
+            sign_letter_pdfs(
+                setup.year_dir, [job.letter], _worker_signer(worker, person_id, passphrase),
+                worker.pades, now=setup.now, signing_time=setup.signing_time,
+                batch=batch, pending=pending,
+            )  # fmt: skip
+        batch.writes = list({str(path): (path, data) for path, data in batch.writes}.values())
+        done.append(batch)
+    return done
+
+
+def _merge(batches: Iterable[PdfBatch]) -> PdfBatch:
+    merged = PdfBatch()
+    for batch in batches:
+        merged.writes.extend(batch.writes)
+        merged.records.extend(batch.records)
+        merged.signed.extend(batch.signed)
+        merged.missing.extend(batch.missing)
+    return merged
+
+
 def sign_year_pdfs(
     keys_dir: Path,
     registry: Registry,
@@ -323,63 +424,55 @@ def sign_year_pdfs(
     signing_time: str,
     progress: ProgressFactory = no_progress,
     chunk: int = 256,
+    jobs: int | None = None,
 ) -> list[str]:
-    """The bulk mode's PDF pass: every PDF signature ``doc_ids`` wait for, made in this process
-    (both parties of a letter sign one file), each key opened once. ``chunk`` letters at a
-    time are signed in memory and handed to ``commit`` (which writes the files and appends the
-    records): memory does not grow with the year. Returns the letters that have no PDF."""
+    """The bulk mode's PDF pass: every PDF signature ``doc_ids`` wait for, made by ``jobs``
+    worker processes (both parties of a letter sign one file in one worker), each key opened
+    once per worker that meets it. The registry is read ``chunk`` letters at a time, here;
+    signed letters are handed to ``commit`` (which writes the files and appends the records)
+    :data:`COMMIT_LETTERS` at a time, in letter order: memory does not grow with the year, and a
+    failure leaves what was committed before it. ``passphrases`` is called here, once per
+    signature to make (the caller remembers them). Returns the letters that have no PDF."""
     missing: list[str] = []
-    setup: PadesSetup | None = None
-    signers: dict[str, Signer] = {}
     with progress(len(doc_ids), "签署 PDF") as advance:
-        for start in range(0, len(doc_ids), chunk):
-            part = doc_ids[start : start + chunk]
-            work, absent = year_pdf_work(registry, part)
-            missing.extend(absent)
-            if work:
-                if setup is None:
-                    setup = pades_setup(keys_dir, registry, now=now)
-                batch = _sign_work(
-                    keys_dir, registry, year_dir, work, passphrases, setup, signers,
-                    now=now, signing_time=signing_time,
-                )  # fmt: skip
-                commit(batch)
-            advance(len(part))
-    return missing
 
+        def planned() -> Iterator[_PdfJob]:
+            for start in range(0, len(doc_ids), chunk):
+                part = doc_ids[start : start + chunk]
+                work, absent = year_pdf_work(registry, part)
+                missing.extend(absent)
+                by_letter: dict[str, list[_Wanted]] = {}
+                for wanted in work:
+                    by_letter.setdefault(wanted.letter.doc_id, []).append(wanted)
+                advance(len(part) - len(by_letter))  # letters with nothing to sign
+                for wanted_list in by_letter.values():
+                    yield _PdfJob(
+                        wanted_list[0].letter,
+                        tuple((w.person_id, passphrases(w.person_id)) for w in wanted_list),
+                    )
 
-def _sign_work(
-    keys_dir: Path,
-    registry: Registry,
-    year_dir: Path,
-    work: Sequence[_Wanted],
-    passphrases: Callable[[str], Passphrase],
-    setup: PadesSetup,
-    signers: dict[str, Signer],
-    *,
-    now: datetime,
-    signing_time: str,
-) -> PdfBatch:
-    setup.stamp_font().warm(
-        f"{p.name}{p.title}" for w in work for p in letter_parties(w.letter.document).values()
-    )
-    batch = PdfBatch()
-    pending: dict[str, bytes] = {}
-    state = None
-    for wanted in work:
-        signer = signers.get(wanted.person_id)
-        if signer is None:
-            if state is None:
-                state = read_revocation_state(registry, setup.ca_cert)
-            signer = load_signer(
-                keys_dir, wanted.person_id, passphrases(wanted.person_id),
-                now=now, registered=state, ca_cert=setup.ca_cert,
-            )  # fmt: skip
-            signers[wanted.person_id] = signer
-        sign_letter_pdfs(
-            year_dir, [wanted.letter], signer, setup,
-            now=now, signing_time=signing_time, batch=batch, pending=pending,
+        plan = planned()
+        first = next(plan, None)
+        if first is None:
+            return missing  # nothing to sign: the keys and the CRL are not needed
+        ca_cert = load_ca_certificate(keys_dir)
+        registered = read_revocation_state(registry, ca_cert)
+        # The workspace CRL is judged here, before any worker starts (as sign_everyone does).
+        checked_workspace_crl(keys_dir, ca_cert, registered, now=now)
+        setup = _PdfPoolSetup(keys_dir, year_dir, now, signing_time, registered)
+        held: list[PdfBatch] = []
+        results = map_chunks(
+            _pdf_worker, setup, _sign_pdf_chunk, itertools.chain([first], plan),
+            jobs=jobs, chunk_size=PDF_CHUNK, advance=advance,
         )  # fmt: skip
-    # Both parties' signatures of one letter: the file is written once, with both.
-    batch.writes = list({str(path): (path, data) for path, data in batch.writes}.values())
-    return batch
+        try:
+            for part_done in results:
+                held.extend(part_done)
+                if len(held) >= COMMIT_LETTERS:
+                    commit(_merge(held))
+                    held.clear()
+        finally:
+            results.close()  # on an error: waits for the chunks still being signed
+        if held:
+            commit(_merge(held))
+    return missing
