@@ -7,19 +7,24 @@ their letters are signed, waiting for them, or voided, and the letters that matc
 clerk chose. No state is computed here that ``year_status`` does not already say; a letter's label
 (未签 / 待签 / 已完成 / 已作废 / 文件缺失) is :attr:`LetterStatus.label`.
 
-A year of 10⁴ letters is read letter by letter (``each``): only the letters that match the
-filters are kept, and at most ``limit`` of them; the counts cover every letter.
+A year is read once (:func:`read_year`: 10⁴ letters take about a second) and each filtered view
+is made from that reading in memory (:func:`progress_of`); the page keeps the reading while
+:func:`freshness` — the registry's size, the roster's and the year folders' modification times —
+says nothing it depends on has changed, so a clerk who filters and pages does not wait for the
+whole year again.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from docgen.core.glossary import LetterKind
 from docgen.core.models import Roster
-from docgen.core.workspace import Workspace
+from docgen.core.workspace import CONFIG_NAME, Workspace
 from docgen.records.status import LetterStatus, StatusReport, year_status
+from docgen.registry import open_registry
 from docgen.roster.load import load_roster
 
 LEADERSHIP = "院领导"
@@ -142,6 +147,66 @@ def _grouped(
     )
 
 
+@dataclass(frozen=True)
+class YearSnapshot:
+    """One reading of a year through :func:`year_status`: every letter's status and the roster's
+    people, from which any filtered view is made in memory (:func:`progress_of`)."""
+
+    year: int
+    report: StatusReport
+    statuses: tuple[LetterStatus, ...]  # every letter, in registry order
+    people: tuple[tuple[str, str, str], ...]  # (id, name, title) in roster order
+    departments: dict[str, str]  # person id -> department
+    order: tuple[str, ...]  # 院领导, then the roster's departments
+
+
+def read_year(ws: Workspace, year: int) -> YearSnapshot:
+    """Read the year once: ``docgen status``'s reading, every letter kept."""
+    roster = load_roster(ws.roster_path)
+    statuses: list[LetterStatus] = []
+    report = year_status(ws, year, listed=0, each=statuses.append)
+    return YearSnapshot(
+        year=year,
+        report=report,
+        statuses=tuple(statuses),
+        people=tuple((p.id, p.name, p.title) for p in roster.people),
+        departments=departments_of(roster),
+        order=(LEADERSHIP, *(d.name for d in roster.departments)),
+    )
+
+
+def progress_of(
+    snapshot: YearSnapshot, chosen: ProgressFilter | None = None, *, limit: int | None = None
+) -> YearProgress:
+    """The view of ``snapshot`` the filters choose (``limit``: letters kept at most; ``None``
+    keeps every matching letter). Each person's counts cover all their letters."""
+    chosen = chosen or ProgressFilter()
+    if chosen.kind:
+        LetterKind(chosen.kind)  # an unknown kind is a ValueError the caller reports
+    departments = snapshot.departments
+    people = {
+        pid: PersonProgress(pid, name, title, departments.get(pid, LEADERSHIP))
+        for pid, name, title in snapshot.people
+    }
+    kept: list[LetterStatus] = []
+    matched = 0
+    for status in snapshot.statuses:
+        _tally(people, status)
+        if chosen.letter_matches(status, departments):
+            matched += 1
+            if limit is None or len(kept) < limit:
+                kept.append(status)
+    return YearProgress(
+        year=snapshot.year,
+        report=snapshot.report,
+        departments=_grouped(people.values(), list(snapshot.order), chosen),
+        letters=tuple(kept),
+        matched=matched,
+        filter=chosen,
+        department_names=snapshot.order,
+    )
+
+
 def year_progress(
     ws: Workspace,
     year: int,
@@ -149,36 +214,25 @@ def year_progress(
     *,
     limit: int | None = DEFAULT_LIMIT,
 ) -> YearProgress:
-    """The year's progress for the office's page, read once through :func:`year_status`
-    (``limit``: letters kept at most; ``None`` keeps every matching letter, for the export)."""
-    chosen = chosen or ProgressFilter()
-    if chosen.kind:
-        LetterKind(chosen.kind)  # an unknown kind is a ValueError the caller reports
-    roster = load_roster(ws.roster_path)
-    departments = departments_of(roster)
-    people = {
-        p.id: PersonProgress(p.id, p.name, p.title, departments.get(p.id, LEADERSHIP))
-        for p in roster.people
-    }
-    order = [LEADERSHIP, *(d.name for d in roster.departments)]
-    kept: list[LetterStatus] = []
-    matched = 0
+    """The year's progress, read now (:func:`read_year`) and filtered (:func:`progress_of`)."""
+    return progress_of(read_year(ws, year), chosen, limit=limit)
 
-    def each(status: LetterStatus) -> None:
-        nonlocal matched
-        _tally(people, status)
-        if chosen.letter_matches(status, departments):
-            matched += 1
-            if limit is None or len(kept) < limit:
-                kept.append(status)
 
-    report = year_status(ws, year, listed=0, each=each)
-    return YearProgress(
-        year=year,
-        report=report,
-        departments=_grouped(people.values(), order, chosen),
-        letters=tuple(kept),
-        matched=matched,
-        filter=chosen,
-        department_names=tuple(order),
-    )
+def freshness(ws: Workspace, year: int) -> tuple[object, ...]:
+    """What a year's status depends on, cheap to read: the registry's size (it only grows; every
+    signature, void or new letter adds entries), the roster's and docgen.toml's modification
+    times and sizes, and the modification times of the year folder and the folders in it (a
+    letter's file deleted, renamed or put back changes its folder's time). A snapshot read when
+    this was the same is still what :func:`read_year` would read now."""
+    with open_registry(ws) as registry:
+        size = registry.size()
+    stamps: list[object] = [size]
+    for path in (ws.roster_path, ws.root / CONFIG_NAME):
+        info = path.stat()
+        stamps.append((info.st_mtime_ns, info.st_size))
+    year_dir = ws.year_dir(year)
+    if year_dir.is_dir():
+        stamps.append(year_dir.stat().st_mtime_ns)
+        with os.scandir(year_dir) as entries:
+            stamps.extend(sorted((e.name, e.stat().st_mtime_ns) for e in entries if e.is_dir()))
+    return tuple(stamps)

@@ -21,6 +21,7 @@ keeps answering other requests meanwhile.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,16 @@ from docgen.core.errors import UsageError, ValidationError
 from docgen.core.glossary import LetterKind
 from docgen.core.workspace import Workspace
 from docgen.letters.generate import Change, generate
-from docgen.records.progress import STATES, ProgressFilter, year_progress
+from docgen.records.progress import (
+    DEFAULT_LIMIT,
+    STATES,
+    ProgressFilter,
+    YearProgress,
+    YearSnapshot,
+    freshness,
+    progress_of,
+    read_year,
+)
 from docgen.records.progress_xlsx import progress_xlsx
 from docgen.records.state import letters_state
 from docgen.records.status import LetterStatus, void_letter, year_status
@@ -85,6 +95,34 @@ def _query(request: Request) -> str:
 
 
 _FILTER_KEYS = ("year", "department", "person", "state", "kind")
+_cache_lock = threading.Lock()
+
+
+def _snapshot(request: Request, year: int) -> YearSnapshot:
+    """The year as last read, while :func:`freshness` says nothing it depends on changed;
+    otherwise read again (in a worker thread: callers run this in the thread pool)."""
+    ws = workspace(request)
+    state = request.app.state
+    key = freshness(ws, year)
+    with _cache_lock:
+        cache: dict[int, tuple[tuple[object, ...], YearSnapshot]] = getattr(
+            state, "progress_cache", {}
+        )
+        state.progress_cache = cache
+        held = cache.get(year)
+    if held is not None and held[0] == key:
+        return held[1]
+    snapshot = read_year(ws, year)
+    with _cache_lock:
+        cache[year] = (key, snapshot)
+    return snapshot
+
+
+async def _progress(
+    request: Request, year: int, chosen: ProgressFilter, limit: int | None
+) -> YearProgress:
+    snapshot = await run_in_threadpool(_snapshot, request, year)
+    return progress_of(snapshot, chosen, limit=limit)
 
 
 async def progress_page(request: Request) -> Response:
@@ -92,7 +130,7 @@ async def progress_page(request: Request) -> Response:
     ws = workspace(request)
     year = _year(request)
     chosen = _filter(request.query_params)
-    progress = await run_in_threadpool(year_progress, ws, year, chosen)
+    progress = await _progress(request, year, chosen, DEFAULT_LIMIT)
     return render(
         request,
         "office_progress.html",
@@ -124,10 +162,9 @@ def _name(request: Request, pid: str) -> str:
 
 async def progress_print(request: Request) -> Response:
     require_role(request, ROLE)
-    ws = workspace(request)
     year = _year(request)
     chosen = _filter(request.query_params)
-    progress = await run_in_threadpool(year_progress, ws, year, chosen, limit=None)
+    progress = await _progress(request, year, chosen, None)
     return render(
         request,
         "office_print.html",
@@ -137,10 +174,9 @@ async def progress_print(request: Request) -> Response:
 
 async def progress_export(request: Request) -> Response:
     require_role(request, ROLE)
-    ws = workspace(request)
     year = _year(request)
     chosen = _filter(request.query_params)
-    progress = await run_in_threadpool(year_progress, ws, year, chosen, limit=None)
+    progress = await _progress(request, year, chosen, None)
     data = progress_xlsx(progress, now=now(request))
     return Response(
         data,

@@ -73,6 +73,24 @@ def test_progress_lists_departments_people_by_name_and_updates_after_signing(
     assert any("李卫东 P002" in row and " 4 0 0" in row for row in people), people
 
 
+def test_progress_page_never_shows_a_stale_reading(web_ws: Workspace) -> None:
+    """The page keeps its reading of the year between views; a file deleted from the year
+    folder, a signature or a roster edit made elsewhere must show on the very next view."""
+    client = office(web_ws)
+    assert not any("文件缺失" in row for row in _rows(client.get("/office").text, "letters"))
+    sign_as(web_ws, "P007", PERSON_PASSPHRASE, year=YEAR, now=SIGNED_AT)
+    letters = {row.split()[0]: row for row in _rows(client.get("/office").text, "letters")}
+    assert "待签" in letters["2027-LJ-P006-P007"]
+    signature = next(web_ws.year_dir(YEAR).rglob("2027-LJ-P006-P007_*.docx.P007.p7s"))
+    signature.unlink()
+    letters = {row.split()[0]: row for row in _rows(client.get("/office").text, "letters")}
+    assert "文件缺失" in letters["2027-LJ-P006-P007"]
+    roster = web_ws.roster_path.read_text(encoding="utf-8")
+    web_ws.roster_path.write_text(roster.replace("袁梦瑶", "袁梦遥"), encoding="utf-8")
+    people = _rows(client.get("/office").text, "people")
+    assert any("袁梦遥" in row for row in people) and not any("袁梦瑶" in r for r in people)
+
+
 def test_progress_is_docgen_status_regrouped(web_ws: Workspace) -> None:
     """The page's model adds up to what ``docgen status`` reads: no second implementation."""
     sign_as(web_ws, "P006", PERSON_PASSPHRASE, year=YEAR, now=SIGNED_AT)
