@@ -85,6 +85,10 @@ def public_routes(ws: Workspace) -> list[BaseRoute]:
     return routes
 
 
+async def _no_icon(request: Request) -> Response:
+    return Response(status_code=204)  # browsers ask for it; the page has none
+
+
 async def _login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse("/login", status_code=303)
 
@@ -110,6 +114,7 @@ def create_app(
     clock = now or _utc_now
     routes: list[BaseRoute] = [
         Route("/", index, methods=["GET"]),
+        Route("/favicon.ico", _no_icon, methods=["GET"]),
         *auth_routes.ROUTES,
         *signer_routes.ROUTES,
         *f2f_routes.ROUTES,

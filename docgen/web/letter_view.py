@@ -20,7 +20,7 @@ from docgen.records.renditions import registered_rendition, rendition_intact
 from docgen.records.state import LetterState, letters_state
 from docgen.registry import open_registry
 
-PARTY_NAMES = {"superior": "上级(责任人)", "subordinate": "下级(承诺人)"}
+PARTY_NAMES = {"superior": "甲方", "subordinate": "乙方"}  # as the letters name them
 
 
 @dataclass(frozen=True)
