@@ -1,6 +1,10 @@
 """The demo's keys: the CA and every person of the fictional roster, each with a passphrase of
 their own.
 
+Each person's key is encrypted with their own activation code (:mod:`docgen.signing.activation`):
+the demo signs every letter with it, then marks every key pending and prints the sheets
+(``激活单.docx``), so the demo's people log in to the signing page and set a PIN of their own.
+
 One passphrase for the CA and all 45 people, as the demo had, shows the wrong habit and makes any
 one person's passphrase everyone's. Here each passphrase is random, made at run time, and written
 to one file in the workspace — ``演示口令.txt``, mode 0600: the CA's, then each person's id, name
@@ -28,11 +32,22 @@ from docgen.core.models import Roster
 from docgen.core.parallel import default_jobs, map_chunks
 from docgen.core.workspace import Workspace, atomic_write
 from docgen.roster.load import load_roster
+from docgen.signing.activation import (
+    CODE_GROUP,
+    ActivationSheet,
+    mark_pending,
+    new_code,
+    normalize_code,
+    sheet_for,
+)
+from docgen.signing.activation_sheet import write_sheets
 from docgen.signing.certificates import issue_certificates
-from docgen.signing.keyfiles import PEOPLE_DIR, make_private_dir
+from docgen.signing.keyfiles import PEOPLE_DIR, load_certificate, make_private_dir, person_paths
 from docgen.signing.passphrase import Passphrase
+from docgen.signing.x509util import fingerprint
 
 PASSPHRASE_FILE = "演示口令.txt"
+SHEETS_FILE = "激活单.docx"
 # Worker processes pay off when the scrypt work is at least this many default-cost keys
 # (≈ 4 s on one core here); starting them costs about a second.
 _WORKERS_FROM = 8
@@ -56,11 +71,15 @@ def make_secrets(ws: Workspace, roster: Roster) -> DemoSecrets:
     """A random passphrase for the CA and for each person, written to ``演示口令.txt`` (0600)."""
     path = ws.root / PASSPHRASE_FILE
     ca = secrets.token_urlsafe(_SECRET_BYTES)
-    people = {person.id: secrets.token_urlsafe(_SECRET_BYTES) for person in roster.people}
+    # A person's key is encrypted with their activation code, as `keys issue` does: the demo
+    # signs with it, then hands every key out for activation (hand_out).
+    people = {person.id: normalize_code(new_code()) for person in roster.people}
     lines = [
-        "# docgen 演示口令:根证书和每个人各自的私钥口令,运行演示时随机生成。",
-        "# 仅供演示;正式使用时由本人设置口令,不要把口令写在文件里。",
-        "# 每行:编号<TAB>姓名<TAB>口令",
+        "# docgen 演示口令:根证书口令和每个人的激活码,运行演示时随机生成。",
+        "# 每人首次登录签署页面(docgen serve)或运行 docgen keys activate --person 编号 时,"
+        "用激活码设置本人 PIN;激活后激活码作废。激活单见同目录的 激活单.docx。",
+        "# 仅供演示;正式使用时激活码只印在交给本人的激活单上,不要写在文件里。",
+        "# 每行:编号<TAB>姓名<TAB>口令(根证书)或激活码(个人)",
         f"{CA_ROW}\t根证书\t{ca}",
         *(f"{person.id}\t{person.name}\t{people[person.id]}" for person in roster.people),
     ]
@@ -155,3 +174,22 @@ def signing_chunk(people: int, jobs: int | None = None) -> int:
     """People per chunk of bulk signing (each person's key unlocked once), so that every worker
     gets one share of the unlocks — or one chunk, signed in this process, when they are cheap."""
     return max(1, math.ceil(people / _jobs_for(people, jobs)))
+
+
+def hand_out(ws: Workspace, roster: Roster, demo: DemoSecrets, *, now: datetime, url: str) -> Path:
+    """After the demo has signed: every person's key (encrypted with their activation code) is
+    marked pending, as ``keys issue`` leaves it, and their sheets are written to
+    ``激活单.docx`` (0600) in the demo directory, so each can log in to the signing page and set
+    a PIN of their own. Returns the sheets' path."""
+    sheets: list[ActivationSheet] = []
+    for person in roster.people:
+        cert = person_paths(ws.keys_dir, person.id).cert
+        if not cert.exists():
+            continue
+        raw = demo.person(person.id).secret.decode("ascii")
+        code = "-".join(raw[i : i + CODE_GROUP] for i in range(0, len(raw), CODE_GROUP))
+        mark_pending(ws, person.id, fingerprint(load_certificate(cert)), now)
+        sheets.append(sheet_for(ws, person.id, code, now))
+    path = ws.root / SHEETS_FILE
+    write_sheets(sheets, path, institution=ws.config.institution, url=url)
+    return path

@@ -15,7 +15,7 @@ from pathlib import Path
 from docgen.core.glossary import LetterKind
 from docgen.core.progress import ProgressFactory, no_progress
 from docgen.core.workspace import Workspace, find_workspace
-from docgen.demo.keys import DemoSecrets, issue_keys, make_secrets, signing_chunk
+from docgen.demo.keys import DemoSecrets, hand_out, issue_keys, make_secrets, signing_chunk
 from docgen.demo.ledger import demo_activities
 from docgen.duties.engine import duties_in_workspace
 from docgen.duties.report import reports_in_workspace
@@ -49,6 +49,9 @@ class DemoResult:
     activities: int = 0
     verified: int = 0
     artefacts: dict[str, Path] = field(default_factory=dict)
+
+
+SERVE_PORT = 8470  # docgen serve's default port (docgen/cli/serve_cmd.py)
 
 
 def setup_keys(
@@ -162,6 +165,13 @@ def run_demo(
     for report in reports:
         result.artefacts[f"{report.kind.label}(报{report.recipient})"] = report.path
     say(f"9. 已生成年度报告初稿 {len(reports)} 份(【待填写】处由办公室补写)")
+
+    sheets = hand_out(ws, roster, secrets, now=now, url=f"http://127.0.0.1:{SERVE_PORT}")
+    result.artefacts["激活单(权限 600)"] = sheets
+    say(
+        f"10. 已为每人打印激活单 {sheets}(权限 600):各人用激活码首次登录签署页面"
+        f"(docgen serve {ws.root})或运行 docgen keys activate --person 编号,设置本人 PIN"
+    )
     return result
 
 
