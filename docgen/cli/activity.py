@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.table import Table
 from docgen.cli.common import echo, now_utc, open_workspace, workspace_option
 from docgen.core.articles import article_label
 from docgen.core.glossary import ActivityKind
+from docgen.duties.activity_rules import kinds_help
 from docgen.duties.ledger import (
     Activity,
     ActivityInput,
@@ -36,9 +38,18 @@ def activity() -> None:
 
 def _describe(a: Activity) -> str:
     who = "、".join(a.participants)
+    extra = "".join(
+        f" {label} {value}"
+        for label, value in (
+            ("报送", "、".join(a.recipients)),
+            ("等次", a.grade),
+            ("处理方式", a.disposition),
+        )
+        if value
+    )
     return (
         f"{a.activity_id} {a.date.isoformat()} {a.kind.label}({article_label(a.article)})"
-        f" 主持人 {a.actor}" + (f" 参加人 {who}" if who else "")
+        f" 主持人 {a.actor}" + (f" 参加人 {who}" if who else "") + extra
     )
 
 
@@ -49,14 +60,52 @@ def _describe(a: Activity) -> str:
 @click.option("--actor", required=True, help="主持人/责任人(编号或姓名)")
 @click.option("--participants", default="", help="参加人/谈话对象,逗号分隔(编号或姓名)")
 @click.option("--note", default="", help="备注,例如会议议题")
+@click.option(
+    "--recipients",
+    default="",
+    help="报送机关,逗号分隔:年度报告(第九条第3项:县委、县纪委、市院;第十三条第10项:县纪委、"
+    "市检院纪检组)和问题线索报告(第十三条第8项:县纪委、市检院纪检组)必填,每个机关都要登记",
+)
+@click.option(
+    "--grade",
+    default="",
+    help="考核等次(优秀、良好、一般、较差;第十四条、第十八条第9项、第二十二条第3项)",
+)
+@click.option(
+    "--disposition", default="", help="处理方式(直办、督办、转办、阅处、留存;第十三条第11项)"
+)
 def add(
-    workspace_path: Path | None, kind: str, day: str, actor: str, participants: str, note: str
+    workspace_path: Path | None,
+    kind: str,
+    day: str,
+    actor: str,
+    participants: str,
+    note: str,
+    recipients: str,
+    grade: str,
+    disposition: str,
 ) -> None:
-    """登记一项活动。谁能主持、谁能参加按实施办法检查,例如约谈须由党组书记对班子成员。"""
+    """登记一项活动。谁能主持、谁能参加按实施办法检查,例如约谈须由党组书记对班子成员。
+
+    类型及条款依据:有频次的计入 docgen duties 的期限;“适时”“及时”或未定频次的只登记和报告,
+    不计逾期(不另定频次)。
+    """
     ws = open_workspace(workspace_path)
-    raw = ActivityInput(kind=kind, date=day, actor=actor, participants=participants, note=note)
+    raw = ActivityInput(
+        kind=kind,
+        date=day,
+        actor=actor,
+        participants=participants,
+        note=note,
+        recipients=recipients,
+        grade=grade,
+        disposition=disposition,
+    )
     (recorded,) = record_in_workspace(ws, [raw], now=now_utc())
     echo(f"已登记(登记序号 {recorded.index}):{_describe(recorded)}")
+
+
+add.help = inspect.cleandoc(add.help or "") + "\n\n\b\n" + kinds_help()
 
 
 @activity.command("import")

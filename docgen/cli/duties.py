@@ -101,5 +101,9 @@ def _render(report: DutiesReport, roster: Roster) -> None:
         f"逾期完成 {report.count('late')},"
         f"待完成 {report.count('due')},逾期 {report.count('overdue')}。"
     )
+    if report.records:
+        echo("实施办法未规定频次(“适时”“及时”等)的事项,只登记和报告,不计逾期:")
+        for record in report.records:
+            echo(f"  {record.line}")
     for note in report.notes:
         echo(f"说明:{note}")

@@ -95,8 +95,10 @@ INSTITUTION_DEFAULT = "庆城县人民检察院"
 
 
 class ActivityKind(StrEnum):
-    """Countable activities of the ledger (articles 9.1, 9.3, 9.14, 10.3, 10.6–10.8, 11.2, 11.6,
-    13.2, 13.10)."""
+    """Activities of the ledger: the countable duties (articles 9.1, 9.3, 9.4, 9.14, 10.3,
+    10.6–10.8, 11.2, 11.6, 12(二)6, 13.2, 13.10) and what the seed asks "适时"/"及时" or without a
+    frequency (9.17, 9.20, 10.1, 10.2, 10.9, 12(二)1/4/5, 13.3–13.9, 13.11–13.14), recorded and
+    reported without an invented one; and the yearly 考核等次 (第十四条, 18.9, 22.3)."""
 
     PARTY_GROUP_MEETING = "party_group_meeting"
     SPECIAL_INSPECTION = "special_inspection"
@@ -110,6 +112,28 @@ class ActivityKind(StrEnum):
     EXCHANGE_OF_VIEWS = "exchange_of_views"
     YEAR_END_ASSESSMENT = "year_end_assessment"
     ANNUAL_REPORT = "annual_report"
+    TASK_BREAKDOWN = "task_breakdown"
+    DEMOCRATIC_LIFE_MEETING = "democratic_life_meeting"
+    DISCIPLINE_WORK_BRIEFING = "discipline_work_briefing"
+    STUDY_MEETING = "study_meeting"
+    AGENDA_ITEM = "agenda_item"
+    ADMONITION_TALK = "admonition_talk"
+    TRAINING_PLAN = "training_plan"
+    EDUCATION_ACTIVITY = "education_activity"
+    RECTIFICATION_CAMPAIGN = "rectification_campaign"
+    REPORT_DRAFTING = "report_drafting"
+    CASE_INVESTIGATION = "case_investigation"
+    DECISION_SUPERVISION = "decision_supervision"
+    EXECUTION_SUPERVISION = "execution_supervision"
+    CORRECTION_REQUEST = "correction_request"
+    DISCIPLINE_INSPECTION = "discipline_inspection"
+    CLUE_REPORT = "clue_report"
+    VERIFICATION_REPORT = "verification_report"
+    COMPLAINT_HANDLING = "complaint_handling"
+    REFERRAL = "referral"
+    WARNING_REMINDER = "warning_reminder"
+    DUAL_INVESTIGATION = "dual_investigation"
+    ASSESSMENT_GRADE = "assessment_grade"
 
     @property
     def label(self) -> str:
@@ -133,6 +157,28 @@ ACTIVITY_LABELS: dict[ActivityKind, str] = {
     ActivityKind.EXCHANGE_OF_VIEWS: "交换意见",
     ActivityKind.YEAR_END_ASSESSMENT: "检查考核",
     ActivityKind.ANNUAL_REPORT: "年度报告",
+    ActivityKind.TASK_BREAKDOWN: "任务细化分解",
+    ActivityKind.DEMOCRATIC_LIFE_MEETING: "民主生活会",
+    ActivityKind.DISCIPLINE_WORK_BRIEFING: "听取纪检监察工作汇报",
+    ActivityKind.STUDY_MEETING: "传达学习会议",
+    ActivityKind.AGENDA_ITEM: "列入党组议事日程",
+    ActivityKind.ADMONITION_TALK: "诫勉谈话",
+    ActivityKind.TRAINING_PLAN: "教育培训计划",
+    ActivityKind.EDUCATION_ACTIVITY: "党课和警示教育",
+    ActivityKind.RECTIFICATION_CAMPAIGN: "专项教育整顿",
+    ActivityKind.REPORT_DRAFTING: "撰写主体责任报告",
+    ActivityKind.CASE_INVESTIGATION: "调查处理违纪违规问题",
+    ActivityKind.DECISION_SUPERVISION: "监督党组决策",
+    ActivityKind.EXECUTION_SUPERVISION: "监督执行程序",
+    ActivityKind.CORRECTION_REQUEST: "提请党组责令纠正",
+    ActivityKind.DISCIPLINE_INSPECTION: "纪检组专项督察",
+    ActivityKind.CLUE_REPORT: "报告问题线索",
+    ActivityKind.VERIFICATION_REPORT: "报告调查核实情况",
+    ActivityKind.COMPLAINT_HANDLING: "处理举报控告",
+    ActivityKind.REFERRAL: "移送处理",
+    ActivityKind.WARNING_REMINDER: "警示提醒",
+    ActivityKind.DUAL_INVESTIGATION: "一案双查",
+    ActivityKind.ASSESSMENT_GRADE: "考核等次",
 }
 
 ACTIVITY_ARTICLES: dict[ActivityKind, tuple[str, ...]] = {
@@ -148,6 +194,28 @@ ACTIVITY_ARTICLES: dict[ActivityKind, tuple[str, ...]] = {
     ActivityKind.EXCHANGE_OF_VIEWS: ("13.2",),
     ActivityKind.YEAR_END_ASSESSMENT: ("10.3", "11.2"),
     ActivityKind.ANNUAL_REPORT: ("9.3", "13.10"),
+    ActivityKind.TASK_BREAKDOWN: ("9.4",),
+    ActivityKind.DEMOCRATIC_LIFE_MEETING: ("9.17",),
+    ActivityKind.DISCIPLINE_WORK_BRIEFING: ("9.20",),
+    ActivityKind.STUDY_MEETING: ("10.1",),
+    ActivityKind.AGENDA_ITEM: ("10.2",),
+    ActivityKind.ADMONITION_TALK: ("10.9",),
+    ActivityKind.TRAINING_PLAN: ("12.2.1",),
+    ActivityKind.EDUCATION_ACTIVITY: ("12.2.4",),
+    ActivityKind.RECTIFICATION_CAMPAIGN: ("12.2.5",),
+    ActivityKind.REPORT_DRAFTING: ("12.2.6",),
+    ActivityKind.CASE_INVESTIGATION: ("13.3",),
+    ActivityKind.DECISION_SUPERVISION: ("13.4",),
+    ActivityKind.EXECUTION_SUPERVISION: ("13.5",),
+    ActivityKind.CORRECTION_REQUEST: ("13.6",),
+    ActivityKind.DISCIPLINE_INSPECTION: ("13.7",),
+    ActivityKind.CLUE_REPORT: ("13.8",),
+    ActivityKind.VERIFICATION_REPORT: ("13.9",),
+    ActivityKind.COMPLAINT_HANDLING: ("13.11",),
+    ActivityKind.REFERRAL: ("13.12",),
+    ActivityKind.WARNING_REMINDER: ("13.13",),
+    ActivityKind.DUAL_INVESTIGATION: ("13.14",),
+    ActivityKind.ASSESSMENT_GRADE: ("14", "18.9", "22.3"),
 }
 
 # What a clerk may type for a kind: the code, the Chinese name, and a few common variants.
@@ -163,6 +231,21 @@ ACTIVITY_ALIASES: dict[str, ActivityKind] = {
     "党课": ActivityKind.INTEGRITY_LECTURE,
     "考核": ActivityKind.YEAR_END_ASSESSMENT,
     "报告": ActivityKind.ANNUAL_REPORT,
+    "细化分解": ActivityKind.TASK_BREAKDOWN,
+    "任务分解": ActivityKind.TASK_BREAKDOWN,
+    "纪检监察工作汇报": ActivityKind.DISCIPLINE_WORK_BRIEFING,
+    "议事日程": ActivityKind.AGENDA_ITEM,
+    "培训计划": ActivityKind.TRAINING_PLAN,
+    "警示教育": ActivityKind.EDUCATION_ACTIVITY,
+    "教育整顿": ActivityKind.RECTIFICATION_CAMPAIGN,
+    "撰写报告": ActivityKind.REPORT_DRAFTING,
+    "问题线索": ActivityKind.CLUE_REPORT,
+    "举报控告": ActivityKind.COMPLAINT_HANDLING,
+    "信访举报": ActivityKind.COMPLAINT_HANDLING,
+    "训诫督导": ActivityKind.WARNING_REMINDER,
+    "责令纠错": ActivityKind.WARNING_REMINDER,
+    "等次": ActivityKind.ASSESSMENT_GRADE,
+    "年度考核": ActivityKind.ASSESSMENT_GRADE,
 }
 for _kind in ActivityKind:
     ACTIVITY_ALIASES[_kind.value] = _kind

@@ -14,6 +14,7 @@ final status.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -44,10 +45,12 @@ def demo_activities(roster: Roster, year: int) -> list[dict[str, Any]]:
     supervisors = [p.id for p in roster.people if supervised_departments(roster, p.id)]
     party = [*leaders, *committee]
 
-    rows: list[tuple[ActivityKind, date, str, list[str], str]] = []
+    rows: list[tuple[ActivityKind, date, str, list[str], str, dict[str, str]]] = []
 
-    def add(kind: ActivityKind, day: date, actor: str, who: list[str], note: str) -> None:
-        rows.append((kind, day, actor, [w for w in who if w != actor], note))
+    def add(
+        kind: ActivityKind, day: date, actor: str, who: list[str], note: str, **extra: str
+    ) -> None:
+        rows.append((kind, day, actor, [w for w in who if w != actor], note, extra))
 
     if secretary is not None:
         add(ActivityKind.PARTY_GROUP_MEETING, date(year, 3, 8), secretary, party,
@@ -119,13 +122,78 @@ def demo_activities(roster: Roster, year: int) -> list[dict[str, Any]]:
                 add(ActivityKind.EXCHANGE_OF_VIEWS, date(year, month, _day(10 + i + h)), discipline,
                     [other], "就落实党风廉政建设责任制、遵守廉洁自律规定情况交换意见")  # fmt: skip
 
+    _later_kinds(roster, year, add, secretary, discipline, party)
+
     today = date(year, 12, 31)
     records: list[dict[str, Any]] = []
-    for kind, day, actor, who, note in sorted(rows, key=lambda r: (r[1], r[0].value, r[2], r[3])):
+    ordered = sorted(rows, key=lambda r: (r[1], r[0].value, r[2], r[3]))
+    for kind, day, actor, who, note, extra in ordered:
         activity = build_activity(
             roster,
-            ActivityInput(kind=kind.value, date=day, actor=actor, participants=who, note=note),
+            ActivityInput(
+                kind=kind.value,
+                date=day,
+                actor=actor,
+                participants=who,
+                note=note,
+                grade=extra.get("grade", ""),
+                disposition=extra.get("disposition", ""),
+                recipients=extra.get("recipients", ""),
+            ),
             today=today,
         )
         records.append(activity.record())
     return records
+
+
+def _later_kinds(
+    roster: Roster,
+    year: int,
+    add: Callable[..., None],
+    secretary: str | None,
+    discipline: str | None,
+    party: list[str],
+) -> None:
+    """The kinds of issue #20: 9.4, 9.17, 9.20, 10.1, 10.2, 10.9, 政工科's 12(二), the 纪检组's own
+    13.x work and the year's 考核等次 (all 良好 or better: no 18.9 case in the demo)."""
+    political = next((d for d in roster.departments if "政工" in d.name), None)
+    heads = [d.head for d in roster.departments if d.head]
+    if secretary is not None:
+        add(ActivityKind.STUDY_MEETING, date(year, 1, 12), secretary, party,
+            "传达学习上级党风廉政建设工作部署")  # fmt: skip
+        add(ActivityKind.DEMOCRATIC_LIFE_MEETING, date(year, 1, 26), secretary, party,
+            "领导班子民主生活会")  # fmt: skip
+        add(ActivityKind.TASK_BREAKDOWN, date(year, 3, 8), secretary, party,
+            "将县委下达的党风廉政建设和反腐败工作任务细化分解到有关部门和分管领导")  # fmt: skip
+        add(ActivityKind.AGENDA_ITEM, date(year, 3, 8), secretary, [],
+            "党风廉政建设工作列入党组重要议事日程")  # fmt: skip
+        if discipline is not None:
+            add(ActivityKind.DISCIPLINE_WORK_BRIEFING, date(year, 7, 10), secretary, [discipline],
+                "听取纪检组上半年纪检监察工作情况汇报")  # fmt: skip
+        if heads:
+            add(ActivityKind.ADMONITION_TALK, date(year, 9, 20), secretary, heads[-1:],
+                "对群众反映问题较多的部门进行诫勉谈话")  # fmt: skip
+        graded = [p for p in party if p != secretary] + [h for h in heads if h not in party]
+        for i, pid in enumerate(graded):
+            add(ActivityKind.ASSESSMENT_GRADE, date(year, 12, 30), secretary, [pid],
+                "党风廉政建设责任制年度考核", grade="优秀" if i % 3 == 0 else "良好")  # fmt: skip
+    if political is not None and political.head:
+        clerk = political.head
+        add(ActivityKind.TRAINING_PLAN, date(year, 2, 15), clerk, [],
+            "将党风廉政建设规定和要求纳入年度教育培训计划")  # fmt: skip
+        add(ActivityKind.EDUCATION_ACTIVITY, date(year, 6, 18), clerk, [],
+            "组织全院干警警示教育")  # fmt: skip
+        if discipline is not None:
+            add(ActivityKind.REPORT_DRAFTING, date(year, 12, 26), clerk, [discipline],
+                "配合纪检组撰写党组履行主体责任情况报告")  # fmt: skip
+    if discipline is not None:
+        add(ActivityKind.DECISION_SUPERVISION, date(year, 3, 8), discipline, [],
+            "参加党组会,监督重大事项集体研究决策")  # fmt: skip
+        add(ActivityKind.COMPLAINT_HANDLING, date(year, 4, 14), discipline, [],
+            "受理反映干警违规接受吃请的举报信件", disposition="直办")  # fmt: skip
+        add(ActivityKind.CASE_INVESTIGATION, date(year, 4, 28), discipline, [],
+            "调查核实举报反映的问题")  # fmt: skip
+        add(ActivityKind.WARNING_REMINDER, date(year, 5, 6), discipline, [],
+            "对苗头性问题予以警示提醒")  # fmt: skip
+        add(ActivityKind.DISCIPLINE_INSPECTION, date(year, 9, 5), discipline, [],
+            "纪检组转变作风、遵守纪律情况专项督察")  # fmt: skip

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Literal
 
 from docgen.core.glossary import ActivityKind, LetterKind, Role
 from docgen.core.models import Department, Roster
+from docgen.duties.activity_rules import RECIPIENTS
 from docgen.duties.ledger import (
     LEADERSHIP,
     Activity,
@@ -38,6 +39,13 @@ from docgen.duties.ledger import (
     department_staff,
     read_activities,
     supervised_departments,
+)
+from docgen.duties.rules_later import (
+    LATER_DUTY_TEXT,
+    RecordedKind,
+    grade_notes,
+    recorded_kinds,
+    unaddressed_reports,
 )
 from docgen.duties.signing import CHINA_TZ as CHINA_TZ
 from docgen.duties.signing import LetterCount as LetterCount
@@ -89,6 +97,7 @@ DUTY_TEXT: dict[str, tuple[str, str]] = {
         "每半年与班子成员就贯彻执行党风廉政建设责任制、遵守廉洁自律规定情况交换意见",
     ),
     "supervision_report": ("13.10", "每年向县纪委和市检院纪检组报告履行监督责任情况"),
+    **LATER_DUTY_TEXT,
 }
 
 
@@ -160,6 +169,7 @@ class DutiesReport:
     as_of: date
     obligations: tuple[Obligation, ...]
     notes: tuple[str, ...] = ()
+    records: tuple[RecordedKind, ...] = ()  # kinds without a frequency: recorded, not due
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.obligations if o.status == status)
@@ -170,6 +180,7 @@ class DutiesReport:
             as_of=self.as_of,
             obligations=tuple(o for o in self.obligations if o.person_id == person_id),
             notes=self.notes,
+            records=self.records,
         )
 
     def by_article(self, *articles: str) -> tuple[Obligation, ...]:
@@ -303,7 +314,8 @@ def expand_duties(
     Only activities of ``year`` dated on or before ``as_of`` (and not voided) count, so the same
     ledger answers "where did we stand on 31 March" as well as "where do we stand now".
     """
-    acts = [a for a in activities if a.year == year and a.date <= as_of and not a.voided]
+    known = [a for a in activities if a.date <= as_of and not a.voided]
+    acts = [a for a in known if a.year == year]
     b = _Builder(acts, as_of)
     notes: list[str] = [
         "检委会专职委员协助班子成员抓好党风廉政建设工作(第六条、第十一条),不单列活动指标;"
@@ -332,11 +344,9 @@ def expand_duties(
 
     # 第九条: the 党组 as a body.
     b.add("meetings", yr, required=2, evidence=b.matching(ActivityKind.PARTY_GROUP_MEETING, yr))
+    _report_duties(b, yr, acts, "9.3", "party_report", None)
     b.add(
-        "party_report",
-        yr,
-        required=1,
-        evidence=b.matching(ActivityKind.ANNUAL_REPORT, yr, article="9.3"),
+        "task_breakdown", yr, required=1, evidence=b.matching(ActivityKind.TASK_BREAKDOWN, yr)
     )
     for half in halves(year):
         b.add(
@@ -471,14 +481,36 @@ def expand_duties(
                     person=discipline_head,
                     counterpart=other,
                 )
+    _report_duties(b, yr, acts, "13.10", "supervision_report", discipline_head)
+    # 12(二)6: 政工科 drafts the 党组's yearly report (9.3) with the 纪检组.
     b.add(
-        "supervision_report",
+        "report_drafting",
         yr,
         required=1,
-        evidence=b.matching(ActivityKind.ANNUAL_REPORT, yr, article="13.10"),
-        person=discipline_head,
+        evidence=b.matching(ActivityKind.REPORT_DRAFTING, yr),
+        department="政工科",
     )
-    return DutiesReport(year=year, as_of=as_of, obligations=tuple(b.items), notes=tuple(notes))
+    notes.extend(unaddressed_reports(acts))
+    notes.extend(grade_notes(roster, year, known))
+    return DutiesReport(
+        year=year,
+        as_of=as_of,
+        obligations=tuple(b.items),
+        notes=tuple(notes),
+        records=recorded_kinds(acts),
+    )
+
+
+def _report_duties(
+    b: _Builder, yr: Period, acts: Sequence[Activity], article: str, key: str, person: str | None
+) -> None:
+    """9.3 / 13.10: one obligation per body the yearly report goes to, each recorded."""
+    reports = set(b.matching(ActivityKind.ANNUAL_REPORT, yr, article=article))
+    for recipient in RECIPIENTS[article]:
+        evidence = tuple(
+            a.activity_id for a in acts if a.activity_id in reports and recipient in a.recipients
+        )
+        b.add(key, yr, required=1, evidence=evidence, person=person, detail=f"报送{recipient}")
 
 
 def _late_days(count: LetterCount) -> str:
@@ -593,7 +625,11 @@ def _leader_duties(
 def duties_in_workspace(ws: Workspace, year: int, as_of: date) -> tuple[Roster, DutiesReport]:
     roster = load_roster(ws.roster_path)
     with open_registry(ws) as registry:
-        activities = read_activities(registry, year=year)
+        # the year before too: 18.9 / 22.3 look at two years of 考核等次
+        activities = [
+            *read_activities(registry, year=year - 1),
+            *read_activities(registry, year=year),
+        ]
         signing = signing_summary_from_registry(
             registry, year, ws.config.signing.deadline_for(year)
         )

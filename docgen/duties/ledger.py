@@ -22,9 +22,22 @@ import rfc8785
 
 from docgen.core.articles import article_label
 from docgen.core.errors import Location, Problem, ProblemsError, ValidationError
-from docgen.core.glossary import ACTIVITY_ALIASES, ActivityKind, Role
+from docgen.core.glossary import ACTIVITY_ALIASES, ActivityKind
 from docgen.core.lock import workspace_lock
-from docgen.core.models import Department, Person, Roster
+from docgen.core.models import Roster
+from docgen.duties.activity_rules import (
+    DISPOSITIONS,
+    GRADES,
+    check_for,
+    parse_choice,
+    parse_recipients,
+    who,
+)
+from docgen.duties.roster_roles import LEADERSHIP as LEADERSHIP
+from docgen.duties.roster_roles import department_contacts as department_contacts
+from docgen.duties.roster_roles import department_heads as department_heads
+from docgen.duties.roster_roles import department_staff as department_staff
+from docgen.duties.roster_roles import supervised_departments as supervised_departments
 from docgen.registry import open_registry
 from docgen.roster.load import load_roster
 from docgen.roster.names import resolve_person, split_people
@@ -42,6 +55,9 @@ CLI_LABELS: Mapping[str, str] = {
     "actor": "主持人(--actor)",
     "participants": "参加人(--participants)",
     "note": "备注(--note)",
+    "recipients": "报送机关(--recipients)",
+    "grade": "考核等次(--grade)",
+    "disposition": "处理方式(--disposition)",
 }
 
 # Column headers accepted by ``activity import`` (first match wins), per logical field.
@@ -51,13 +67,13 @@ IMPORT_HEADERS: Mapping[str, tuple[str, ...]] = {
     "actor": ("主持人", "责任人", "发起人", "actor"),
     "participants": ("参加人", "参加人员", "对象", "participants"),
     "note": ("备注", "内容", "说明", "note"),
+    "recipients": ("报送机关", "接收机关", "recipients"),
+    "grade": ("考核等次", "等次", "grade"),
+    "disposition": ("处理方式", "disposition"),
 }
 REQUIRED_COLUMNS = ("kind", "date", "actor")
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-LEADERSHIP = frozenset({Role.LEADER, Role.DISCIPLINE_HEAD})
-"""班子成员 in the sense of articles 6, 10 and 11 (the 书记 is named separately)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,9 @@ class ActivityInput:
     actor: str
     participants: str | Sequence[str] = ()
     note: str = ""
+    recipients: str | Sequence[str] = ()  # 9.3, 13.8, 13.10: to whom the report went
+    grade: str = ""  # 考核等次
+    disposition: str = ""  # 13.11 处理方式
     file: str | None = None
     row: int | None = None
     sheet: str | None = None
@@ -93,6 +112,10 @@ class Activity:
     note: str = ""
     index: int | None = None  # registry index, once recorded
     voided: bool = False
+    # Only some kinds have these; a record holds them only when set, so older ids are unchanged.
+    recipients: tuple[str, ...] = ()
+    grade: str = ""
+    disposition: str = ""
 
     @property
     def year(self) -> int:
@@ -109,6 +132,7 @@ class Activity:
             "participants": list(self.participants),
             "article": self.article,
             "note": self.note,
+            **_extras(self.recipients, self.grade, self.disposition),
         }
 
     @classmethod
@@ -124,6 +148,9 @@ class Activity:
                 article=str(record["article"]),
                 note=str(record.get("note", "")),
                 index=index,
+                recipients=tuple(str(r) for r in record.get("recipients", ())),
+                grade=str(record.get("grade", "")),
+                disposition=str(record.get("disposition", "")),
             )
         except (KeyError, ValueError) as exc:
             raise ValidationError(
@@ -132,8 +159,27 @@ class Activity:
             ) from exc
 
 
+def _extras(recipients: Sequence[str], grade: str, disposition: str) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    if recipients:
+        extras["recipients"] = list(recipients)
+    if grade:
+        extras["grade"] = grade
+    if disposition:
+        extras["disposition"] = disposition
+    return extras
+
+
 def activity_id_for(
-    kind: ActivityKind, day: date, actor: str, participants: Iterable[str], note: str
+    kind: ActivityKind,
+    day: date,
+    actor: str,
+    participants: Iterable[str],
+    note: str,
+    *,
+    recipients: Sequence[str] = (),
+    grade: str = "",
+    disposition: str = "",
 ) -> str:
     """A content hash, so the same activity always gets the same id and a repeat is detectable."""
     canonical = rfc8785.dumps(
@@ -143,6 +189,7 @@ def activity_id_for(
             "actor": actor,
             "participants": sorted(set(participants)),
             "note": note,
+            **_extras(sorted(set(recipients)), grade, disposition),
         }
     )
     return f"A-{day.year}-{hashlib.sha256(canonical).hexdigest()[:10]}"
@@ -186,142 +233,6 @@ def parse_date(value: str | date, location: Location) -> date:
         ) from None
 
 
-# ---------------------------------------------------------------------------------------------
-# who may take part in what
-
-
-def supervised_departments(roster: Roster, person_id: str) -> list[Department]:
-    """Departments whose 分管院领导 is ``person_id``, in roster order."""
-    return [d for d in roster.departments if d.supervisor == person_id]
-
-
-def department_staff(department: Department) -> list[str]:
-    """Everyone in a department, its head first."""
-    ids = [department.head] if department.head else []
-    ids.extend(m for m in department.members if m not in ids)
-    return ids
-
-
-def department_contacts(department: Department) -> list[str]:
-    """Who speaks for a department to its 分管院领导: its head, or all its members when it has no
-    head or the 分管院领导 heads it himself."""
-    if department.head and department.head != department.supervisor:
-        return [department.head]
-    return [m for m in department.members if m != department.supervisor]
-
-
-def department_heads(roster: Roster) -> set[str]:
-    return {d.head for d in roster.departments if d.head}
-
-
-def _who(person: Person) -> str:
-    return f"{person.name}({person.id},{person.role.label})"
-
-
-def _is_secretary(person: Person) -> bool:
-    return person.role is Role.PARTY_SECRETARY
-
-
-def _is_leader(person: Person) -> bool:
-    return person.role in LEADERSHIP
-
-
-@dataclass(frozen=True)
-class _Check:
-    """Participants allowed for one (kind, actor) combination, and the article it counts for."""
-
-    article: str
-    allowed: frozenset[str] | None  # None: anyone in the roster (an audience)
-    describe: str  # who may take part, in Chinese, for the hint
-    need_participants: bool
-
-
-def _check_for(roster: Roster, kind: ActivityKind, actor: Person, raw: ActivityInput) -> _Check:
-    """Decide the article for ``actor`` holding ``kind``, or raise naming the actor field."""
-    everyone = None
-    leadership = frozenset(p.id for p in roster.people if _is_leader(p))
-    heads = department_heads(roster)
-    supervised = supervised_departments(roster, actor.id)
-    contacts = frozenset(c for d in supervised for c in department_contacts(d))
-    staff = frozenset(s for d in supervised for s in department_staff(d))
-    committee = frozenset(p.id for p in roster.people if p.role is Role.COMMITTEE_MEMBER)
-
-    def refuse(who_may: str, article: str) -> ValidationError:
-        return ValidationError(
-            f"{_who(actor)}不能作为“{kind.label}”的主持人",
-            location=raw.at("actor"),
-            hint=f"按{article_label(article)},{kind.label}应由{who_may}进行",
-        )
-
-    def need_supervised(article: str) -> None:
-        if not supervised:
-            raise ValidationError(
-                f"{_who(actor)}在名册中没有分管部门,不能登记“{kind.label}”",
-                location=raw.at("actor"),
-                hint=f"{article_label(article)}的{kind.label}对象是分管部门;请先在名册中填写分管院领导",
-            )
-
-    if kind in (
-        ActivityKind.PARTY_GROUP_MEETING,
-        ActivityKind.SPECIAL_INSPECTION,
-        ActivityKind.SPECIAL_REMEDIATION,
-    ):
-        article = kind.articles[0]
-        if not (_is_secretary(actor) or _is_leader(actor)):
-            raise refuse("党组书记或班子成员", article)
-        return _Check(article, everyone, "", False)
-    if kind is ActivityKind.TUTORIAL_REPORT:
-        if not _is_secretary(actor):
-            raise refuse("党组书记", "10.6")
-        return _Check("10.6", everyone, "", False)
-    if kind is ActivityKind.ADMONITORY_TALK:
-        if not _is_secretary(actor):
-            raise refuse("党组书记", "10.7")
-        return _Check("10.7", leadership, "班子成员", True)
-    if kind is ActivityKind.HEART_TO_HEART_TALK:
-        if _is_secretary(actor):
-            allowed = leadership | heads | committee | staff
-            return _Check(
-                "10.8", allowed, "班子成员、检委会专职委员、部门负责人(中层)或分管部门人员", True
-            )
-        if _is_leader(actor) or actor.role is Role.COMMITTEE_MEMBER:
-            need_supervised("11.6")
-            return _Check("11.6", staff, "主持人分管部门的人员", True)
-        raise refuse("党组书记(第十条第8项)或班子成员(第十一条第6项)", "10.8")
-    if kind in (ActivityKind.DEPARTMENT_BRIEFING, ActivityKind.INTEGRITY_TALK):
-        if not (_is_leader(actor) or _is_secretary(actor) or actor.role is Role.COMMITTEE_MEMBER):
-            raise refuse("班子成员", "11.6")
-        need_supervised("11.6")
-        return _Check("11.6", contacts, "主持人分管部门的负责人", True)
-    if kind is ActivityKind.INTEGRITY_LECTURE:
-        if not (_is_leader(actor) or supervised):
-            raise refuse("班子成员", "11.6")
-        return _Check("11.6", everyone, "", False)
-    if kind is ActivityKind.EXCHANGE_OF_VIEWS:
-        if actor.role is not Role.DISCIPLINE_HEAD:
-            raise refuse("纪检组长", "13.2")
-        secretaries = frozenset(p.id for p in roster.people if _is_secretary(p))
-        return _Check("13.2", (leadership | secretaries) - {actor.id}, "班子成员", True)
-    if kind is ActivityKind.YEAR_END_ASSESSMENT:
-        if _is_secretary(actor):
-            return _Check(
-                "10.3",
-                leadership | committee | contacts,
-                "班子成员、检委会专职委员或分管部门的负责人",
-                True,
-            )
-        if _is_leader(actor):
-            need_supervised("11.2")
-            return _Check("11.2", contacts, "主持人分管部门的负责人", True)
-        raise refuse("党组书记(第十条第3项)或班子成员(第十一条第2项)", "10.3")
-    # ActivityKind.ANNUAL_REPORT
-    if _is_secretary(actor):
-        return _Check("9.3", everyone, "", False)
-    if actor.role is Role.DISCIPLINE_HEAD:
-        return _Check("13.10", everyone, "", False)
-    raise refuse("党组书记(党组报告,第九条第3项)或纪检组长(纪检组报告,第十三条第10项)", "9.3")
-
-
 def build_activity(roster: Roster, raw: ActivityInput, *, today: date) -> Activity:
     """Check one input against the roster and the seed; raise naming the bad field."""
     kind = parse_kind(raw.kind, raw.at("kind"))
@@ -333,19 +244,19 @@ def build_activity(roster: Roster, raw: ActivityInput, *, today: date) -> Activi
             hint="请检查年份;活动发生后再登记",
         )
     actor = resolve_person(roster, raw.actor, raw.at("actor"))
-    check = _check_for(roster, kind, actor, raw)
+    check = check_for(roster, kind, actor, raw.at)
     participants: list[str] = []
     for text in split_people(roster, raw.participants):
         person = resolve_person(roster, text, raw.at("participants"))
         if person.id == actor.id:
             raise ValidationError(
-                f"主持人{_who(actor)}不应同时列为参加人",
+                f"主持人{who(actor)}不应同时列为参加人",
                 location=raw.at("participants"),
                 hint="参加人只填谈话、汇报或考核的对象",
             )
         if check.allowed is not None and person.id not in check.allowed:
             raise ValidationError(
-                f"{_who(person)}不能参加{actor.name}主持的“{kind.label}”",
+                f"{who(person)}不能参加{actor.name}主持的“{kind.label}”",
                 location=raw.at("participants"),
                 hint=f"按{article_label(check.article)},参加人应为{check.describe}",
             )
@@ -357,15 +268,42 @@ def build_activity(roster: Roster, raw: ActivityInput, *, today: date) -> Activi
             location=raw.at("participants"),
             hint=f"按{article_label(check.article)},请填写{check.describe}(编号或姓名,用逗号分隔)",
         )
+    if check.must_include and not check.must_include.intersection(participants):
+        raise ValidationError(
+            f"“{kind.label}”的参加人中没有{check.describe}",
+            location=raw.at("participants"),
+            hint=f"按{article_label(check.article)},请把纪检组长列为参加人",
+        )
+    recipients = parse_recipients(check, kind, raw.recipients, raw.at("recipients"))
+    grade = parse_choice(
+        raw.grade, GRADES, wanted=check.needs_grade, what="考核等次", kind=kind,
+        article=check.article, location=raw.at("grade"),
+    )  # fmt: skip
+    disposition = parse_choice(
+        raw.disposition, DISPOSITIONS, wanted=check.needs_disposition, what="处理方式", kind=kind,
+        article=check.article, location=raw.at("disposition"),
+    )  # fmt: skip
     note = raw.note.strip()
     return Activity(
-        activity_id=activity_id_for(kind, day, actor.id, participants, note),
+        activity_id=activity_id_for(
+            kind,
+            day,
+            actor.id,
+            participants,
+            note,
+            recipients=recipients,
+            grade=grade,
+            disposition=disposition,
+        ),
         kind=kind,
         date=day,
         actor=actor.id,
         participants=tuple(participants),
         article=check.article,
         note=note,
+        recipients=recipients,
+        grade=grade,
+        disposition=disposition,
     )
 
 
@@ -553,6 +491,9 @@ def read_activity_file(path: Path) -> list[ActivityInput]:
                 actor=str(cell("actor")),
                 participants=str(cell("participants")),
                 note=str(cell("note")),
+                recipients=str(cell("recipients")),
+                grade=str(cell("grade")),
+                disposition=str(cell("disposition")),
                 file=str(path),
                 row=number,
                 sheet=sheet,

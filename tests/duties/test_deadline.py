@@ -178,7 +178,9 @@ def test_the_report_states_the_late_letters_with_their_dates(ws_copy: Path) -> N
                          "--to", "县委", "--date", "2028-01-10")  # fmt: skip
     assert outcome.code == 0, outcome.text
     (path,) = (ws_copy / "output" / "2027" / "reports").glob("*_县委.docx")
-    text = "\n".join(p.text for p in Document(str(path)).paragraphs)
+    # 公文 punctuation may be full-width (GB/T 15834) or not: compared as half-width
+    plain = str.maketrans("（），：；", "(),:;")
+    text = "\n".join(p.text for p in Document(str(path)).paragraphs).translate(plain)
     assert "年初(以1月31日为签订截止日)组织层级签订" in text
     assert "《廉洁从检承诺书》3份,双方均已签署2份" in text
     assert "其中1份于1月31日后补签(2月10日)" in text

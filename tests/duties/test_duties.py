@@ -59,7 +59,8 @@ def test_expansion_counts_per_article_for_the_small_roster() -> None:
     report = duties([])
     assert by_article(report) == {
         "9.1": 1,
-        "9.3": 1,
+        "9.3": 3,  # one per body: 县委, 县纪委, 市院 (市检院党组)
+        "9.4": 1,
         "9.14": 3,  # 专项督察 each half-year + 专项治理 once
         "9.5": 1,
         "9.6": 1,
@@ -72,7 +73,8 @@ def test_expansion_counts_per_article_for_the_small_roster() -> None:
         # 汇报 4 depts × 4 quarters + 廉政谈话 3 heads × 4 + 谈心谈话 5+2+2 staff + 3 党课
         "11.6": 16 + 12 + 9 + 3,
         "13.2": 8,  # the 书记 and 3 other 班子成员 × 2 half-years
-        "13.10": 1,
+        "13.10": 2,  # 县纪委, 市检院纪检组
+        "12.2.6": 1,  # 政工科 drafts the 党组's yearly report with the 纪检组
     }
     assert all(o.status == "overdue" for o in report.obligations)
     assert report.by_article("9.1")[0].required == 2
@@ -340,7 +342,9 @@ def test_duties_cli_json_and_exit_code(demo_ws: Path) -> None:
     assert data["counts"]["overdue"] == sum(
         1 for o in data["obligations"] if o["status"] == "overdue"
     )
-    assert data["counts"]["overdue"] == 8
+    # 9.3 to 3 bodies + 13.10 to 2 (the demo drafts the reports, records none), 9.14 second
+    # half, two 11.6, and 9.5–9.7 (no letters in this workspace)
+    assert data["counts"]["overdue"] == 11
     early = run_docgen("duties", "-w", str(demo_ws), "--year", "2027", "--as-of", "2027-01-15",
                        "--json")  # fmt: skip
     assert early.code == 0

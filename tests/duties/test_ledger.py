@@ -69,8 +69,6 @@ def build(kind: str, actor: str, participants: str = "", day: str = "2027-05-10"
         ("交换意见", "P03", "P02;P04;P01", "13.2"),
         ("检查考核", "P01", "P02,P05", "10.3"),
         ("检查考核", "P02", "H1,H2", "11.2"),
-        ("年度报告", "P01", "", "9.3"),
-        ("年度报告", "P03", "", "13.10"),
         ("integrity_talk", "李副", "马一", "11.6"),  # code and names work too
     ],
 )
