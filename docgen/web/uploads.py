@@ -46,7 +46,6 @@ from docgen.verify.report import VerifyReport
 
 MAX_FILES = 20
 _SIGNER = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-_DOC_ID = re.compile(r"^(\d{4}-[A-Z]{2}-[A-Za-z0-9_]+-[A-Za-z0-9_]+(?:-R\d+)?)")
 
 
 @dataclass(frozen=True)
@@ -113,24 +112,29 @@ class _Stage:
         return path
 
 
-def _letter_of_pdf(registry: Registry, data: bytes, given: str) -> dict[str, Any] | None:
-    """The ``document`` record of the letter whose registered PDF (rendition or signed) is
-    ``data``, else of the registered doc id the given name starts with."""
-    sha = hashlib.sha256(data).hexdigest()
-    doc_id = None
-    for _index, raw in registry.entry_data(types=("rendition", "pdf_signature")):
-        record = json.loads(raw)
-        if record.get("pdf_sha256") == sha:
-            doc_id = str(record["doc_id"])
-    if doc_id is None:
-        match = _DOC_ID.match(_base(given))
-        doc_id = match.group(1) if match else None
-    if doc_id is None:
-        return None
+def _latest_document(registry: Registry, doc_id: str) -> dict[str, Any] | None:
     latest = None
     for entry in registry.entries(type="document", doc_id=doc_id):
         latest = entry.record
     return latest
+
+
+def _letter_of_pdf(registry: Registry, data: bytes, given: str) -> dict[str, Any] | None:
+    """The ``document`` record of the letter whose registered PDF (rendition or signed) is
+    ``data``; else of the registered doc id the given name starts with (the letters' files are
+    named ``<doc id>_<甲方>_<乙方>``), so a changed PDF is still checked against its letter."""
+    sha = hashlib.sha256(data).hexdigest()
+    for _index, raw in registry.entry_data(types=("rendition", "pdf_signature")):
+        record = json.loads(raw)
+        if record.get("pdf_sha256") == sha:
+            return _latest_document(registry, str(record["doc_id"]))
+    stem = _base(given).rsplit(".", 1)[0]
+    cuts = [i for i, ch in enumerate(stem) if ch == "_"] + [len(stem)]
+    for cut in sorted(cuts, reverse=True)[:8]:
+        found = _latest_document(registry, stem[:cut]) if stem[:cut] else None
+        if found is not None:
+            return found
+    return None
 
 
 def _stage_letters(ws: Workspace, uploads: Sequence[Upload], stage: _Stage) -> None:
