@@ -53,9 +53,9 @@ STYLE_ATTACHMENT = "附件标识"
 STYLE_TABLE = "表格文字"
 # Column widths of the appendix table and of the body's table of undone duties (mm, summing to
 # the 156 mm 版心), wide enough at 5号 for 序号, an article such as 11.6 and 逾期完成 on one line.
-TABLE_WIDTHS_MM = (11, 13, 56, 19, 14, 14, 11, 18)
+TABLE_WIDTHS_MM = (11, 15, 54, 19, 14, 14, 11, 18)
 BODY_TABLE_WIDTHS_MM: dict[tuple[str, ...], tuple[int, ...]] = {
-    PROBLEM_HEADER: (11, 13, 40, 22, 58, 12)
+    PROBLEM_HEADER: (11, 15, 40, 22, 56, 12)
 }
 CELL_MARGIN_MM = 1.0
 NO_WRAP_COLUMNS = frozenset({0, 1})  # 序号 and 条款 never break

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import zipfile
 from collections import Counter
 from datetime import date
@@ -19,6 +21,7 @@ from docgen.core.workspace import find_workspace
 from docgen.demo.ledger import demo_activities
 from docgen.duties.engine import expand_duties, signing_summary_from_registry
 from docgen.duties.ledger import department_staff, read_activities, supervised_departments
+from docgen.letters.soffice import Converter, find_soffice
 from docgen.letters.workspace_init import init_workspace
 from docgen.registry import open_registry
 from docgen.roster.example import demo_roster_yaml
@@ -414,3 +417,174 @@ def test_letters_signed_on_one_day_read_naturally() -> None:
     )
     text = letters_paragraphs(summary)[0].text
     assert text == "《党风廉政建设责任书》3份,双方均已签署3份,签署于1月12日。"
+
+
+# --------------------------------------------------------------------------- 公文 form (#20 item 5)
+
+# GB/T 15834: Chinese text takes full-width ，：；（）. ASCII ones are allowed only inside an ASCII
+# token that needs them: a digit group, a time, an id, a file name. (Written apart from
+# docgen.duties.report_model.official_punctuation, so the check does not repeat its logic.)
+_ALLOWED_ASCII_TOKEN = re.compile(
+    r"\d{1,3}(?:,\d{3})+"  # 1,000
+    r"|\d{1,2}:\d{2}(?::\d{2})?"  # 8:30
+    r"|[A-Za-z0-9]+(?:[-_:./][A-Za-z0-9]+)+"  # DOCGEN1:x, 2027-ZR-P001-P002
+    r"|[\w.-]+\(\w+\)\.[A-Za-z0-9]{1,5}"  # 报告(1).docx
+)
+
+
+def ascii_punctuation(text: str) -> list[str]:
+    """Each ASCII , : ; ( ) of ``text`` outside an allowed token, with a little context."""
+    spans = [m.span() for m in _ALLOWED_ASCII_TOKEN.finditer(text)]
+    return [
+        text[max(0, i - 6) : i + 6]
+        for i, ch in enumerate(text)
+        if ch in ",:;()" and not any(start <= i < end for start, end in spans)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "bad"),
+    [
+        ("中共庆城县委:", 1),
+        ("2次(3月8日、8月20日)", 2),
+        ("覆盖5/5人(第十条第7项);", 3),
+        ("共1,000人,8:30开会", 1),
+        ("见报告(1).docx与2027-ZR-P001-P002", 0),
+        ("中共庆城县委\uff1a2次\uff083月8日\uff09\uff1b", 0),
+    ],
+)
+def test_the_punctuation_check_catches_ascii_in_prose(text: str, bad: int) -> None:
+    assert len(ascii_punctuation(text)) == bad, ascii_punctuation(text)
+
+
+def _all_texts(path: Path) -> list[str]:
+    """Every paragraph and table cell of a draft, body and footers."""
+    doc = Document(str(path))
+    out = [p.text for p in doc.paragraphs]
+    out += [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    section = doc.sections[0]
+    out += [p.text for f in (section.footer, section.even_page_footer) for p in f.paragraphs]
+    return out
+
+
+REPORTS = [(MAIN, to) for to in ("县委", "县纪委", "市检院党组")] + [
+    (SUPERVISION, to) for to in ("县纪委", "市检院纪检组")
+]
+
+
+@pytest.mark.parametrize(("stem", "to"), REPORTS)
+def test_every_paragraph_and_cell_uses_chinese_punctuation(
+    workspace: Path, stem: str, to: str
+) -> None:
+    texts_ = _all_texts(report_path(workspace, stem, to))
+    assert sum(len(t) for t in texts_) > 2000
+    for text in texts_:
+        assert not ascii_punctuation(text), (text[:40], ascii_punctuation(text))
+    props = Document(str(report_path(workspace, stem, to))).core_properties
+    assert not ascii_punctuation(props.comments)
+
+
+@pytest.fixture(scope="module")
+def empty_year(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo roster with nothing done all year: every countable duty is overdue."""
+    root = tmp_path_factory.mktemp("empty") / "ws"
+    init_workspace(root, institution="庆城县人民检察院", year=YEAR, roster_yaml=demo_roster_yaml())
+    outcome = run_docgen("report", "-w", str(root), "--year", "2027", "--kind", "main",
+                         "--to", "县委", "--date", ISSUED)  # fmt: skip
+    assert outcome.code == 0, outcome.text
+    return root
+
+
+def test_undone_duties_are_grouped_in_one_table(empty_year: Path) -> None:
+    """Dozens of overdue duties: one table row per duty, not one paragraph per obligation."""
+    path = report_path(empty_year, MAIN, "县委")
+    text = body_text(path)
+    found = re.search(r"有(\d+)项职责未按期完成,按职责归并为(\d+)类", text)
+    assert found, text
+    overdue, kinds = int(found.group(1)), int(found.group(2))
+    assert overdue > 50 and kinds < overdue / 3
+    problems = cell_rows(Document(str(path)).tables[0])
+    assert len(problems) == kinds + 1
+    assert [row[0] for row in problems[1:]] == [str(i) for i in range(1, kinds + 1)]
+    assert sum(int(row[5]) for row in problems[1:]) == overdue
+    assert len({(row[1], row[2]) for row in problems[1:]}) == kinds  # each duty once
+    many = max(problems[1:], key=lambda row: int(row[5]))
+    assert int(many[5]) > 1 and many[4].count(";") == int(many[5]) - 1
+    paragraphs = [p for p in texts(path) if p.startswith(("1.", "2.", "3."))]
+    assert not paragraphs
+
+
+NEEDS_SOFFICE = pytest.mark.skipif(
+    find_soffice() is None or shutil.which("pdftotext") is None,
+    reason="需要 LibreOffice(soffice)和 pdftotext 才能检查报告的版面",
+)
+
+
+@pytest.fixture(scope="module")
+def rendered(workspace: Path, empty_year: Path, tmp_path_factory: pytest.TempPathFactory
+             ) -> dict[tuple[str, str], list[str]]:  # fmt: skip
+    """Each draft (the five, and the long one of the empty year) as PDF pages of text, from one
+    LibreOffice run."""
+    sources = [(key, report_path(workspace, *key)) for key in REPORTS]
+    sources.append((("empty", "县委"), report_path(empty_year, MAIN, "县委")))
+    soffice = find_soffice()
+    assert soffice is not None
+    converter = Converter(soffice, tmp_path_factory.mktemp("soffice"))
+    pdfs = converter.convert([(str(path), path.read_bytes()) for _key, path in sources])
+    out: dict[tuple[str, str], list[str]] = {}
+    folder = tmp_path_factory.mktemp("pdf")
+    for (key, _path), pdf in zip(sources, pdfs, strict=True):
+        file = folder / f"{key[0]}_{key[1]}.pdf"
+        file.write_bytes(pdf)
+        whole = subprocess.run(
+            ["pdftotext", "-layout", str(file), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        out[key] = whole.split("\f")[:-1] if whole.endswith("\f") else whole.split("\f")
+    return out
+
+
+def _squeeze(line: str) -> str:
+    return re.sub(r"\s+", "", line)
+
+
+@NEEDS_SOFFICE
+@pytest.mark.parametrize("key", [*REPORTS, ("empty", "县委")])
+def test_the_signature_never_stands_alone_on_a_page(
+    rendered: dict[tuple[str, str], list[str]], key: tuple[str, str]
+) -> None:
+    """GB/T 9704 7.3.5: the 落款 shares its page with the body's last lines."""
+    issuer = "中共庆城县人民检察院党组" if key[0] != SUPERVISION else "庆城县人民检察院纪检组"
+    pages = rendered[key]
+    holding = [i for i, page in enumerate(pages)
+               if any(_squeeze(line) == issuer for line in page.splitlines())]  # fmt: skip
+    assert len(holding) == 1, key
+    page = pages[holding[0]]
+    signature = {issuer, "2028年1月10日", "附件:党风廉政建设责任制落实情况统计表"}
+    others = [
+        _squeeze(line).translate(_TO_ASCII)
+        for line in page.splitlines()
+        if _squeeze(line).translate(_TO_ASCII) not in signature
+        and not re.fullmatch(r"—\d+—", _squeeze(line))
+        and _squeeze(line)
+    ]
+    assert others, f"{key}: 第{holding[0] + 1}页只有落款"
+    assert "附件" not in "".join(pages[holding[0]].splitlines()[:1])  # the appendix comes after
+
+
+@NEEDS_SOFFICE
+@pytest.mark.parametrize("key", [*REPORTS, ("empty", "县委")])
+def test_appendix_articles_and_header_do_not_wrap(
+    rendered: dict[tuple[str, str], list[str]], workspace: Path, empty_year: Path,
+    key: tuple[str, str],
+) -> None:  # fmt: skip
+    path = (
+        report_path(empty_year, MAIN, "县委") if key[0] == "empty" else report_path(workspace, *key)
+    )
+    appendix = cell_rows(Document(str(path)).tables[-1])[1:]
+    text = "\n".join(rendered[key])
+    for article in {row[1] for row in appendix}:
+        rows = sum(row[1] == article for row in appendix)
+        cells = re.findall(rf"(?<![\d.]){re.escape(article)}(?![\d.])", text)
+        assert len(cells) >= rows, (key, article, len(cells), rows)
+    assert not re.search(r"^\s*\d+\s+\d+\.\s*$", text, re.M)  # an article cut after its dot
+    assert re.search(r"^\s*序号\s+条款", text, re.M)  # 序号 on one line
