@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,10 @@ from docgen.cli.common import echo, open_workspace, workspace_option
 from docgen.core.errors import UsageError, VerificationError
 from docgen.core.workspace import atomic_write
 from docgen.registry import init_schema, open_registry
+from docgen.registry.migrations import LATEST_VERSION, latest_pg_sql
 from docgen.registry.schema import role_name_problem, roles_sql
+from docgen.registry.setup_db import AUDITORS_GROUP, setup_database
+from docgen.registry.store import DATABASE_URL_ENV
 
 
 def _json(data: Any) -> None:
@@ -204,4 +208,72 @@ def roles_command(owner: str, writer: str, schema: str) -> None:
             raise UsageError(problem, hint="请换一个名称")
     if owner == writer:
         raise UsageError("所有者账号和办公室账号不能相同", hint="只能追加的账号必须不是表的所有者")
-    click.echo(roles_sql(owner=owner, writer=writer, schema=schema), nl=False)
+    click.echo(
+        roles_sql(owner=owner, writer=writer, schema=schema, tables_sql=latest_pg_sql()), nl=False
+    )
+
+
+@registry.command("migrate")
+@workspace_option
+def migrate_command(workspace_path: Path | None) -> None:
+    """把登记簿数据库的结构升级到本程序的版本(在一个事务中完成,已有记录不变)。
+
+    SQLite 登记簿打开时自动升级;PostgreSQL 由所有者账号(DOCGEN_DATABASE_URL 指向所有者,
+    search_path 指向该单位的模式)运行。不需要登记簿密钥。
+    """
+    setup = init_schema(open_workspace(workspace_path))
+    if setup.version_before == setup.version_after:
+        echo(f"{setup.location} 的结构已是版本 {setup.version_after},无需升级")
+    else:
+        echo(
+            f"已把 {setup.location} 的结构从版本 {setup.version_before} 升级到"
+            f" {setup.version_after}"
+        )
+
+
+@registry.command("setup-db")
+@click.option("--owner", default="docgen_owner", show_default=True, help="所有者账号(建表、升级)")
+@click.option(
+    "--office",
+    "offices",
+    multiple=True,
+    metavar="账号",
+    help="一个单位的账号,同名模式中是该单位自己的登记簿(可重复)",
+)
+@click.option(
+    "--auditor",
+    "auditors",
+    multiple=True,
+    metavar="账号",
+    help=f"只读审计账号,可读所有单位的登记簿(加入组 {AUDITORS_GROUP},可重复)",
+)
+def setup_db_command(owner: str, offices: tuple[str, ...], auditors: tuple[str, ...]) -> None:
+    """在共用的 PostgreSQL 数据库中为每个单位建立自己的登记簿和账号(以超级用户运行)。
+
+    DOCGEN_DATABASE_URL 指向该数据库的超级用户(如 postgres)。每个单位(--office)得到一个同名的
+    账号和模式,模式中是该单位自己的登记簿表:该账号只能读取和追加自己的登记簿,不能修改、删除、
+    清空记录,不能停用触发器,也看不到其他单位的登记簿。--auditor 的账号只能读取所有单位的登记簿。
+    已存在的账号和模式不重复建立,旧结构升级到最新版本;全部在一个事务中完成。账号的口令请另行
+    设置(psql 中 \\password 账号)。
+    """
+    url = os.environ.get(DATABASE_URL_ENV, "")
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise UsageError(
+            f"setup-db 需要环境变量 {DATABASE_URL_ENV} 指向 PostgreSQL 数据库(超级用户账号)",
+            hint=f"例如 {DATABASE_URL_ENV}='postgresql://postgres@localhost/docgen'",
+        )
+    report = setup_database(url, owner=owner, offices=offices, auditors=auditors)
+    if report.created_roles:
+        echo("已建立账号:" + "、".join(report.created_roles))
+    for schema in report.created_schemas:
+        echo(f"已建立模式 {schema}(所有者 {owner})")
+    for schema, before, after in report.migrated:
+        echo(f"模式 {schema} 的登记簿表:结构版本 {before} → {after}")
+    for office in report.offices:
+        echo(
+            f"单位账号 {office}:只能读取和追加模式 {office} 中的登记簿;"
+            f"该单位使用 {DATABASE_URL_ENV}='postgresql://{office}@主机/库名?sslmode=require'"
+        )
+    for auditor in report.auditors:
+        echo(f"审计账号 {auditor}:只能读取所有单位的登记簿")
+    echo(f"✓ {report.location} 已就绪(结构版本 {LATEST_VERSION});请为新账号设置口令")

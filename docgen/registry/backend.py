@@ -32,8 +32,10 @@ from urllib.parse import urlsplit, urlunsplit
 from docgen.core.errors import DocgenError, UsageError, VerificationError, WorkspaceBusyError
 from docgen.registry import pg_connect
 from docgen.registry.clock import local_now, to_second
+from docgen.registry.migrations import LATEST_VERSION, migrate_postgres, migrate_sqlite
 from docgen.registry.schema import (
     APPEND_ONLY_PRIVILEGES,
+    MIGRATIONS_TABLE,
     PG_ENABLED,
     PG_FUNCTION,
     PG_FUNCTION_BODY,
@@ -113,6 +115,50 @@ class Database(ABC):
             )
         self._create_schema()
         return True
+
+    def schema_version(self) -> int:
+        """The tables' version (:mod:`docgen.registry.migrations`): 0 without tables, 1 with the
+        first four and no ``registry_migrations``, else the highest version it records."""
+        if not self._present_tables():
+            return 0
+        if not self._has_table(MIGRATIONS_TABLE):
+            return 1
+        return int(self.query(f"SELECT COALESCE(MAX(version), 0) FROM {MIGRATIONS_TABLE}")[0][0])
+
+    def upgrade(self) -> tuple[int, int]:
+        """Bring the tables to :data:`LATEST_VERSION` where this connection may change them;
+        refuse a newer database, or an older one this connection may not upgrade."""
+        version = self.schema_version()
+        if version > LATEST_VERSION:
+            raise DocgenError(
+                f"登记簿数据库 {self.location} 的结构版本为 {version},"
+                f"比本程序支持的 {LATEST_VERSION} 新",
+                hint="请改用更新版本的 docgen;旧版本不能安全地写入新结构的登记簿",
+            )
+        if version == LATEST_VERSION:
+            return version, version
+        who = self._cannot_migrate()
+        if who is not None:
+            raise DocgenError(
+                f"登记簿数据库 {self.location} 的结构版本为 {version},本程序需要 {LATEST_VERSION},"
+                f"{who}无权升级",
+                hint="请由数据库所有者运行 docgen registry migrate(或 docgen registry setup-db)"
+                "升级后再试;升级在一个事务中完成,已有记录不变",
+            )
+        self._migrate()
+        return version, LATEST_VERSION
+
+    def _cannot_migrate(self) -> str | None:
+        """Who this connection is, when it may not change the tables (None: it may)."""
+        return None
+
+    @abstractmethod
+    def _migrate(self) -> None:
+        """Apply the missing versions in one transaction (re-reading the version under the
+        lock, so two processes opening an old database migrate it once)."""
+
+    @abstractmethod
+    def _has_table(self, name: str) -> bool: ...
 
     @abstractmethod
     def _present_tables(self) -> set[str]:
@@ -228,6 +274,17 @@ class SQLiteDatabase(Database):
                 f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN {_TABLE_LIST}"
             )
         }
+
+    def _has_table(self, name: str) -> bool:
+        return bool(
+            self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        )
+
+    def _migrate(self) -> None:
+        with self.write(), self._errors():
+            before = self.schema_version()
+            if before < LATEST_VERSION:
+                migrate_sqlite(self._conn, before)
 
     def _create_schema(self) -> None:
         try:
@@ -434,6 +491,28 @@ class PostgresDatabase(Database):
             )
         }
 
+    def _has_table(self, name: str) -> bool:
+        return bool(
+            self.query(
+                "SELECT 1 FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+                " AND relkind IN ('r', 'p') AND relname = ?",
+                (name,),
+            )
+        )
+
+    def _cannot_migrate(self) -> str | None:
+        (user, owner) = self.query(
+            "SELECT current_user, COALESCE(bool_and(pg_has_role(relowner, 'USAGE')), false)"
+            " FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+            f" AND relname IN {_TABLE_LIST}"
+        )[0]
+        return None if owner else f"当前账号 {user} 不是登记簿表的所有者,"
+
+    def _migrate(self) -> None:
+        lock = f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})"
+        with self._transaction(self._lock_timeout(), lock), self._errors():
+            migrate_postgres(self._conn)
+
     def _create_schema(self) -> None:
         (schema, user, allowed) = self.query(
             "SELECT current_schema(), current_user,"
@@ -441,7 +520,8 @@ class PostgresDatabase(Database):
         )[0]
         if schema is None:
             raise UsageError(
-                f"PostgreSQL 登记簿 {self.location}:search_path 中没有存在的模式,无处建表",
+                f"PostgreSQL 登记簿 {self.location}:search_path 中没有存在的、"
+                f"当前账号可以使用的模式(别的单位的模式无权使用)",
                 hint="请在 DOCGEN_DATABASE_URL 中用 options=-csearch_path%3D模式名"
                 " 指定已建立的模式",
             )
@@ -467,6 +547,9 @@ class PostgresDatabase(Database):
             )
             self._conn.execute(
                 sql.SQL("GRANT " + APPEND_ONLY_PRIVILEGES + " ON {} TO {}").format(tables, who)
+            )
+            self._conn.execute(
+                sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(MIGRATIONS_TABLE), who)
             )
 
     def trigger_problems(self) -> list[str]:

@@ -19,6 +19,9 @@ import re
 SCHEMA_VERSION = "1"
 APPEND_ONLY_MESSAGE = "docgen registry is append-only"
 TABLES = ("registry_entries", "registry_nodes", "registry_checkpoints", "registry_meta")
+MIGRATIONS_TABLE = "registry_migrations"  # since version 2 (docgen.registry.migrations)
+GUARDED = (*TABLES, MIGRATIONS_TABLE)
+"""Every table whose rows the append-only triggers protect (what an audit checks)."""
 APPEND_ONLY_PRIVILEGES = "SELECT, INSERT"
 
 # --- SQLite ---
@@ -49,7 +52,7 @@ CREATE TABLE IF NOT EXISTS registry_checkpoints (
 """
 
 
-def _sqlite_trigger(table: str, operation: str) -> str:
+def sqlite_trigger(table: str, operation: str) -> str:
     """A trigger's ``CREATE TRIGGER`` text as SQLite stores it in ``sqlite_master.sql``."""
     return (
         f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table}\n"
@@ -59,15 +62,16 @@ def _sqlite_trigger(table: str, operation: str) -> str:
 
 
 SQLITE_TRIGGERS: dict[str, tuple[str, str]] = {
-    f"{table}_no_{operation.lower()}": (table, _sqlite_trigger(table, operation))
-    for table in TABLES
+    f"{table}_no_{operation.lower()}": (table, sqlite_trigger(table, operation))
+    for table in GUARDED
     for operation in ("UPDATE", "DELETE")
 }
 """Trigger name → (its table, its SQL as stored)."""
 
 SQLITE_SCHEMA = _SQLITE_TABLES + "".join(
     sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1) + ";\n"
-    for _table, sql in SQLITE_TRIGGERS.values()
+    for table, sql in SQLITE_TRIGGERS.values()
+    if table in TABLES
 )
 
 # --- PostgreSQL ---
@@ -84,7 +88,7 @@ _ROW, _BEFORE, _DELETE, _UPDATE, _TRUNCATE = 1, 2, 8, 16, 32
 
 PG_TRIGGERS: dict[str, tuple[str, int]] = {
     name: (table, tgtype)
-    for table in TABLES
+    for table in GUARDED
     for name, tgtype in (
         (f"{table}_no_change", _ROW | _BEFORE | _DELETE | _UPDATE),
         (f"{table}_no_truncate", _BEFORE | _TRUNCATE),
@@ -146,11 +150,12 @@ def role_name_problem(name: str) -> str | None:
     return f"“{name}”不能用作 PostgreSQL 账号或模式名称(只能用小写字母、数字和下划线,不以数字开头)"
 
 
-def roles_sql(*, owner: str, writer: str, schema: str) -> str:
+def roles_sql(*, owner: str, writer: str, schema: str, tables_sql: str = PG_SCHEMA) -> str:
     """The SQL that sets up an owner role and an append-only role for one registry schema.
 
     A database administrator runs all of it as a superuser (``psql -f``); or only the first part,
-    and the owner then runs ``docgen registry init --grant`` for the second."""
+    and the owner then runs ``docgen registry init --grant`` for the second. ``tables_sql``: the
+    tables at the latest version (:func:`docgen.registry.migrations.latest_pg_sql`)."""
     tables = ", ".join(TABLES)
     return f"""-- docgen 登记簿的 PostgreSQL 账号,由数据库管理员以超级用户身份运行(psql -f 本文件)。
 -- {owner}:所有者,只用来建表和授权,平时不用;
@@ -170,8 +175,9 @@ GRANT USAGE ON SCHEMA {schema} TO {writer};
 --       docgen registry init --grant {writer}
 SET ROLE {owner};
 SET search_path = {schema};
-{PG_SCHEMA.strip()}
+{tables_sql.strip()}
 GRANT {APPEND_ONLY_PRIVILEGES} ON {tables} TO {writer};
+GRANT SELECT ON {MIGRATIONS_TABLE} TO {writer};
 RESET ROLE;
 
 -- 办公室的 docgen 从此使用只能追加的账号:

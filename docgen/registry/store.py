@@ -154,6 +154,7 @@ class Registry:
 
     def _initialise(self, *, sqlite_file: Path | None) -> None:
         self._db.ensure_schema()
+        self._db.upgrade()
         meta: dict[str, str] = dict(self._db.query("SELECT key, value FROM registry_meta"))
         if not meta:
             with self._db.write():
@@ -667,6 +668,8 @@ class SchemaSetup:
     location: str
     created: bool
     granted: str | None
+    version_before: int = 0  # the tables' version found (0: none) …
+    version_after: int = 0  # … and after the migrations (docgen.registry.migrations)
 
 
 def _database_url(database_url: str | None) -> str | None:
@@ -684,9 +687,10 @@ def init_schema(
     db = connect(sqlite_path=ws.registry_path, database_url=url, busy_timeout=DEFAULT_BUSY_TIMEOUT)
     try:
         created = db.create_schema()
+        before, after = db.upgrade()
         if grant is not None:
             db.grant_append_only(grant)
-        return SchemaSetup(db.location, created, grant)
+        return SchemaSetup(db.location, created, grant, before, after)
     finally:
         db.close()
 
