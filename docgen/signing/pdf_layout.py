@@ -281,10 +281,12 @@ def find_signature_lines(
 def _names(header: str, name: str) -> bool:
     """Whether a column header ("乙方(责任人):李卫东") shows ``name``; a long name the table
     wrapped onto a second line ("…:阿依古丽·" / "买买提") shows as a beginning of two or more
-    characters after the colon."""
+    characters after the colon. Blanks do not count: the text layer may drop the spaces of a
+    name (LibreOffice places the words of "{{ x }}" apart without a space glyph)."""
+    header, name = "".join(header.split()), "".join(name.split())
     if name in header:
         return True
-    shown = header.replace("：", ":").rpartition(":")[2].strip()
+    shown = header.replace("：", ":").rpartition(":")[2]
     return len(shown) >= 2 and name.startswith(shown)
 
 
