@@ -49,6 +49,7 @@ from docgen.duties.report_model import (
     ReportKind,
     cn_date,
 )
+from docgen.duties.rules_later import records_sentence
 from docgen.duties.signing import late_sentence
 from docgen.registry import open_registry
 from docgen.roster.load import load_roster
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
     from docgen.registry import Registry
 
 REPORT_ARTICLES = ("9.3", "13.10")  # the reports themselves: not counted inside a report
+# the 纪检组's recorded case work, stated in its report's (六) (13.3, 13.8, 13.9, 13.11–13.14)
+DISCIPLINE_RECORDS = ("13.11", "13.8", "13.9", "13.3", "13.12", "13.13", "13.14")
 SEED_TITLE = "落实党风廉政建设主体责任和监督责任实施办法(试行)"
 CITY_OF_COUNTY = {"庆城县": "庆阳市"}  # article 1 of the seed: 中共庆阳市委
 
@@ -453,9 +456,10 @@ def _supervision_blocks(
         [
             Block("(三)开展专项督察", "h2"),
             Block(
-                f"组织党风检纪专项重点督察"
-                f"{_with_dates(inspections)}"
-                "(第九条第14项、第十三条第7项)。"
+                "开展转变作风、遵守纪律情况专项督察"
+                f"{_with_dates(_of(activities, ActivityKind.DISCIPLINE_INSPECTION))}"
+                "(第十三条第7项);党组组织党风检纪专项重点督察"
+                f"{_with_dates(inspections)}(第九条第14项)。"
                 f"{TO_FILL}(督察发现的问题和通报情况)"
             ),
             Block("(四)监督层级签订责任书、承诺书", "h2"),
@@ -467,7 +471,8 @@ def _supervision_blocks(
             ),
             Block("(六)信访举报和问题线索处置", "h2"),
             Block(
-                f"{TO_FILL}(受理举报、控告件数,直办、督办、转办、阅处、留存情况,"
+                records_sentence(duties.records, DISCIPLINE_RECORDS)
+                + f"{TO_FILL}(受理举报、控告件数,直办、督办、转办、阅处、留存情况,"
                 "向县纪委和市检院纪检组报告问题线索情况;第十三条第8、9、11项)"
             ),
             Block("三、存在问题", "h1"),

@@ -140,3 +140,15 @@ def unaddressed_reports(activities: Sequence[Activity]) -> list[str]:
         f"年度报告 {ids} 登记时未注明报送机关,不计入第九条第3项、第十三条第10项"
         "(请作废后用 --recipients 重新登记)。"
     ]
+
+
+def records_sentence(records: Sequence[RecordedKind], articles: Sequence[str]) -> str:
+    """What the ledger holds for the record-only kinds of ``articles``, for a report paragraph:
+    ``据活动登记簿,处理举报控告2次(直办 1 件,转办 1 件)(第十三条第11项);…。``"""
+    parts = []
+    for article in articles:
+        for r in records:
+            if r.article == article:
+                extra = f"({r.detail})" if r.detail else ""
+                parts.append(f"{r.label}{r.count}次{extra}({article_label(article)})")
+    return "据活动登记簿," + ";".join(parts) + "。" if parts else ""

@@ -257,3 +257,21 @@ def test_two_consecutive_years_of_poor_grades_are_flagged(ws: Path) -> None:
     assert "胡二(H2)" not in text  # 一般 then 较差: not two years
     one_year = run_docgen("duties", "-w", str(ws), "--year", "2026").out
     assert "警示:" not in one_year and "2025年度未登记考核等次" in one_year
+
+
+def test_the_supervision_report_states_13_7_apart_and_the_recorded_case_work(ws: Path) -> None:
+    from docx import Document
+
+    add(ws, "--kind", "纪检组专项督察", "--date", "2027-09-05", "--actor", "P03")
+    add(ws, "--kind", "专项督察", "--date", "2027-05-16", "--actor", "P01")
+    add(ws, "--kind", "处理举报控告", "--date", "2027-04-14", "--actor", "P03",
+        "--disposition", "转办")  # fmt: skip
+    outcome = run_docgen("report", "-w", str(ws), "--year", "2027", "--kind", "supervision",
+                         "--to", "县纪委", "--date", "2028-01-10")  # fmt: skip
+    assert outcome.code == 0, outcome.text
+    (path,) = (ws / "output" / "2027" / "reports").glob("*_县纪委.docx")
+    plain = str.maketrans("\uff08\uff09\uff0c\uff1a\uff1b", "(),:;")
+    text = "\n".join(p.text for p in Document(str(path)).paragraphs).translate(plain)
+    assert "专项督察1次(9月5日)(第十三条第7项)" in text
+    assert "党风检纪专项重点督察1次(5月16日)(第九条第14项)" in text
+    assert "据活动登记簿,处理举报控告1次(转办 1 件)(第十三条第11项)" in text
