@@ -125,9 +125,10 @@ def _show_issued(item: certificates.IssuedCertificate) -> None:
 
 @click.group("keys")
 def keys() -> None:
-    """本单位电子签名证书:建立根证书(init-ca)、签发(issue)、查看(list)、
-    吊销(revoke)、发布吊销列表(crl)、更换密钥(rotate)、更换口令并升级私钥加密(passwd)、
-    检查私钥加密方式(check)。
+    """本单位电子签名证书:建立根证书(init-ca)、签发(issue,默认发激活单)、本人激活并设置
+    PIN(activate)、忘记 PIN 重新签发(reset)、查看(list)、吊销(revoke)、发布吊销列表(crl)、
+    更换密钥(rotate)、更换口令并升级私钥加密(passwd)、检查私钥加密方式(check)、手写签名图片
+    (handwriting)、签署页面的服务器证书(issue-server)。
 
     口令只能来自口令文件、环境变量或终端隐藏输入,不能写在命令行上。
     """

@@ -240,15 +240,20 @@ def _as_signing_key(key: object, path: Path) -> SigningKey:
     return key
 
 
-def _rewrite(path: Path, key: SigningKey, secret: Passphrase) -> None:
-    """Encrypt ``key`` under ``secret``, check the result opens, and replace ``path`` (0600)."""
+def _encrypted(path: Path, key: SigningKey, secret: Passphrase) -> bytes:
+    """``key`` encrypted under ``secret``, checked to open again to the same key."""
     pem = encrypt_private_key(key, secret)
     again = decrypt_key_file(path, pem, secret)
     if again.public_key() != key.public_key():  # a bug in pkcs8, not bad input
         raise CertificateRefusedError(
             "重新加密后的私钥与原私钥不一致,未写入", location=Location(file=str(path))
         )
-    write_atomic(path, pem, PRIVATE_FILE_MODE)
+    return pem
+
+
+def _rewrite(path: Path, key: SigningKey, secret: Passphrase) -> None:
+    """Encrypt ``key`` under ``secret`` and replace ``path`` (0600)."""
+    write_atomic(path, _encrypted(path, key, secret), PRIVATE_FILE_MODE)
 
 
 def activation_record(person_id: str, cert_fp: str, serial: str, now: datetime) -> dict[str, Any]:
@@ -297,10 +302,13 @@ def activate(
                 "私钥与证书不匹配,不能激活", location=Location(file=str(paths.key)),
                 hint=f"请办公室重新签发:docgen keys reset --person {person_id}",
             )  # fmt: skip
-        _rewrite(paths.key, key, pin)
-        (paths.directory / MARKER_NAME).unlink()
+        pem = _encrypted(paths.key, key, pin)
+        # Registered first: a crash before the key is rewritten leaves the key pending (the
+        # person activates again, a second entry says so), never a PIN the registry lacks.
         record = activation_record(person_id, fingerprint(cert), serial_hex(cert), now)
         keyring.register(ws, [record], now)
+        write_atomic(paths.key, pem, PRIVATE_FILE_MODE)
+        (paths.directory / MARKER_NAME).unlink()
 
 
 def issue_pending(

@@ -113,7 +113,8 @@ def save_handwriting(ws: Workspace, person_id: str, png: bytes, *, now: datetime
                 location=Location(file=str(paths.cert)),
                 hint=f"请先签发证书:docgen keys issue --person {person_id}",
             )
-        write_atomic(target, data, PUBLIC_FILE_MODE)
+        # Registered before it is put in place: the stamp never shows an unregistered image.
         record = handwriting_record(person_id, hashlib.sha256(data).hexdigest(), now)
         keyring.register(ws, [record], now)
+        write_atomic(target, data, PUBLIC_FILE_MODE)
     return target

@@ -156,6 +156,11 @@ def _failed(status: SignatureStatus) -> list[str]:
 
 def _check(ctx: _Context, path: Path) -> _Accepted:
     p7s = _read(path)
+    if p7s.startswith(b"%PDF") or path.suffix.lower() == ".pdf":
+        raise _Refused(
+            "暂不支持导入已签名的 PDF:请导入同时生成的 .p7s 签名文件;导入后本人下次在本机"
+            "运行 docgen sign --as 时补签 PDF"
+        )
     doc_id, year, named_signer = _find_letter(ctx, path, p7s)
     letter = letters_state(ctx.registry, [doc_id], year).letters[doc_id]
     if letter.voided:

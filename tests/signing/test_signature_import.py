@@ -214,6 +214,9 @@ def test_a_file_that_is_not_cms_is_refused(pair: tuple[Path, Path], tmp_path: Pa
     big.write_bytes(b"\x30" * (1 << 21))
     refused(main, [big], "文件过大")
     refused(main, [tmp_path / "missing.p7s"], "不是普通文件")
+    pdf = tmp_path / "signed.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\n")
+    refused(main, [pdf], "暂不支持导入已签名的 PDF")
 
 
 def test_a_signing_time_the_registry_cannot_vouch_for_is_refused(pair: tuple[Path, Path]) -> None:
