@@ -11,15 +11,30 @@ import ipaddress
 from pathlib import Path
 
 import click
+from cryptography import x509
 
 from docgen.cli.common import echo, now_utc, open_workspace, read_secret, workspace_option
 from docgen.core.errors import Location, UsageError
-from docgen.signing.keyfiles import check_private_file
+from docgen.signing.keyfiles import check_private_file, load_certificate
 from docgen.signing.server_cert import server_paths
 from docgen.web.logins import ROLE_NAMES, set_password
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8470
+
+
+def certificate_names(path: Path) -> list[str]:
+    """The DNS names and IP addresses a server certificate is for (subjectAltName): the Host
+    headers the page answers besides the loopback ones."""
+    cert = load_certificate(path)
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    found = list(names.get_values_for_type(x509.DNSName))
+    for address in names.get_values_for_type(x509.IPAddress):
+        found.append(f"[{address}]" if address.version == 6 else str(address))
+    return found
 
 
 class _ServeGroup(click.Group):
@@ -103,7 +118,10 @@ def serve(
 
     from docgen.web.app import create_app
 
-    app = create_app(ws, now=now_utc, tls=tls_cert is not None)
+    names = [host] if host not in ("0.0.0.0", "::") else []
+    if tls_cert is not None:
+        names += certificate_names(tls_cert)
+    app = create_app(ws, now=now_utc, tls=tls_cert is not None, hosts=names)
     scheme = "https" if tls_cert is not None else "http"
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     echo(f"签署页面:{scheme}://{shown}:{port}/  (按 Ctrl+C 停止)")

@@ -34,6 +34,7 @@ from docgen.signing.signature_import import ImportOutcome, import_signatures
 from docgen.web.auth_routes import field, secret_field, web_passphrase
 from docgen.web.pages import now, render, roster, workspace
 from docgen.web.security import read_form, require_signer, set_session_cookie, start_session
+from docgen.web.signer_routes import SIGNING_QUEUE
 
 MAX_HANDWRITING = 512 * 1024  # the PNG as a data: URL
 MAX_SIGNATURE = 256 * 1024  # a detached CAdES .p7s is a few KiB
@@ -125,7 +126,7 @@ async def upload_page(request: Request) -> Response:
 
 
 def _import(request: Request, named: list[tuple[str, bytes]]) -> list[tuple[str, ImportOutcome]]:
-    with private_copies([data for _name, data in named], ".p7s") as paths:
+    with private_copies([data for _name, data in named], ".p7s") as paths, SIGNING_QUEUE:
         outcomes = import_signatures(workspace(request), paths, now=now(request))
     return [(name, outcome) for (name, _data), outcome in zip(named, outcomes, strict=True)]
 

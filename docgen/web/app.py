@@ -13,7 +13,7 @@ at the path the certificates name as their CRL distribution point.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -39,6 +39,7 @@ from docgen.web import (
 from docgen.web.pages import STATIC_DIR, error_page, make_templates
 from docgen.web.security import (
     IDLE_TIMEOUT,
+    LOOPBACK_HOSTS,
     LoginRequired,
     SecurityMiddleware,
     SessionStore,
@@ -109,8 +110,11 @@ def create_app(
     now: Callable[[], datetime] | None = None,
     tls: bool = False,
     idle_minutes: float | None = None,
+    hosts: Sequence[str] = (),
 ) -> Starlette:
-    """The application serving workspace ``ws``; ``now`` is the clock (tests fix it)."""
+    """The application serving workspace ``ws``; ``now`` is the clock (tests fix it). It
+    answers requests for the loopback names and ``hosts`` (the names of ``--host`` and of the
+    server certificate), and no other Host."""
     clock = now or _utc_now
     routes: list[BaseRoute] = [
         Route("/", index, methods=["GET"]),
@@ -126,7 +130,9 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityMiddleware)],
+        middleware=[
+            Middleware(SecurityMiddleware, hosts=(*LOOPBACK_HOSTS, *(h.lower() for h in hosts)))
+        ],
         exception_handlers={
             LoginRequired: _login_required,
             HTTPException: _http_error,

@@ -198,15 +198,40 @@ def set_login_csrf(response: Any, request: Request, token: str) -> None:
     )
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _host_name(authority: str) -> str:
+    """``example:8470`` → ``example``; ``[::1]:8470`` → ``[::1]``."""
+    if authority.startswith("["):
+        return authority.split("]", 1)[0] + "]"
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
+
+
 class SecurityMiddleware:
-    """Adds the security headers to every response and refuses oversized request bodies."""
+    """Adds the security headers to every response, refuses oversized request bodies, requests
+    naming a host the server does not serve (a DNS-rebinding page would name its own), and POSTs
+    whose ``Origin`` is another site."""
 
     def __init__(
-        self, app: ASGIApp, *, max_body: int = MAX_BODY, max_form: int = MAX_FORM_BODY
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int = MAX_BODY,
+        max_form: int = MAX_FORM_BODY,
+        hosts: tuple[str, ...] = LOOPBACK_HOSTS,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.max_form = max_form
+        self.hosts = frozenset(h.lower() for h in hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -224,6 +249,20 @@ class SecurityMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        host = (_header(scope, b"host") or "").lower()
+        if _host_name(host) not in self.hosts:
+            await _plain(
+                send_with_headers, 421, "此地址不由签署页面提供服务,请使用办公室公布的地址"
+            )
+            return
+        # A POST names its page's origin; "null" under Referrer-Policy: no-referrer (fetch spec)
+        origin = _header(scope, b"origin") or "null"
+        if scope.get("method") == "POST" and origin.split("://", 1)[-1].lower() not in (
+            host,
+            "null",
+        ):
+            await _plain(send_with_headers, 403, "表单来自其他网站,已拒绝")
+            return
         limit = self.max_body if _is_multipart(scope) else self.max_form
         declared = _content_length(scope)
         if declared is not None and declared > limit:

@@ -12,6 +12,7 @@ pairing and each party signs in turn with their own PIN on the same screen.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -134,10 +135,24 @@ async def docx_download(request: Request) -> Response:
     )
 
 
+# Signatures made through the page wait for each other here, in the server, rather than for
+# the workspace lock (which gives up after DOCGEN_LOCK_WAIT, 30 s): twenty people signing at
+# the same moment are served one after another, none of them refused as "busy". The workspace
+# lock is still taken inside sign_as, against docgen commands run beside the server.
+SIGNING_QUEUE = threading.Lock()
+
+
 def sign_one(
     ws: Workspace, person_id: str, pin: str, doc_id: str, year: int, moment: datetime
 ) -> SignResult:
     """``docgen sign --as person_id --doc doc_id`` with the PIN typed on the page, counted."""
+    with SIGNING_QUEUE:
+        return _sign_one(ws, person_id, pin, doc_id, year, moment)
+
+
+def _sign_one(
+    ws: Workspace, person_id: str, pin: str, doc_id: str, year: int, moment: datetime
+) -> SignResult:
     return lockout.guarded(
         ws,
         lockout.person_key(person_id),

@@ -12,6 +12,7 @@ import tomllib
 
 import pytest
 from starlette.routing import Route
+from starlette.testclient import TestClient
 from web_support import (
     PIN,
     STAFF_PASSWORD,
@@ -179,3 +180,34 @@ def test_the_crl_is_served_where_certificates_point(web_ws: Workspace) -> None:
     assert crl.status_code == 200
     assert crl.content == (web_ws.keys_dir / "ca" / "crl.der").read_bytes()
     assert crl.headers["content-type"] == "application/pkix-crl"
+
+
+def test_a_request_for_another_host_is_refused(web_ws: Workspace) -> None:
+    """A page elsewhere that rebinds its own name to 127.0.0.1 (DNS rebinding) reaches the server
+    with its own name as Host: refused, so it cannot even try PINs against the lock."""
+    client = client_for(web_ws)
+    rebound = client.get("/login", headers={"host": "attacker.example:8470"})
+    assert rebound.status_code == 421
+    token = page_csrf(client, "/login")
+    refused = client.post(
+        "/login",
+        data={"csrf": token, "person": "P001", "pin": "guess-1"},
+        headers={"host": "attacker.example"},
+    )
+    assert refused.status_code == 421
+    from docgen.web import lockout
+
+    assert lockout.attempts(web_ws, "person:P001").failures == 0
+    assert client.get("/login", headers={"host": "localhost:8470"}).status_code == 200
+    named = TestClient(create_app(web_ws, hosts=["qc-jcy-office"]), base_url="http://qc-jcy-office")
+    assert named.get("/login").status_code == 200
+
+
+def test_a_post_from_another_origin_is_refused(web_ws: Workspace) -> None:
+    client = client_for(web_ws)
+    token = page_csrf(client, "/login")
+    data = {"csrf": token, "person": "P001", "pin": PIN}
+    other = client.post("/login", data=data, headers={"origin": "http://attacker.example"})
+    assert other.status_code == 403
+    same = client.post("/login", data=data, headers={"origin": "http://127.0.0.1"})
+    assert same.status_code == 303
