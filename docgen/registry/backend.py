@@ -529,8 +529,14 @@ class PostgresDatabase(Database):
             raise UsageError(
                 f"PostgreSQL 登记簿 {self.location} 的模式 {schema} 中还没有登记簿表,"
                 f"当前账号 {user} 无权建表",
-                hint=f"请由所有者账号运行 docgen registry init --grant {user} 建表并授权;"
-                + ROLES_HINT,
+                hint=(
+                    "这是 PostgreSQL 15 起的默认设置(public 模式不许普通账号建表)。"
+                    f"共用数据库时请由超级用户运行 docgen registry setup-db --office {user},"
+                    "为该单位建立同名的模式"
+                    if schema == "public"
+                    else f"请由所有者账号运行 docgen registry init --grant {user} 建表并授权;"
+                    + ROLES_HINT
+                ),
             )
         lock = f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})"
         with self._transaction(self._lock_timeout(), lock), self._errors():

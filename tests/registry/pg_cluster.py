@@ -32,8 +32,12 @@ def _run_as() -> list[str]:
 
 @dataclass
 class Cluster:
+    """``password``: the superuser's, and every connection must give one (SCRAM), over TCP on
+    127.0.0.1 with SSL (a self-signed certificate) and the socket; else trust, socket only."""
+
     base: Path
     port: int = field(default_factory=free_port)
+    password: str | None = None
 
     def __post_init__(self) -> None:
         bin_dir = pg_bin_dir()
@@ -45,8 +49,32 @@ class Cluster:
             user = pwd.getpwnam("nobody")
             os.chown(self.base, user.pw_uid, user.pw_gid)
         self.env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
-        self._pg("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+        auth = ["-A", "trust"]
+        if self.password is not None:
+            pwfile = self.base / "pwfile"
+            pwfile.write_text(self.password + "\n")
+            self._own(pwfile)
+            auth = ["-A", "scram-sha-256", f"--pwfile={pwfile}"]
+            self._certificate()
+        self._pg("initdb", "-D", str(self.data), "-U", "postgres", *auth, "-E", "UTF8",
                  "--no-sync")  # fmt: skip
+
+    def _own(self, path: Path) -> None:
+        if self.run_as:
+            user = pwd.getpwnam("nobody")
+            os.chown(path, user.pw_uid, user.pw_gid)
+
+    def _certificate(self) -> None:
+        """A self-signed server certificate (``sslmode=require`` encrypts, does not verify)."""
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=127.0.0.1", "-keyout", str(self.base / "server.key"),
+             "-out", str(self.base / "server.crt")],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        for name in ("server.key", "server.crt"):
+            (self.base / name).chmod(0o600)
+            self._own(self.base / name)
 
     @property
     def data(self) -> Path:
@@ -58,6 +86,12 @@ class Cluster:
 
     def ctl_command(self, *args: str) -> list[str]:
         options = f"-p {self.port} -k {self.base} -c listen_addresses='' -c fsync=off"
+        if self.password is not None:
+            options = (
+                f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off"
+                f" -c ssl=on -c ssl_cert_file={self.base}/server.crt"
+                f" -c ssl_key_file={self.base}/server.key"
+            )
         return [
             *self.run_as, str(self.bin / "pg_ctl"), "-D", str(self.data),
             "-l", str(self.base / "server.log"), "-o", options, "-w", "-t", "60", *args,
