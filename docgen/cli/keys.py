@@ -27,7 +27,7 @@ from docgen.core.lock import workspace_lock
 from docgen.core.models import Roster
 from docgen.core.workspace import Workspace
 from docgen.roster.load import load_roster
-from docgen.signing import ca, certificates, keyring
+from docgen.signing import activation, ca, certificates, keyring
 from docgen.signing import passphrase as passphrases
 from docgen.signing.crl import CRL_DAYS_DEFAULT, load_crl
 from docgen.signing.keyfiles import OLD_DIR, ca_paths
@@ -382,7 +382,7 @@ def crl(workspace_path: Path | None, days: int, ca_passphrase_file: Path | None)
     echo(f"  {result.der_path}")
 
 
-def _listing_json(row: KeyListing) -> dict[str, Any]:
+def _listing_json(row: KeyListing, pending: bool) -> dict[str, Any]:
     def when(value: Any) -> str | None:
         return iso_z(value) if value is not None else None
 
@@ -397,6 +397,7 @@ def _listing_json(row: KeyListing) -> dict[str, Any]:
         "not_after": when(row.not_after),
         "revoked_at": when(row.revoked_at),
         "has_key": row.has_key,
+        "pending_activation": pending,
         "in_roster": row.in_roster,
     }
 
@@ -419,7 +420,11 @@ def list_command(workspace_path: Path | None, history: bool, as_json: bool) -> N
         if history or r.slot in (None, CertSlot.CURRENT)
     ]
     if as_json:
-        echo(json.dumps([_listing_json(r) for r in rows], ensure_ascii=False, indent=2))
+        listed = [
+            _listing_json(r, r.slot is CertSlot.CURRENT and activation.is_pending(ws, r.person_id))
+            for r in rows
+        ]
+        echo(json.dumps(listed, ensure_ascii=False, indent=2))
         return
     for row in rows:
         name = row.name or "?"
@@ -439,6 +444,8 @@ def list_command(workspace_path: Path | None, history: bool, as_json: bool) -> N
             parts.append(f"吊销于 {iso_z(row.revoked_at)}")
         if row.slot is CertSlot.CURRENT and not row.has_key:
             parts.append("缺少私钥")
+        elif row.slot is CertSlot.CURRENT and activation.is_pending(ws, row.person_id):
+            parts.append("待本人激活")
         if not row.in_roster:
             parts.append("不在名册中")
         echo("  ".join(parts))

@@ -60,8 +60,9 @@ def sign(
         if person is not None:
             raise click.UsageError("--as 不能与子命令同用")
         return
-    if person is None:
-        raise click.UsageError("请用 --as 指定签名人(编号或姓名)")
+    if person is None:  # required unless a subcommand (import) is given
+        option = next(p for p in ctx.command.params if p.name == "person")
+        raise click.MissingParameter(ctx=ctx, param=option)
     ws = open_workspace(workspace_path)
     year = year or ws.config.default_year
     roster = load_roster(ws.roster_path)

@@ -88,6 +88,10 @@ def test_issue_without_a_passphrase_gives_each_person_a_sheet_and_a_pending_key(
     assert is_pending(ws, "P001") and is_pending(ws, "P002")
     assert not is_pending(ws, "P003")
     assert "待本人激活" in out.out
+    listed = docgen(root, "keys", "list")
+    assert listed.code == 0, listed.text
+    lines = {line.split()[0]: line for line in listed.out.splitlines() if line.startswith("P")}
+    assert "待本人激活" in lines["P001"] and "待本人激活" not in lines.get("P003", "")
 
 
 def test_a_pending_key_cannot_sign_even_with_the_code(
