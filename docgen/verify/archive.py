@@ -49,6 +49,7 @@ from docgen.core.progress import ProgressFactory, no_progress
 from docgen.core.workspace import Workspace
 from docgen.records.naming import signature_relpath
 from docgen.records.proofs import letter_proof
+from docgen.records.renditions import rendition_relpath
 from docgen.records.state import LetterState, iter_year_letters, letters_state
 from docgen.registry import Registry, open_registry
 from docgen.registry.bundle import verified_checkpoint
@@ -189,17 +190,27 @@ def _letter_files(
         sig_rel = signature_relpath(rel, signer)
         blob = read_blob(year_dir / sig_rel, sig_rel, MAX_SIGNATURE_BYTES, "签名文件")
         signatures.append((sig_rel[len(rel) + 1 : -len(".p7s")], blob))
+    # The signed PDF rendition goes beside its .docx when there is one (a registered PDF missing
+    # from output/ is shown by the checklist's step 9 as not checked, and not archived).
+    pdf = None
+    if letter.rendition is not None:
+        pdf_rel = rendition_relpath(rel)
+        if (year_dir / pdf_rel).is_file():
+            pdf = read_blob(year_dir / pdf_rel, pdf_rel, MAX_LETTER_BYTES, "PDF 文件")
     files = LetterFiles(
         path=rel,
         docx=docx,
         proof=Blob(rel + PROOF_SUFFIX, proof),
         signatures=tuple(signatures),
+        pdf=pdf,
     )
     content = {rel: docx.data} if docx.data is not None else {}
     content[rel + PROOF_SUFFIX] = proof
     for _, blob in signatures:
         if blob.data is not None:
             content[blob.path] = blob.data
+    if pdf is not None and pdf.data is not None:
+        content[pdf.path] = pdf.data
     return files, content
 
 

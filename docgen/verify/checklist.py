@@ -57,6 +57,7 @@ from docgen.verify.model import (
     LetterReport,
     LetterStatus,
     Party,
+    PdfInfo,
     SignatureInfo,
     StepResult,
     TrustAnchors,
@@ -662,7 +663,13 @@ def _step_pdf(letter: _Letter) -> str:
         raise _Skip
     blob = letter.files.pdf
     if blob is None or blob.data is None:
-        where = "" if blob is None else f"({blob.path} {blob.problem or '无法读取'})"
+        registered = next(
+            (e.record.get("path") for e in letter.entries if e.record.get("type") == "rendition"),
+            None,
+        )
+        where = (
+            f"({registered})" if blob is None else f"({blob.path} {blob.problem or '无法读取'})"
+        )
         raise _NotApplicable(f"登记了 PDF 转换件,但没有提供 PDF 文件{where},未核对 PDF")
     verdict = check_letter_pdf(
         blob.data, letter.doc_id, [e.record for e in letter.entries],
@@ -734,4 +741,19 @@ def _report(letter: _Letter, steps: tuple[StepResult, ...]) -> LetterReport:
         signatures=signatures,
         missing=tuple(p for p in parties if p.id not in letter.signatures),
         void=void,
+        pdf=_pdf_info(letter, steps),
     )
+
+
+def _pdf_info(letter: _Letter, steps: tuple[StepResult, ...]) -> PdfInfo | None:
+    """The PDF step 9 checked and found as registered; None when there was none to check."""
+    blob = letter.files.pdf
+    step = next((s for s in steps if s.number == 9), None)
+    if step is None or not step.ok or step.skipped or blob is None or blob.data is None:
+        return None
+    signed = tuple(
+        str(e.record.get("party"))
+        for e in letter.entries
+        if e.record.get("type") == "pdf_signature"
+    )
+    return PdfInfo(blob.path, _sha(blob.data), signed)

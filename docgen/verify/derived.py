@@ -25,7 +25,7 @@ from docgen.verify.log import LOG_NAME
 from docgen.verify.verify_sh import ScriptFacts, render_verify_sh
 
 if TYPE_CHECKING:
-    from docgen.verify.model import LetterReport
+    from docgen.verify.model import LetterReport, PdfInfo
 
 ARCHIVE_FORMAT = "docgen-archive-v1"
 CA_NAME = "ca.pem"
@@ -167,6 +167,7 @@ class _Facts:
     root_b64: str
     volume: Volume | None = None
     crls: tuple[CrlFile, ...] = ()
+    pdfs: bool = False  # some letter carries its signed PDF rendition
 
     @property
     def archive_name(self) -> str:
@@ -193,8 +194,9 @@ def _facts(
         origin, size, root = "(检查点无法解析)", None, ""
     years = sorted({letter.year for letter in letters if letter.year is not None})
     return _Facts(
-        years[0] if years else None, institution, ca_fp, origin, size, root, volume, crls
-    )
+        years[0] if years else None, institution, ca_fp, origin, size, root, volume, crls,
+        pdfs=any(letter.pdf is not None for letter in letters),
+    )  # fmt: skip
 
 
 def _script_facts(facts: _Facts) -> ScriptFacts:
@@ -210,6 +212,7 @@ def _script_facts(facts: _Facts) -> ScriptFacts:
         sums_name=SUMS_NAME,
         checkpoint_name=CHECKPOINT_NAME,
         public_key_name=REGISTRY_PUB_NAME,
+        pdfs=facts.pdfs,
     )
 
 
@@ -252,16 +255,25 @@ def _letter_data(letter: LetterReport) -> dict[str, Any]:
             "recorded_at": letter.void.recorded_at,
             "registry_index": letter.void.registry_index,
         },
+        # only for a letter with a PDF: archives without PDFs keep their bytes
+        **({} if letter.pdf is None else {"pdf": _pdf_data(letter.pdf)}),
     }
 
 
+def _pdf_data(pdf: PdfInfo) -> dict[str, Any]:
+    return {"path": pdf.path, "sha256": pdf.sha256, "signed_by": list(pdf.signed_by)}
+
+
 def content_names(letters: Sequence[LetterReport]) -> list[str]:
-    """The letter files an archive holds: each .docx, its proof bundle, its registered .p7s."""
+    """The letter files an archive holds: each .docx, its proof bundle, its registered .p7s,
+    and its signed PDF rendition when it has one."""
     names: list[str] = []
     for letter in letters:
         names.append(letter.path)
         names.append(letter.path + PROOF_SUFFIX)
         names.extend(s.path for s in letter.signatures)
+        if letter.pdf is not None:
+            names.append(letter.pdf.path)
     return names
 
 
@@ -461,6 +473,7 @@ def render_verify_txt(letters: Sequence[LetterReport], facts: _Facts) -> str:
         f"本归档包共有文书 {len(letters)} 份、签名文件 {signatures} 个。每份文书(.docx)旁边有:",
         "  <文书>.<人员编号>.p7s   签订人的数字签名(CAdES 分离式签名,DER 编码);",
         "  <文书>.proof.json        登记簿证明文件(登记条目、包含证明、签名检查点)。",
+        *(_PDF_FILE_LINES if facts.pdfs else ()),
         "其他文件:",
         f"  {CA_NAME}            本单位根证书(所有个人签名证书都由它签发);",
         f"  {CRL_NAME}           归档时最新的证书吊销列表(由根证书签发);",
@@ -594,10 +607,74 @@ def render_verify_txt(letters: Sequence[LetterReport], facts: _Facts) -> str:
             "",
             "注意:本归档为不完整归档(--partial),有文书尚未签齐,清单见索引末尾。",
         ]
+    if facts.pdfs:
+        lines += _pdf_part(letters)
     lines += ["", "附录 逐个签名的核对命令", "-" * 40, ""]
     for letter in letters:
         for command, who in _signature_commands(letter, facts.crls):
             lines.append(f"# {letter.doc_id} {who}")
             lines.append(f"{p}{command}")
+    if facts.pdfs:
+        lines += ["", "PDF 副本的签名(先按第三部分建立 ../nssdb):", ""]
+        for letter in letters:
+            if letter.pdf is not None:
+                lines.append(f"# {letter.doc_id} PDF 副本")
+                lines.append(f"{p}{_pdfsig_command(letter.pdf.path)}")
     lines.append("")
     return "\n".join(lines)
+
+
+_PDF_FILE_LINES = (
+    "  <文书>.pdf               由登记的 .docx 转换的 PDF/A 副本,签订双方各加了一个带可见签章的",
+    "                           PDF 数字签名(PAdES);便于阅读和打印,正式文本仍是 .docx 及 .p7s。",
+)
+NSS_DIR = "../nssdb"
+
+
+def _pdfsig_command(path: str) -> str:
+    return f"pdfsig -nssdir sql:{NSS_DIR} {shlex.quote(path)}"
+
+
+def _pdf_part(letters: Sequence[LetterReport]) -> list[str]:
+    """Part three of VERIFY.txt: the signed PDF renditions, checked with poppler's pdfsig
+    against an NSS database trusting the archive's CA (the commands are run literally by
+    tests/demo/test_demo_pdf.py), or in a PDF reader that trusts it."""
+    p = COMMAND_PREFIX
+    with_pdf = [x for x in letters if x.pdf is not None]
+    example = with_pdf[0].pdf if with_pdf else None
+    lines = [
+        "",
+        "第三部分 核对 PDF 副本上的签名",
+        "-" * 40,
+        "",
+        f"本归档包中有 {len(with_pdf)} 份文书附有 PDF 副本(与 .docx 同名,扩展名 .pdf)。每份 PDF",
+        "由登记的 .docx 转换而成并在登记簿中登记;签订双方签名时各在 PDF 上加一个数字签名(PAdES),",
+        "签章显示在各自的“签名:”一栏,写明姓名、职务、签名时间和证书序列号。",
+        "verify.sh 第 10 项核对每份 PDF 与登记簿登记的 SHA-256 一致;docgen verify 还核对 PDF 中的",
+        "每个签名有效、是约定的签订方、签章在该签订方的签名栏上、签名后未被改动。",
+        "",
+        "用 poppler-utils 的 pdfsig 核对 PDF 中的签名(Debian/Ubuntu:",
+        "apt install poppler-utils libnss3-tools)。先在归档目录之外建立一个只信任本单位根证书的",
+        "NSS 证书库(只需一次):",
+        f"{p}mkdir -p {NSS_DIR}",
+        f"{p}certutil -N -d sql:{NSS_DIR} --empty-password",
+        f"{p}certutil -A -d sql:{NSS_DIR} -n docgen-ca -t C,C,C -i {CA_NAME}",
+        "然后逐份核对(全部命令见附录末尾),例如:",
+    ]
+    if example is not None:
+        lines.append(f"    {_pdfsig_command(example.path)}")
+    lines += [
+        "  → 每个签名(Signature #1、#2)都应显示“Signature Validation: Signature is Valid.”,",
+        "    “Signer Certificate Common Name”是签订人的姓名;最后一个签名应显示",
+        "    “Total document signed”(签名覆盖整个文件,签名后没有追加任何内容);在证书有效期内",
+        "    还应显示“Certificate Validation: Certificate is Trusted.”。",
+        "  pdfsig 只能按今天的时间判断证书:个人证书有效期两年,过期后显示“Certificate has",
+        "  Expired”,这不表示签名无效;签名时证书是否有效、是否已吊销,以第一部分和 docgen verify",
+        "  为准。",
+        "",
+        "也可以用任何能把本单位根证书设为可信的 PDF 阅读器查看:例如 Adobe Acrobat Reader 中,",
+        "“编辑 → 首选项 → 签名 → 身份与可信证书 → 更多 → 可信证书 → 导入”选择 ca.pem,",
+        "勾选“将此证书用作可信的根证书”;再打开 PDF,签名面板中两个签名都显示“签名有效”,",
+        "且“自签名以来文档未被修改”。",
+    ]
+    return lines

@@ -129,6 +129,17 @@ class SignatureInfo:
 
 
 @dataclass(frozen=True)
+class PdfInfo:
+    """A letter's PDF rendition once step 9 found it as registered: its path beside the .docx,
+    its SHA-256 (the registered rendition's, or the PDF its last registered signature produced)
+    and the parties who signed it, in signing order."""
+
+    path: str
+    sha256: str
+    signed_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class VoidInfo:
     reason: str
     replaced_by: str | None
@@ -152,6 +163,7 @@ class LetterReport:
     signatures: tuple[SignatureInfo, ...] = ()
     missing: tuple[Party, ...] = ()
     void: VoidInfo | None = None
+    pdf: PdfInfo | None = None  # the PDF rendition, checked (step 9 passed with a PDF)
 
     @property
     def failed_steps(self) -> tuple[StepResult, ...]:

@@ -39,6 +39,7 @@ class ScriptFacts:
     sums_name: str = "SHA256SUMS"
     checkpoint_name: str = "checkpoint.txt"
     public_key_name: str = "registry-pub.pem"
+    pdfs: bool = False  # the archive carries signed PDF renditions: their hashes are checked
 
 
 # awk over the log, one pass: the year's letters (latest document entry of each id), their
@@ -46,7 +47,7 @@ class ScriptFacts:
 # the revocation entries. The log is canonical JSON (the registry writes nothing else, and docgen
 # verify refuses a log that is not), so a field is found by its key: a string value never holds
 # an unescaped quote, so '"path":"' can only be the key itself.
-_AWK_LOG = r"""
+_AWK_FUNCS = r"""
 function str(key,   i, rest, j) {
   i = index($0, "\"" key "\":\"")
   if (i == 0) return ""
@@ -70,7 +71,9 @@ function epoch(t,   y, m, d, days) {
   return days * 86400 + substr(t, 12, 2) * 3600 + substr(t, 15, 2) * 60 + substr(t, 18, 2)
 }
 function serial(s) { s = toupper(s); sub(/^0+/, "", s); return s }
-{
+"""
+
+_AWK_MAIN = r"""{
   idx = NR - 1
   type = str("type")
   if (type == "document") {
@@ -119,6 +122,63 @@ END {
       compact(sat[k]), crl, sserial[k] > (out "/sigs.tsv")
   }
 }
+"""
+_AWK_LOG = _AWK_FUNCS + _AWK_MAIN
+
+# awk over share.tsv (this archive's letters) then the log: for each letter, the PDF rendition
+# registered for its current bytes, and the PDF the chain of pdf_signature entries made of it
+# (each signed the PDF the one before produced): the bytes the archived PDF must have.
+_AWK_PDFS = (
+    _AWK_FUNCS
+    + r"""
+NR == FNR { split($0, f, "\t"); want[f[2]] = f[4]; next }
+{
+  type = str("type")
+  if (type != "rendition" && type != "pdf_signature") next
+  id = str("doc_id")
+  if (!(id in want)) next
+  if (type == "rendition") {
+    if (str("docx_sha256") == want[id]) {
+      rpath[id] = str("path"); cur[id] = str("pdf_sha256"); ridx[id] = FNR - 1; nsig[id] = 0
+    }
+  } else if ((id in cur) && str("previous_pdf_sha256") == cur[id]) {
+    cur[id] = str("pdf_sha256"); nsig[id]++
+  }
+}
+END {
+  for (id in rpath)
+    printf "%s\t%s\t%s\t%s\t%s\n", rpath[id], id, ridx[id], cur[id], nsig[id] > (out "/pdfs.tsv")
+}
+"""
+)
+
+_PDF_STEP = r"""
+# 10. PDF 副本:每份 PDF 与登记簿登记的 SHA-256 一致(转换件,及其后每个 PDF 签名登记的结果);
+#     PDF 中的签名本身请按 VERIFY.txt 用 pdfsig 核对
+: > "$work/pdfs.tsv"
+if [ -f "$LOG" ]; then awk -v out="$work" '@AWK_PDFS@' "$work/share.tsv" "$LOG"; fi
+sort "$work/pdfs.tsv" > "$work/pdfs.sorted"
+cut -f1 "$work/pdfs.sorted" | while IFS= read -r p; do [ -f "$p" ] && printf '%s\0' "$p"; done \
+  | xargs -0 openssl dgst -sha256 -r 2>/dev/null | split_hash > "$work/pdf-hashes.tsv"
+awk -F "$TAB" '
+  NR == FNR { h[$2] = $1; next }
+  { print $0 "\t" (($1 in h) ? (h[$1] == $4 ? "ok" : "changed") : "missing") }' \
+  "$work/pdf-hashes.tsv" "$work/pdfs.sorted" > "$work/pdf-checks.tsv"
+while IFS="$TAB" read -r path id ridx want nsig state; do
+  case $state in
+    ok) ok "$path(PDF 副本与登记的一致,含 $nsig 个 PDF 签名)" ;;
+    changed) bad "$path:PDF 副本与登记的 SHA-256 不一致(应为 $want;签名后被改动或被替换)" ;;
+    *) printf '– %s\n' "$path:归档中没有这份 PDF 副本(登记簿第 $ridx 条登记了它),未核对" ;;
+  esac
+done < "$work/pdf-checks.tsv"
+find . -name '*.pdf' -type f | sed 's|^\./||' | sort > "$work/pdf-present"
+cut -f1 "$work/pdfs.sorted" | sort > "$work/pdf-wanted"
+comm -23 "$work/pdf-present" "$work/pdf-wanted" | while IFS= read -r extra; do
+  printf '✗ %s\n' "$extra:不是登记簿中本年度(本卷)文书登记的 PDF 副本"
+done > "$work/pdf-extra"
+if [ -s "$work/pdf-extra" ]; then
+  cat "$work/pdf-extra"; failures=$((failures + $(wc -l < "$work/pdf-extra")))
+fi
 """
 
 _HEAD = r"""#!/usr/bin/env bash
@@ -399,4 +459,5 @@ def render_verify_sh(facts: ScriptFacts) -> str:
         .replace("@PUB@", facts.public_key_name)
         .replace("@AWK@", _quote_awk(_AWK_LOG))
     )
-    return head + body + (_TAIL_VOLUME if facts.volumes > 1 else _TAIL_WHOLE)
+    pdfs = _PDF_STEP.replace("@AWK_PDFS@", _quote_awk(_AWK_PDFS)) if facts.pdfs else ""
+    return head + body + pdfs + (_TAIL_VOLUME if facts.volumes > 1 else _TAIL_WHOLE)
