@@ -38,6 +38,7 @@ class CodeLookup:
 @dataclass(frozen=True)
 class SignatureRecord:
     signer: str  # person id
+    name: str  # as the letter's document record names the party
     index: int  # the signature's entry in the registry
     recorded_at: str  # when the registry recorded it (the entry's own time)
     record: dict[str, Any]
@@ -92,8 +93,15 @@ def letter_record(ws: Workspace, text: str) -> LetterRecord:
         found = find_letter(registry, text)
         letter = letters_state(registry, [found.doc_id], found.year).letters[found.doc_id]
         proof = letter_proof(registry, letter)
+    names = {p.get("id"): str(p.get("name", "")) for p in letter.record.get("parties", [])}
     signatures = tuple(
-        SignatureRecord(signer, ref.index, str(ref.record.get("recorded_at", "")), ref.record)
+        SignatureRecord(
+            signer,
+            names.get(signer, signer),
+            ref.index,
+            str(ref.record.get("recorded_at", "")),
+            ref.record,
+        )
         for signer, ref in sorted(letter.signatures.items(), key=lambda item: item[1].index)
     )
     return LetterRecord(
