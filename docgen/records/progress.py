@@ -29,7 +29,7 @@ from docgen.roster.load import load_roster
 
 LEADERSHIP = "院领导"
 STATES = ("未签", "待签", "已完成", "已作废", "文件缺失")
-DEFAULT_LIMIT = 500  # letters listed on one page; the rest are counted
+DEFAULT_LIMIT = 200  # letters listed on one page; the rest are counted (and exported)
 
 
 @dataclass(frozen=True)
@@ -46,19 +46,46 @@ class ProgressFilter:
             return False
         return not self.person or self.person in (pid, name)
 
-    def letter_matches(self, status: LetterStatus, departments: dict[str, str]) -> bool:
-        if self.state and status.label != self.state:
+    def row_matches(self, row: LetterRow) -> bool:
+        """Whether a letter (its :class:`LetterRow`) passes the filters: its label and kind, and
+        one of its parties by department and by id or name."""
+        if self.state and row.label != self.state:
             return False
-        if self.kind and status.kind.value != self.kind:
+        if self.kind and row.kind != self.kind:
             return False
-        parties = (status.superior, status.subordinate)
-        return any(
-            self.people_match(p.id, p.name, departments.get(p.id, LEADERSHIP)) for p in parties
+        if not self.department and not self.person:
+            return True
+        return self.people_match(row.superior, row.superior_name, row.superior_department) or (
+            self.people_match(row.subordinate, row.subordinate_name, row.subordinate_department)
         )
 
     @property
     def active(self) -> bool:
         return bool(self.department or self.person or self.state or self.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class LetterRow:
+    """What the filters look at in one letter, worked out once per reading of the year."""
+
+    status: LetterStatus
+    label: str
+    kind: str
+    superior: str
+    superior_name: str
+    superior_department: str
+    subordinate: str
+    subordinate_name: str
+    subordinate_department: str
+
+
+def letter_row(status: LetterStatus, departments: dict[str, str]) -> LetterRow:
+    sup, sub = status.superior, status.subordinate
+    return LetterRow(
+        status, status.label, status.kind.value,
+        sup.id, sup.name, departments.get(sup.id, LEADERSHIP),
+        sub.id, sub.name, departments.get(sub.id, LEADERSHIP),
+    )  # fmt: skip
 
 
 @dataclass
@@ -108,6 +135,15 @@ class YearProgress:
     def unlisted(self) -> int:
         return self.matched - len(self.letters)
 
+    @property
+    def people_count(self) -> int:
+        return sum(len(d.people) for d in self.departments)
+
+    @property
+    def people_listed(self) -> bool:
+        """Whether the page lists the people one by one (else per department: choose one)."""
+        return self.people_count <= PEOPLE_LISTED
+
 
 def departments_of(roster: Roster) -> dict[str, str]:
     """Each person's department (the first that names them as head or member); people of no
@@ -134,12 +170,11 @@ def _tally(people: dict[str, PersonProgress], status: LetterStatus) -> None:
 
 
 def _grouped(
-    people: Iterable[PersonProgress], order: list[str], chosen: ProgressFilter
+    people: Iterable[PersonProgress], order: Iterable[str]
 ) -> tuple[DepartmentProgress, ...]:
     by_department: dict[str, list[PersonProgress]] = {name: [] for name in order}
     for person in people:
-        if chosen.people_match(person.person_id, person.name, person.department):
-            by_department.setdefault(person.department, []).append(person)
+        by_department.setdefault(person.department, []).append(person)
     return tuple(
         DepartmentProgress(name, tuple(members))
         for name, members in by_department.items()
@@ -149,30 +184,43 @@ def _grouped(
 
 @dataclass(frozen=True)
 class YearSnapshot:
-    """One reading of a year through :func:`year_status`: every letter's status and the roster's
-    people, from which any filtered view is made in memory (:func:`progress_of`)."""
+    """One reading of a year through :func:`year_status`: every letter's status, each person's
+    counts grouped by department, from which any filtered view is made in memory
+    (:func:`progress_of`)."""
 
     year: int
     report: StatusReport
-    statuses: tuple[LetterStatus, ...]  # every letter, in registry order
-    people: tuple[tuple[str, str, str], ...]  # (id, name, title) in roster order
-    departments: dict[str, str]  # person id -> department
+    rows: tuple[LetterRow, ...]  # every letter, in registry order
+    departments: tuple[DepartmentProgress, ...]  # every person, by department, with counts
     order: tuple[str, ...]  # 院领导, then the roster's departments
 
 
 def read_year(ws: Workspace, year: int) -> YearSnapshot:
-    """Read the year once: ``docgen status``'s reading, every letter kept."""
+    """Read the year once: ``docgen status``'s reading, every letter kept, each party's counts."""
     roster = load_roster(ws.roster_path)
-    statuses: list[LetterStatus] = []
-    report = year_status(ws, year, listed=0, each=statuses.append)
+    departments = departments_of(roster)
+    people = {
+        p.id: PersonProgress(p.id, p.name, p.title, departments.get(p.id, LEADERSHIP))
+        for p in roster.people
+    }
+    rows: list[LetterRow] = []
+
+    def each(status: LetterStatus) -> None:
+        rows.append(letter_row(status, departments))
+        _tally(people, status)
+
+    report = year_status(ws, year, listed=0, each=each)
+    order = (LEADERSHIP, *(d.name for d in roster.departments))
     return YearSnapshot(
         year=year,
         report=report,
-        statuses=tuple(statuses),
-        people=tuple((p.id, p.name, p.title) for p in roster.people),
-        departments=departments_of(roster),
-        order=(LEADERSHIP, *(d.name for d in roster.departments)),
+        rows=tuple(rows),
+        departments=_grouped(people.values(), order),
+        order=order,
     )
+
+
+PEOPLE_LISTED = 150  # people listed one by one; a larger choice is shown per department
 
 
 def progress_of(
@@ -183,23 +231,34 @@ def progress_of(
     chosen = chosen or ProgressFilter()
     if chosen.kind:
         LetterKind(chosen.kind)  # an unknown kind is a ValueError the caller reports
-    departments = snapshot.departments
-    people = {
-        pid: PersonProgress(pid, name, title, departments.get(pid, LEADERSHIP))
-        for pid, name, title in snapshot.people
-    }
-    kept: list[LetterStatus] = []
-    matched = 0
-    for status in snapshot.statuses:
-        _tally(people, status)
-        if chosen.letter_matches(status, departments):
-            matched += 1
-            if limit is None or len(kept) < limit:
-                kept.append(status)
+    if chosen.department or chosen.person:
+        grouped = tuple(
+            DepartmentProgress(d.name, members)
+            for d in snapshot.departments
+            if (
+                members := tuple(
+                    p for p in d.people if chosen.people_match(p.person_id, p.name, p.department)
+                )
+            )
+        )
+    else:
+        grouped = snapshot.departments
+    if not chosen.active:  # the whole year: no letter to test
+        chosen_rows = snapshot.rows if limit is None else snapshot.rows[:limit]
+        kept = [row.status for row in chosen_rows]
+        matched = len(snapshot.rows)
+    else:
+        kept = []
+        matched = 0
+        for row in snapshot.rows:
+            if chosen.row_matches(row):
+                matched += 1
+                if limit is None or len(kept) < limit:
+                    kept.append(row.status)
     return YearProgress(
         year=snapshot.year,
         report=snapshot.report,
-        departments=_grouped(people.values(), list(snapshot.order), chosen),
+        departments=grouped,
         letters=tuple(kept),
         matched=matched,
         filter=chosen,

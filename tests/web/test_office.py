@@ -91,6 +91,26 @@ def test_progress_page_never_shows_a_stale_reading(web_ws: Workspace) -> None:
     assert any("袁梦遥" in row for row in people) and not any("袁梦瑶" in r for r in people)
 
 
+def test_many_people_are_shown_per_department_until_one_is_chosen(
+    web_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import docgen.records.progress as progress_module
+
+    monkeypatch.setattr(progress_module, "PEOPLE_LISTED", 3)
+    client = office(web_ws)
+    page = client.get("/office")
+    assert 'id="people"' not in page.text
+    rows = _rows(page.text, "departments")
+    assert [row.split()[:2] for row in rows] == [
+        ["院领导", "3"],
+        ["办公室", "2"],
+        ["第一检察部", "3"],
+    ]
+    assert sum(int(row.split()[3]) for row in rows) == 2 * 11  # every letter waits for both
+    page = client.get("/office", params={"department": "第一检察部"})
+    assert len(_rows(page.text, "people")) == 3
+
+
 def test_progress_is_docgen_status_regrouped(web_ws: Workspace) -> None:
     """The page's model adds up to what ``docgen status`` reads: no second implementation."""
     sign_as(web_ws, "P006", PERSON_PASSPHRASE, year=YEAR, now=SIGNED_AT)
