@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-MAX_SIGNING_LAG = timedelta(seconds=300)
-"""How far a record's ``signing_time`` may be from the registry time it is recorded at: half of
-verify's default tolerance (600 s), so a letter signed and registered passes verify."""
+MAX_SIGNING_LAG = timedelta(seconds=600)
+"""How far a record's ``signing_time`` may be from the registry time it is recorded at: verify's
+default tolerance (a workspace's ``signing_time_tolerance_seconds`` replaces it), so a signature
+that is registered also passes verify."""
 
 MAX_STEP_BACK = timedelta(seconds=300)
 """A live clock found behind the last entry by at most this (a clock stepped back by NTP) is

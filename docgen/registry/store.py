@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +94,11 @@ def _stamp(
     return datas, prepared
 
 
-def _check_signing_times(records: Sequence[Mapping[str, Any]], recorded_at: str) -> None:
-    """Refuse records whose ``signing_time`` is further from the registry time than
-    :data:`MAX_SIGNING_LAG` (verify would then fail the signature)."""
+def _check_signing_times(
+    records: Sequence[Mapping[str, Any]], recorded_at: str, limit: timedelta
+) -> None:
+    """Refuse records whose ``signing_time`` is further from the registry time than ``limit``
+    (the workspace's verify tolerance: verify would then fail the signature)."""
     registered = _parse_time(recorded_at)
     for record in records:
         signed = record.get("signing_time")
@@ -106,10 +108,10 @@ def _check_signing_times(records: Sequence[Mapping[str, Any]], recorded_at: str)
             gap = abs(_parse_time(signed) - registered)
         except ValueError:
             continue  # not a time docgen writes: the entry's own checks judge it
-        if gap > MAX_SIGNING_LAG:
+        if gap > limit:
             raise ValidationError(
                 f"签名时间 {signed} 与登记簿时钟 {recorded_at} 相差 {int(gap.total_seconds())} 秒,"
-                f"超过 {int(MAX_SIGNING_LAG.total_seconds())} 秒,拒绝登记(验证时会判为不符)",
+                f"超过 {int(limit.total_seconds())} 秒,拒绝登记(验证时会判为不符)",
                 hint="本机时钟与登记簿(数据库服务器)的时钟相差太多:请校准时钟后重新签名",
             )
 
@@ -131,6 +133,7 @@ class Registry:
         self._db = db
         self.live = live  # stamp entries with the registry clock read under the append lock
         self._attempt: tuple[int, list[bytes]] | None = None  # the append in flight
+        self.signing_lag = MAX_SIGNING_LAG  # open_registry: the workspace's verify tolerance
         self._signer = signer
         self._verifier: Verifier = signer.verifier
         self.origin: str = signer.name
@@ -262,7 +265,7 @@ class Registry:
             latest = str(self.entry(size - 1).record.get("recorded_at", "")) if size else ""
             if stamped is None:
                 recorded_at = self._live_time(latest)
-                _check_signing_times(records, recorded_at)
+                _check_signing_times(records, recorded_at, self.signing_lag)
                 stamped = _stamp(records, recorded_at)
             else:
                 recorded_at = _recorded_at(now)
@@ -715,6 +718,7 @@ def open_registry(
     url = _database_url(database_url)
     db = connect(sqlite_path=ws.registry_path, database_url=url, busy_timeout=busy_timeout)
     registry = Registry(db, signer, live=live_clock() if live is None else live)
+    registry.signing_lag = timedelta(seconds=ws.config.signing_time_tolerance_seconds)
     try:
         registry._initialise(sqlite_file=None if url else ws.registry_path)
     except BaseException:

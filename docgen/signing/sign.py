@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -420,7 +420,9 @@ def _spec_record(spec: _SignatureSpec, now: datetime) -> dict[str, Any]:
 # (person id, the letter's place in the year, doc_id, path, sha256, the person's party)
 _PlanRow = tuple[str, int, str, str, str, str]
 
-def _waiting_signatures(registry: Registry, year: int) -> Iterator[_PlanRow]:
+def _waiting_signatures(
+    registry: Registry, year: int, people: Collection[str] | None = None
+) -> Iterator[_PlanRow]:
     """Every signature the letters of ``year`` wait for, letter by letter in registry order,
     read a page of letters at a time (:func:`docgen.records.state.iter_year_letters`): only one
     page is
@@ -433,6 +435,8 @@ def _waiting_signatures(registry: Registry, year: int) -> Iterator[_PlanRow]:
             continue
         record = letter.record
         for pid in waiting:
+            if people is not None and pid not in people:
+                continue
             yield pid, place, letter.doc_id, record["path"], record["sha256"], _party_of(
                 letter, pid
             )
@@ -488,8 +492,10 @@ def sign_everyone(
     progress: ProgressFactory = no_progress,
     jobs: int | None = None,
     chunk_size: int = 64,
+    people: Collection[str] | None = None,
 ) -> int:
     """Bulk mode for the demo and benchmarks: every party signs every letter waiting for them.
+    ``people``: only these persons sign (the demo's year signs in rounds); ``None``: everyone.
 
     Real signers use :func:`sign_as`; this exists because the demo has to play every person.
     People are shared out among ``jobs`` worker processes (``chunk_size`` people at a time), so
@@ -505,10 +511,14 @@ def sign_everyone(
     remembered = functools.cache(passphrases)  # asked once per person, for .docx and PDF
     with workspace_lock(ws.root), open_registry(ws) as registry:
         now = registry.moment(now)  # the registry clock once the lock is ours (live clock)
+        # One time for the whole bulk run, read after the workspace lock: the workers sign with
+        # it, so a registry time read per chunk would drift from their signing times (past the
+        # verify tolerance on a long run). Writers of this workspace all wait for its lock.
+        registry.live = False
         recover(ws.year_dir(year), registry)
         repair_interrupted(ws, registry, year)
         first_new = registry.size()  # the entries this run appends are those from here on
-        with closing(_SignPlan(_waiting_signatures(registry, year))) as plan:
+        with closing(_SignPlan(_waiting_signatures(registry, year, people))) as plan:
             count = _sign_planned(
                 ws, registry, year, plan, remembered, first_new,
                 now=now, progress=progress, jobs=jobs, chunk_size=chunk_size,
