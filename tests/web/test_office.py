@@ -261,6 +261,7 @@ def test_letter_page_and_its_registered_file(web_ws: Workspace) -> None:
     doc = "2027-ZR-P001-P002"
     page = client.get(f"/office/letter/{doc}")
     assert page.status_code == 200 and "张明远" in page.text and "李卫东" in page.text
+    assert f'href="/f2f/{doc}"' in page.text  # not signed yet: open it for face-to-face signing
     docx = client.get(f"/office/letter/{doc}/file/docx")
     registered = next(web_ws.year_dir(YEAR).rglob(f"{doc}_*.docx"))
     assert docx.status_code == 200 and docx.content == registered.read_bytes()
