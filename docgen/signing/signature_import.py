@@ -91,6 +91,7 @@ class _Context:
     doc_ids: set[str]  # every registered letter
     certificates: set[tuple[str, str]]  # (person, certificate fingerprint) registered
     taken: set[tuple[str, str]]  # (doc_id, signer) accepted earlier in this batch
+    only_signer: str | None = None  # the signing page: the person logged in
 
 
 def _read(path: Path) -> bytes:
@@ -189,6 +190,10 @@ def _check(ctx: _Context, path: Path) -> _Accepted:
             )
         raise _Refused("签名未通过核验:" + ";".join(failures) + hint, doc_id, signer)
     assert signer is not None and status.cert_fingerprint is not None
+    if ctx.only_signer is not None and signer != ctx.only_signer:
+        raise _Refused(
+            f"签名人为 {signer},不是当前登录的 {ctx.only_signer}:只能导入本人的签名", doc_id, signer
+        )
     if named_signer is not None and named_signer != signer:
         raise _Refused(
             f"文件名表明签名人为 {named_signer},但签名证书属于 {signer}", doc_id, signer
@@ -246,15 +251,21 @@ def _context(ws: Workspace, registry: Registry, now: datetime) -> _Context:
 
 
 def import_signatures(
-    ws: Workspace, files: Sequence[Path], *, now: datetime
+    ws: Workspace,
+    files: Sequence[Path],
+    *,
+    now: datetime,
+    only_signer: str | None = None,
 ) -> list[ImportOutcome]:
     """Check each file fully and register those that pass (see the module docstring); one
-    outcome per file, in order. A check that cannot be made at all (no CA, a stale or expired
-    workspace CRL) raises a :class:`DocgenError` before any file is looked at. Takes the
+    outcome per file, in order. ``only_signer`` (the signing page: the person logged in) also
+    refuses signatures by anyone else. A check that cannot be made at all (no CA, a stale or
+    expired workspace CRL) raises a :class:`DocgenError` before any file is looked at. Takes the
     workspace lock."""
     outcomes: list[ImportOutcome | None] = [None] * len(files)
     with workspace_lock(ws.root), open_registry(ws) as registry:
         ctx = _context(ws, registry, now)
+        ctx.only_signer = only_signer
         accepted: dict[int, list[tuple[int, _Accepted]]] = {}
         for number, path in enumerate(files):
             try:

@@ -230,3 +230,22 @@ def test_a_signing_time_the_registry_cannot_vouch_for_is_refused(pair: tuple[Pat
     assert out.code == 1
     assert "签名时间" in out.out and "尽快导入" in out.out
     assert state(main) == before
+
+
+def test_the_signing_page_imports_only_the_logged_in_persons_signatures(
+    pair: tuple[Path, Path],
+) -> None:
+    """``only_signer``: a signer logged in to the page cannot register someone else's files."""
+    from docgen.signing.signature_import import import_signatures
+
+    main, home = pair
+    files = sign_elsewhere(home)
+    before = state(main)
+    ws = find_workspace(main)
+    outcomes = import_signatures(ws, files, now=datetime.fromisoformat(T_IMPORT),
+                                 only_signer="P001")  # fmt: skip
+    assert not any(o.accepted for o in outcomes)
+    assert all("不是当前登录的 P001" in o.reason for o in outcomes)
+    assert state(main) == before
+    mine = import_signatures(ws, files, now=datetime.fromisoformat(T_IMPORT), only_signer=SIGNER)
+    assert all(o.accepted for o in mine)
