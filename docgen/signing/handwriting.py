@@ -24,6 +24,7 @@ from PIL import Image, ImageChops, UnidentifiedImageError
 from docgen.core.errors import DocgenError, Location
 from docgen.core.lock import workspace_lock
 from docgen.core.workspace import Workspace
+from docgen.registry import Registry
 from docgen.signing import keyring
 from docgen.signing.keyfiles import PUBLIC_FILE_MODE, person_paths, write_atomic
 from docgen.signing.stamp import SIGNATURE_IMAGE
@@ -118,3 +119,23 @@ def save_handwriting(ws: Workspace, person_id: str, png: bytes, *, now: datetime
         keyring.register(ws, [record], now)
         write_atomic(target, data, PUBLIC_FILE_MODE)
     return target
+
+
+def unregistered_image(registry: Registry, people_dir: Path, person_id: str) -> str | None:
+    """Why the person's stamp image may not be used (``None``: no image, or the one registered
+    last for them): an image put in place by hand, or replaced, is not the person's accountable
+    signature. For the PDF signing path to call before it stamps."""
+    path = people_dir / person_id / SIGNATURE_IMAGE
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    latest = None
+    for entry in registry.entries(type="handwriting"):
+        if entry.record.get("person") == person_id:
+            latest = entry.record.get("sha256")
+    if latest is None:
+        return f"手写签名图片 {path} 未记入登记簿"
+    if hashlib.sha256(data).hexdigest() != latest:
+        return f"手写签名图片 {path} 与登记簿中最近登记的不一致(被替换或改动)"
+    return None

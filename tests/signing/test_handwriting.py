@@ -119,3 +119,20 @@ def test_nobody_without_a_certificate(root: Path, tmp_path: Path) -> None:
     png.write_bytes(drawn())
     out = handwriting(root, "P999", png)
     assert out.code == 1 and "还没有签名证书" in out.err
+
+
+def test_an_image_put_in_place_by_hand_is_named(root: Path, tmp_path: Path) -> None:
+    from docgen.signing.handwriting import unregistered_image
+
+    ws = find_workspace(root)
+    people = ws.keys_dir / "people"
+    png = tmp_path / "sig.png"
+    png.write_bytes(drawn())
+    assert handwriting(root, "P002", png).code == 0
+    with open_registry(ws) as registry:
+        assert unregistered_image(registry, people, "P002") is None
+        assert unregistered_image(registry, people, "P005") is None  # no image at all
+        (people / "P005" / SIGNATURE_IMAGE).write_bytes(drawn())
+        assert "未记入登记簿" in str(unregistered_image(registry, people, "P005"))
+        (people / "P002" / SIGNATURE_IMAGE).write_bytes(drawn((500, 200)))
+        assert "不一致" in str(unregistered_image(registry, people, "P002"))
