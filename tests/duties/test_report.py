@@ -588,3 +588,58 @@ def test_appendix_articles_and_header_do_not_wrap(
         assert len(cells) >= rows, (key, article, len(cells), rows)
     assert not re.search(r"^\s*\d+\s+\d+\.\s*$", text, re.M)  # an article cut after its dot
     assert re.search(r"^\s*序号\s+条款", text, re.M)  # 序号 on one line
+
+
+@pytest.fixture(scope="module")
+def page_ends(tmp_path_factory: pytest.TempPathFactory) -> list[list[str]]:
+    """Drafts whose body is 5 … 40 one-line paragraphs: between them, the 附件说明 and the 落款
+    fall at every place of a page, the end included. Each as its PDF's pages of text."""
+    from docgen.core.workspace import Fonts
+    from docgen.duties.report_docx import render_report
+    from docgen.duties.report_model import Block, ReportContent, ReportKind
+
+    drafts = []
+    for count in range(5, 41):
+        content = ReportContent(
+            kind=ReportKind.MAIN,
+            recipient="县委",
+            addressee="中共庆城县委",
+            title="中共庆城县人民检察院党组关于2027年度落实党风廉政建设主体责任情况的报告",
+            blocks=tuple(Block(f"第{i}段,一行文字。") for i in range(count)),
+            table_rows=(),
+            issuer="中共庆城县人民检察院党组",
+            issued=date(2028, 1, 10),
+            year=2027,
+            institution="庆城县人民检察院",
+        )
+        drafts.append((f"{count}.docx", render_report(content, Fonts())))
+    soffice = find_soffice()
+    assert soffice is not None
+    pdfs = Converter(soffice, tmp_path_factory.mktemp("soffice")).convert(drafts)
+    folder = tmp_path_factory.mktemp("ends")
+    out = []
+    for (name, _data), pdf in zip(drafts, pdfs, strict=True):
+        file = folder / f"{name}.pdf"
+        file.write_bytes(pdf)
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(file), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        out.append(text.rstrip("\f").split("\f"))
+    return out
+
+
+@NEEDS_SOFFICE
+def test_the_signature_keeps_with_the_body_wherever_the_page_ends(
+    page_ends: list[list[str]],
+) -> None:
+    issuer = "中共庆城县人民检察院党组"
+    signature = {issuer, "2028年1月10日", "附件:党风廉政建设责任制落实情况统计表"}
+    body_pages = set()
+    for count, pages in enumerate(page_ends, 5):
+        (page,) = [p for p in pages if any(_squeeze(line) == issuer for line in p.splitlines())]
+        lines = [_squeeze(line).translate(_TO_ASCII) for line in page.splitlines()]
+        body = [line for line in lines if line.startswith("第") and line.endswith("一行文字。")]
+        assert body, f"{count} 段:落款所在页没有正文"
+        assert not signature - set(lines), f"{count} 段:附件说明、署名、日期不在同一页"
+        body_pages.add(pages.index(page))
+    assert {0, 1} <= body_pages  # the 落款 moved to the next page somewhere in between
