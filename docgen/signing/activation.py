@@ -169,20 +169,25 @@ def _read_marker(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def is_pending(ws: Workspace, person_id: str) -> bool:
-    """Whether the person's current key is still encrypted with an activation code."""
-    paths = person_paths(ws.keys_dir, person_id)
+def _pending(keys_dir: Path, person_id: str) -> bool:
+    """A marker for the current certificate (one left by a certificate since replaced with
+    ``keys rotate`` is stale and ignored)."""
+    paths = person_paths(keys_dir, person_id)
     marker = _read_marker(paths.directory / MARKER_NAME)
     if marker is None or not paths.cert.exists():
         return False
     return bool(marker.get("cert_fingerprint") == fingerprint(load_certificate(paths.cert)))
 
 
+def is_pending(ws: Workspace, person_id: str) -> bool:
+    """Whether the person's current key is still encrypted with an activation code."""
+    return _pending(ws.keys_dir, person_id)
+
+
 def require_active(ws_keys_dir: Path, person_id: str) -> None:
     """Refuse to sign with a key that still waits for its owner's PIN."""
-    paths = person_paths(ws_keys_dir, person_id)
-    marker = paths.directory / MARKER_NAME
-    if marker.exists():
+    marker = person_paths(ws_keys_dir, person_id).directory / MARKER_NAME
+    if _pending(ws_keys_dir, person_id):
         raise ActivationError(
             f"人员 {person_id} 的密钥尚未激活(仍由激活码加密),不能签名",
             location=Location(file=str(marker)),

@@ -242,3 +242,17 @@ def test_codes_are_typed_forgivingly_but_checked_strictly() -> None:
     for bad in ("", "ABCD", "ABCD-EFGH-JKMN-PQRS-TVWU", "ABCD-EFGH-JKMN-PQRS-TVWXY"):
         with pytest.raises(ActivationError):
             normalize_code(bad)
+
+
+def test_a_pending_key_replaced_by_rotate_signs_with_its_new_passphrase(
+    issued: tuple[Path, dict[str, str], CliOutcome],
+) -> None:
+    """The marker belongs to the certificate it was written for: ``keys rotate`` (a scripted
+    passphrase) replaces the pending key, and the new key signs."""
+    root, _codes, _ = issued
+    secret = "rotated-secret-9182"
+    out = docgen(root, "keys", "rotate", "--person", "P002", DOCGEN_PASSPHRASE=secret)
+    assert out.code == 0, out.text
+    assert not is_pending(find_workspace(root), "P002")
+    signed = docgen(root, "sign", "--as", "P002", "--yes", DOCGEN_PASSPHRASE=secret)
+    assert signed.code == 0, signed.text
