@@ -195,9 +195,11 @@ class YearSnapshot:
     order: tuple[str, ...]  # 院领导, then the roster's departments
 
 
-def read_year(ws: Workspace, year: int) -> YearSnapshot:
-    """Read the year once: ``docgen status``'s reading, every letter kept, each party's counts."""
-    roster = load_roster(ws.roster_path)
+def read_year(ws: Workspace, year: int, roster: Roster | None = None) -> YearSnapshot:
+    """Read the year once: ``docgen status``'s reading, every letter kept, each party's counts.
+    ``roster``: the workspace's roster when the caller holds it already (reading a roster of
+    10⁴ people is a third of the time)."""
+    roster = roster if roster is not None else load_roster(ws.roster_path)
     departments = departments_of(roster)
     people = {
         p.id: PersonProgress(p.id, p.name, p.title, departments.get(p.id, LEADERSHIP))

@@ -112,7 +112,7 @@ def _snapshot(request: Request, year: int) -> YearSnapshot:
         held = cache.get(year)
     if held is not None and held[0] == key:
         return held[1]
-    snapshot = read_year(ws, year)
+    snapshot = read_year(ws, year, roster(request))
     with _cache_lock:
         cache[year] = (key, snapshot)
     return snapshot
