@@ -182,17 +182,31 @@ _T = TypeVar("_T")
 
 def guarded(ws: Workspace, key: str, now: datetime, attempt: Callable[[], _T], *, what: str) -> _T:
     """Run ``attempt`` (which raises :class:`PassphraseError` for a wrong secret) unless ``key``
-    is locked or must still wait; count its failure or clear the count on success."""
-    check_allowed(ws, key, now)
-    try:
-        result = attempt()
-    except PassphraseError:
-        left = record_failure(ws, key, now)
-        if left == 0:
-            raise AccountLocked(
-                f"{what}不正确;已连续输错 {MAX_FAILURES} 次,账户已锁定",
-                hint="请到办公室,由办公室人员核实身份后解锁",
+    is locked or must still wait; count its failure or clear the count on success.
+
+    Attempts on one key run one at a time, the check, the attempt and its count together: twenty
+    guesses sent at once would otherwise all pass the check before the first failure counted."""
+    with _key_lock(key):
+        check_allowed(ws, key, now)
+        try:
+            result = attempt()
+        except PassphraseError:
+            left = record_failure(ws, key, now)
+            if left == 0:
+                raise AccountLocked(
+                    f"{what}不正确;已连续输错 {MAX_FAILURES} 次,账户已锁定",
+                    hint="请到办公室,由办公室人员核实身份后解锁",
+                ) from None
+            raise WrongSecret(
+                f"{what}不正确,还可再试 {left} 次", hint="请注意大小写和输入法"
             ) from None
-        raise WrongSecret(f"{what}不正确,还可再试 {left} 次", hint="请注意大小写和输入法") from None
-    record_success(ws, key)
-    return result
+        record_success(ws, key)
+        return result
+
+
+_key_locks: dict[str, threading.Lock] = {}
+
+
+def _key_lock(key: str) -> threading.Lock:
+    with _lock:
+        return _key_locks.setdefault(key, threading.Lock())

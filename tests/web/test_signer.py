@@ -257,3 +257,25 @@ def test_no_pin_in_the_pages_or_the_workspace(web_ws: Workspace, tmp_path: Path)
     for path in web_ws.root.rglob("*"):
         if path.is_file() and path.suffix in (".json", ".toml", ".db", ".txt"):
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_parallel_guesses_do_not_outrun_the_lock(web_ws: Workspace) -> None:
+    """Twenty wrong PINs sent at the same moment: each must be checked after the one before has
+    been counted, so all but the first meet the wait — not twenty guesses against a lock of 5."""
+    import threading
+
+    client = client_for(web_ws)
+    token = page_csrf(client, "/login")
+    statuses: list[int] = []
+
+    def guess(number: int) -> None:
+        data = {"csrf": token, "person": "P004", "pin": f"parallel-guess-{number}"}
+        statuses.append(client.post("/login", data=data).status_code)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [401] + [403] * 19
+    assert lockout.attempts(web_ws, "person:P004").failures == 1
