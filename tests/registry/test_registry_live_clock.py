@@ -206,3 +206,68 @@ def test_live_clock_ignores_a_stale_now_and_checks_signing_time(tmp_path: Path) 
             registry.append([stale], now=real)
         assert registry.size() == 2
         assert registry.audit().ok
+
+
+def _small_institution(root: Path, institution: str, url: str) -> None:
+    """The 8-person example roster, keys made an hour ago, on the schema of ``url``."""
+    from docgen.letters.generate import generate
+    from docgen.letters.workspace_init import init_workspace
+    from docgen.roster.example import example_roster_yaml
+    from docgen.roster.load import load_roster
+    from docgen.signing.ca import init_ca
+    from docgen.signing.certificates import issue_certificates
+    from docgen.signing.passphrase import Passphrase
+
+    before = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    secret = Passphrase(PASSPHRASE.encode(), "测试")
+    init_workspace(
+        root, institution=institution, year=YEAR, roster_yaml=example_roster_yaml(institution)
+    )
+    ws = find_workspace(root)
+    ca = init_ca(ws.keys_dir, institution=institution, passphrase=secret, now=before)
+    issued = issue_certificates(
+        ws.keys_dir, load_roster(ws.roster_path), None, institution=institution,
+        ca_passphrase=secret, passphrase=secret, now=before, days=30,
+    )  # fmt: skip
+    with open_registry(ws, database_url=url) as registry:
+        registry.append([*ca.records, *issued.records], now=before)
+    previous = os.environ.get("DOCGEN_DATABASE_URL")
+    os.environ["DOCGEN_DATABASE_URL"] = url
+    try:
+        generate(ws, YEAR, now=before)
+    finally:
+        if previous is None:
+            del os.environ["DOCGEN_DATABASE_URL"]
+        else:
+            os.environ["DOCGEN_DATABASE_URL"] = previous
+
+
+@pytest.mark.postgres
+def test_signers_of_two_institutions_at_once_on_one_database(
+    postgres_server: object, tmp_path: Path
+) -> None:
+    """Two institutions' logs in one database (a schema each), four signers of each started
+    together with the server's clock: none fails, each log audits clean."""
+    sites = []
+    for name in ("庆城县人民检察院", "环县人民检察院"):
+        url = postgres_server.new_database_url()  # type: ignore[attr-defined]
+        root = tmp_path / name
+        _small_institution(root, name, url)
+        sites.append((root, url, _signers_with_letters(root, url, 4)))
+    started = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCGEN_NOW", "DOCGEN_DATABASE_URL")}
+    env.update(DOCGEN_PASSPHRASE=PASSPHRASE, PYTHONDONTWRITEBYTECODE="1", **{LOCK_WAIT_ENV: "600"})
+    procs = [
+        (pid, subprocess.Popen(
+            [sys.executable, "-m", "docgen", "sign", "--as", pid, "-w", str(root)],
+            env={**env, "DOCGEN_DATABASE_URL": url},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ))
+        for root, url, people in sites
+        for pid in people
+    ]  # fmt: skip
+    for pid, proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0 and f"{pid} 本次签署" in out, f"{pid}: {out}{err}"
+    for root, url, people in sites:
+        _check(root, url, people, started)
