@@ -29,7 +29,7 @@ from docgen.roster.load import load_roster
 
 LEADERSHIP = "院领导"
 STATES = ("未签", "待签", "已完成", "已作废", "文件缺失")
-DEFAULT_LIMIT = 200  # letters listed on one page; the rest are counted (and exported)
+DEFAULT_LIMIT = 100  # letters listed on one page; the rest are counted (and exported)
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,14 @@ class YearProgress:
         """Whether the page lists the people one by one (else per department: choose one)."""
         return self.people_count <= PEOPLE_LISTED
 
+    @property
+    def departments_shown(self) -> tuple[DepartmentProgress, ...]:
+        """The departments of the summary: those with letters waiting first (in roster order),
+        at most DEPARTMENTS_LISTED."""
+        waiting = [d for d in self.departments if d.waiting]
+        done = [d for d in self.departments if not d.waiting]
+        return tuple((waiting + done)[:DEPARTMENTS_LISTED])
+
 
 def departments_of(roster: Roster) -> dict[str, str]:
     """Each person's department (the first that names them as head or member); people of no
@@ -223,6 +231,7 @@ def read_year(ws: Workspace, year: int, roster: Roster | None = None) -> YearSna
 
 
 PEOPLE_LISTED = 150  # people listed one by one; a larger choice is shown per department
+DEPARTMENTS_LISTED = 60  # departments in that summary; those with letters waiting come first
 
 
 def progress_of(
