@@ -17,13 +17,16 @@ from docgen.core.progress import ProgressFactory, no_progress
 from docgen.core.workspace import Workspace, find_workspace
 from docgen.demo.keys import DemoSecrets, hand_out, issue_keys, make_secrets, signing_chunk
 from docgen.demo.ledger import demo_activities
+from docgen.demo.signing_plan import YearPlan, year_plan
 from docgen.duties.engine import duties_in_workspace
 from docgen.duties.report import reports_in_workspace
 from docgen.letters.generate import generate
 from docgen.letters.rendition import RenditionResult, make_renditions
 from docgen.letters.soffice import INSTALL_COMMAND, find_soffice
 from docgen.letters.workspace_init import init_workspace
+from docgen.records.status import year_status
 from docgen.registry import open_registry
+from docgen.registry.clock import registry_clock
 from docgen.roster.example import demo_roster_yaml
 from docgen.roster.load import load_roster
 from docgen.signing.ca import init_ca
@@ -82,6 +85,21 @@ def run_demo(
     progress: ProgressFactory = no_progress,
     pdf: bool = True,
 ) -> DemoResult:
+    """The demo plays a whole fictional year (letters generated on 4 January, signed through
+    January, two people late, :mod:`docgen.demo.signing_plan`), so its registry is stamped with
+    the year's simulated times (the fixed clock), never the live one."""
+    with registry_clock(live=False):
+        return _run_demo(directory, now=now, say=say, progress=progress, pdf=pdf)
+
+
+def _run_demo(
+    directory: Path,
+    *,
+    now: datetime,
+    say: Say,
+    progress: ProgressFactory = no_progress,
+    pdf: bool = True,
+) -> DemoResult:
     """The whole chain in ``directory``. ``pdf``: make and sign each letter's PDF rendition
     where LibreOffice is installed (``docgen demo`` passes False under ``DOCGEN_PDF=0``)."""
     year = now.year
@@ -92,7 +110,8 @@ def run_demo(
     result = DemoResult(workspace=ws.root, year=year)
     say(f"1. 已建立工作目录 {ws.root}(虚构的县检察院名册:{ws.roster_path.name})")
 
-    generated = generate(ws, year, now=now, progress=progress)
+    plan = year_plan(load_roster(ws.roster_path), year, now)
+    generated = generate(ws, year, now=plan.generated_at, progress=progress)
     result.letters = generated.per_kind()
     say(
         f"2. 已生成 {year} 年度文书 {sum(result.letters.values())} 份:"
@@ -100,26 +119,29 @@ def run_demo(
     )
     for note in generated.notes:
         say(f"   提示:{note}")
-    _renditions(ws, result, now=now, say=say, progress=progress, wanted=pdf)
+    _renditions(ws, result, now=plan.generated_at, say=say, progress=progress, wanted=pdf)
 
     roster = load_roster(ws.roster_path)
     secrets = make_secrets(ws, roster)
-    result.certificates = setup_keys(ws, secrets, now=now)
+    result.certificates = setup_keys(ws, secrets, now=plan.generated_at)
     result.artefacts["演示口令(权限 600)"] = secrets.path
     say(
         f"3. 已建立单位根证书,并为 {result.certificates} 人签发个人证书;根证书和每个人的私钥"
         f"各有自己的随机口令,保存在 {secrets.path}(权限 600,口令不在屏幕上显示)"
     )
 
-    result.signatures = sign_everyone(
-        ws,
-        secrets.person,
-        year=year,
-        now=now,
-        progress=progress,
-        chunk_size=signing_chunk(len(roster.people)),
-    )
+    for signing_round in plan.rounds:
+        result.signatures += sign_everyone(
+            ws,
+            secrets.person,
+            year=year,
+            now=signing_round.moment,
+            progress=progress,
+            chunk_size=signing_chunk(len(roster.people)),
+            people=signing_round.people,
+        )
     say(f"4. 全部签订方已签名:共 {result.signatures} 个签名(每份文书双方各 1 个)")
+    _say_deadline(ws, year, plan, say)
     if result.pdfs:
         with open_registry(ws) as registry:
             result.pdf_signatures = sum(1 for _ in registry.entries(type="pdf_signature"))
@@ -173,6 +195,19 @@ def run_demo(
         f"(docgen serve {ws.root})或运行 docgen keys activate --person 编号,设置本人 PIN"
     )
     return result
+
+
+def _say_deadline(ws: Workspace, year: int, plan: YearPlan, say: Say) -> None:
+    """When the rounds were, and which letters were signed after the deadline (年初)."""
+    if len(plan.rounds) == 1:
+        return
+    status = year_status(ws, year, listed=0, as_of=plan.rounds[-1].moment.date())
+    deadline = ws.config.signing.deadline_for(year)
+    say(
+        "   签署时间:" + "、".join(r.label for r in plan.rounds)
+        + f";签订截止日 {deadline.month}月{deadline.day}日(年初),"
+        f"其后补签的文书 {status.late} 份(docgen status 中标为“逾期补签”)"
+    )
 
 
 def _renditions(
