@@ -185,3 +185,51 @@ def test_the_report_states_the_late_letters_with_their_dates(ws_copy: Path) -> N
     assert "《廉洁从检承诺书》3份,双方均已签署2份" in text
     assert "其中1份于1月31日后补签(2月10日)" in text
     assert "《党风廉政建设责任书》" in text and text.count("后补签") == 1
+
+
+def test_a_signing_time_claimed_in_january_but_registered_in_february_is_late(
+    tmp_path: Path,
+) -> None:
+    """The attack: a signer's software writes a January signing_time on a signature it registers
+    in February. Lateness is judged by the registry's own recorded_at, so the letter is late."""
+    from docgen.core.glossary import LetterKind
+    from docgen.letters.workspace_init import init_workspace
+    from tests.ledger_fixtures import small_roster_yaml
+
+    root = tmp_path / "ws"
+    init_workspace(root, institution="庆城县人民检察院", year=YEAR, roster_yaml=small_roster_yaml())
+    document = {
+        "type": "document", "doc_id": "2027-LJ-H1-S1", "kind": "integrity_pledge", "year": YEAR,
+        "title": "t", "sha256": "ab" * 32, "path": "2027-LJ-H1-S1.docx",
+        "parties": [{"party": "superior", "id": "H1", "name": "马一", "title": ""},
+                    {"party": "subordinate", "id": "S1", "name": "许甲", "title": ""}],
+    }  # fmt: skip
+
+    def signature(signer: str, party: str) -> dict[str, object]:
+        return {
+            "type": "signature", "doc_id": "2027-LJ-H1-S1", "signer": signer, "party": party,
+            "cert_fingerprint": "cd" * 32, "cert_serial": "01", "p7s_sha256": "ef" * 32,
+            "doc_sha256": "ab" * 32, "signing_time": "2027-01-20T02:00:00Z",
+        }  # fmt: skip
+
+    ws = find_workspace(root)
+    with open_registry(ws) as registry:
+        registry.append([document, signature("H1", "superior")],
+                        now=datetime(2027, 1, 20, 2, 0, tzinfo=UTC))  # fmt: skip
+        registry.append([signature("S1", "subordinate")],
+                        now=datetime(2027, 2, 12, 2, 0, tzinfo=UTC))  # fmt: skip
+        summary = signing_summary_from_registry(registry, YEAR, date(2027, 1, 31))
+    pledge = summary.letter(LetterKind.INTEGRITY_PLEDGE)
+    assert (pledge.complete, pledge.late, pledge.late_first) == (1, 1, date(2027, 2, 12))
+    assert pledge.last_signed == date(2027, 1, 20)  # what the signers claimed, shown as such
+    s1 = next(p for p in summary.people if p.person_id == "S1")
+    assert s1.late == ("2027-LJ-H1-S1",)
+    data = status_json_any(root, "2027-03-01")
+    (letter,) = data["letters"]
+    assert (letter["timing"], letter["signed_on"]) == ("late", "2027-02-12")
+
+
+def status_json_any(root: Path, as_of: str) -> dict[str, list[dict[str, str]]]:
+    outcome = run_docgen("status", "-w", str(root), "--json", "--as-of", as_of)
+    data: dict[str, list[dict[str, str]]] = json.loads(outcome.out)
+    return data
