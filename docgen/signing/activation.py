@@ -184,12 +184,13 @@ def is_pending(ws: Workspace, person_id: str) -> bool:
     return _pending(ws.keys_dir, person_id)
 
 
-def require_active(ws_keys_dir: Path, person_id: str) -> None:
-    """Refuse to sign with a key that still waits for its owner's PIN."""
+def require_active(ws_keys_dir: Path, person_id: str, *, doing: str = "签名") -> None:
+    """Refuse to sign with (or, ``doing``, otherwise use) a key that still waits for its owner's
+    PIN."""
     marker = person_paths(ws_keys_dir, person_id).directory / MARKER_NAME
     if _pending(ws_keys_dir, person_id):
         raise ActivationError(
-            f"人员 {person_id} 的密钥尚未激活(仍由激活码加密),不能签名",
+            f"人员 {person_id} 的密钥尚未激活(仍由激活码加密),不能{doing}",
             location=Location(file=str(marker)),
             hint=f"请本人用激活单上的激活码设置 PIN:docgen keys activate --person {person_id}"
             ",或在签署页面首次登录时设置",

@@ -19,6 +19,7 @@ from docgen.core import pkcs8
 from docgen.core.errors import Location, UsageError
 from docgen.core.models import Roster
 from docgen.registry import signing_key as registry_key
+from docgen.signing.activation import require_active
 from docgen.signing.ca import load_ca_certificate, load_ca_key
 from docgen.signing.keyfiles import (
     CERT_NAME,
@@ -71,6 +72,8 @@ def change_person_passphrase(
             location=Location(file=str(paths.key)),
             hint=f"请用 docgen keys list 核对编号,或先运行 docgen keys issue --person {person_id}",
         )
+    # A pending key is activated (PIN checked, code killed, registered), not re-encrypted here.
+    require_active(keys_dir, person_id, doing="更换口令")
     require_new_strength(new)
     key = load_private_key(paths.key, old)
     if paths.cert.exists() and not same_public_key(key, load_certificate(paths.cert)):

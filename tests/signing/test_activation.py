@@ -256,3 +256,18 @@ def test_a_pending_key_replaced_by_rotate_signs_with_its_new_passphrase(
     assert not is_pending(find_workspace(root), "P002")
     signed = docgen(root, "sign", "--as", "P002", "--yes", DOCGEN_PASSPHRASE=secret)
     assert signed.code == 0, signed.text
+
+
+def test_passwd_does_not_bypass_activation(
+    issued: tuple[Path, dict[str, str], CliOutcome],
+) -> None:
+    """``keys passwd`` with the code as the old passphrase would set a PIN unchecked and
+    unregistered, and leave the key pending for ever: refused, nothing changed."""
+    root, codes, _ = issued
+    before = _snapshot(root)
+    out = docgen(root, "keys", "passwd", "--person", "P001",
+                 DOCGEN_PASSPHRASE=normalize_code(codes["P001"]),
+                 DOCGEN_NEW_PASSPHRASE="a-new-passphrase-77")  # fmt: skip
+    assert out.code == 1, out.text
+    assert "尚未激活" in out.err and "更换口令" in out.err
+    assert _snapshot(root) == before
