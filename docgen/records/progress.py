@@ -19,16 +19,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from docgen.core.glossary import LetterKind
 from docgen.core.models import Roster
 from docgen.core.workspace import CONFIG_NAME, Workspace
+from docgen.records.deadline import Timing
 from docgen.records.status import LetterStatus, StatusReport, year_status
 from docgen.registry import open_registry
 from docgen.roster.load import load_roster
 
 LEADERSHIP = "院领导"
 STATES = ("未签", "待签", "已完成", "已作废", "文件缺失")
+TIMINGS = {Timing.OVERDUE.value: Timing.OVERDUE.label, Timing.LATE.value: Timing.LATE.label}
 DEFAULT_LIMIT = 100  # letters listed on one page; the rest are counted (and exported)
 
 
@@ -40,6 +43,7 @@ class ProgressFilter:
     person: str = ""  # a person's id or name
     state: str = ""  # one of STATES
     kind: str = ""  # a LetterKind value
+    timing: str = ""  # one of TIMINGS: late or overdue against the signing deadline
 
     def people_match(self, pid: str, name: str, department: str) -> bool:
         if self.department and department != self.department:
@@ -53,6 +57,8 @@ class ProgressFilter:
             return False
         if self.kind and row.kind != self.kind:
             return False
+        if self.timing and row.status.timing != self.timing:
+            return False
         if not self.department and not self.person:
             return True
         return self.people_match(row.superior, row.superior_name, row.superior_department) or (
@@ -61,7 +67,7 @@ class ProgressFilter:
 
     @property
     def active(self) -> bool:
-        return bool(self.department or self.person or self.state or self.kind)
+        return bool(self.department or self.person or self.state or self.kind or self.timing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,10 +209,13 @@ class YearSnapshot:
     order: tuple[str, ...]  # 院领导, then the roster's departments
 
 
-def read_year(ws: Workspace, year: int, roster: Roster | None = None) -> YearSnapshot:
+def read_year(
+    ws: Workspace, year: int, roster: Roster | None = None, *, as_of: date | None = None
+) -> YearSnapshot:
     """Read the year once: ``docgen status``'s reading, every letter kept, each party's counts.
     ``roster``: the workspace's roster when the caller holds it already (reading a roster of
-    10⁴ people is a third of the time)."""
+    10⁴ people is a third of the time); ``as_of``: the day letters are judged late or overdue
+    against the signing deadline, as ``docgen status --as-of`` (None: none is called so)."""
     roster = roster if roster is not None else load_roster(ws.roster_path)
     departments = departments_of(roster)
     people = {
@@ -219,7 +228,7 @@ def read_year(ws: Workspace, year: int, roster: Roster | None = None) -> YearSna
         rows.append(letter_row(status, departments))
         _tally(people, status)
 
-    report = year_status(ws, year, listed=0, each=each)
+    report = year_status(ws, year, listed=0, each=each, as_of=as_of)
     order = (LEADERSHIP, *(d.name for d in roster.departments))
     return YearSnapshot(
         year=year,
@@ -283,9 +292,10 @@ def year_progress(
     chosen: ProgressFilter | None = None,
     *,
     limit: int | None = DEFAULT_LIMIT,
+    as_of: date | None = None,
 ) -> YearProgress:
     """The year's progress, read now (:func:`read_year`) and filtered (:func:`progress_of`)."""
-    return progress_of(read_year(ws, year), chosen, limit=limit)
+    return progress_of(read_year(ws, year, as_of=as_of), chosen, limit=limit)
 
 
 def freshness(ws: Workspace, year: int) -> tuple[object, ...]:

@@ -22,7 +22,7 @@ from docgen.core.ooxml import normalise_package
 from docgen.records.progress import YearProgress
 
 PEOPLE_HEADER = ("部门", "编号", "姓名", "职务", "已签", "待签", "已作废")
-LETTER_HEADER = ("文书编号", "文书", "甲方", "乙方", "状态", "未签", "作废原因")
+LETTER_HEADER = ("文书编号", "文书", "甲方", "乙方", "状态", "未签", "作废原因", "期限")
 
 
 def _who(progress: YearProgress, ids: tuple[str, ...]) -> str:
@@ -58,15 +58,16 @@ def progress_xlsx(progress: YearProgress, *, now: datetime) -> bytes:
                 s.label,
                 "" if s.voided else _who(progress, s.missing),
                 s.void_reason or "",
+                s.timing_label if s.timing in ("late", "overdue") else "",
             )
         )
     for sheet, widths in (
         (people, (16, 10, 12, 16, 8, 8, 8)),
-        (letters, (34, 18, 20, 20, 10, 30, 20)),
+        (letters, (34, 18, 20, 20, 10, 30, 20, 10)),
     ):
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for column, width in zip("ABCDEFG", widths, strict=True):
+        for column, width in zip("ABCDEFGH", widths, strict=False):
             sheet.column_dimensions[column].width = width
         sheet.freeze_panes = "A2"
     buffer = io.BytesIO()

@@ -39,6 +39,7 @@ from docgen.letters.generate import Change, generate
 from docgen.records.progress import (
     DEFAULT_LIMIT,
     STATES,
+    TIMINGS,
     ProgressFilter,
     YearProgress,
     YearSnapshot,
@@ -80,11 +81,14 @@ def _filter(params: QueryParams) -> ProgressFilter:
         person=params.get("person", "").strip(),
         state=params.get("state", "").strip(),
         kind=params.get("kind", "").strip(),
+        timing=params.get("timing", "").strip(),
     )
     if chosen.state and chosen.state not in STATES:
         raise UsageError(f"状态“{chosen.state[:10]}”无效", hint=f"可选:{'、'.join(STATES)}")
     if chosen.kind and chosen.kind not in {k.value for k in LetterKind}:
         raise UsageError("文书种类无效", hint="请从页面的下拉框中选择")
+    if chosen.timing and chosen.timing not in TIMINGS:
+        raise UsageError("期限筛选无效", hint="请从页面的下拉框中选择")
     return chosen
 
 
@@ -94,7 +98,7 @@ def _query(request: Request) -> str:
     return str(QueryParams(keep))
 
 
-_FILTER_KEYS = ("year", "department", "person", "state", "kind")
+_FILTER_KEYS = ("year", "department", "person", "state", "kind", "timing")
 _cache_lock = threading.Lock()
 
 
@@ -103,7 +107,8 @@ def _snapshot(request: Request, year: int) -> YearSnapshot:
     otherwise read again (in a worker thread: callers run this in the thread pool)."""
     ws = workspace(request)
     state = request.app.state
-    key = freshness(ws, year)
+    as_of = now(request).date()  # as docgen status judges late and overdue letters: today
+    key = (*freshness(ws, year), as_of)
     with _cache_lock:
         cache: dict[int, tuple[tuple[object, ...], YearSnapshot]] = getattr(
             state, "progress_cache", {}
@@ -112,7 +117,7 @@ def _snapshot(request: Request, year: int) -> YearSnapshot:
         held = cache.get(year)
     if held is not None and held[0] == key:
         return held[1]
-    snapshot = read_year(ws, year, roster(request))
+    snapshot = read_year(ws, year, roster(request), as_of=as_of)
     with _cache_lock:
         cache[year] = (key, snapshot)
     return snapshot
@@ -137,6 +142,7 @@ async def progress_page(request: Request) -> Response:
         {
             "progress": progress,
             "states": STATES,
+            "timings": TIMINGS,
             "kinds": list(LetterKind),
             "query": _query(request),
             "locked": [(pid, _name(request, pid)) for pid in lockout.locked_people(ws)],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -109,6 +109,32 @@ def test_many_people_are_shown_per_department_until_one_is_chosen(
     assert sum(int(row.split()[3]) for row in rows) == 2 * 11  # every letter waits for both
     page = client.get("/office", params={"department": "第一检察部"})
     assert len(_rows(page.text, "people")) == 3
+
+
+def test_late_and_overdue_letters_against_the_signing_deadline(web_ws: Workspace) -> None:
+    """Judged on the server's day as ``docgen status`` judges them (deadline 01-31)."""
+    clock = Clock()  # 2027-01-07: before the deadline, nothing is overdue
+    client = office(web_ws, clock)
+    page = client.get("/office")
+    assert '逾期未签 <strong class="">0</strong>' in page.text
+    after = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)
+    for person in ("P001", "P002"):
+        sign_as(web_ws, person, PERSON_PASSPHRASE, year=YEAR, now=after)
+    clock.moment = datetime(2027, 2, 15, 9, 0, tzinfo=UTC)
+    client = office(web_ws, clock)  # the old session idled out meanwhile
+    overdue = client.get("/office", params={"timing": "overdue"})
+    ids = sorted(row.split()[0] for row in _rows(overdue.text, "letters"))
+    late = client.get("/office", params={"timing": "late"})
+    late_ids = sorted(row.split()[0] for row in _rows(late.text, "letters"))
+    assert late_ids == ["2027-CN-P001-P002", "2027-ZR-P001-P002"]
+    assert all("逾期补签" in row for row in _rows(late.text, "letters"))
+    assert len(ids) == 9 and not set(ids) & set(late_ids)
+    status = year_status(web_ws, YEAR, as_of=clock.moment.date())
+    assert (status.late, status.overdue) == (2, 9)  # what docgen status --as-of says
+    book = load_workbook(io.BytesIO(client.get("/office/progress.xlsx").content))
+    timing = {row[0]: row[7] for row in book["文书"].iter_rows(min_row=2, values_only=True)}
+    assert timing["2027-ZR-P001-P002"] == "逾期补签" and timing["2027-ZR-P001-P003"] == "逾期未签"
+    assert client.get("/office", params={"timing": "soon"}).status_code == 400
 
 
 def test_progress_is_docgen_status_regrouped(web_ws: Workspace) -> None:
