@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from web_support import STAFF_PASSWORD, Clock, client_for, csrf_of, login_signer, login_staff
 
 from docgen.core.workspace import Workspace
-from docgen.records.letter_code import letter_code, workspace_identity
+from docgen.records.letter_code import letter_code, payload_of, workspace_identity
 from docgen.registry import open_registry
 from docgen.signing.keyfiles import ca_paths
 from docgen.verify.archive import build_archive
@@ -181,6 +181,12 @@ def test_code_finds_the_record_and_proof_and_verifies_the_letter(
     assert "张明远" in text and "李卫东" in text and "签名时间" in text
     assert "docgen-letter-proof-v1" in text and "inclusion_proof" in text
     assert "请核对纸面文书" in text  # a code only finds the letter
+    scanned = payload_of(workspace_identity(audit_ws), "2027-ZR-P001-P002")
+    by_qr = auditor.post("/audit/verify/code", data={"csrf": _token(auditor), "code": scanned})
+    assert (
+        "二维码对应的文书:2027-ZR-P001-P002" in by_qr.text
+        and "✓ 登记簿中的文书核验通过" in by_qr.text
+    )
 
 
 def test_code_of_a_changed_letter_fails_and_bad_codes_are_refused(
