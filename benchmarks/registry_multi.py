@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
@@ -67,13 +68,16 @@ def appender(root: str, url: str, worker: int, seconds: float, start: object, ou
         start.wait()  # type: ignore[attr-defined]
         deadline = time.monotonic() + seconds
         count = 0
+        cpu = time.process_time()
         while time.monotonic() < deadline:
             registry.extend([record(worker, count, k) for k in range(2)], now=NOW)
             count += 1
-    out.put(count)  # type: ignore[attr-defined]
+        cpu = time.process_time() - cpu
+    out.put((count, cpu))  # type: ignore[attr-defined]
 
 
-def run(targets: list[tuple[Path, str]], seconds: float) -> tuple[float, list[int]]:
+def run(targets: list[tuple[Path, str]], seconds: float) -> tuple[float, list[int], float]:
+    """Wall time, appends per process, and the client CPU seconds per append."""
     ctx = multiprocessing.get_context("spawn")
     start, out = ctx.Event(), ctx.Queue()
     procs = [
@@ -85,10 +89,12 @@ def run(targets: list[tuple[Path, str]], seconds: float) -> tuple[float, list[in
     time.sleep(3)  # every process connected and waiting
     started = time.monotonic()
     start.set()
-    counts = [out.get(timeout=seconds + 120) for _ in procs]
+    results = [out.get(timeout=seconds + 120) for _ in procs]
     for proc in procs:
         proc.join()
-    return time.monotonic() - started, counts
+    counts = [count for count, _cpu in results]
+    cpu = sum(c for _count, c in results) / max(1, sum(counts))
+    return time.monotonic() - started, counts, cpu
 
 
 def main() -> None:
@@ -109,12 +115,14 @@ def main() -> None:
             for i, office in enumerate(OFFICES)
         ]
         print(f"PostgreSQL, {args.seconds:g} s per run; one append = 2 signature records")
-        print("| institutions writing at once | appends/s in all | per institution |")
-        print("|---:|---:|---:|")
+        print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print("| institutions writing at once | appends/s in all | per institution |"
+              " client CPU per append |")  # fmt: skip
+        print("|---:|---:|---:|---:|")
         for n in (1, 2, 4):
-            elapsed, counts = run(targets[:n], args.seconds)
+            elapsed, counts, cpu = run(targets[:n], args.seconds)
             total = sum(counts) / elapsed
-            print(f"| {n} | {total:,.0f} | {total / n:,.0f} |")
+            print(f"| {n} | {total:,.0f} | {total / n:,.0f} | {cpu * 1000:.1f} ms |")
         one = targets[0]
         shared = [(work / f"same{i}", one[1]) for i in range(4)]
         for path, _url in shared:  # copies of office_a's workspace (its key and config)
@@ -127,8 +135,11 @@ def main() -> None:
                     shutil.copytree(src, path / name)
                 else:
                     (path / name).write_bytes(src.read_bytes())
-        elapsed, counts = run(shared, args.seconds)
-        print(f"| 4 processes, one institution's log | {sum(counts) / elapsed:,.0f} | – |")
+        elapsed, counts, cpu = run(shared, args.seconds)
+        print(
+            f"| 4 processes, one institution's log | {sum(counts) / elapsed:,.0f} | – |"
+            f" {cpu * 1000:.1f} ms |"
+        )
 
         ws = find_workspace(targets[1][0])
         with open_registry(ws, database_url=targets[1][1], live=False) as registry:
@@ -141,13 +152,14 @@ def main() -> None:
                 have += size
                 i += size
             built = time.monotonic() - started
-            started = time.monotonic()
+            started, cpu = time.monotonic(), time.process_time()
             report = registry.audit()
-            audit = time.monotonic() - started
+            audit, cpu = time.monotonic() - started, time.process_time() - cpu
         assert report.ok, report.problems
         print(
-            f"audit of {report.size:,} entries (PostgreSQL): {audit:.1f} s"
-            f" (built in {built:.0f} s, {report.checkpoints:,} checkpoints)"
+            f"audit of {report.size:,} entries (PostgreSQL): {audit:.1f} s wall,"
+            f" {cpu:.1f} s client CPU (built in {built:.0f} s, {report.checkpoints:,} checkpoints;"
+            f" load average {os.getloadavg()[0]:.1f})"
         )
     finally:
         cluster.destroy()
