@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from docgen.cli.common import echo, open_workspace, workspace_option
+from docgen.cli.witness_cmd import witness
 from docgen.core.errors import UsageError, VerificationError
 from docgen.core.workspace import atomic_write
 from docgen.registry import init_schema, open_registry
@@ -277,3 +278,6 @@ def setup_db_command(owner: str, offices: tuple[str, ...], auditors: tuple[str, 
     for auditor in report.auditors:
         echo(f"审计账号 {auditor}:只能读取所有单位的登记簿")
     echo(f"✓ {report.location} 已就绪(结构版本 {LATEST_VERSION});请为新账号设置口令")
+
+
+registry.add_command(witness)
