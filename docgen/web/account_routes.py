@@ -125,15 +125,20 @@ async def upload_page(request: Request) -> Response:
     return render(request, "upload.html", {"error": "", "results": ()})
 
 
-def _import(request: Request, named: list[tuple[str, bytes]]) -> list[tuple[str, ImportOutcome]]:
+def _import(
+    request: Request, person_id: str, named: list[tuple[str, bytes]]
+) -> list[tuple[str, ImportOutcome]]:
+    """``sign import`` of the uploaded files, taking only ``person_id``'s own signatures."""
     with private_copies([data for _name, data in named], ".p7s") as paths, SIGNING_QUEUE:
-        outcomes = import_signatures(workspace(request), paths, now=now(request))
+        outcomes = import_signatures(
+            workspace(request), paths, now=now(request), only_signer=person_id
+        )
     return [(name, outcome) for (name, _data), outcome in zip(named, outcomes, strict=True)]
 
 
 async def upload_submit(request: Request) -> Response:
     form = await read_form(request, files=True)
-    require_signer(request)
+    _session, person_id = require_signer(request)
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
     error = ""
     if not uploads or all(not f.filename for f in uploads):
@@ -155,7 +160,7 @@ async def upload_submit(request: Request) -> Response:
             )
         named.append((upload.filename or "(无名)", data))
     try:
-        results = await run_in_threadpool(_import, request, named)
+        results = await run_in_threadpool(_import, request, person_id, named)
     except DocgenError as exc:
         return render(request, "upload.html", {"error": exc.message, "results": ()}, status=400)
     status = 200 if all(outcome.accepted for _name, outcome in results) else 422

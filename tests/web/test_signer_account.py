@@ -147,3 +147,14 @@ def signatures_of(ws: Workspace, doc_id: str) -> set[str]:
 
     with open_registry(ws) as registry:
         return set(letters_state(registry, [doc_id], YEAR).letters[doc_id].signatures)
+
+
+def test_upload_takes_only_my_own_signatures(web_ws: Workspace, tmp_path: Path) -> None:
+    """P002 logged in uploads P001's valid signature: refused with the reason, nothing written —
+    a session carries only its own person's signatures in."""
+    p7s = _made_elsewhere(web_ws, tmp_path, "P001", LETTER)
+    client = client_for(web_ws, Clock(GENERATED_AT + timedelta(days=2)))
+    login_signer(client, "P002")
+    refused = _upload(client, [("p001.p7s", p7s)])
+    assert refused.status_code == 422 and "只能导入本人的签名" in refused.text
+    assert signatures_of(web_ws, LETTER) == set()
