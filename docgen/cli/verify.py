@@ -17,12 +17,14 @@ from docgen.core.workspace import Workspace
 from docgen.records.code_lookup import letter_for_code
 from docgen.registry import Registry, open_registry
 from docgen.registry.store import DATABASE_URL_ENV
+from docgen.registry.witness_check import required_witnesses
 from docgen.verify.anchors import load_trust_anchors
 from docgen.verify.archive import workspace_trust
 from docgen.verify.model import DEFAULT_TOLERANCE, LetterReport, TrustAnchors
 from docgen.verify.paths import stream_verify_paths
 from docgen.verify.render import closing_lines, json_report, letter_lines
 from docgen.verify.report import VerifyTally
+from docgen.verify.witnesses import witness_results
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -60,13 +62,13 @@ def _trust(
 
 
 def _reference_registry(
-    ws: Workspace | None, paths: tuple[Path, ...], online: bool
+    ws: Workspace | None, paths: tuple[Path, ...], online: bool, *, witnesses: bool = False
 ) -> Registry | None:
     """The workspace's registry, for ``--online`` or when a letter or folder is checked (an
     archive carries its own log); never created by a verification."""
     if ws is None:
         return None
-    if not online and all(_is_archive(p) for p in paths):
+    if not online and not witnesses and all(_is_archive(p) for p in paths):
         return None
     if not online and not os.environ.get(DATABASE_URL_ENV) and not ws.registry_path.exists():
         return None
@@ -88,6 +90,13 @@ def _reference_registry(
 @click.option(
     "--online", is_flag=True, help="同时与工作目录中的在线登记簿核对(条目逐字节、一致性证明)"
 )
+@click.option(
+    "--witness",
+    "witness_keys",
+    multiple=True,
+    metavar="见证方公钥",
+    help="要求该见证方的副署(可重复;另见 docgen.toml 的 [witness] require)",
+)
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @click.option("--failures-only", is_flag=True, help="只列出未通过的文书的检查步骤")
 @click.option(
@@ -104,6 +113,7 @@ def verify(
     crl: Path | None,
     verifier_key: Path | None,
     online: bool,
+    witness_keys: tuple[str, ...],
     as_json: bool,
     failures_only: bool,
     jobs: int | None,
@@ -142,6 +152,7 @@ def verify(
         else DEFAULT_TOLERANCE
     )
     trust = _trust(paths, ca, crl, verifier_key, ws, tolerance)
+    witnesses = required_witnesses(ws, witness_keys)
     workers = default_jobs() if jobs is None else jobs
     now = now_utc()
 
@@ -149,12 +160,18 @@ def verify(
         # Each letter is shown (or spooled, for JSON) as soon as it is verified: a year of 10⁵
         # letters is never held at once. The workspace's registry, when there is one, is what
         # letters and year folders are judged against (read only).
-        reference = _reference_registry(ws, paths, online)
+        reference = _reference_registry(ws, paths, online, witnesses=bool(witnesses))
+        notes: set[str] = set()
+
+        def take(letter: LetterReport) -> None:
+            notes.update(letter.checkpoints)
+            emit(letter)
+
         with reference if reference is not None else nullcontext() as registry:
-            return stream_verify_paths(
+            tally = stream_verify_paths(
                 list(paths),
                 trust,
-                emit,
+                take if witnesses else emit,
                 registry if online else None,
                 tolerance=tolerance,
                 jobs=workers,
@@ -162,6 +179,8 @@ def verify(
                 workspace=ws,
                 now=now,
             )
+            tally.checks.extend(witness_results(witnesses, notes, trust, ws, registry))
+            return tally
 
     if as_json:
         with json_report() as report:

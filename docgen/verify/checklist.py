@@ -169,6 +169,7 @@ class _Letter:
     signatures: dict[str, _Signature] = field(default_factory=dict)
     void: Entry | None = None
     checkpoint_note: str | None = None
+    checkpoint_notes: tuple[str, ...] = ()  # every checkpoint of the bundle, verified
     crls: CrlHistory | None = None  # the log's (archive, registry); else the bundle's
     carried_crls: list[Entry] = field(default_factory=list)  # ``crl`` entries of the bundle
 
@@ -289,6 +290,7 @@ def _step_inclusion(letter: _Letter) -> str:
     }:
         raise _StepFailed(f"证明文件中的检查点与归档的 {CHECKPOINT_NAME} 不一致", proof_path)
     letter.checkpoint_note = max(sizes, key=sizes.__getitem__)
+    letter.checkpoint_notes = tuple(sorted(sizes))
     letter.entries = sorted(entries, key=lambda e: e.index)
     documents = [e for e in entries if e.record.get("type") == "document"]
     if len(documents) != 1:
@@ -742,6 +744,7 @@ def _report(letter: _Letter, steps: tuple[StepResult, ...]) -> LetterReport:
         missing=tuple(p for p in parties if p.id not in letter.signatures),
         void=void,
         pdf=_pdf_info(letter, steps),
+        checkpoints=letter.checkpoint_notes,
     )
 
 

@@ -164,6 +164,8 @@ class LetterReport:
     missing: tuple[Party, ...] = ()
     void: VoidInfo | None = None
     pdf: PdfInfo | None = None  # the PDF rendition, checked (step 9 passed with a PDF)
+    # the log checkpoints its proofs verified against (a required witness must cover each)
+    checkpoints: tuple[str, ...] = ()
 
     @property
     def failed_steps(self) -> tuple[StepResult, ...]:
