@@ -27,12 +27,20 @@ from docgen.verify.model import LetterStatus
     default=None,
     help="分卷时并行打包的进程数(默认:CPU 核数)",
 )
+@click.option(
+    "--witness",
+    "witness_keys",
+    multiple=True,
+    metavar="见证方公钥",
+    help="要求该见证方的副署(可重复;另见 docgen.toml 的 [witness] require),归档带上副署",
+)
 def archive(
     workspace_path: Path | None,
     year: int | None,
     partial: bool,
     output: Path | None,
     jobs: int | None,
+    witness_keys: tuple[str, ...],
 ) -> None:
     """把一个年度已验证的文书、签名、登记证明、根证书、吊销列表和检查点打包成 zip。
 
@@ -43,7 +51,10 @@ def archive(
     """
     ws = open_workspace(workspace_path)
     year = year or ws.config.default_year
-    result = build_archive(ws, year, partial=partial, output=output, jobs=jobs, progress=progress)
+    result = build_archive(
+        ws, year, partial=partial, output=output, jobs=jobs, progress=progress,
+        witnesses=witness_keys,
+    )  # fmt: skip
     echo(
         f"已生成 {year} 年度归档:{result.path}\n"
         f"  文书 {result.total} 份:已签齐 {result.count(LetterStatus.VERIFIED)} 份,"

@@ -24,7 +24,7 @@ from docgen.verify.model import DEFAULT_TOLERANCE, LetterReport, TrustAnchors
 from docgen.verify.paths import stream_verify_paths
 from docgen.verify.render import closing_lines, json_report, letter_lines
 from docgen.verify.report import VerifyTally
-from docgen.verify.witnesses import witness_results
+from docgen.verify.witnesses import archive_witness_results, witness_results
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -62,13 +62,13 @@ def _trust(
 
 
 def _reference_registry(
-    ws: Workspace | None, paths: tuple[Path, ...], online: bool, *, witnesses: bool = False
+    ws: Workspace | None, paths: tuple[Path, ...], online: bool
 ) -> Registry | None:
     """The workspace's registry, for ``--online`` or when a letter or folder is checked (an
     archive carries its own log); never created by a verification."""
     if ws is None:
         return None
-    if not online and not witnesses and all(_is_archive(p) for p in paths):
+    if not online and all(_is_archive(p) for p in paths):
         return None
     if not online and not os.environ.get(DATABASE_URL_ENV) and not ws.registry_path.exists():
         return None
@@ -160,7 +160,7 @@ def verify(
         # Each letter is shown (or spooled, for JSON) as soon as it is verified: a year of 10⁵
         # letters is never held at once. The workspace's registry, when there is one, is what
         # letters and year folders are judged against (read only).
-        reference = _reference_registry(ws, paths, online, witnesses=bool(witnesses))
+        reference = _reference_registry(ws, paths, online)
         notes: set[str] = set()
 
         def take(letter: LetterReport) -> None:
@@ -179,7 +179,14 @@ def verify(
                 workspace=ws,
                 now=now,
             )
-            tally.checks.extend(witness_results(witnesses, notes, trust, ws, registry))
+            if witnesses:
+                # an archive is judged by the cosignatures it carries; letters and folders by the
+                # workspace's cosigned checkpoints and registry
+                for path in paths:
+                    if _is_archive(path):
+                        tally.checks.extend(archive_witness_results(path, witnesses))
+                if not all(_is_archive(p) for p in paths):
+                    tally.checks.extend(witness_results(witnesses, notes, trust, ws, registry))
             return tally
 
     if as_json:

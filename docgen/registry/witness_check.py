@@ -110,15 +110,15 @@ class WitnessVerdict:
 
 
 @dataclass(frozen=True)
-class _Cosigned:
+class CosignedCheckpoint:
     checkpoint: Checkpoint
     cosignature: Cosignature
-    path: Path
+    path: Path | str  # where it was found (a file, or an archive member)
 
 
 def newest_cosigned(
     directory: Path | None, log_verifier: Verifier, cosigner: Cosigner
-) -> _Cosigned | WitnessVerdict:
+) -> CosignedCheckpoint | WitnessVerdict:
     """The largest stored checkpoint that ``cosigner`` cosigned; a stored file with a forged
     cosignature or a broken log signature is a failure (not skipped for an older one)."""
     for size, path in cosigned_notes(directory):
@@ -137,7 +137,7 @@ def newest_cosigned(
             continue  # a line with the name but another key: not this witness
         except DocgenError as exc:
             return WitnessVerdict(cosigner.name, False, exc.diagnostics(), str(path))
-        return _Cosigned(checkpoint, cosignature, path)
+        return CosignedCheckpoint(checkpoint, cosignature, path)
     return WitnessVerdict(
         cosigner.name,
         False,
@@ -159,10 +159,24 @@ def check_witness(
     found = newest_cosigned(directory, log_verifier, cosigner)
     if isinstance(found, WitnessVerdict):
         return found
+    return chain_to_cosigned(cosigner, letter_notes, log_verifier, found, consistency)
+
+
+def chain_to_cosigned(
+    cosigner: Cosigner,
+    letter_notes: Iterable[str],
+    log_verifier: Verifier,
+    found: CosignedCheckpoint,
+    consistency: Callable[[int, int], Sequence[bytes]] | None,
+) -> WitnessVerdict:
+    """Every checkpoint of ``letter_notes`` equal to, or extended by, the cosigned ``found``."""
     witnessed, where = found.checkpoint, str(found.path)
     name = cosigner.name
     unproved = 0
-    for text in sorted(set(letter_notes)):
+    notes = sorted(set(letter_notes))
+    if not notes:
+        return WitnessVerdict(name, False, "没有通过登记证明检查的文书,无从核对见证", unknown=True)
+    for text in notes:
         try:
             letter = open_checkpoint(text.encode("utf-8"), log_verifier)
         except DocgenError as exc:

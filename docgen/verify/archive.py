@@ -53,6 +53,9 @@ from docgen.records.renditions import rendition_relpath
 from docgen.records.state import LetterState, iter_year_letters, letters_state
 from docgen.registry import Registry, open_registry
 from docgen.registry.bundle import verified_checkpoint
+from docgen.registry.note import parse_verifier_key
+from docgen.registry.witness_archive import archive_witnesses
+from docgen.registry.witness_check import required_witnesses, store_dir
 from docgen.signing.keyfiles import ca_paths
 from docgen.verify.anchors import load_trust_anchors
 from docgen.verify.checklist import verify_letter
@@ -70,6 +73,7 @@ from docgen.verify.derived import (
     PROOF_SUFFIX,
     SCRIPT_NAME,
     VKEY_NAME,
+    WITNESSES_NAME,
     ArchiveAnchors,
     CrlFile,
     Volume,
@@ -273,6 +277,7 @@ class _VolumeSetup:
     per_volume: int  # letters per volume
     crls: CrlHistory  # the registered CRLs, up to the checkpoint
     crl_indices: tuple[int, ...]  # every ``crl`` entry's index, up to the checkpoint
+    witnesses: bytes | None = None  # witnesses.json, when witnesses are required
 
 
 @dataclass(frozen=True)
@@ -360,6 +365,8 @@ def _build_volume(worker: _VolumeWorker, job: _VolumeJob) -> _VolumeDone:
         else None
     )
     content[LOG_NAME] = worker.log()
+    if setup.witnesses is not None:
+        content[WITNESSES_NAME] = setup.witnesses
     files_of_crls: tuple[CrlFile, ...] = crl_files(setup.crls)
     derived = render_derived_files(
         reports, setup.anchors, content, volume=volume, crls=files_of_crls
@@ -437,11 +444,13 @@ def build_archive(
     volume_letters: int | None = None,
     jobs: int | None = None,
     progress: ProgressFactory = no_progress,
+    witnesses: Sequence[str] = (),
 ) -> ArchiveResult:
     """Verify every letter of ``year`` and pack the year into zips of at most ``volume_letters``
     letters each (taken in the order of their paths); refuse on any failure, and then write
     nothing. Volumes are built by ``jobs`` worker processes (default: one per CPU) when there is
-    more than one; each holds only its own letters."""
+    more than one; each holds only its own letters. ``witnesses`` (with docgen.toml's
+    ``[witness] require``): the archive carries their cosignatures, or is refused."""
     size = VOLUME_LETTERS if volume_letters is None else volume_letters
     if size < 1:
         raise ValueError("volume_letters must be positive")
@@ -461,11 +470,19 @@ def build_archive(
             checkpoint=registry.checkpoint(),
         )
         crls, crl_indices = _registered_crls(registry, trust, anchors.checkpoint, paths.crl_pem)
+        witnessed = archive_witnesses(
+            store_dir(ws),
+            anchors.checkpoint,
+            parse_verifier_key(registry.verifier_key),
+            required_witnesses(ws, witnesses),
+            registry.consistency_proof,
+        )
         groups = [tuple(order[i : i + size]) for i in range(0, len(order), size)]
         finals = volume_paths(target, len(groups))
         setup = _VolumeSetup(
-            ws, year, anchors, len(groups), len(order), tuple(finals), size, crls, crl_indices
-        )
+            ws, year, anchors, len(groups), len(order), tuple(finals), size, crls, crl_indices,
+            witnessed,
+        )  # fmt: skip
         work = [_VolumeJob(number, ids) for number, ids in enumerate(groups, start=1)]
         done: list[_VolumeDone] = []
         try:

@@ -33,6 +33,7 @@ CRL_NAME = "crl.pem"
 VKEY_NAME = "registry.vkey"
 REGISTRY_PUB_NAME = "registry-pub.pem"
 CHECKPOINT_NAME = "checkpoint.txt"
+WITNESSES_NAME = "witnesses.json"  # docgen.registry.witness_archive.MEMBER_NAME
 MANIFEST_NAME = "manifest.json"
 SUMS_NAME = "SHA256SUMS"
 INDEX_NAME = "索引.txt"
@@ -314,6 +315,7 @@ def render_derived_files(
     derived[VERIFY_NAME] = render_verify_txt(ordered, facts).encode("utf-8")
     derived[SCRIPT_NAME] = render_verify_sh(_script_facts(facts)).encode("utf-8")
     names = set(content_names(ordered)) | set(fixed) | set(derived) | {SUMS_NAME, LOG_NAME}
+    names |= {WITNESSES_NAME} & set(content)  # carried when witnesses were required
     hashed: dict[str, str] = {}
     for name in sorted(names - {SUMS_NAME}):
         data = derived.get(name, fixed.get(name, content.get(name)))

@@ -10,7 +10,9 @@ cosigned a fork of the log. Honest case: the year verifies with the witness requ
 from __future__ import annotations
 
 import base64
+import json
 import shutil
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +22,8 @@ from helpers import CliOutcome, run_docgen
 
 from docgen.core.workspace import Workspace, find_workspace
 from docgen.registry import open_registry
-from tests.signed_year import YEAR, copy_workspace
+from docgen.verify.derived import WITNESSES_NAME
+from tests.signed_year import YEAR, copy_workspace, rewrite_zip
 
 PASS = "见证方口令-2027"
 NAME = "庆阳市人民检察院/见证"
@@ -169,3 +172,63 @@ def test_witness_that_cosigned_a_fork_does_not_cover_the_letters(
     vkey = _init(tmp_path / "witness")
     assert _cosign(tmp_path / "witness", ws).code == 0
     assert _verify(ws, "--witness", vkey).code == 0
+
+
+# --- the archive carries the cosignatures ----------------------------------------------------
+
+
+def _archive(ws: Workspace, target: Path, *extra: str) -> CliOutcome:
+    return run_docgen(
+        "archive", "-w", str(ws.root), "--year", str(YEAR), "--output", str(target), *extra
+    )
+
+
+def test_archive_carries_the_witness_and_verifies_offline(
+    ws: Workspace, witnessed: tuple[Path, str], tmp_path: Path
+) -> None:
+    target = tmp_path / "archive.zip"
+    made = _archive(ws, target, "--witness", witnessed[1])
+    assert made.code == 0, made.text
+    with zipfile.ZipFile(target) as archive:
+        carried = json.loads(archive.read(WITNESSES_NAME))
+        sums = archive.read("SHA256SUMS").decode()
+    assert carried["witnesses"][0]["witness"] == witnessed[1]
+    assert f"  {WITNESSES_NAME}\n" in sums
+    checked = run_docgen("verify", str(target), "--witness", witnessed[1])  # no workspace
+    assert checked.code == 0, checked.text
+    assert f"✓ 见证方“{NAME}”的副署" in checked.out and "文件清单完整" in checked.out
+    # an archive made without the witness cannot claim it
+    plain = tmp_path / "plain.zip"
+    assert _archive(ws, plain).code == 0
+    missing = run_docgen("verify", str(plain), "--witness", witnessed[1])
+    assert missing.code == 1 and f"归档中没有 {WITNESSES_NAME}" in missing.out
+    assert run_docgen("verify", str(plain)).code == 0  # nothing required, nothing changes
+    # a forged cosignature inside the archive
+    forged = tmp_path / "forged.zip"
+    item = carried["witnesses"][0]
+    item["cosigned_checkpoint"] = item["cosigned_checkpoint"].replace(
+        item["cosigned_checkpoint"].split("\n")[2], base64.b64encode(bytes(32)).decode()
+    )
+    rewrite_zip(target, forged, {WITNESSES_NAME: json.dumps(carried).encode()})
+    bad = run_docgen("verify", str(forged), "--witness", witnessed[1])
+    assert bad.code == 1 and f"✗ 见证方“{NAME}”的副署" in bad.out
+
+
+def test_archive_is_refused_when_the_witness_has_not_cosigned_it(
+    ws: Workspace, witnessed: tuple[Path, str], tmp_path: Path
+) -> None:
+    with open_registry(ws, database_url="") as reg:  # the log grew after the cosignature
+        reg.append(
+            [{"type": "activity", "activity_id": "A1", "note": "会议"}],
+            now=datetime(2027, 1, 7, 9, tzinfo=UTC),
+        )
+    target = tmp_path / "archive.zip"
+    result = _archive(ws, target, "--witness", witnessed[1])
+    assert result.code == 1 and "早于归档的检查点" in result.err
+    assert not target.exists()
+
+
+def test_one_member_name_for_the_builder_and_the_registry() -> None:
+    from docgen.registry.witness_archive import MEMBER_NAME
+
+    assert MEMBER_NAME == WITNESSES_NAME
