@@ -7,6 +7,7 @@ requires identical bytes, so that none of them can be edited unnoticed even thou
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shlex
@@ -169,6 +170,7 @@ class _Facts:
     volume: Volume | None = None
     crls: tuple[CrlFile, ...] = ()
     pdfs: bool = False  # some letter carries its signed PDF rendition
+    witnesses: bool = False  # the archive carries witnesses.json
 
     @property
     def archive_name(self) -> str:
@@ -303,6 +305,8 @@ def render_derived_files(
     """
     ordered = sorted((x for x in letters if x.doc_id is not None), key=lambda x: x.path)
     facts = _facts(ordered, anchors, volume, tuple(crls))
+    if WITNESSES_NAME in content:
+        facts = dataclasses.replace(facts, witnesses=True)
     fixed = {
         CA_NAME: anchors.ca_pem,
         CRL_NAME: anchors.crl,
@@ -488,6 +492,7 @@ def render_verify_txt(letters: Sequence[LetterReport], facts: _Facts) -> str:
         f"  {MANIFEST_NAME}     机读清单(每个文件的 SHA-256,每份文书的登记信息);",
         f"  {SUMS_NAME}        供 sha256sum -c 使用的校验和;",
         f"  {SCRIPT_NAME}          自动执行下面第一部分全部核对的脚本(bash + awk + openssl)。",
+        *(_WITNESS_LINES if facts.witnesses else ()),
         "",
         "哪些文件可信:只有检查点带有登记簿的签名。清单、校验和、索引和本说明都没有签名,改写归档的人",
         "可以把它们一起改写(例如删掉一份文书后重写清单和校验和)。所以下面的核对以检查点为根:",
@@ -631,6 +636,15 @@ _PDF_FILE_LINES = (
     "                           PDF 数字签名(PAdES);便于阅读和打印,正式文本仍是 .docx 及 .p7s。",
 )
 NSS_DIR = "../nssdb"
+_WITNESS_LINES = (
+    f"  {WITNESSES_NAME}     见证方的副署:归档时要求的每个见证方(如市院、县纪委)最近副署的",
+    "                           检查点(登记簿签名行之后是见证方的副署行,C2SP cosignature/v1),",
+    "                           以及从本归档检查点到该检查点的一致性证明。见证方只副署它核对过、",
+    "                           是它上次副署的检查点的延续的检查点,所以登记簿一方改写历史或回滚后",
+    "                           无法取得副署。",
+    "                           核对:docgen verify 本归档包 --witness <见证方公钥>;见证方公钥必须",
+    "                           向见证方本人索取,不能取自归档包。",
+)
 
 
 def _pdfsig_command(path: str) -> str:

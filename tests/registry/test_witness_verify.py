@@ -192,6 +192,8 @@ def test_archive_carries_the_witness_and_verifies_offline(
     with zipfile.ZipFile(target) as archive:
         carried = json.loads(archive.read(WITNESSES_NAME))
         sums = archive.read("SHA256SUMS").decode()
+        explained = archive.read("VERIFY.txt").decode()
+    assert f"{WITNESSES_NAME}     见证方的副署" in explained and "--witness" in explained
     assert carried["witnesses"][0]["witness"] == witnessed[1]
     assert f"  {WITNESSES_NAME}\n" in sums
     checked = run_docgen("verify", str(target), "--witness", witnessed[1])  # no workspace
@@ -203,6 +205,8 @@ def test_archive_carries_the_witness_and_verifies_offline(
     missing = run_docgen("verify", str(plain), "--witness", witnessed[1])
     assert missing.code == 1 and f"归档中没有 {WITNESSES_NAME}" in missing.out
     assert run_docgen("verify", str(plain)).code == 0  # nothing required, nothing changes
+    with zipfile.ZipFile(plain) as archive:
+        assert WITNESSES_NAME not in archive.read("VERIFY.txt").decode()
     # a forged cosignature inside the archive
     forged = tmp_path / "forged.zip"
     item = carried["witnesses"][0]
