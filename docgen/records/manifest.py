@@ -95,18 +95,24 @@ def write_manifest_text(
     reflects is recorded beside it (:func:`spliceable_manifest`); without it, any record is
     removed first.
     """
+    encoded = (text.encode("utf-8") for text in _text(institution, year, documents))
+    return _write_bytes(year_dir, encoded, registry_size=registry_size)
+
+
+def _write_bytes(year_dir: Path, chunks: Iterable[bytes], *, registry_size: int | None) -> Path:
+    """``manifest.json`` written atomically from ``chunks``, and the record of what it reflects
+    (see :func:`write_manifest_text`)."""
     path = year_dir / MANIFEST_NAME
     record = year_dir / STATE_NAME
     record.unlink(missing_ok=True)  # before the manifest changes: never a record of another file
     digest = hashlib.sha256()
 
-    def chunks() -> Iterator[bytes]:
-        for text in _text(institution, year, documents):
-            data = text.encode("utf-8")
+    def hashed() -> Iterator[bytes]:
+        for data in chunks:
             digest.update(data)
             yield data
 
-    atomic_write_chunks(path, chunks())
+    atomic_write_chunks(path, hashed())
     if registry_size is not None:
         state = {"registry_size": registry_size, "sha256": digest.hexdigest()}
         atomic_write(record, json.dumps(state).encode("utf-8") + b"\n")
@@ -149,29 +155,12 @@ def splice_manifest(
     :func:`write_manifest_text` writes it, or when it would not list ``total`` letters: the
     caller then rebuilds it whole.
     """
-    path = year_dir / MANIFEST_NAME
-
-    def texts(lines: Iterable[str]) -> Iterator[str]:
-        listed: set[str] = set()
-        for doc_id, text in _documents(lines, institution, year):
-            if doc_id in listed:
-                raise _Unexpected
-            listed.add(doc_id)
-            yield changed.get(doc_id, text)
-        added = [doc_id for doc_id in changed if doc_id not in listed]
-        if len(listed) + len(added) != total:
-            raise _Unexpected
-        for doc_id in added:
-            yield changed[doc_id]
-
     try:
-        with path.open("r", encoding="utf-8", newline="\n") as handle:
-            # Streamed into the new file; an unexpected layout discards it half-written.
-            write_manifest_text(
-                year_dir, institution, year, texts(handle), registry_size=registry_size
-            )
-    except (OSError, UnicodeDecodeError, ValueError, _Unexpected):
+        data = (year_dir / MANIFEST_NAME).read_bytes()
+        chunks = _spliced(data, institution, year, changed, total)
+    except (OSError, _Unexpected):
         return False
+    _write_bytes(year_dir, chunks, registry_size=registry_size)
     return True
 
 
@@ -179,45 +168,57 @@ class _Unexpected(Exception):
     """The manifest is not laid out as :func:`write_manifest_text` writes it."""
 
 
-_DOCUMENT_START = "    {\n"
-_DOCUMENT_ENDS = ("    },\n", "    }\n")
-_DOC_ID_LINE = '      "doc_id": '
+_ID_MARK = b'\n    {\n      "doc_id": '  # a document's start: its "{" line and its id
+_DOCUMENT_CLOSE = b"\n    }"
+_DOCUMENTS_END = b"\n  ]\n}\n"
 
 
-def _documents(lines: Iterable[str], institution: str, year: int) -> Iterator[tuple[str, str]]:
-    """(doc id, text as :func:`document_text` gives it) of each document in a manifest's lines.
+def _spliced(
+    data: bytes, institution: str, year: int, changed: Mapping[str, str], total: int
+) -> list[bytes]:
+    """The bytes of a manifest with the ``changed`` documents put in place of their old texts
+    (and those it does not list added at the end), as slices of ``data`` and the new texts.
 
     JSON strings hold no raw line breaks, so in the indented text a document starts at a line
-    ``    {`` and ends at the next line ``    }`` (``    },`` between documents)."""
-    head = "".join(_text(institution, year, ()))[: -len("[]\n}\n")] + "[\n"
-    stream = iter(lines)
-    seen = ""
-    while len(seen) < len(head):
-        line = next(stream, None)
-        if line is None:
-            raise _Unexpected
-        seen += line
-    if seen != head:
+    ``    {`` followed by its ``doc_id`` line, and ends at the next line ``    }``: the changed
+    documents are found with ``bytes.find`` and everything between them is copied as one slice.
+    Reading the file document by document was most of a signature's time at 10⁴ letters, since
+    the year's whole manifest is rewritten for each."""
+    head = ("".join(_text(institution, year, ()))[: -len("[]\n}\n")] + "[\n").encode("utf-8")
+    if not data.startswith(head) or not data.endswith(_DOCUMENTS_END):
         raise _Unexpected
-    for line in stream:
-        if line in ("  ]\n", "}\n"):
+    listed = data.count(_ID_MARK)
+    places: list[tuple[int, int, bytes]] = []
+    added: list[bytes] = []
+    for doc_id, text in changed.items():
+        if not doc_id.isascii():
+            raise _Unexpected
+        mark = _ID_MARK + json.dumps(doc_id).encode("ascii") + b",\n"
+        found = data.find(mark)
+        if found < 0:
+            added.append(text.encode("utf-8"))
             continue
-        if line != _DOCUMENT_START:
+        if data.find(mark, found + 1) >= 0:
+            raise _Unexpected  # listed twice
+        close = data.find(_DOCUMENT_CLOSE, found + len(mark))
+        if close < 0:
             raise _Unexpected
-        parts = [line]
-        for inner in stream:
-            parts.append(inner)
-            if inner in _DOCUMENT_ENDS:
-                break
-        else:
+        stop = close + len(_DOCUMENT_CLOSE)
+        if data[stop : stop + 2] != b",\n" and data[stop:] != _DOCUMENTS_END:
             raise _Unexpected
-        if len(parts) < 3 or not parts[1].startswith(_DOC_ID_LINE):
-            raise _Unexpected
-        doc_id = json.loads(parts[1][len(_DOC_ID_LINE) :].rstrip(",\n"))
-        if not isinstance(doc_id, str):
-            raise _Unexpected
-        parts[-1] = "    }"
-        yield doc_id, "".join(parts)
+        places.append((found + 1, stop, text.encode("utf-8")))
+    if listed < 1 or listed + len(added) != total:
+        raise _Unexpected
+    chunks: list[bytes] = []
+    at = 0
+    for begin, stop, new in sorted(places):
+        chunks += [data[at:begin], new]
+        at = stop
+    chunks.append(data[at : len(data) - len(_DOCUMENTS_END)])
+    for new in added:
+        chunks += [b",\n", new]
+    chunks.append(_DOCUMENTS_END)
+    return chunks
 
 
 def _text(institution: str, year: int, documents: Iterable[str]) -> Iterator[str]:
