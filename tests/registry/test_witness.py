@@ -258,3 +258,40 @@ def test_cosign_from_a_consistency_proof_file(
     assert result.code == 0, result.text
     witness = parse_cosigner_key((witness_dir / "witness.vkey").read_text())
     assert find_cosignature(parse_note(out.read_bytes()), witness).timestamp > 0
+
+
+# --- chaining a letter's checkpoint to the witnessed one (docgen.registry.witness_check) --------
+
+
+def _log(tmp_path: Path, sizes: tuple[int, ...]) -> tuple[Signer, list[bytes], dict[int, bytes]]:
+    from docgen.registry import merkle
+
+    log = Signer.from_private_key("example.org/log", Ed25519PrivateKey.generate())
+    leaves = [merkle.leaf_hash(f"entry {i}".encode()) for i in range(max(sizes))]
+    notes = {
+        n: sign_checkpoint(Cp("example.org/log", n, merkle.root(leaves[:n])), log) for n in sizes
+    }
+    return log, leaves, notes
+
+
+def test_letter_newer_than_the_witness_or_unprovable_is_never_passed(tmp_path: Path) -> None:
+    from docgen.registry import merkle
+    from docgen.registry.witness_check import check_witness, store_cosigned
+
+    log, leaves, notes = _log(tmp_path, (3, 5))
+    witness = WitnessSigner.create(NAME, Ed25519PrivateKey.generate())
+    store = tmp_path / "cosigned"
+    store_cosigned(store, cosign_note(notes[3], witness, 1_800_000_000), log.verifier)
+
+    def proofs(old: int, new: int) -> list[bytes]:
+        return merkle.consistency_proof(old, leaves[:new])
+
+    newer = check_witness(witness.cosigner, [notes[5].decode()], log.verifier, store, proofs)
+    assert not newer.ok and "晚于" in newer.detail and "大小 3" in newer.detail
+    store_cosigned(store, cosign_note(notes[5], witness, 1_800_000_100), log.verifier)
+    older = [notes[3].decode()]
+    assert check_witness(witness.cosigner, older, log.verifier, store, proofs).ok
+    unproved = check_witness(witness.cosigner, older, log.verifier, store, None)
+    assert not unproved.ok and unproved.unknown and "无法证明" in unproved.detail
+    nothing = check_witness(witness.cosigner, [], log.verifier, store, proofs)
+    assert not nothing.ok and nothing.unknown
