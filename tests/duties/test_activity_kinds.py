@@ -275,3 +275,30 @@ def test_the_supervision_report_states_13_7_apart_and_the_recorded_case_work(ws:
     assert "专项督察1次(9月5日)(第十三条第7项)" in text
     assert "党风检纪专项重点督察1次(5月16日)(第九条第14项)" in text
     assert "据活动登记簿,处理举报控告1次(转办 1 件)(第十三条第11项)" in text
+
+
+def test_import_reads_recipients_grade_and_disposition_columns(ws: Path, tmp_path: Path) -> None:
+    sheet = tmp_path / "台账.csv"
+    sheet.write_text(
+        "类型,日期,主持人,参加人,报送机关,考核等次,处理方式,备注\n"
+        "年度报告,2027-12-28,P01,,县委、县纪委、市院,,,\n"
+        "考核等次,2027-12-30,P01,H1,,良好,,\n"
+        "处理举报控告,2027-04-14,P03,,,,阅处,\n"
+        "年度报告,2027-12-29,P03,,县委,,,\n",
+        encoding="utf-8",
+    )
+    refused = run_docgen("activity", "import", "-w", str(ws), str(sheet))
+    assert refused.code == 1
+    assert "第 5 行" in refused.err and "报送机关" in refused.err  # 13.10 does not go to 县委
+    sheet.write_text(sheet.read_text(encoding="utf-8").rsplit("年度报告,2027-12-29", 1)[0],
+                     encoding="utf-8")  # fmt: skip
+    outcome = run_docgen("activity", "import", "-w", str(ws), str(sheet))
+    assert outcome.code == 0, outcome.text
+    rows = json.loads(run_docgen("activity", "list", "-w", str(ws), "--json").out)
+    got = {r["kind"]: (r.get("recipients"), r.get("grade"), r.get("disposition")) for r in rows}
+    assert got == {
+        "annual_report": (["县委", "县纪委", "市检院党组"], None, None),
+        "assessment_grade": (None, "良好", None),
+        "complaint_handling": (None, None, "阅处"),
+    }
+    assert {o["status"] for o in obligations(duties_json(ws), "9.3")} == {"done"}
