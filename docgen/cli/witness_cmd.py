@@ -10,11 +10,11 @@ from pathlib import Path
 
 import click
 
-from docgen.cli.common import echo, now_utc, open_workspace, read_secret
+from docgen.cli.common import echo, now_utc, open_workspace, read_secret, workspace_option
 from docgen.core.errors import UsageError
 from docgen.core.workspace import atomic_write
 from docgen.registry import open_registry
-from docgen.registry.note import Verifier, open_checkpoint, parse_verifier_key
+from docgen.registry.note import Verifier, open_checkpoint, parse_note, parse_verifier_key
 from docgen.registry.witness_check import store_cosigned, store_dir
 from docgen.registry.witness_cosign import cosign_checkpoint, proof_from_json
 from docgen.registry.witness_state import (
@@ -166,3 +166,29 @@ def cosign_command(
         f"✓ 已副署登记簿“{outcome.checkpoint.origin}”的检查点(大小 {outcome.checkpoint.size}):"
         f"{since}"
     )
+
+
+@witness.command("store")
+@workspace_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def store_command(workspace_path: Path | None, file: Path) -> None:
+    """登记簿一方存入见证方交回的副署检查点 FILE(cosign --proof --out 的输出)。
+
+    检查点须带本登记簿的有效签名;存入 cosigned/,与同一大小已有的副署合并。副署本身在验证和
+    归档时按要求的见证方公钥逐一核对,存入的文件被改动只会使核对失败。
+    """
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"无法读取副署检查点文件 {file}:{exc}") from exc
+    ws = open_workspace(workspace_path)
+    with open_registry(ws) as reg:
+        verifier = parse_verifier_key(reg.verifier_key)
+    note = parse_note(data)
+    names = [s.name for s in note.signatures if s.name != verifier.name]
+    if not names:
+        raise UsageError(
+            f"{file} 中没有见证方的副署行", hint="请交回见证方 cosign 输出的文件,不要改动"
+        )
+    stored = store_cosigned(store_dir(ws), data, verifier)
+    echo(f"已存入 {stored}(副署:{'、'.join(names)})")

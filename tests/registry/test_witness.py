@@ -258,6 +258,14 @@ def test_cosign_from_a_consistency_proof_file(
     assert result.code == 0, result.text
     witness = parse_cosigner_key((witness_dir / "witness.vkey").read_text())
     assert find_cosignature(parse_note(out.read_bytes()), witness).timestamp > 0
+    # the operator stores what the witness handed back
+    stored = run_docgen("registry", "witness", "store", "-w", str(ws.root), str(out))
+    assert stored.code == 0 and NAME in stored.out, stored.text
+    assert (ws.root / "cosigned" / "11.checkpoint").read_bytes().count("— ".encode()) == 2
+    bare = tmp_path / "bare.txt"
+    bare.write_bytes(json.loads(good.out)["checkpoint"].encode())
+    refused = run_docgen("registry", "witness", "store", "-w", str(ws.root), str(bare))
+    assert refused.code == 2 and "没有见证方的副署行" in refused.err
 
 
 # --- chaining a letter's checkpoint to the witnessed one (docgen.registry.witness_check) --------
