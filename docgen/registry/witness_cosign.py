@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from docgen.core.errors import UsageError, VerificationError
+from docgen.core.lock import workspace_lock
 from docgen.registry import merkle
 from docgen.registry.note import Checkpoint, Verifier, open_checkpoint
 from docgen.registry.witness import WitnessSigner, cosign_note
@@ -50,8 +51,24 @@ def cosign_checkpoint(
     proof_source: ProofSource,
     timestamp: int,
 ) -> CosignOutcome:
-    """Check ``newest_note`` against the last cosigned checkpoint of its log, then cosign it."""
+    """Check ``newest_note`` against the last cosigned checkpoint of its log, then cosign it.
+
+    One cosignature per log at a time (a lock in the log's state directory): two runs at once
+    must not both check against the same old checkpoint and each remember their own."""
     state = witness_dir_state
+    state.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with workspace_lock(state.directory):
+        return _cosign_locked(state, signer, log_verifier, newest_note, proof_source, timestamp)
+
+
+def _cosign_locked(
+    state: LogState,
+    signer: WitnessSigner,
+    log_verifier: Verifier,
+    newest_note: bytes,
+    proof_source: ProofSource,
+    timestamp: int,
+) -> CosignOutcome:
     pinned = state.pinned_verifier()
     if pinned is not None and pinned != log_verifier:
         raise VerificationError(
