@@ -15,6 +15,7 @@ from docgen.core.errors import UsageError
 from docgen.core.workspace import atomic_write
 from docgen.registry import open_registry
 from docgen.registry.note import Verifier, open_checkpoint, parse_note, parse_verifier_key
+from docgen.registry.store import DATABASE_URL_ENV
 from docgen.registry.witness_check import store_cosigned, store_dir
 from docgen.registry.witness_cosign import cosign_checkpoint, proof_from_json
 from docgen.registry.witness_state import (
@@ -143,6 +144,11 @@ def cosign_command(
     else:
         assert log_path is not None
         ws = open_workspace(log_path)
+        if not os.environ.get(DATABASE_URL_ENV) and not ws.registry_path.exists():
+            raise UsageError(  # never create a registry by witnessing one
+                f"{ws.root} 中没有登记簿(registry.db),也没有设置 {DATABASE_URL_ENV}",
+                hint="请用 --log 指定登记簿所在的工作目录",
+            )
         with open_registry(ws) as reg:
             note = reg.checkpoint()
             state = LogState.of(where, _origin(note))

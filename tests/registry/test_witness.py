@@ -162,6 +162,17 @@ def test_first_cosign_needs_the_log_key(ws: Workspace, witness_dir: Path) -> Non
     assert result.code == 2 and "--log-key" in result.err  # type: ignore[attr-defined]
 
 
+def test_witnessing_never_creates_a_registry(
+    tmp_path: Path, witness_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DOCGEN_DATABASE_URL", raising=False)
+    empty = make_workspace(tmp_path / "empty")
+    result = _cosign(witness_dir, empty, "--log-key", "x+00000000+AA==")
+    assert result.code == 2 and "没有登记簿" in result.err  # type: ignore[attr-defined]
+    assert not empty.registry_path.exists()
+    assert not (empty.keys_dir / "registry").exists()
+
+
 def test_honest_log_is_cosigned_each_time_it_grows(ws: Workspace, witness_dir: Path) -> None:
     first = _cosign(witness_dir, ws, "--log-key", _vkey(ws))
     assert first.code == 0, first.text  # type: ignore[attr-defined]
