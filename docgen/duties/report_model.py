@@ -53,6 +53,8 @@ _ASCII_WORD = re.compile(r"[A-Za-z0-9]")
 def _keeps_ascii(text: str, i: int) -> bool:
     before = text[i - 1] if i > 0 else ""
     after = text[i + 1] if i + 1 < len(text) else ""
+    if text[i] == ";":
+        return False  # no number, id or file name holds one
     if text[i] == ",":
         return before.isascii() and before.isdigit() and after.isascii() and after.isdigit()
     if text[i] == ")":

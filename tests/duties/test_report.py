@@ -512,6 +512,8 @@ def test_undone_duties_are_grouped_in_one_table(empty_year: Path) -> None:
     assert int(many[5]) > 1 and many[4].count(";") == int(many[5]) - 1
     paragraphs = [p for p in texts(path) if p.startswith(("1.", "2.", "3."))]
     assert not paragraphs
+    for text in _all_texts(path):  # the cells join several entries: "…0/1；2027年下半年…"
+        assert not ascii_punctuation(text), (text[:40], ascii_punctuation(text))
 
 
 NEEDS_SOFFICE = pytest.mark.skipif(
