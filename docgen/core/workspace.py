@@ -26,7 +26,8 @@ _T = TypeVar("_T")
 # somebody else's server, and a relying party elsewhere that cannot reach it gets no answer, not
 # a wrong one (a CRL only counts when the CA signed it). An institution that publishes its CRL on
 # its intranet sets its own address before issuing certificates.
-DEFAULT_CRL_URL = "http://127.0.0.1:8765/crl.der"
+# Port 8470 is `docgen serve`'s default (docgen/cli/serve_cmd.py); it serves the CRL there.
+DEFAULT_CRL_URL = "http://127.0.0.1:8470/crl.der"
 
 
 def default_policy_oid(institution: str) -> str:
