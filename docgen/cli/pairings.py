@@ -15,7 +15,8 @@ from rich.text import Text
 
 from docgen.cli.common import echo, open_workspace, workspace_option
 from docgen.core.glossary import LETTER_TITLES, LetterKind
-from docgen.core.models import PairingResult, Person
+from docgen.core.models import PairingResult, Person, Roster
+from docgen.roster.functions import article7_lines
 from docgen.roster.hierarchy import build_pairings, counts_by_kind, result_as_dict
 from docgen.roster.load import load_roster
 
@@ -61,6 +62,7 @@ def pairings(workspace_path: Path | None, year: int | None, as_json: bool, expla
         return
     if explain:
         _print_explained(result)
+        _print_article7(roster)
     else:
         console = Console(highlight=False, markup=False, emoji=False, width=None if _tty() else 400)
         with console.capture() as captured:
@@ -93,6 +95,17 @@ def _print_explained(result: PairingResult) -> None:
             parties = f"甲方 {_party(p.superior)};乙方 {_party(p.subordinate)}"
             console.print(Padding(Text(parties), (0, 0, 0, 4)))
             console.print(Padding(Text(f"依据:{p.reason}"), (0, 0, 0, 4)))
+    echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+
+
+def _print_article7(roster: Roster) -> None:
+    """Which departments are 第七条's 相关职能部门 (their letters carry its paragraph), and why:
+    the roster's 职能 field or, where it does not state one, the department's name."""
+    console = Console(highlight=False, markup=False, emoji=False, width=_width())
+    with console.capture() as captured:
+        console.print(Text("第七条 相关职能部门(除本部门责任外,承担党组履行主体责任的相关责任):"))
+        for line in article7_lines(roster):
+            console.print(Padding(Text(line), (0, 0, 0, 4)))
     echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 

@@ -23,6 +23,9 @@ class Department:
     supervisor: str | None  # person id of the 分管院领导
     members: tuple[str, ...] = ()
     line: int | None = None
+    # 第七条's 相关职能部门 as the roster states it (``function``/职能): "办公室", "政工科", "无"
+    # or "" (explicitly none); None when not stated (docgen.roster.functions: by the name).
+    function: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

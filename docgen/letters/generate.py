@@ -49,6 +49,7 @@ from docgen.records.publish import recover
 from docgen.records.state import LetterState, iter_year_letters, revision, with_revision
 from docgen.records.views import refresh_year
 from docgen.registry import APPEND_CHUNK, Registry, open_registry
+from docgen.roster.functions import functions_by_department
 from docgen.roster.hierarchy import build_pairings, supervised_departments, tier_of
 from docgen.roster.load import load_roster
 
@@ -124,6 +125,7 @@ def letter_context(
         doc_id,
         supervised_departments(roster, pairing.subordinate.id),
         identity,
+        functions_by_department(roster),
     )
 
 
@@ -133,6 +135,7 @@ def _context(
     doc_id: str,
     supervised: Sequence[str],
     identity: RegistryIdentity | None,
+    functions: Mapping[str, tuple[str, ...]],
 ) -> dict[str, Any]:
     codes = {} if identity is None else code_context(identity, doc_id)
     return {
@@ -148,7 +151,7 @@ def _context(
         "department": pairing.department or "",
         "supervised_departments": list(supervised),
         "articles": articles_label(pairing.articles),
-        **role_context(pairing),
+        **role_context(pairing, functions),
         **codes,
     }
 
@@ -216,6 +219,7 @@ class _Setup:
     year_dir: Path
     reissue: bool
     token: str  # names this run's temporary files (durable.staged_for)
+    functions: Mapping[str, tuple[str, ...]]  # department → its 第七条 functions (roster.functions)
 
 
 @dataclass(frozen=True)
@@ -232,7 +236,9 @@ class _Renderer:
         in any byte is rendered again with its QR code drawn afresh."""
         pairing = job.pairing
         setup = self.setup
-        context = _context(pairing, setup.institution, doc_id, job.supervised, setup.identity)
+        context = _context(
+            pairing, setup.institution, doc_id, job.supervised, setup.identity, setup.functions
+        )
         compiled = self.compiled[pairing.kind]
         path = letter_relpath(pairing, doc_id)
         picture = None if registered is None else compiled.qr_picture_of(registered)
@@ -435,6 +441,7 @@ def generate(
     )
     notes, pairings = pairing_result.notes, pairing_result.pairings
     supervision = _supervision(roster)
+    functions = functions_by_department(roster)
     del roster, pairing_result  # a bulk run should not hold the roster longer than needed
     setup = _Setup(
         templates=_templates(ws),
@@ -445,6 +452,7 @@ def generate(
         year_dir=ws.year_dir(year),
         reissue=reissue,
         token=new_token(),
+        functions=functions,
     )
     # Compile here first: a broken template is reported before any worker starts.
     compiled = _compile(setup).compiled

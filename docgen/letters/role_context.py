@@ -6,41 +6,30 @@ other 班子成员 bear 主要领导责任 (第六条), the 纪检组长 bears �
 — 办公室 and 政工科 — carry the 党组's related duties besides their own.  The templates choose
 their paragraphs with the variables made here (templates/README.md lists them).
 
-A department is a 相关职能部门 by its name, the way the roster and the regulation both name it:
-a name containing 办公室 is the 办公室 of 第七条第(一)项, one containing 政工 or 政治部 is the
-政工科 of 第七条第(二)项.  A merged department-tier letter (one head of two departments, see
-docgen.roster.hierarchy) names both, separated by 、, and gets the functions of each.
+Which departments are 相关职能部门 is a roster fact (a department's ``function``, 职能), with
+the name rule for a roster that does not state it: docgen.roster.functions.  A merged
+department-tier letter (one head of two departments, see docgen.roster.hierarchy) names both,
+separated by 、, and gets the functions of each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from docgen.core.models import Pairing
-
-OFFICE = "办公室"
-PERSONNEL = "政工科"
-_FUNCTION_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (OFFICE, ("办公室",)),
-    (PERSONNEL, ("政工", "政治部")),
-)
+from docgen.roster.functions import letter_functions
 
 
-def department_functions(department: str | None) -> list[str]:
-    """The 第七条 functions (办公室, 政工科) of ``department``, in the regulation's order."""
-    names = (department or "").split("、")
-    return [
-        function
-        for function, words in _FUNCTION_WORDS
-        if any(word in name for name in names for word in words)
-    ]
-
-
-def role_context(pairing: Pairing) -> dict[str, Any]:
+def role_context(
+    pairing: Pairing, functions: Mapping[str, tuple[str, ...]] | None = None
+) -> dict[str, Any]:
     """``superior_role``, ``subordinate_role`` (docgen.core.glossary.Role values) and
-    ``department_functions`` of a letter."""
+    ``department_functions`` of a letter. ``functions``: department name → its 第七条 functions
+    (docgen.roster.functions.functions_by_department); a department it does not list, or every
+    one when it is ``None``, is judged by its name."""
     return {
         "superior_role": pairing.superior.role.value,
         "subordinate_role": pairing.subordinate.role.value,
-        "department_functions": department_functions(pairing.department),
+        "department_functions": list(letter_functions(pairing.department, functions or {})),
     }

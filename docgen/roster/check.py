@@ -10,6 +10,7 @@ from __future__ import annotations
 from docgen.core.errors import Problem
 from docgen.core.glossary import Role
 from docgen.core.models import Department, Person, Roster
+from docgen.roster.functions import ALLOWED_FUNCTIONS, is_allowed
 from docgen.roster.names import normalise_name
 from docgen.roster.vocabulary import (
     ERROR,
@@ -129,6 +130,7 @@ class _Checker:
             seen.setdefault(dept.name, d)
             self.supervisor(d, dept)
             self.head(d, dept)
+            self.function(d, dept)
             if not dept.members:
                 self.at_department(
                     d,
@@ -167,6 +169,19 @@ class _Checker:
                         "兼任负责人请写在 head",
                         ERROR,
                     )
+
+    def function(self, d: int, dept: Department) -> None:
+        """The 职能 field names one of 第七条's 相关职能部门, or none."""
+        if dept.function is None or is_allowed(dept.function):
+            return
+        self.at_department(
+            d,
+            "function",
+            f"部门“{dept.name}”的职能“{dept.function}”无法识别;"
+            f"可填:{'、'.join(ALLOWED_FUNCTIONS)}(第七条相关职能部门;"
+            "不填则按部门名称认定,填“无”表示不是第七条所指的相关职能部门)",
+            ERROR,
+        )
 
     def supervisor(self, d: int, dept: Department) -> None:
         if dept.supervisor is None:

@@ -84,9 +84,11 @@ people:
   - {id: P044, name: 田书瑶, title: 案件管理员, role: 工作人员}
   - {id: P045, name: 任嘉诚, title: 案件管理员, role: 工作人员}
 
+# function(职能):第七条所指的相关职能部门,填 办公室、政工科 或 无(不填则按部门名称认定)
 departments:
-  - {name: 办公室, head: P009, supervisor: P006, members: [P010, P011, P012, P013]}
-  - {name: 政工科, head: P014, supervisor: P006, members: [P015, P016, P017]}
+  - {name: 办公室, function: 办公室, head: P009, supervisor: P006,
+     members: [P010, P011, P012, P013]}
+  - {name: 政工科, function: 政工科, head: P014, supervisor: P006, members: [P015, P016, P017]}
   - {name: 第一检察部, head: P018, supervisor: P002, members: [P019, P020, P021, P022, P023]}
   - {name: 第二检察部, head: P024, supervisor: P002, members: [P025, P026, P027, P028]}
   - {name: 第三检察部, head: P029, supervisor: P003, members: [P030, P031, P032, P033]}
@@ -111,9 +113,10 @@ people:
   - {id: P007, name: 许文博, title: 检察官, role: 工作人员}
   - {id: P008, name: 袁梦瑶, title: 书记员, role: 工作人员}
 
-# 部门:head 为部门负责人编号,supervisor 为分管院领导编号,members 为本部门工作人员编号。
+# 部门:head 为部门负责人编号,supervisor 为分管院领导编号,members 为本部门工作人员编号;
+# function(职能)为第七条所指的相关职能部门:办公室、政工科 或 无(不填则按部门名称认定)。
 departments:
-  - {name: 办公室, head: P004, supervisor: P001, members: [P005]}
+  - {name: 办公室, function: 办公室, head: P004, supervisor: P001, members: [P005]}
   - {name: 第一检察部, head: P006, supervisor: P002, members: [P007, P008]}
 """
 

@@ -1,9 +1,9 @@
 """Turn the office's staff list (an .xlsx workbook or a .csv file) into ``roster.yaml``.
 
-The staff list has a header row with the columns 姓名, 职务, 部门, 角色 and optionally
-编号/工号 (the id), 分管部门 (for leaders: the departments they supervise, separated by
-``,``/``、``) and 是否负责人 (marks the head of the department; a role of 部门负责人 marks
-it too). Other columns (性别, 电话 …) are ignored.
+The staff list has a header row with the columns 姓名, 职务, 部门, 角色 and optionally 编号/工号
+(the id), 分管部门 (for leaders: the departments they supervise, separated by ``,``/``、``),
+是否负责人 (the head of the department; a role of 部门负责人 marks it too) and 职能
+(办公室/政工科/无: 第七条, see docgen.roster.functions). Other columns (性别, 电话 …) are ignored.
 
 Every problem is reported at once with the file, sheet, row (as the spreadsheet shows it)
 and column; when there is any, nothing is written. The generated roster is checked with
@@ -16,7 +16,6 @@ import codecs
 import csv
 import io
 import re
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -27,7 +26,6 @@ from typing import Any
 
 import charset_normalizer
 import openpyxl
-import yaml
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -37,6 +35,7 @@ from docgen.core.models import Department, Person, Roster
 from docgen.core.workspace import atomic_write
 from docgen.roster.check import check_roster, in_file_order
 from docgen.roster.names import LIST_SEPARATORS, normalise_name
+from docgen.roster.roster_yaml import roster_to_yaml
 from docgen.roster.vocabulary import (
     SUPERVISOR_ROLES,
     RosterCheck,
@@ -56,6 +55,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "id": ("编号", "工号", "人员编号", "id"),
     "supervises": ("分管部门", "分管"),
     "is_head": ("是否负责人", "是否部门负责人", "负责人"),
+    "function": ("职能", "部门职能"),
 }
 REQUIRED_COLUMNS = ("name", "title", "department", "role")
 
@@ -276,6 +276,7 @@ class _Row:
     given_id: str
     is_head: bool
     supervises: tuple[str, ...]
+    function: str = ""  # the 职能 cell: 第七条's 相关职能部门 (docgen.roster.functions)
 
 
 class _Converter:
@@ -410,7 +411,8 @@ class _Converter:
         elif is_head and role is Role.STAFF:
             # 是否负责人 = 是 says what the clerk means even when 角色 still reads 干警.
             role = Role.DEPARTMENT_HEAD
-        return _Row(number, name, title, department, role, given_id, is_head, supervises)
+        function = self.cell(cells, "function")  # its value is checked by check_roster
+        return _Row(number, name, title, department, role, given_id, is_head, supervises, function)
 
     def convert(self) -> tuple[Roster, RosterLocator, int]:
         header = self.find_header()
@@ -534,6 +536,7 @@ class _Converter:
         heads: dict[str, tuple[str, int]] = {}
         supervisors: dict[str, tuple[str, int]] = {}
         members: dict[str, list[str]] = {}
+        functions: dict[str, tuple[str, int]] = {}
         people: list[Person] = []
         person_lines: dict[tuple[int, str], int] = {}
         for index, (r, person_id) in enumerate(zip(rows, ids, strict=True)):
@@ -543,6 +546,7 @@ class _Converter:
             if r.department and r.department not in LEADERSHIP_GROUP_WORDS:
                 order.setdefault(r.department, r.number)
             self.place(r, person_id, heads, members)
+            self.function(r, functions)
             for dept in r.supervises:
                 if r.role not in SUPERVISOR_ROLES:
                     self.problem(
@@ -574,8 +578,11 @@ class _Converter:
                     supervisor=supervisor[0] if supervisor else None,
                     members=tuple(members.get(name, ())),
                     line=order[name],
+                    function=functions[name][0] if name in functions else None,
                 )
             )
+            if name in functions:
+                department_lines[(d, "function")] = functions[name][1]
             department_lines[(d, "name")] = order[name]
             department_lines[(d, "members")] = order[name]
             if head:
@@ -602,9 +609,23 @@ class _Converter:
                 "head": label["department"],
                 "members": label["department"],
                 "supervisor": label["supervises"],
+                "function": label["function"],
             },
         )
         return roster, locator
+
+    def function(self, r: _Row, functions: dict[str, tuple[str, int]]) -> None:
+        """The 职能 of the row's department; every row of it that fills the cell agrees."""
+        dept, given = r.department, r.function
+        if given and (not dept or dept in LEADERSHIP_GROUP_WORDS):
+            self.problem(r.number, "function", "填写了职能但没有填写部门;职能是部门的职能")
+        elif given and functions.setdefault(dept, (given, r.number))[0] != given:
+            self.problem(
+                r.number,
+                "function",
+                f"部门“{dept}”的职能已在第 {functions[dept][1]} 行填为“{functions[dept][0]}”,"
+                f"此处为“{given}”;同一部门只能有一种职能",
+            )
 
     def place(
         self,
@@ -648,54 +669,6 @@ class _Converter:
             self.problems,
             hint="请在表格中逐条修改后重新导入",
         )
-
-
-# ---------------------------------------------------------------------------------------
-# Writing YAML
-# ---------------------------------------------------------------------------------------
-
-
-class _FlowMap(dict[str, Any]):
-    """A mapping written on one line, as in the hand-written example roster."""
-
-
-class _RosterDumper(yaml.SafeDumper):
-    pass
-
-
-def _represent_flow_map(dumper: yaml.SafeDumper, data: _FlowMap) -> yaml.Node:
-    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
-
-
-_RosterDumper.add_representer(_FlowMap, _represent_flow_map)
-
-
-def _printable(text: str) -> str:
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
-
-
-def roster_to_yaml(roster: Roster, *, origin: str | None = None) -> str:
-    """The roster as YAML in the same layout as the example roster: one line per entry."""
-    people = [
-        _FlowMap(id=p.id, name=p.name, title=p.title, role=ROLE_LABELS[p.role])
-        for p in roster.people
-    ]
-    departments = [
-        _FlowMap(name=d.name, head=d.head, supervisor=d.supervisor, members=list(d.members))
-        for d in roster.departments
-    ]
-    body = yaml.dump(
-        {"institution": roster.institution, "people": people, "departments": departments},
-        Dumper=_RosterDumper,
-        allow_unicode=True,
-        sort_keys=False,
-        width=1_000_000,
-        default_flow_style=False,
-    )
-    header = "# 名册:人员(people)与部门(departments)。修改后运行 docgen roster check。\n"
-    if origin:
-        header += f"# 由 docgen roster import 从 {_printable(origin)} 生成。\n"
-    return header + body
 
 
 # The roster checker speaks of roster.yaml's fields; an imported sheet has columns and rows.

@@ -265,6 +265,7 @@ class _StreamReader:
             head: str | None = None
             supervisor: str | None = None
             members: list[str] = []
+            function: str | None = None
             while (field_name := _mapping_key(get())) is not None:
                 if field_name not in lines or lines[field_name]:
                     raise _Unusual
@@ -278,6 +279,8 @@ class _StreamReader:
                     head = self.reference(value)
                 elif field_name == "supervisor":
                     supervisor = self.reference(value)
+                elif field_name == "function":
+                    function = _optional_text(value) or ""
                 elif self.sequence_starts(value):
                     while True:
                         item = get()
@@ -288,7 +291,9 @@ class _StreamReader:
             if name is None:
                 raise _Unusual
             self.departments.append(
-                Department(name, head, supervisor, tuple(members), line=_line_of(entry))
+                Department(
+                    name, head, supervisor, tuple(members), line=_line_of(entry), function=function
+                )
             )
             for column, field_name in zip(columns, DEPARTMENT_FIELDS, strict=True):
                 column.append(lines[field_name])

@@ -176,6 +176,13 @@ class _Parser:
         value = self.text(fields, key, what, entry_line, required=False)
         return value or None
 
+    def function(self, fields: dict[str, yaml.Node], what: str) -> str | None:
+        """The department's ``function`` (职能, 第七条): ``None`` when the key is absent, ``""``
+        when present but empty (explicitly none); its value is checked by check_roster."""
+        if "function" not in fields:
+            return None
+        return self.text(fields, "function", what, 0, required=False) or ""
+
     def department(self, node: yaml.Node, position: int) -> None:
         what = f"第 {position} 个部门"
         if not isinstance(node, yaml.MappingNode):
@@ -210,8 +217,11 @@ class _Parser:
                     _line(members_node),
                     "members",
                 )
+        function = self.function(fields, what)
         index = len(self.departments)
-        self.departments.append(Department(name, head, supervisor, tuple(members), line=entry_line))
+        self.departments.append(
+            Department(name, head, supervisor, tuple(members), line=entry_line, function=function)
+        )
         for key, value_node in fields.items():
             self.department_lines[(index, key)] = _line(value_node)
 

@@ -24,7 +24,7 @@ ERROR = "error"
 WARNING = "warning"
 
 PERSON_FIELDS = ("id", "name", "title", "role")
-DEPARTMENT_FIELDS = ("name", "head", "supervisor", "members")
+DEPARTMENT_FIELDS = ("name", "head", "supervisor", "members", "function")
 TOP_FIELDS = ("institution", "people", "departments")
 
 FIELD_LABELS: dict[str, str] = {
@@ -38,6 +38,7 @@ FIELD_LABELS: dict[str, str] = {
     "head": "部门负责人",
     "supervisor": "分管院领导",
     "members": "部门成员",
+    "function": "职能",
 }
 
 SUPERVISOR_ROLES = frozenset({Role.PARTY_SECRETARY, Role.LEADER, Role.DISCIPLINE_HEAD})

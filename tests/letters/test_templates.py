@@ -456,3 +456,84 @@ def test_generated_letters_do_not_keep_the_templates_editing_note(
         props = docx.Document(io.BytesIO(data)).core_properties
         assert props.comments == "", doc_id
         assert props.title in {kind.title for kind in LetterKind}
+
+
+# --- 第七条 as a roster fact: a department's ``function`` (职能), docgen.roster.functions ---------
+
+
+def _render_roster(yaml_text: str, directory: Path) -> dict[str, bytes]:
+    """Every letter of a roster for 2027, rendered the way generate renders them."""
+    from docgen.core.workspace import PairingOptions
+    from docgen.letters.fastrender import CompiledTemplate
+    from docgen.letters.generate import letter_context
+    from docgen.records.letter_code import RegistryIdentity
+    from docgen.roster.hierarchy import build_pairings
+    from docgen.roster.load import load_roster
+
+    path = directory / "roster.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    roster = load_roster(path)
+    identity = RegistryIdentity("docgen-demo", bytes.fromhex("1a2b3c4d"))
+    compiled = {
+        kind: CompiledTemplate.from_bytes(load_template(None, kind), year=2027)
+        for kind in LetterKind
+    }
+    return {
+        p.doc_id: compiled[p.kind].render(
+            letter_context(p, roster, roster.institution, p.doc_id, identity)
+        )
+        for p in build_pairings(roster, 2027, PairingOptions()).pairings
+    }
+
+
+def _without_function_fields(yaml_text: str) -> str:
+    """The roster as written before the field existed: no ``function`` key anywhere."""
+    stripped = re.sub(r", function: [^,}]+", "", yaml_text)
+    assert "function:" not in stripped.replace("# function", "")
+    return stripped
+
+
+def test_a_roster_without_the_field_gives_the_same_letters_byte_for_byte(
+    demo_letters: dict[str, bytes], tmp_path: Path
+) -> None:
+    """The demo roster now states 职能 for its 办公室 and 政工科; the same roster without the
+    field (an old roster) falls back to the name rule and gives identical letters."""
+    from docgen.roster.example import demo_roster_yaml
+
+    explicit = demo_roster_yaml()
+    assert "function: 办公室" in explicit and "function: 政工科" in explicit
+    old = _render_roster(_without_function_fields(explicit), tmp_path)
+    assert old.keys() == demo_letters.keys()
+    changed = [doc_id for doc_id, data in old.items() if data != demo_letters[doc_id]]
+    assert changed == []
+
+
+def test_the_field_not_the_name_decides_article_7(
+    demo_letters: dict[str, bytes], tmp_path: Path
+) -> None:
+    """A department named 办公室 that the roster says is not 第七条's (职能: 无) gets no 第七条
+    paragraph; a department named otherwise with 职能: 办公室 gets the 办公室's (第七条第(一)项)."""
+    from docgen.roster.example import demo_roster_yaml
+
+    text = demo_roster_yaml()
+    changed = text.replace("{name: 办公室, function: 办公室,", "{name: 办公室, function: 无,")
+    changed = changed.replace("{name: 第一检察部, head:", "{name: 第一检察部, function: 办公室, head:")
+    assert changed.count("function: 无") == 1 and changed.count("function: 办公室") == 1
+    letters = _render_roster(changed, tmp_path)
+    for doc_id in ("2027-ZR-P006-P009", "2027-CN-P006-P009"):  # 办公室, 职能: 无
+        before, after = _letter_text(demo_letters[doc_id]), _letter_text(letters[doc_id])
+        assert "(第七条)" in before and ARTICLE_7 in before, doc_id
+        assert "(第七条)" not in after and ARTICLE_7 not in after, doc_id
+        assert OFFICE_7 not in after, doc_id
+    after = _letter_text(letters["2027-ZR-P002-P018"])  # 第一检察部, 职能: 办公室
+    before = _letter_text(demo_letters["2027-ZR-P002-P018"])
+    assert "(第七条)" not in before and OFFICE_7 not in before
+    assert "(第七条)" in after and ARTICLE_7 in after and OFFICE_7 in after
+    assert PERSONNEL_7 not in after
+    # the 政工科 keeps its own, and letters of no changed department are untouched
+    assert letters["2027-ZR-P006-P014"] == demo_letters["2027-ZR-P006-P014"]
+    touched = {"2027-ZR-P006-P009", "2027-CN-P006-P009", "2027-ZR-P002-P018",
+                 "2027-CN-P002-P018"}  # fmt: skip
+    for doc_id, data in letters.items():
+        if doc_id not in touched:
+            assert data == demo_letters[doc_id], doc_id
