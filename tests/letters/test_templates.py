@@ -517,7 +517,9 @@ def test_the_field_not_the_name_decides_article_7(
 
     text = demo_roster_yaml()
     changed = text.replace("{name: 办公室, function: 办公室,", "{name: 办公室, function: 无,")
-    changed = changed.replace("{name: 第一检察部, head:", "{name: 第一检察部, function: 办公室, head:")
+    changed = changed.replace(
+        "{name: 第一检察部, head:", "{name: 第一检察部, function: 办公室, head:"
+    )
     assert changed.count("function: 无") == 1 and changed.count("function: 办公室") == 1
     letters = _render_roster(changed, tmp_path)
     for doc_id in ("2027-ZR-P006-P009", "2027-CN-P006-P009"):  # 办公室, 职能: 无
