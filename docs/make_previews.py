@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from docgen.core.glossary import LetterKind  # noqa: E402
+from docgen.core.glossary import LetterKind, Role  # noqa: E402
 from docgen.letters.render import render_letter  # noqa: E402
 from docgen.records.letter_code import RegistryIdentity, code_context  # noqa: E402
 
@@ -36,6 +36,9 @@ SAMPLES: dict[LetterKind, dict[str, object]] = {
         "department": "",
         "supervised_departments": ["第一检察部", "第二检察部"],
         "articles": "第九条第5项、第十条第3项、第十一条第2项",
+        "superior_role": Role.PARTY_SECRETARY.value,
+        "subordinate_role": Role.LEADER.value,
+        "department_functions": [],
     },
     LetterKind.PUBLIC_COMMITMENT: {
         "tier": "department",
@@ -46,6 +49,9 @@ SAMPLES: dict[LetterKind, dict[str, object]] = {
         "department": "第一检察部",
         "supervised_departments": [],
         "articles": "第九条第6项",
+        "superior_role": Role.LEADER.value,
+        "subordinate_role": Role.DEPARTMENT_HEAD.value,
+        "department_functions": [],  # 第一检察部 is not a 相关职能部门 of 第七条
     },
     LetterKind.INTEGRITY_PLEDGE: {
         "tier": "staff",
@@ -56,6 +62,9 @@ SAMPLES: dict[LetterKind, dict[str, object]] = {
         "department": "第一检察部",
         "supervised_departments": [],
         "articles": "第九条第7项",
+        "superior_role": Role.DEPARTMENT_HEAD.value,
+        "subordinate_role": Role.STAFF.value,
+        "department_functions": [],
     },
 }
 
