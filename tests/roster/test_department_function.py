@@ -191,3 +191,28 @@ def test_rows_of_one_department_must_agree(tmp_path: Path) -> None:
     assert "第 7 行" in outcome.err and "字段“职能”" in outcome.err
     assert "部门“政治处”的职能已在第 6 行填为“政工科”,此处为“办公室”" in outcome.err
     assert not (ws / "roster.yaml").exists()
+
+
+def test_docgen_generate_follows_the_field(tmp_path: Path) -> None:
+    """End to end: ``docgen generate`` (its worker path) and the .docx read back. The 办公室
+    turned off (职能: 无) gets no 第七条; 综合部 with 职能: 办公室 gets 第七条第(一)项."""
+    import docx
+
+    from docgen.letters.workspace_init import init_workspace
+
+    roster = ROSTER.replace("{name: 办公室, function: 办公室,", "{name: 办公室, function: 无,")
+    roster = roster.replace("function: 政工科", "function: 办公室")
+    root = tmp_path / "ws"
+    init_workspace(root, institution="测试院", year=2027, roster_yaml=roster)
+    outcome = run_docgen("generate", "-w", str(root), "--year", "2027", "--jobs", "2")
+    assert outcome.code == 0, outcome.text
+
+    def text(pair: str) -> str:
+        (path,) = (root / "output" / "2027").rglob(f"2027-ZR-{pair}*.docx")
+        return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+
+    office, general, other = text("P001-P004"), text("P002-P008"), text("P002-P010")
+    assert "第七条" not in office and "协调督办" not in office
+    assert "第七条" in general and "负责党风廉政建设重大事项协调" in general
+    assert "逢培必训" not in general
+    assert "第七条" not in other
