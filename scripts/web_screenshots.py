@@ -29,7 +29,8 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +75,9 @@ def _small_png(data: bytes) -> bytes:
 
 def _prepare(ws_root: Path) -> tuple[str, str, str]:
     """Passwords for the staff logins, and one letter voided and reissued (with its PDF)."""
+    from cryptography.x509 import load_pem_x509_crl as load_crl_pem
+
+    from docgen.core.lock import workspace_lock
     from docgen.core.workspace import find_workspace
     from docgen.letters.generate import generate
     from docgen.letters.rendition import make_renditions
@@ -81,6 +85,10 @@ def _prepare(ws_root: Path) -> tuple[str, str, str]:
     from docgen.records.state import read_year_state
     from docgen.records.status import void_letter
     from docgen.registry import open_registry
+    from docgen.signing.crl import CRL_DAYS_DEFAULT
+    from docgen.signing.keyfiles import ca_paths
+    from docgen.signing.keyring import publish_crl
+    from docgen.signing.passphrase import Passphrase
     from docgen.web.logins import set_password
 
     ws = find_workspace(ws_root)
@@ -93,12 +101,35 @@ def _prepare(ws_root: Path) -> tuple[str, str, str]:
     letter = next(
         x for x in state.active() if x.doc_id.split("-")[1] == "ZR" and not x.doc_id.endswith("R2")
     )
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = _clock(ws_root)()
+    crl = load_crl_pem(ca_paths(ws.keys_dir).crl_pem.read_bytes())
+    if crl.next_update_utc is not None and crl.next_update_utc <= now:
+        # A demo's simulated January is months back: its CRL has expired, and signing refuses
+        # until the office issues the next one (docgen keys crl) — as it would in real use.
+        ca = Passphrase(_secrets_of(ws_root)["CA"].encode(), "演示口令.txt(根证书)")
+        with workspace_lock(ws.root):
+            publish_crl(ws, ca_passphrase=ca, now=now, days=CRL_DAYS_DEFAULT)
     void_letter(ws, letter.doc_id, VOIDED, now=now)
     generate(ws, year, now=now, reissue=True, jobs=1)
     if find_soffice() is not None:
         make_renditions(ws, year, now=now, jobs=1)
     return office, auditor, f"{letter.doc_id}-R2"
+
+
+def _clock(ws_root: Path) -> Callable[[], datetime]:
+    """The clock of the pages: now, or — for a demo whose simulated year lies ahead — a minute
+    after the registry's last entry, running on from there (the registry only moves forward)."""
+    from docgen.core.workspace import find_workspace
+    from docgen.registry import open_registry
+
+    with open_registry(find_workspace(ws_root)) as registry:
+        last = str(registry.entry(registry.size() - 1).record["recorded_at"])
+    start = max(
+        datetime.now(UTC),
+        datetime.fromisoformat(last.replace("Z", "+00:00")) + timedelta(minutes=1),
+    )
+    began = time.monotonic()
+    return lambda: (start + timedelta(seconds=time.monotonic() - began)).replace(microsecond=0)
 
 
 class _Server:
@@ -110,7 +141,8 @@ class _Server:
 
         self.port = _free_port()
         config = uvicorn.Config(
-            create_app(find_workspace(ws_root)), host="127.0.0.1", port=self.port,
+            create_app(find_workspace(ws_root), now=_clock(ws_root)), host="127.0.0.1",
+            port=self.port,
             log_level="warning",
         )  # fmt: skip
         self.server = uvicorn.Server(config)
@@ -144,9 +176,7 @@ def _capture(ws_root: Path, out: Path) -> list[Path]:
     superior, subordinate = doc.split("-")[2], doc.split("-")[3]
     pins: dict[str, str] = {}
 
-    def clock() -> datetime:
-        return datetime.now(UTC).replace(microsecond=0)
-
+    clock = _clock(ws_root)
     written: list[Path] = []
     out.mkdir(parents=True, exist_ok=True)
 
@@ -211,7 +241,10 @@ def _capture(ws_root: Path, out: Path) -> list[Path]:
         form.locator(".read-box").check()
         form.locator("[name=pin]").fill(pins[superior])
         form.locator(".sign-button").click()
-        clerk.wait_for_url(f"**/f2f/{doc}?signed={superior}")
+        clerk.wait_for_load_state()
+        if f"signed={superior}" not in clerk.url:
+            problem = clerk.locator(".card.error").all_inner_texts()
+            raise SystemExit(f"面对面签订未成功:{' '.join(problem) or clerk.url}")
         clerk.locator(f"#sign-{subordinate} .read-box").check()
         shot(clerk, "f2f")
         clerk.goto(base + "/office")
