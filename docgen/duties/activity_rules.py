@@ -24,6 +24,7 @@ from docgen.duties.roster_roles import (
     department_staff,
     supervised_departments,
 )
+from docgen.roster.functions import PERSONNEL, article7
 
 At = Callable[[str], Location]
 
@@ -128,7 +129,6 @@ POLITICAL_KINDS = frozenset(
         ActivityKind.REPORT_DRAFTING,
     }
 )
-POLITICAL_DEPARTMENT = "政工"  # a department whose name contains it is the 政工科
 
 
 def who(person: Person) -> str:
@@ -275,12 +275,14 @@ def _later_kind(
         staff = frozenset(s for d in roster.departments for s in department_staff(d))
         return Check(article, staff, "群众反映强烈、存在问题较多的部门的人员", True)
     if kind in POLITICAL_KINDS:
-        political = [d for d in roster.departments if POLITICAL_DEPARTMENT in d.name]
+        # the 政工科 of 第七条第(二)项: the roster's 职能 field, else the name (roster.functions)
+        political = [d for d in roster.departments if PERSONNEL in article7(d).functions]
         if not political:
             raise ValidationError(
                 f"名册中没有政工科,不能登记“{kind.label}”",
                 location=at("actor"),
-                hint=f"{article_label(article)}由政工科负责;请在名册中建立名称含“政工”的部门",
+                hint=f"{article_label(article)}由政工科负责;请在名册中为该部门填写"
+                "“function: 政工科”(职能,第七条第(二)项)",
             )
         members = {s for d in political for s in department_staff(d)}
         members |= {d.supervisor for d in political if d.supervisor}

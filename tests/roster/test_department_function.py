@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from docgen.core.models import Roster
 from docgen.roster.functions import article7
 from docgen.roster.load import inspect_roster_text, parse_streaming
 from docgen.roster.tree_reader import parse_tree
@@ -216,3 +217,32 @@ def test_docgen_generate_follows_the_field(tmp_path: Path) -> None:
     assert "第七条" in general and "负责党风廉政建设重大事项协调" in general
     assert "逢培必训" not in general
     assert "第七条" not in other
+
+
+def test_the_ledger_takes_the_zhenggongke_from_the_field() -> None:
+    """12(二)'s activities are the 政工科's (第七条第(二)项): whose they are follows the field —
+    综合部 with 职能: 政工科 may record a 教育培训计划; without the field no department is the
+    政工科 (its name says nothing), and a department named 政工科 with 职能: 无 is not one."""
+    from docgen.core.errors import Location, ValidationError
+    from docgen.core.glossary import ActivityKind
+    from docgen.duties.activity_rules import check_for
+
+    def at(field: str) -> Location:
+        return Location(file="activities.csv", row=2, field=field)
+
+    def roster_of(text: str) -> Roster:
+        check = inspect_roster_text(text, "roster.yaml")
+        assert check.ok and check.roster is not None, check.problems
+        return check.roster
+
+    stated = roster_of(ROSTER)
+    clerk = stated.person("P009")  # 综合部
+    assert check_for(stated, ActivityKind.TRAINING_PLAN, clerk, at).article == "12.2.1"
+    unstated = roster_of(ROSTER.replace("function: 政工科, ", ""))
+    with pytest.raises(ValidationError, match="名册中没有政工科"):
+        check_for(unstated, ActivityKind.TRAINING_PLAN, clerk, at)
+    renamed = ROSTER.replace("{name: 综合部, function: 政工科,", "{name: 政工科, function: 无,")
+    with pytest.raises(ValidationError, match="名册中没有政工科"):
+        check_for(roster_of(renamed), ActivityKind.TRAINING_PLAN, clerk, at)
+    by_name = roster_of(renamed.replace("{name: 政工科, function: 无,", "{name: 政工科,"))
+    assert check_for(by_name, ActivityKind.TRAINING_PLAN, clerk, at).article == "12.2.1"
