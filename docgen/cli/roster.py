@@ -79,8 +79,9 @@ def import_command(
     """从 .xlsx 或 .csv 人员表生成名册。
 
     表头须有 姓名、职务、部门、角色 四列;可选 编号(或 工号)、分管部门(班子成员分管的部门,
-    用逗号或顿号分隔)、是否负责人。没有编号时按行序生成 P001、P002……。CSV 可为 UTF-8 或
-    GBK 编码。有任何错误时不写入文件;已有名册须加 --force 才会覆盖。
+    用逗号或顿号分隔)、是否负责人、职能(第七条相关职能部门:办公室、政工科 或 无,
+    填在该部门任一行)。没有编号时按行序生成 P001、P002……。CSV 可为 UTF-8 或 GBK 编码。
+    有任何错误时不写入文件;已有名册须加 --force 才会覆盖。
     """
     ws = _workspace_for_import(workspace_path, output)
     target = output if output is not None else ws.roster_path if ws is not None else None

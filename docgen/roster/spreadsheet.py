@@ -346,7 +346,7 @@ class _Converter:
             self.problems.append(
                 Problem(
                     f"表头缺少列:{'、'.join(missing)};表头应包含 姓名、职务、部门、角色"
-                    "(可选:编号、分管部门、是否负责人)",
+                    "(可选:编号、分管部门、是否负责人、职能)",
                     Location(file=self.table.file, row=number, sheet=self.table.sheet),
                 )
             )
