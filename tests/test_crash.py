@@ -40,6 +40,7 @@ SEED = 20270105
 # Runs docgen, sending itself SIGKILL the N-th time it reaches a point of the commit protocol:
 #   docx / p7s / proof.json — just before renaming the N-th finished temporary file of that kind
 #                             into place (the temporary file is left behind, as after a power cut);
+#   manifest.json, …        — the same for a file of that exact name (atomic_write's rename);
 #   checkpoint              — inside the registry's append transaction, entries inserted but the
 #                             new checkpoint not yet signed and nothing committed.
 HARNESS = r"""
@@ -64,7 +65,7 @@ if point == "checkpoint":
 else:
     real_replace = os.replace
     def replace(src, dst, *args, **kwargs):
-        if str(dst).endswith("." + point):
+        if str(dst).endswith("." + point) or os.path.basename(str(dst)) == point:
             reached()
         return real_replace(src, dst, *args, **kwargs)
     os.replace = replace
@@ -334,6 +335,96 @@ def test_generate_killed_at_a_phase_leaves_no_temporary_file_after_the_rerun(
     records = _records(ws)
     registered = {r["path"] for r in records if r["type"] == "document"}
     assert set(_letters(ws, YEAR)) == registered
+
+
+@pytest.mark.parametrize(
+    ("point", "kinds"),
+    [
+        # staged .p7s files and the journal's own temporary file, the journal not yet in place
+        ("docgen-publish.json:1", (".P002.p7s.", ".docgen-publish.json.")),
+        # atomic_write of the year's manifest, after the signatures were published
+        ("manifest.json:1", (".manifest.json.",)),
+    ],
+)
+def test_a_killed_signer_leaves_no_journal_and_the_next_run_still_cleans(
+    keyed_workspace: Path, monkeypatch: pytest.MonkeyPatch, point: str, kinds: tuple[str, ...]
+) -> None:
+    """Killed where no publish journal tells what it staged: only the lock knows the signer
+    died. The next command (another signer's) removes every temporary file it left, says how
+    many, and the recovery marker is gone afterwards."""
+    ws = find_workspace(keyed_workspace)
+    _killed_at(keyed_workspace, ["sign", "--as", "P002"], point)
+    assert not (ws.year_dir(YEAR) / ".docgen-publish.json").exists()
+    left = _temp_files(keyed_workspace)
+    for kind in kinds:
+        assert any(kind in t.name for t in left), (kind, left)
+
+    out = _rerun(monkeypatch, keyed_workspace, "sign", "--as", "P003")
+    assert f"已清理上次中断留下的 {len(left)} 个临时文件" in out
+    assert not _temp_files(keyed_workspace)
+    assert not (keyed_workspace / ".docgen-recover").exists()
+    records = _records(ws)
+    _check_signature_files(ws, records)
+
+
+def test_a_clean_run_does_not_walk_the_year_and_a_killed_one_makes_the_next_walk(
+    keyed_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a clean run the next signer does not walk the output folder (os.walk counted) and
+    leaves a temporary-looking file alone: no lock holder died, so it is not a leftover (a
+    writer without the lock may be writing it now). Once a lock holder of any kind is killed
+    (here a stand-in for void / pdf / archive, which do not recover themselves), the next
+    signer walks every year folder and removes it, with the Chinese message."""
+    ws = find_workspace(keyed_workspace)
+    _rerun(monkeypatch, keyed_workspace, "sign", "--as", "P001")  # state: a clean release
+    other_year = ws.year_dir(YEAR - 1)
+    other_year.mkdir(parents=True)
+    planted = [
+        ws.year_dir(YEAR) / ".manifest.json.u2b7c4q1.tmp",  # mkstemp's pattern
+        other_year / ".letter.docx.0123456789ab.tmp",  # durable.staged_for's pattern
+    ]
+    for path in planted:
+        path.write_bytes(b"half")
+    output = str(keyed_workspace / "output")
+    walked: list[str] = []
+    real_walk = os.walk
+
+    def counting_walk(top: Any, *args: Any, **kwargs: Any) -> Any:
+        if os.fspath(top).startswith(output):
+            walked.append(os.fspath(top))
+        return real_walk(top, *args, **kwargs)
+
+    monkeypatch.setattr(os, "walk", counting_walk)
+    out = _rerun(monkeypatch, keyed_workspace, "sign", "--as", "P002")
+    assert walked == []
+    assert all(path.exists() for path in planted)
+    assert "临时文件" not in out
+
+    holder = subprocess.run(
+        [sys.executable, "-c", KILLED_HOLDER, str(keyed_workspace)], env=_env(), timeout=60
+    )
+    assert holder.returncode == -signal.SIGKILL
+    assert (keyed_workspace / ".docgen.lock").read_bytes().startswith(b"held ")
+    out = _rerun(monkeypatch, keyed_workspace, "sign", "--as", "P003")
+    assert sorted(walked) == sorted({str(ws.year_dir(YEAR)), str(other_year)})
+    assert "已清理上次中断留下的 2 个临时文件" in out
+    assert not any(path.exists() for path in planted)
+    assert not (keyed_workspace / ".docgen-recover").exists()
+
+    walked.clear()
+    _rerun(monkeypatch, keyed_workspace, "sign", "--as", "P004")
+    assert walked == []  # the walk ran once; the state is clean again
+
+
+# A lock holder that is killed while it holds the workspace lock (what a killed ``void``,
+# ``pdf`` or ``archive`` is, seen from the lock).
+KILLED_HOLDER = r"""
+import os, signal, sys
+from pathlib import Path
+from docgen.core.lock import workspace_lock
+with workspace_lock(Path(sys.argv[1])):
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
 
 
 @pytest.mark.parametrize("command", ["sign", "generate"])

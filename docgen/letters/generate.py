@@ -461,7 +461,7 @@ def generate(
 
     with workspace_lock(ws.root), open_registry(ws) as registry:
         # What a killed run left: staged files finished or removed, stale *.tmp cleaned.
-        notes = (*notes, *recover(year_dir, registry).messages())
+        notes = (*notes, *recover(year_dir, registry, root=ws.root).messages())
         interrupted = is_pending(year_dir)  # an earlier run died after its registry commit
         index = _index_year(registry, year)
         work = (_job(i, p, index, supervision) for i, p in enumerate(pairings))

@@ -12,8 +12,17 @@ mid-run left thousands of temporary files that nothing removed. So:
 The next command that takes the workspace lock finishes whatever a killed one left: a staged file
 whose hash a registered entry of its letter names is published (the entry committed: step 4 was
 cut short); one that no entry names is removed (the append never committed). Then every other
-temporary file of docgen's own patterns under the year folder is removed: under the workspace
+temporary file of docgen's own patterns under the year folders is removed: under the workspace
 lock no other docgen process is writing there.
+
+That walk reads every file of the year (≈ 50k at 10⁴ letters, 40 % of one signature through the
+page), and temporary files are left only by a writer that died. Every writer of the output
+folders holds the workspace lock, and the lock knows whether its last holder ended normally
+(``core.lock``: ``held`` in the lock file, then the marker ``.docgen-recover``). So the walk runs
+only while that marker is set (or a journal is there), over every year folder of the output
+folder, and then clears it; a clean run does not walk. A file of our pattern found under a clean
+state was not left by a dead holder (a run without the lock may be writing it right now), so it
+is left alone.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from docgen.core.durable import (
     stage_file,
     sync_staged,
 )
+from docgen.core.lock import recovery_done, recovery_pending
 from docgen.core.workspace import atomic_write
 from docgen.registry import Registry
 
@@ -130,11 +140,15 @@ def _registered_hashes(registry: Registry, doc_id: str) -> set[str]:
     return found
 
 
-def recover(year_dir: Path, registry: Registry) -> Recovery:
-    """Finish or undo what a killed command left in ``year_dir`` (call under the workspace
-    lock, before anything else is written there)."""
-    if not year_dir.is_dir():
-        return Recovery()
+def recover(year_dir: Path, registry: Registry, *, root: Path | None = None) -> Recovery:
+    """Finish or undo what a killed command left in ``year_dir`` (call under the workspace lock
+    of ``root``, before anything else is written there).
+
+    Stale temporary files are looked for only if the lock says a holder died since the last
+    walk, or a journal is left; then in every year folder beside ``year_dir``. Without
+    ``root`` (no lock state to ask) ``year_dir`` is always walked.
+    """
+    pending = root is not None and recovery_pending(root)
     published: list[str] = []
     discarded: list[str] = []
     journal_path = year_dir / JOURNAL_NAME
@@ -158,8 +172,28 @@ def recover(year_dir: Path, registry: Registry) -> Recovery:
                 discarded.append(str(item["path"]))
         publish_staged(ready)
         journal_path.unlink()
-    stale = remove_stale_tmp(year_dir)
+        pending = True
+    stale = 0
+    if root is None:
+        stale = remove_stale_tmp(year_dir)
+    elif pending:
+        # Another year's folder with a journal keeps its staged files: they may be registered,
+        # and only its own recovery (the journal makes it walk) can tell.
+        others = [f for f in _year_folders(year_dir.parent) if not (f / JOURNAL_NAME).exists()]
+        stale = sum(remove_stale_tmp(folder) for folder in sorted({year_dir, *others}))
+        recovery_done(root)
     return Recovery(tuple(published), tuple(discarded), stale)
+
+
+def _year_folders(output_dir: Path) -> list[Path]:
+    """The year folders (``output/<YYYY>``) under ``output_dir``: where docgen writes letters."""
+    if not output_dir.is_dir():
+        return []
+    return sorted(
+        entry
+        for entry in output_dir.iterdir()
+        if entry.is_dir() and entry.name.isdigit() and len(entry.name) == 4
+    )
 
 
 def remove_stale_tmp(root: Path) -> int:

@@ -238,7 +238,7 @@ def sign_as(
     """Sign, as ``person_id``, every letter of ``year`` (or just ``doc_id``) that waits for them."""
     with workspace_lock(ws.root), open_registry(ws) as registry:
         now = registry.moment(now)  # the registry clock once the lock is ours (live clock)
-        notes = tuple(recover(ws.year_dir(year), registry).messages())
+        notes = tuple(recover(ws.year_dir(year), registry, root=ws.root).messages())
         repair_interrupted(ws, registry, year)
         # Only this person's letters (or the one asked for) are read, not the year's.
         state = (
@@ -515,7 +515,7 @@ def sign_everyone(
         # it, so a registry time read per chunk would drift from their signing times (past the
         # verify tolerance on a long run). Writers of this workspace all wait for its lock.
         registry.live = False
-        recover(ws.year_dir(year), registry)
+        recover(ws.year_dir(year), registry, root=ws.root)
         repair_interrupted(ws, registry, year)
         first_new = registry.size()  # the entries this run appends are those from here on
         with closing(_SignPlan(_waiting_signatures(registry, year, people))) as plan:
