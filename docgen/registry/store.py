@@ -98,7 +98,9 @@ def _check_signing_times(
     records: Sequence[Mapping[str, Any]], recorded_at: str, limit: timedelta
 ) -> None:
     """Refuse records whose ``signing_time`` is further from the registry time than ``limit``
-    (the workspace's verify tolerance: verify would then fail the signature)."""
+    (the workspace's verify tolerance: verify would then fail the signature). A signature made
+    elsewhere and imported (``"source": "import"``) may be older by any amount — sign import has
+    checked it is not older than its letter — but not newer."""
     registered = _parse_time(recorded_at)
     for record in records:
         signed = record.get("signing_time")
@@ -106,6 +108,8 @@ def _check_signing_times(
             continue
         try:
             gap = abs(_parse_time(signed) - registered)
+            if record.get("source") == "import":
+                gap = max(_parse_time(signed) - registered, timedelta(0))
         except ValueError:
             continue  # not a time docgen writes: the entry's own checks judge it
         if gap > limit:

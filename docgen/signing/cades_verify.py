@@ -204,6 +204,7 @@ class _Verifier:
         expected_signer_fingerprint: str | None,
         registry_time: datetime | None,
         tolerance: timedelta,
+        made_after: datetime | None = None,
     ) -> None:
         self.data = data
         self.p7s = p7s
@@ -213,6 +214,7 @@ class _Verifier:
         self.expected = expected_signer_fingerprint
         self.registry_time = utc(registry_time) if registry_time is not None else None
         self.tolerance = tolerance
+        self.made_after = utc(made_after) if made_after is not None else None
         self.state = _State()
         self.checks: list[Check] = []
 
@@ -533,6 +535,11 @@ class _Verifier:
         problem = validity_problem(cert, moment)
         if problem is not None:
             raise CheckFailed(f"签名时{problem}")
+        if self.made_after is not None and self.registry_time is not None:
+            # Made elsewhere: the claimed time is the signer's word; the registry time is not.
+            problem = validity_problem(cert, self.registry_time)
+            if problem is not None:
+                raise CheckFailed(f"登记时({_iso_z(self.registry_time)}){problem}")
         return (
             f"签名时({_iso_z(moment)})在有效期内"
             f"({_iso_z(cert.not_valid_before_utc)} 至 {_iso_z(cert.not_valid_after_utc)})"
@@ -576,6 +583,8 @@ class _Verifier:
 
     def signing_time(self) -> str:
         moment = self._need_signing_time()
+        if self.registry_time is not None and self.made_after is not None:
+            return self._imported_time(moment, self.registry_time, self.made_after)
         if moment > self.at + self.tolerance:
             raise CheckFailed(f"签名时间 {iso_z(moment)} 晚于验证时间 {iso_z(self.at)}")
         if self.registry_time is not None:
@@ -588,6 +597,21 @@ class _Verifier:
                 )
             return f"{_iso_z(moment)},与登记时间相符"
         return _iso_z(moment)
+
+    def _imported_time(self, moment: datetime, registered: datetime, letter: datetime) -> str:
+        """A signature made elsewhere and brought in later: any time from the letter's own
+        registration up to the registry time (+ tolerance for the clocks)."""
+        if moment < letter:
+            raise CheckFailed(
+                f"签名时间 {iso_z(moment)} 早于文书登记时间 {iso_z(letter)}:"
+                "文书登记之前不可能对它签名"
+            )
+        if moment > registered + self.tolerance:
+            raise CheckFailed(
+                f"签名时间 {iso_z(moment)} 晚于登记(导入)时间 {iso_z(registered)} 超过 "
+                f"{int(self.tolerance.total_seconds())} 秒"
+            )
+        return f"{_iso_z(moment)},在文书登记之后、导入登记之前(异地签名后导入)"
 
     def signer(self) -> str:
         cert = self._need_cert()
@@ -611,12 +635,20 @@ def verify_detached(
     expected_signer_fingerprint: str | None = None,
     registry_time: datetime | None = None,
     tolerance: timedelta = DEFAULT_TOLERANCE,
+    made_after: datetime | None = None,
 ) -> SignatureStatus:
     """Check a detached signature over ``data``; every failed check is listed in the result.
 
     Revocation is judged at ``registry_time`` when given (and the signing time must then lie
     within ``tolerance`` of it); otherwise at the signing time, which alone is not trusted for
     certificates revoked for key compromise.
+
+    ``made_after`` (with ``registry_time``) marks a signature made elsewhere and imported later
+    (a ``signature`` record with ``"source": "import"``): its signing time may then lie anywhere
+    from ``made_after`` — the letter's own registration — to ``registry_time`` + ``tolerance``;
+    revocation is still judged at ``registry_time``, and the certificate must be valid both at
+    the claimed signing time and at ``registry_time``, so a claimed early time lets in neither a
+    revoked nor an expired key.
     """
     return _Verifier(
         data,
@@ -627,4 +659,5 @@ def verify_detached(
         expected_signer_fingerprint=expected_signer_fingerprint,
         registry_time=registry_time,
         tolerance=tolerance,
+        made_after=made_after,
     ).run()

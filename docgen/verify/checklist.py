@@ -327,6 +327,17 @@ def _signature_blobs(letter: _Letter) -> dict[str, Blob]:
     return dict(letter.files.signatures)
 
 
+def _imported_after(letter: _Letter, sig: _Signature) -> datetime | None:
+    """For a signature registered by ``sign import`` (made elsewhere, brought in later), the
+    letter's registration time: its signing time may lie anywhere from then to the registry time
+    (see :func:`docgen.signing.cades_verify.verify_detached`). None for every other signature,
+    which keeps the ±tolerance rule. A letter without a usable ``recorded_at`` gives the registry
+    time itself: nothing earlier is accepted."""
+    if sig.record.get("source") != "import":
+        return None
+    return _parse_time(letter.record().get("recorded_at")) or sig.recorded_at
+
+
 def _step_signatures_valid(letter: _Letter) -> str:
     if letter.document is None or letter.docx is None:
         raise _Skip
@@ -364,6 +375,7 @@ def _step_signatures_valid(letter: _Letter) -> str:
             expected_signer_fingerprint=str(sig.record.get("cert_fingerprint", "")),
             registry_time=sig.recorded_at,
             tolerance=letter.trust.tolerance,
+            made_after=_imported_after(letter, sig),
         )
         bad = [c for c in sig.status.checks if c.name in _SIG_CHECKS_VALID and not c.ok]
         if bad:
