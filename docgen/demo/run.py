@@ -30,6 +30,8 @@ from docgen.registry.clock import registry_clock
 from docgen.roster.example import demo_roster_yaml
 from docgen.roster.load import load_roster
 from docgen.signing.ca import init_ca
+from docgen.signing.crl import CRL_DAYS_DEFAULT
+from docgen.signing.keyring import publish_crl
 from docgen.signing.passphrase import Passphrase
 from docgen.signing.sign import sign_everyone
 from docgen.verify.archive import build_archive, workspace_trust
@@ -149,6 +151,11 @@ def _run_demo(
             f"   PDF 副本已由双方签署:共 {result.pdf_signatures} 个 PAdES 签名,签章在各自的"
             "“签名:”一栏,显示姓名、职务、签名时间和证书序列号"
         )
+
+    # The simulated year began in January; its first CRL lasts 180 days. A fresh one as of today
+    # keeps the demo workspace usable afterwards (serve, sign and reissue refuse an expired CRL).
+    publish_crl(ws, ca_passphrase=secrets.ca, now=now, days=CRL_DAYS_DEFAULT)
+    say(f"   已按今天({now.date().isoformat()})发布新的吊销列表并记入登记簿")
 
     with open_registry(ws) as registry:
         result.registry_size = registry.size()
