@@ -17,6 +17,11 @@ narrows the search and must agree with what the file says. Then, with nothing wr
 * the certificate is registered for the person it names, that person is a party of the letter
   and has not signed it, and no registered revocation lists it.
 
+A signed PDF (``%PDF``) is the letter's registered PDF with the person's PAdES signature
+appended in the copy: checked by :mod:`docgen.signing.pdf_import` (the same checks ``verify``
+makes of a registered PDF signature, the same time and revocation rule) and registered as a
+``pdf_signature`` record, the file replacing the letter's PDF.
+
 Accepted files are written atomically under the letter's own signature name (never under the
 name they came with) and registered in one transaction per year, with the same ``signature``
 record ``sign --as`` makes (plus ``"source": "import"``). Each file gets an outcome with its
@@ -43,6 +48,8 @@ from docgen.records.state import LetterState, letters_state
 from docgen.registry import Registry, open_registry
 from docgen.signing.ca import load_ca_certificate
 from docgen.signing.cades_verify import MAX_SIGNATURE_BYTES, SignatureStatus, verify_detached
+from docgen.signing.pdf_import import MAX_PDF_BYTES, PdfRefused, check_pdf, find_base
+from docgen.signing.pdf_sign import LetterPdf, letter_pdfs
 from docgen.signing.revocation_state import (
     CheckedCrl,
     RevocationState,
@@ -95,13 +102,16 @@ class _Context:
     certificates: set[tuple[str, str]]  # (person, certificate fingerprint) registered
     taken: set[tuple[str, str]]  # (doc_id, signer) accepted earlier in this batch
     only_signer: str | None = None  # the signing page: the person logged in
+    pdfs: list[LetterPdf] | None = None  # every letter's PDF state, read at the first PDF
 
 
 def _read(path: Path) -> bytes:
     try:
         if not path.is_file():
             raise _Refused("不是普通文件")
-        if path.stat().st_size > MAX_SIGNATURE_BYTES:
+        with path.open("rb") as head:
+            limit = MAX_PDF_BYTES if head.read(5) == b"%PDF-" else MAX_SIGNATURE_BYTES
+        if path.stat().st_size > limit:
             raise _Refused(f"文件过大(上限 {MAX_SIGNATURE_BYTES} 字节),不是签名文件")
         return path.read_bytes()
     except OSError as exc:
@@ -167,13 +177,36 @@ def _failed(status: SignatureStatus) -> list[str]:
     return [f"{c.name}:{c.detail}" for c in status.checks if not c.ok]
 
 
+def _check_pdf(ctx: _Context, data: bytes) -> _Accepted:
+    if ctx.pdfs is None:
+        ctx.pdfs = list(letter_pdfs(ctx.registry, sorted(ctx.doc_ids)).values())
+    try:
+        base = find_base(data, ctx.pdfs)
+        letter = letters_state(ctx.registry, [base.doc_id], int(base.document["year"]))
+        state = letter.letters[base.doc_id]
+        if state.voided:
+            raise PdfRefused(f"文书 {base.doc_id} 已作废,不能再登记签名", base.doc_id)
+        done = check_pdf(
+            data, base, now=ctx.now, tolerance=ctx.tolerance, ca_cert=ctx.ca_cert,
+            crl=ctx.crl.crl, certificates=ctx.certificates, revoked=ctx.registered.revocation,
+        )  # fmt: skip
+    except PdfRefused as refused:
+        raise _Refused(refused.reason, refused.doc_id, refused.person) from refused
+    if ctx.only_signer is not None and done.signer != ctx.only_signer:
+        reason = f"签名人为 {done.signer},不是当前登录的 {ctx.only_signer}:只能导入本人的签名"
+        raise _Refused(reason, base.doc_id, done.signer)
+    if (base.doc_id, f"{done.signer}/pdf") in ctx.taken:
+        raise _Refused(f"{done.signer} 已签署过文书 {base.doc_id} 的 PDF,不重复登记", base.doc_id,
+                       done.signer)  # fmt: skip
+    year = int(base.document["year"])
+    target = ctx.ws.year_dir(year) / str(done.record["path"])
+    return _Accepted(state, year, done.signer, done.party, target, data, done.record)
+
+
 def _check(ctx: _Context, path: Path) -> _Accepted:
     p7s = _read(path)
-    if p7s.startswith(b"%PDF") or path.suffix.lower() == ".pdf":
-        raise _Refused(
-            "暂不支持导入已签名的 PDF:请导入同时生成的 .p7s 签名文件;导入后本人下次在本机"
-            "运行 docgen sign --as 时补签 PDF"
-        )
+    if p7s.startswith(b"%PDF-"):
+        return _check_pdf(ctx, p7s)
     doc_id, year, named_signer = _find_letter(ctx, path, p7s)
     letter = letters_state(ctx.registry, [doc_id], year).letters[doc_id]
     if letter.voided:
@@ -283,7 +316,8 @@ def import_signatures(
                 outcomes[number] = ImportOutcome(path, refused.doc_id, refused.person, False,
                                                  refused.reason)  # fmt: skip
                 continue
-            ctx.taken.add((done.letter.doc_id, done.signer))
+            pdf = "/pdf" if done.record["type"] == "pdf_signature" else ""
+            ctx.taken.add((done.letter.doc_id, done.signer + pdf))
             accepted.setdefault(done.year, []).append((number, done))
         for year, items in sorted(accepted.items()):
             commit_signatures(
@@ -292,9 +326,12 @@ def import_signatures(
             )  # fmt: skip
             for number, item in items:
                 label = "甲方" if item.party == "superior" else "乙方"
+                what = f"{item.letter.doc_id}" + (
+                    " PDF " if item.record["type"] == "pdf_signature" else " "
+                )
                 outcomes[number] = ImportOutcome(
                     files[number], item.letter.doc_id, item.signer, True,
-                    f"{item.signer}({label})对文书 {item.letter.doc_id} 的签名已核验并记入登记簿",
+                    f"{item.signer}({label})对文书 {what}的签名已核验并记入登记簿",
                 )  # fmt: skip
     result = [o for o in outcomes if o is not None]
     if len(result) != len(files):  # every file has an outcome; anything else is a bug

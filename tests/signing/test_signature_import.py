@@ -216,7 +216,7 @@ def test_a_file_that_is_not_cms_is_refused(pair: tuple[Path, Path], tmp_path: Pa
     refused(main, [tmp_path / "missing.p7s"], "不是普通文件")
     pdf = tmp_path / "signed.pdf"
     pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\n")
-    refused(main, [pdf], "暂不支持导入已签名的 PDF")
+    refused(main, [pdf], "不是在登记的某份文书 PDF")  # tests/signing/test_signature_import_pdf.py
 
 
 def test_a_signing_time_after_the_import_is_refused(pair: tuple[Path, Path]) -> None:
