@@ -50,6 +50,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.utils import CryptographyDeprecationWarning
 
 from docgen.core.errors import DocgenError
+from docgen.signing.cades_verify import DEFAULT_TOLERANCE
 from docgen.signing.pades import asn1_certificate, field_name, letter_parties
 from docgen.signing.pdf_layout import SignatureLine, find_signature_lines
 from docgen.signing.pdf_sign import letter_pdf
@@ -143,6 +144,28 @@ def _end_of_rendition(data: bytes, rendition: dict[str, Any], limit: int) -> int
     raise _Failed("PDF 第一个签名之前的内容不是登记的 PDF 转换件")
 
 
+def _imported_moment(
+    record: dict[str, Any], base: dict[str, Any], claimed: datetime | None
+) -> datetime | None:
+    """When a PDF signature is judged (certificate validity, revocation): its claimed signing
+    time — except for one made elsewhere and imported (``"source": "import"``), whose claimed
+    time is only the signer's word: judged at its registry time, and the claimed time must lie
+    between the registration of the PDF it signs and the registry time + tolerance (as
+    ``sign import`` required; a record not yet registered is judged at the claimed time,
+    ``sign import`` having checked the registry time itself)."""
+    if record.get("source") != "import" or claimed is None:
+        return claimed
+    registered = _time(record.get("recorded_at"))
+    if registered is None:
+        return claimed
+    signed_pdf = _time(base.get("recorded_at"))
+    if signed_pdf is None or claimed < signed_pdf:
+        raise _Failed(f"{_who(record)} 的 PDF 签名时间早于所签 PDF 的登记时间")
+    if claimed > registered + DEFAULT_TOLERANCE:
+        raise _Failed(f"{_who(record)} 的 PDF 签名时间晚于登记时间")
+    return registered
+
+
 def _validation_problem(status: PdfSignatureStatus, last: bool) -> str | None:
     if not status.intact:
         return "签名覆盖的内容被改动(摘要不符)"
@@ -208,12 +231,13 @@ async def _validate(
         if _sha(data[:end]) != record.get("pdf_sha256"):
             raise _Failed(f"{_who(record)} 签名后的 PDF 与登记的不一致")
         moment = _time(record.get("signing_time"))
+        at = _imported_moment(record, records[n - 1] if n else rendition, moment)
         kwargs: dict[str, Any] = {
             "trust_roots": [asn1_certificate(ca_cert)],
             "allow_fetching": False,
             "revocation_mode": "hard-fail",
             "crls": extra,
-            "moment": moment,
+            "moment": at,
         }
         context = dss.as_validation_context(kwargs) if dss is not None else _plain_context(kwargs)
         try:

@@ -9,7 +9,7 @@ the registered ones: chain, field, coverage of the whole file, pyHanko's validat
 CA and the workspace CRL, the stamp on the party's own line, the certificate and signing time
 the record names). Before that, as for a ``.p7s``: the signer is a party who has not signed this
 PDF, the certificate is registered as theirs, not revoked now (registry time) and valid now, and
-the claimed signing time lies between the letter's registration and now + tolerance.
+the claimed signing time lies between the registration of the PDF it signs and now + tolerance.
 """
 
 from __future__ import annotations
@@ -125,10 +125,14 @@ def check_pdf(
         raise PdfRefused("PDF 签名证书已吊销,不能登记", doc_id, signer)
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
         raise PdfRefused(f"PDF 签名证书在登记时({iso_z(now)})不在有效期内", doc_id, signer)
-    letter_time = datetime.fromisoformat(str(letter.document["recorded_at"]).replace("Z", "+00:00"))
-    if claimed < letter_time:
+    # Not before the PDF it signs was registered (the rendition, or the other party's PDF).
+    base = letter.signatures[-1] if letter.signatures else letter.rendition
+    base_time = datetime.fromisoformat(str(base["recorded_at"]).replace("Z", "+00:00"))
+    if claimed < base_time:
         raise PdfRefused(
-            f"PDF 签名时间 {iso_z(claimed)} 早于文书登记时间 {iso_z(letter_time)}", doc_id, signer
+            f"PDF 签名时间 {iso_z(claimed)} 早于所签 PDF 的登记时间 {iso_z(base_time)}",
+            doc_id,
+            signer,
         )
     if claimed > now + tolerance:
         raise PdfRefused(

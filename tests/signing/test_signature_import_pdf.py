@@ -110,6 +110,11 @@ def test_a_pdf_signed_in_a_copy_is_imported_and_verifies(
         pdf_signatures=letter.signatures, ca_cert=load_ca_certificate(office.keys_dir),
     )  # fmt: skip
     assert verdict.ok and verdict.complete, verdict.detail
+    # docgen verify judges the imported PDF signature at its registry time: the letter passes.
+    letter_docx = next(office.year_dir(YEAR).rglob(f"{ZR}_*.docx"))
+    out = run_docgen("verify", str(letter_docx), "-w", str(office.root))
+    assert out.code == 0, out.text
+    assert "PDF" in out.out
     # Again: a duplicate, refused.
     _refused(office, _pdf(home), "不是在登记的某份文书 PDF", monkeypatch)
 
@@ -159,3 +164,67 @@ def test_the_signing_page_imports_only_the_logged_in_persons_pdf(
     outcomes = import_signatures(office, [_pdf(home)], now=IMPORTED_AT, only_signer="P001")
     assert not outcomes[0].accepted and "不是当前登录的 P001" in outcomes[0].reason
     assert _snapshot(office) == before
+
+
+def test_a_pdf_signing_time_before_the_pdf_existed_is_refused(
+    pair: tuple[Workspace, Workspace], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Signed (in memory, in the copy) at a time before the rendition was registered: the
+    certificate is valid then, but no one can sign a PDF that did not exist yet."""
+    from pades_support import ISSUED_AT, RENDERED_AT
+
+    from docgen.signing.pdf_sign import pades_setup, sign_letter_pdfs
+    from docgen.signing.revocation_state import read_revocation_state
+    from docgen.signing.signer import load_signer
+
+    office, _home = pair
+    early = ISSUED_AT + timedelta(minutes=5)
+    assert early < RENDERED_AT
+    with open_registry(office) as registry:
+        registered = read_revocation_state(registry, load_ca_certificate(office.keys_dir))
+        setup = pades_setup(office.keys_dir, registry, now=early)
+    signer = load_signer(office.keys_dir, "P002", PERSON_PASSPHRASE, now=early,
+                         registered=registered)  # fmt: skip
+    batch = sign_letter_pdfs(office.year_dir(YEAR), [_letter(office)], signer, setup, now=early,
+                             signing_time=early.strftime("%Y-%m-%dT%H:%M:%SZ"))  # fmt: skip
+    forged = tmp_path / "early.pdf"
+    forged.write_bytes(batch.writes[0][1])
+    _refused(office, forged, "早于所签 PDF 的登记时间", monkeypatch)
+
+
+def test_verify_judges_an_imported_pdf_signature_at_its_registry_time(
+    pair: tuple[Workspace, Workspace], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PDF check of ``docgen verify`` on a record marked ``"source": "import"``: a key
+    revoked between the claimed time and the registry time fails (the same record without the
+    mark is judged at its claimed time and passes: the rule, not the PDF, makes the difference);
+    a claimed time before the PDF was registered fails."""
+    from docgen.signing.crl import workspace_crl
+
+    office, home = pair
+    monkeypatch.setenv("DOCGEN_NOW", (SIGNED_AT + timedelta(minutes=30)).isoformat())
+    monkeypatch.setenv("DOCGEN_CA_PASSPHRASE", "ca-test-passphrase-pades")
+    out = run_docgen("keys", "revoke", "--person", "P002", "--reason", "superseded",
+                     "-w", str(office.root))  # fmt: skip
+    assert out.code == 0, out.text
+    letter, signed = _letter(home), _letter(home).signatures[0]
+    ca = load_ca_certificate(office.keys_dir)
+    crl = workspace_crl(office.keys_dir, ca)
+    assert crl is not None and letter.rendition is not None
+    data = _pdf(home).read_bytes()
+
+    def judge(record: dict[str, object], rendition: dict[str, object]) -> tuple[bool, str]:
+        verdict = check_signed_pdf(
+            data, document=letter.document, rendition=dict(rendition),
+            pdf_signatures=[dict(record)], ca_cert=ca, crls=[crl],
+        )  # fmt: skip
+        return verdict.ok, verdict.detail
+
+    late = {**signed, "recorded_at": IMPORTED_AT.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    assert judge(late, letter.rendition)[0], judge(late, letter.rendition)[1]
+    ok, detail = judge({**late, "source": "import"}, letter.rendition)
+    assert not ok and "吊销" in detail, detail
+    # The rendition registered after the claimed signing time: the claim is impossible.
+    after = (SIGNED_AT + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ok, detail = judge({**late, "source": "import"}, {**letter.rendition, "recorded_at": after})
+    assert not ok and "早于所签 PDF 的登记时间" in detail, detail
