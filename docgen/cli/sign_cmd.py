@@ -128,9 +128,12 @@ def sign(
     "files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
 )
 def import_command(workspace_path: Path | None, files: tuple[Path, ...]) -> None:
-    """导入在别处(本人电脑上的工作目录副本)所作的签名文件(.p7s):逐个完整核验
+    """导入在别处(本人电脑上的工作目录副本)所作的签名文件(.p7s)或已签名的 PDF:逐个完整核验
     (登记的文书内容、本单位根证书、登记簿中现行的吊销列表、签订方本人),通过的放到文书旁并
     记入登记簿;未通过的逐个说明原因,不写入任何文件。有文件被拒绝时退出码为 1。
+
+    签名时间可早于导入时间(如前一晚在家签名、次日导入),但不得早于所签文书(或 PDF)的登记时间;
+    证书是否吊销按导入(登记)时判断。
     """
     ws = open_workspace(workspace_path)
     outcomes = import_signatures(ws, list(files), now=now_utc())
