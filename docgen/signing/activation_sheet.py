@@ -24,7 +24,8 @@ from docgen.signing.activation import MIN_PIN_LENGTH, ActivationSheet
 from docgen.signing.keyfiles import PRIVATE_FILE_MODE, write_atomic
 from docgen.signing.stamp import beijing_time
 
-SERVE_URL_PLACEHOLDER = "http://(办公室告知的签署页面地址)"
+SERVE_URL_PLACEHOLDER = "办公室告知的签署页面地址"
+LOCAL_URL = "http://127.0.0.1:8470"  # `docgen serve`'s default, on the office computer itself
 _FONT = "仿宋"
 _CODE_FONT = "Consolas"
 
@@ -57,13 +58,17 @@ def _page(document: DocxDocument, sheet: ActivationSheet, institution: str, url:
         _line(document, f"职务:{sheet.title}", 18)
     _line(document, f"人员编号:{sheet.person_id}", 18)
     _line(document, "激活码:", 18)
-    _line(document, sheet.code, 30, bold=True, center=True, font=_CODE_FONT)
+    # 22 pt monospace: the 24 characters fit the line with room to spare whatever font stands in
+    # for Consolas, so the code never wraps at a hyphen (a trailing "-" read as part of it).
+    _line(document, sheet.code, 22, bold=True, center=True, font=_CODE_FONT)
     _line(document, f"证书序列号:{sheet.certificate_serial}", 12)
     _line(document, f"签发时间:{beijing_time(sheet.issued_at)}", 12)
+    _line(document, "使用方法:", 15)
+    _line(document, f"1. 在浏览器中打开签署页面:{url},在办公室电脑上为 {LOCAL_URL};"
+                    "点击“首次激活”;或在办公室电脑上运行下面这条命令:", 15)  # fmt: skip
+    # The command on a paragraph of its own, small enough never to break ("--" / "person").
+    _line(document, f"docgen keys activate --person {sheet.person_id}", 13, font=_CODE_FONT)
     steps = [
-        "使用方法:",
-        f"1. 打开签署页面 {url},选择“首次登录/激活”;"
-        f"或在办公室电脑上运行 docgen keys activate --person {sheet.person_id}。",
         "2. 输入人员编号和上面的激活码。",
         f"3. 设置只有您本人知道的 PIN(至少 {MIN_PIN_LENGTH} 位,不要用 123456、生日等"
         "容易猜到的数字),输入两次。此后签名只用这个 PIN。",
