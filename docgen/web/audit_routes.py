@@ -91,6 +91,7 @@ async def verify_files(request: Request) -> Response:
             "extra": unchecked(check),
             "ok": check.ok,
             "given": [u.name for u in uploads],
+            "notes": check.notes,
         },
     )
 

@@ -63,6 +63,7 @@ class UploadCheck:
     report: VerifyReport
     unused: list[str] = field(default_factory=list)  # given names of files of no letter
     refused: list[tuple[str, str]] = field(default_factory=list)  # (given name, why)
+    notes: list[str] = field(default_factory=list)  # what the server took from its registry
 
     @property
     def ok(self) -> bool:
@@ -102,6 +103,7 @@ class _Stage:
         self.shown: dict[str, str] = {}  # staged name → given name
         self.unused: list[str] = []
         self.refused: list[tuple[str, str]] = []
+        self.notes: list[str] = []
 
     def write(self, name: str, data: bytes, given: str) -> Path:
         path = self.root / name
@@ -128,6 +130,22 @@ def _letter_of_pdf(registry: Registry, data: bytes, given: str) -> dict[str, Any
         record = json.loads(raw)
         if record.get("pdf_sha256") == sha:
             return _latest_document(registry, str(record["doc_id"]))
+    return _letter_by_name(registry, given)
+
+
+def _letter_of_docx(registry: Registry, data: bytes, given: str) -> dict[str, Any] | None:
+    """The ``document`` record of the registered letter whose bytes are ``data``; else of the
+    registered doc id the given name starts with, so a changed letter is still checked (and
+    fails) against its registration."""
+    sha = hashlib.sha256(data).hexdigest()
+    for _index, raw in registry.entry_data(types=("document",)):
+        record = json.loads(raw)
+        if record.get("sha256") == sha:
+            return _latest_document(registry, str(record["doc_id"]))
+    return _letter_by_name(registry, given)
+
+
+def _letter_by_name(registry: Registry, given: str) -> dict[str, Any] | None:
     stem = _base(given).rsplit(".", 1)[0]
     cuts = [i for i, ch in enumerate(stem) if ch == "_"] + [len(stem)]
     for cut in sorted(cuts, reverse=True)[:8]:
@@ -137,14 +155,58 @@ def _letter_of_pdf(registry: Registry, data: bytes, given: str) -> dict[str, Any
     return None
 
 
+def _registered_companions(
+    ws: Workspace,
+    record: dict[str, Any],
+    stem: str,
+    stage: _Stage,
+    signers: set[str],
+    given: str,
+) -> None:
+    """The registry's proof bundle of the letter (the file ``docgen verify`` reads in the year
+    folder) and its registered signatures of the parties whose .p7s was not uploaded."""
+    year_dir = ws.year_dir(int(record["year"]))
+    rel = str(record["path"])
+    proof = year_dir / proof_relpath(rel)
+    if proof.is_file():
+        stage.write(f"{stem}.docx.proof.json", proof.read_bytes(), f"{proof.name}(登记簿中的证明)")
+    stage.notes.append(
+        f"{given}:未上传证明文件,按登记簿中的文书 {record['doc_id']} 核对"
+        "(使用登记簿中的证明和未上传的登记签名)"
+    )
+    for party in record.get("parties", []):
+        signer = str(party.get("id", ""))
+        p7s = year_dir / signature_relpath(rel, signer)
+        if signer not in signers and _SIGNER.match(signer) and p7s.is_file():
+            stage.write(f"{stem}.docx.{signer}.p7s", p7s.read_bytes(), f"{p7s.name}(登记的签名)")
+
+
 def _stage_letters(ws: Workspace, uploads: Sequence[Upload], stage: _Stage) -> None:
     letters = [u for u in uploads if _base(u.name).lower().endswith(".docx")]
     taken: set[int] = set()
     for number, letter in enumerate(letters, start=1):
         given = _base(letter.name)
         stem = f"letter-{number}"
-        stage.paths.append(stage.write(f"{stem}.docx", letter.data, given))
         taken.add(id(letter))
+        if not any(_base(u.name) == f"{given}.proof.json" for u in uploads):
+            with open_registry(ws) as registry:
+                record = _letter_of_docx(registry, letter.data, given)
+            if record is None:
+                stage.refused.append(
+                    (
+                        given,
+                        "登记簿中没有这份文件:它与登记的文书都不一致,文件名开头也不是登记的编号"
+                        "(文件被改动过,或不是本单位登记的文书)",
+                    )
+                )
+                continue
+            uploaded = {
+                _base(u.name)[len(given) + 1 : -len(".p7s")]
+                for u in uploads
+                if _base(u.name).startswith(f"{given}.") and _base(u.name).endswith(".p7s")
+            }
+            _registered_companions(ws, record, stem, stage, uploaded, given)
+        stage.paths.append(stage.write(f"{stem}.docx", letter.data, given))
         pdf_name = given[: -len(".docx")] + ".pdf"
         for other in uploads:
             other_name = _base(other.name)
@@ -264,7 +326,7 @@ def verify_uploads(ws: Workspace, uploads: Sequence[Upload], *, now: datetime) -
                 workspace=ws,
                 now=now,
             )
-        return UploadCheck(_relabel(stage, report), stage.unused, stage.refused)
+        return UploadCheck(_relabel(stage, report), stage.unused, stage.refused, stage.notes)
     finally:
         shutil.rmtree(root)
 

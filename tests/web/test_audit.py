@@ -349,3 +349,54 @@ def test_nothing_is_left_in_the_temp_folder(tmp_path: Path) -> None:
         assert probe.name in _leftovers()
     finally:
         shutil.rmtree(probe)
+
+
+# A letter uploaded without its .proof.json (new-user report, item 1): the server has the
+# registry, so it finds the letter by its SHA-256 (else by the doc id its name starts with) and
+# checks it with the registry's own proof bundle — the untouched letter passes, a changed one
+# fails as changed, a changed and renamed one is named as not in the registry.
+
+
+def _docx_alone(letter: Path, change: bool = False, name: str | None = None) -> tuple[str, bytes]:
+    data = bytearray(letter.read_bytes())
+    if change:
+        data[len(data) // 2] ^= 1
+    return (name or letter.name, bytes(data))
+
+
+def test_untouched_letter_uploaded_alone_passes_with_the_registry_proof(
+    auditor: TestClient, audit_ws: Workspace
+) -> None:
+    letter = letters_of(audit_ws)[0]
+    text = _upload(auditor, [_docx_alone(letter)]).text  # type: ignore[attr-defined]
+    assert "✓ 核验通过" in text and "验证通过" in text
+    assert "不存在" not in text
+    assert "登记簿中的证明" in text  # says where the proof came from
+
+
+def test_untouched_letter_renamed_is_found_by_its_hash(
+    auditor: TestClient, audit_ws: Workspace
+) -> None:
+    letter = letters_of(audit_ws)[0]
+    text = _upload(auditor, [_docx_alone(letter, name="扫描件.docx")]).text  # type: ignore[attr-defined]
+    assert "✓ 核验通过" in text
+
+
+def test_changed_letter_uploaded_alone_fails_as_changed(
+    auditor: TestClient, audit_ws: Workspace
+) -> None:
+    letter = letters_of(audit_ws)[0]
+    text = _upload(auditor, [_docx_alone(letter, change=True)]).text  # type: ignore[attr-defined]
+    assert "✗ 核验未通过" in text
+    assert "文件在登记后被改动过" in text and letter.name in text
+    assert "proof.json 不存在" not in text
+
+
+def test_changed_and_renamed_letter_alone_is_not_in_the_registry(
+    auditor: TestClient, audit_ws: Workspace
+) -> None:
+    letter = letters_of(audit_ws)[0]
+    upload = _docx_alone(letter, change=True, name="责任书.docx")
+    text = _upload(auditor, [upload]).text  # type: ignore[attr-defined]
+    assert "✗ 核验未通过" in text
+    assert "登记簿中没有这份文件" in text and "责任书.docx" in text
