@@ -7,6 +7,7 @@ command-line argument — and are never echoed.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from docgen.cli.common import (
     workspace_option,
 )
 from docgen.core.lock import workspace_lock
+from docgen.core.errors import UsageError
 from docgen.core.models import Roster
 from docgen.core.workspace import Workspace
 from docgen.roster.load import load_roster
@@ -85,11 +87,23 @@ def _prompt(label: str, *, new: bool) -> Callable[[], str]:
 
 
 def _ca_passphrase(file: Path | None, *, new: bool = False) -> Passphrase:
+    ask = _prompt("根证书口令" if not new else "新的根证书口令", new=new)
+
+    def typed() -> str:
+        try:
+            return ask()
+        except click.Abort as exc:
+            if sys.stdin is not None and sys.stdin.isatty():
+                raise  # Ctrl-D at the terminal: the user cancelled
+            # No terminal and nothing piped in: say how to give it, not just "已取消。".
+            raise UsageError(
+                "没有输入根证书口令:标准输入不是终端,也没有读到口令",
+                hint=f"请在终端中运行并按提示输入,或设置环境变量 {passphrases.CA_ENV},"
+                "或用 --ca-passphrase-file 指定口令文件(权限 600)",
+            ) from exc
+
     return passphrases.resolve(
-        file=file,
-        env_name=passphrases.CA_ENV,
-        prompt=_prompt("根证书口令" if not new else "新的根证书口令", new=new),
-        what="根证书口令",
+        file=file, env_name=passphrases.CA_ENV, prompt=typed, what="根证书口令"
     )
 
 
@@ -169,7 +183,7 @@ def init_ca(
         )
     echo(f"已建立根证书:{result.cert_path}")
     echo(f"  名称 {common_name_of(result.cert)}  算法 {Algorithm(algorithm).label}")
-    echo(f"  指纹(SHA-256){result.fingerprint}")
+    echo(f"  指纹(SHA-256):{result.fingerprint}")
     echo(f"  有效期至 {iso_z(result.cert.not_valid_after_utc)}")
     echo(f"根私钥(已加密,权限 600):{result.key_path}")
     echo(f"证书吊销列表(第 1 号,已记入登记簿):{result.crl_path}")
@@ -179,7 +193,7 @@ def init_ca(
 @keys.command("issue")
 @workspace_option
 @click.option("--person", "person_ids", multiple=True, help="人员编号(可重复);与 --all 二选一")
-@click.option("--all", "all_people", is_flag=True, help="为名册中还没有证书的所有人签发(仅限演示)")
+@click.option("--all", "all_people", is_flag=True, help="为名册中还没有证书的所有人签发(每人各自的激活码)")
 @_person_algorithm_option
 @_passphrase_file_option
 @_ca_passphrase_file_option
@@ -210,7 +224,9 @@ def issue(
 
     默认每人一个一次性激活码(打印激活单交本人),本人激活时设置只有自己知道的 PIN,
     办公室不知道任何人的 PIN。用口令文件或环境变量 DOCGEN_PASSPHRASE 时按原方式用该口令加密
-    (供脚本使用);--all 对所有人使用同一个口令,只适合演示。
+    (供脚本使用)。--all 为名册中还没有证书的所有人签发:默认每人各自的激活码;
+    只有给了 --passphrase-file 或环境变量 DOCGEN_PASSPHRASE 时,才对所有人使用同一个口令
+    (供脚本、演示使用)。
     """
     if bool(person_ids) == all_people:
         raise click.UsageError("请指定 --person 编号,或 --all(二选一)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -255,3 +256,32 @@ def test_as_a_separate_process(workspace: Path) -> None:
     cert = load_certificate(person_paths(workspace / "keys", "P004").cert)
     assert common_name_of(cert) == "阿依古丽·买买提"
     assert cert.public_key().key_size == 3072  # type: ignore[union-attr]
+
+
+def test_issue_help_says_what_all_does_with_activation_codes() -> None:
+    """New-user report item 6: --all gives each person an activation code of their own; one
+    passphrase for everybody only from --passphrase-file / DOCGEN_PASSPHRASE (scripts)."""
+    text = " ".join(run_docgen("keys", "issue", "--help").out.split())
+    assert "仅限演示" not in text
+    assert "各自的激活码" in text
+    assert "--passphrase-file" in text and "DOCGEN_PASSPHRASE" in text
+
+
+def test_init_ca_without_a_terminal_says_how_to_give_the_passphrase(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DOCGEN_CA_PASSPHRASE")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no terminal, nothing piped in
+    out = keys(workspace, "init-ca")
+    assert out.code == 2, out.text
+    assert "已取消" not in out.err
+    assert out.err.splitlines()[-1].startswith("错误:") and "根证书口令" in out.err
+    assert "DOCGEN_CA_PASSPHRASE" in out.err and "--ca-passphrase-file" in out.err
+    assert not (workspace / "keys" / "ca" / "ca.key").exists()
+
+
+def test_init_ca_prints_the_fingerprint_after_a_separator(workspace: Path) -> None:
+    out = keys(workspace, "init-ca")
+    assert out.code == 0, out.text
+    expected = fingerprint(load_certificate(ca_paths(workspace / "keys").cert))
+    assert f"指纹(SHA-256):{expected}" in out.out
