@@ -24,8 +24,8 @@ from docgen.cli.common import (
     read_secret,
     workspace_option,
 )
-from docgen.core.lock import workspace_lock
 from docgen.core.errors import UsageError
+from docgen.core.lock import workspace_lock
 from docgen.core.models import Roster
 from docgen.core.workspace import Workspace
 from docgen.roster.load import load_roster
@@ -193,7 +193,9 @@ def init_ca(
 @keys.command("issue")
 @workspace_option
 @click.option("--person", "person_ids", multiple=True, help="人员编号(可重复);与 --all 二选一")
-@click.option("--all", "all_people", is_flag=True, help="为名册中还没有证书的所有人签发(每人各自的激活码)")
+@click.option(
+    "--all", "all_people", is_flag=True, help="为名册中还没有证书的所有人签发(每人各自的激活码)"
+)
 @_person_algorithm_option
 @_passphrase_file_option
 @_ca_passphrase_file_option
