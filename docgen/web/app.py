@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -94,9 +95,44 @@ async def _login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
+# Starlette's own errors carry the English reason phrase as their detail ("Not Found"): the
+# page says it in Chinese instead; a detail written here (already Chinese) is kept.
+_CHINESE_REASONS = {
+    400: ("请求无效", "请返回上一页重试"),
+    404: ("页面不存在", "请检查地址,或返回首页"),
+    405: ("不支持这种请求方式", "请从页面上的链接或按钮进入,不要直接输入地址提交"),
+    413: ("上传的内容过大", "请分批上传"),
+    500: ("服务器内部错误", "请稍后重试;如果仍然出错,请告诉办公室出错的时间和页面"),
+}
+
+
+def _chinese(status: int, detail: str) -> tuple[str, str]:
+    known = _CHINESE_REASONS.get(status)
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    if known is not None and detail in (phrase, ""):
+        return known
+    if detail == phrase or detail.isascii():
+        return (f"无法完成请求(错误 {status})", "请返回首页重试")
+    return (detail, "")
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_page(request, str(exc.detail), status=exc.status_code)
+    message, hint = _chinese(exc.status_code, str(exc.detail))
+    return error_page(request, message, hint=hint, status=exc.status_code)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """Any other error: a Chinese page in the site's layout, never a stack trace (uvicorn logs
+    the exception on the console for the office)."""
+    message, hint = _CHINESE_REASONS[500]
+    try:
+        return error_page(request, message, hint=hint, status=500)
+    except Exception:  # the layout itself failed (say, the workspace is gone): plain text
+        return PlainTextResponse(f"{message}。{hint}", status_code=500)
 
 
 async def _docgen_error(request: Request, exc: Exception) -> Response:
@@ -137,6 +173,7 @@ def create_app(
             LoginRequired: _login_required,
             HTTPException: _http_error,
             DocgenError: _docgen_error,
+            500: _server_error,
         },
     )
     app.state.ws = ws

@@ -20,6 +20,7 @@ command line calls for the same question:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from datetime import datetime
@@ -42,11 +43,19 @@ from docgen.records.letter_code import RegistryIdentity
 from docgen.registry import open_registry
 from docgen.registry.note import parse_note
 from docgen.verify.archive import workspace_trust
+from docgen.verify.model import LetterStatus
 from docgen.verify.paths import verify_paths
 from docgen.verify.report import VerifyReport
 from docgen.web.pages import now, render, workspace
 from docgen.web.security import read_form, require_role
-from docgen.web.uploads import MAX_FILES, Upload, unchecked, verify_uploads
+from docgen.web.uploads import (
+    MAX_FILES,
+    Upload,
+    relabel,
+    unchecked,
+    verify_uploads,
+    workspace_relative,
+)
 
 ROLE = "auditor"
 MAX_PASTED = 64 * 1024  # a signed checkpoint is a few hundred bytes
@@ -98,6 +107,8 @@ async def verify_files(request: Request) -> Response:
 
 def _code_result(ws: Workspace, code: str, moment: datetime) -> tuple[LetterRecord, VerifyReport]:
     found = letter_record(ws, code)
+    lines = tuple(workspace_relative(ws, line) for line in found.lookup.lines)
+    found = dataclasses.replace(found, lookup=dataclasses.replace(found.lookup, lines=lines))
     trust = workspace_trust(ws)
     with open_registry(ws) as registry:
         report = verify_paths(
@@ -109,7 +120,22 @@ def _code_result(ws: Workspace, code: str, moment: datetime) -> tuple[LetterReco
             workspace=ws,
             now=moment,
         )
-    return found, report
+    return found, relabel(report, lambda text: workspace_relative(ws, text))
+
+
+def _waiting_for(found: LetterRecord, report: VerifyReport) -> str:
+    """``待 李卫东(P002)签署`` when the only thing the letter lacks is a signature still to
+    come — every letter incomplete, none failed, no overall check failed; else empty (a failed
+    or changed letter keeps its ✗ 未通过)."""
+    if report.ok or not found.missing or not report.letters:
+        return ""
+    if any(letter.status is not LetterStatus.INCOMPLETE for letter in report.letters):
+        return ""
+    if any(not check.ok for check in report.checks if not check.unknown):
+        return ""
+    names = {str(p.get("id")): str(p.get("name")) for p in found.lookup.found.record["parties"]}
+    who = "、".join(f"{names.get(pid, pid)}({pid})" for pid in found.missing)
+    return f"待 {who}签署"
 
 
 async def verify_code(request: Request) -> Response:
@@ -136,6 +162,7 @@ async def verify_code(request: Request) -> Response:
         {
             "found": found,
             "report": report,
+            "waiting": _waiting_for(found, report),
             "proof_text": json.dumps(found.proof, ensure_ascii=False, indent=1),
         },
     )

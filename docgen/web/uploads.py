@@ -24,7 +24,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -266,29 +266,38 @@ def _stage_pdf(ws: Workspace, registry: Registry, pdf: Upload, number: int, stag
     stage.write(f"{stem}.pdf", pdf.data, given)
 
 
-def _shown(stage: _Stage, text: str) -> str:
+def _shown(stage: _Stage, ws: Workspace, text: str) -> str:
     for staged, given in stage.shown.items():
         text = text.replace(staged, given)
-    return text.replace(str(stage.root) + "/", "")
+    return workspace_relative(ws, text.replace(str(stage.root) + "/", ""))
 
 
-def _relabel(stage: _Stage, report: VerifyReport) -> VerifyReport:
+def workspace_relative(ws: Workspace, text: str) -> str:
+    """``text`` with the workspace's absolute path left out: the pages name the server's files
+    relative to the workspace (``registry.db``, ``output/2027/…``), never where it lives."""
+    for root in {str(ws.root.resolve()), str(ws.root)}:
+        text = text.replace(root + "/", "").replace(root, ".")
+    return text
+
+
+def relabel(report: VerifyReport, shown: Callable[[str], str]) -> VerifyReport:
+    """The report with every path and detail passed through ``shown``."""
     letters: list[LetterReport] = []
     for letter in report.letters:
         steps = tuple(
             dataclasses.replace(
                 step,
-                detail=_shown(stage, step.detail),
-                file=None if step.file is None else _shown(stage, step.file),
+                detail=shown(step.detail),
+                file=None if step.file is None else shown(step.file),
             )
             for step in letter.steps
         )
-        letters.append(dataclasses.replace(letter, path=_shown(stage, letter.path), steps=steps))
+        letters.append(dataclasses.replace(letter, path=shown(letter.path), steps=steps))
     checks = tuple(
         dataclasses.replace(
             check,
-            detail=_shown(stage, check.detail),
-            file=None if check.file is None else _shown(stage, check.file),
+            detail=shown(check.detail),
+            file=None if check.file is None else shown(check.file),
         )
         for check in report.checks
     )
@@ -326,7 +335,8 @@ def verify_uploads(ws: Workspace, uploads: Sequence[Upload], *, now: datetime) -
                 workspace=ws,
                 now=now,
             )
-        return UploadCheck(_relabel(stage, report), stage.unused, stage.refused, stage.notes)
+        shown = relabel(report, lambda text: _shown(stage, ws, text))
+        return UploadCheck(shown, stage.unused, stage.refused, stage.notes)
     finally:
         shutil.rmtree(root)
 
