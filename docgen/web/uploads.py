@@ -264,6 +264,10 @@ def _stage_pdf(ws: Workspace, registry: Registry, pdf: Upload, number: int, stag
         if _SIGNER.match(signer) and p7s.is_file():
             stage.write(f"{stem}.docx.{signer}.p7s", p7s.read_bytes(), p7s.name)
     stage.write(f"{stem}.pdf", pdf.data, given)
+    stage.notes.append(
+        f"{given}:单独上传的 PDF。以下第 1–7 项核对的是登记簿中该文书 {record['doc_id']} 的 .docx"
+        "及其登记的签名(不是上传的文件);上传的 PDF 本身的结果是第 9 项"
+    )
 
 
 def _shown(stage: _Stage, ws: Workspace, text: str) -> str:

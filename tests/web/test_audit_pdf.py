@@ -96,3 +96,17 @@ def test_signed_pdf_changed_fails_under_its_name_and_under_another(
     assert "✗ 核验未通过" in text and "PDF 文件与登记的不一致" in text
     text = _upload(auditor, "扫描件.pdf", bytes(data))
     assert "✗ 核验未通过" in text and "登记簿中没有与此 PDF 对应的文书" in text
+
+
+def test_signed_pdf_alone_says_which_steps_are_about_the_registered_letter(
+    auditor: TestClient, signed_pdf_ws: Workspace
+) -> None:
+    """New-user report item 9: steps 1–7 describe the server's registered .docx, not the
+    upload; the page says so, and that the uploaded PDF's own result is step 9."""
+    pdf = _signed_pdf(signed_pdf_ws)
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 2] ^= 1
+    text = _upload(auditor, pdf.name, bytes(data))
+    verdict = text.split('id="verdict"', 1)[1].split("</section>", 1)[0]
+    assert "✗ 核验未通过" in verdict
+    assert "第 1–7 项核对的是登记簿中该文书" in verdict and "第 9 项" in verdict
