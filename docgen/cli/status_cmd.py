@@ -39,7 +39,10 @@ def status(
     as_json: bool,
     as_of: str | None,
 ) -> None:
-    """签订进度:每份文书谁已签、谁未签,每人还要签什么。全部完成时退出码为 0,否则为 1。
+    """签订进度:每份文书谁已签、谁未签,每人还要签什么。
+
+    退出码:0 表示全部文书已由双方签完;1 表示还有文书未签完(或名册要求的文书尚未生成、
+    登记的文书缺少文件),并不表示出错——脚本可据此判断是否已全部签完;2 表示命令用法有误。
 
     按 docgen.toml [signing] deadline(签订截止日,默认当年1月31日;第十条第3项、第十一条第2项
     “年初”签订)标出逾期补签(截止日后才签完)和逾期未签(截止日已过仍未签完)的文书。
@@ -100,11 +103,15 @@ def _who(letter: LetterStatus, person_id: str) -> str:
 def _render(report: StatusReport) -> None:
     # Off a terminal (a file, a pipe) rich would assume 80 columns and cut names and ids.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    # The deadline is one day for the whole year: said once above the table, and the last
+    # column says where each letter stands against it (it was empty before the deadline).
+    deadline = date.fromisoformat(report.deadline)
+    echo(f"签订截止日:{report.year}年{deadline.month}月{deadline.day}日,即{report.deadline_rule}。")
     table = Table(title=f"{report.year} 年度签订情况")
     # The letter id is what `docgen void` and `docgen sign --doc` take: never cut it short.
     width = max((len(s.doc_id) for s in report.letters), default=8)
     table.add_column("文书编号", no_wrap=True, min_width=width)
-    for column in ("文书", "甲方", "乙方", "状态", "未签", "截止日"):
+    for column in ("文书", "甲方", "乙方", "状态", "未签", "按期情况"):
         table.add_column(column)
     for s in report.letters:
         table.add_row(
@@ -151,8 +158,10 @@ def _timing(s: LetterStatus) -> str:
     """The letter against the deadline, with the day it was completed when it was late."""
     if s.timing == Timing.LATE:
         return f"逾期补签({_md(s.signed_on)})" if s.signed_on else "逾期补签(签署时间不明)"
-    if s.timing in (Timing.VOIDED, Timing.PENDING):
-        return ""
+    if s.timing == Timing.PENDING:
+        return "未到截止日"
+    if s.timing == Timing.VOIDED:
+        return "—"
     return s.timing_label
 
 
@@ -162,10 +171,6 @@ def _md(iso: str) -> str:
 
 
 def _render_deadline(report: StatusReport) -> None:
-    deadline = date.fromisoformat(report.deadline)
-    echo(
-        f"签订截止日:{report.year}年{deadline.month}月{deadline.day}日,即{report.deadline_rule}。"
-    )
     if report.as_of and report.as_of <= report.deadline:
         echo(f"截至 {report.as_of} 尚未到截止日,未签完的文书不算逾期。")
     echo(
