@@ -7,8 +7,10 @@ then prints how to install the CA certificate on the client PCs.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 import click
 from cryptography import x509
@@ -138,10 +140,20 @@ def serve(
         port=port,
         ssl_certfile=str(tls_cert) if tls_cert is not None else None,
         ssl_keyfile=str(tls_key) if tls_key is not None else None,
-        log_level="info",
+        log_config=_log_config(uvicorn.config.LOGGING_CONFIG),
         access_log=True,
         server_header=False,
     )
+
+
+def _log_config(default: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's logging with its English start/stop lines ("Uvicorn running on … (Press
+    CTRL+C to quit)") left out — we print our own Chinese line — but its warnings, errors and
+    access log (method, path, status; never a form body) kept."""
+    config = copy.deepcopy(default)
+    config["loggers"]["uvicorn.error"] = {"level": "WARNING"}
+    config["loggers"]["uvicorn.access"] = {**config["loggers"]["uvicorn.access"], "level": "INFO"}
+    return config
 
 
 @serve.command("set-password")

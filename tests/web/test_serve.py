@@ -107,3 +107,17 @@ def test_serve_with_the_server_certificate_speaks_tls(web_ws: Workspace, tmp_pat
             response = _login(http, PIN)
             assert response.status_code == 303 and "Secure" in response.headers["set-cookie"]
     assert "签署页面:https://127.0.0.1:" in output[0]
+
+
+def test_serve_console_is_chinese_and_keeps_the_access_log(web_ws: Workspace) -> None:
+    """New-user report item 11: our own Chinese start line (address, 按 Ctrl+C 停止), not
+    uvicorn's English "(Press CTRL+C to quit)"; the access log still names each request's
+    path."""
+    with serving(web_ws) as (port, output):
+        http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        assert http.get("/login").status_code == 200
+    text = output[0]
+    assert f"签署页面:http://127.0.0.1:{port}/" in text and "按 Ctrl+C 停止" in text
+    assert "Press CTRL+C" not in text and "Uvicorn running" not in text
+    assert "Started server process" not in text and "Application startup" not in text
+    assert '"GET /login HTTP/1.1" 200' in text
