@@ -6,6 +6,7 @@ verified, and every file the archive derives must match a fresh derivation byte 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import stat
@@ -431,7 +432,8 @@ def _first_difference(a: bytes, b: bytes) -> int:
 def _prefix_checks(
     checks: Iterable[CheckResult], prefixed: Callable[[str | None], str | None]
 ) -> list[CheckResult]:
-    return [CheckResult(c.name, c.ok, c.detail, prefixed(c.file)) for c in checks]
+    # replace(), not a new CheckResult: a warning ("!") or an unknown ("?") keeps its mark.
+    return [dataclasses.replace(c, file=prefixed(c.file)) for c in checks]
 
 
 def _prefix_letter(letter: LetterReport, name: str) -> LetterReport:

@@ -156,6 +156,22 @@ def test_an_expired_crl_is_a_warning_at_verification_time(
     assert "! 吊销列表有效期:最新的吊销列表" in outcome.out and "已于 2027-07-04" in outcome.out
 
 
+def test_an_expired_crl_in_an_archive_is_a_warning_not_a_tick(
+    half: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New-user report item 5: an archive checked after its newest CRL expired showed
+    "✓ 吊销列表有效期 … 已过期" (the archive's checks lost their warning mark). The letter still
+    passes: its signature is judged by the CRL in force when it was registered."""
+    ws = copy_workspace(half, tmp_path / "ws")
+    archive = build_archive(ws, YEAR, partial=True).path
+    monkeypatch.setenv("DOCGEN_NOW", (GENERATED_AT + timedelta(days=400)).isoformat())
+    outcome = run_docgen("verify", str(archive))
+    line = next(x for x in outcome.out.splitlines() if "吊销列表有效期" in x)
+    assert line.strip().startswith("! 吊销列表有效期"), outcome.out
+    assert "已于 2027-07-04" in line and "docgen keys crl" in line
+    assert any(x.startswith(f"✓ 验证通过  {BEFORE}") for x in outcome.out.splitlines()), outcome.out
+
+
 @pytest.mark.skipif(
     not all(shutil.which(t) for t in ("bash", "openssl", "awk")), reason="需要 bash、openssl、awk"
 )
