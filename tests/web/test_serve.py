@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx  # the HTTP client Starlette 1.x tests with (the test extra)
 from cryptography import x509
 from web_support import PIN
 
