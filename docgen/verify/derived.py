@@ -441,7 +441,7 @@ SCRIPT_TIMING = (
     "  每个签名调用三次 openssl。实测(双核电脑):演示年度(59 份文书、118 个签名、约 350 条",
     "  登记条目)用时约 4 秒(电脑繁忙时约 10 秒);10 万份文书的年度约有 40 万条登记条目,",
     "  分 20 卷,每卷都带全部登记条目:每卷重新计算默克尔树约 1.5–3 分钟,核对本卷 1 万个签名",
-    "  约 4–8 分钟,每卷合计约 6–11 分钟,全年 20 卷约 2–4 小时(docgen verify 快得多)。",
+    "  约 4–8 分钟,每卷合计约 6–11 分钟,全年 20 卷约 2–4 小时。",
 )
 
 
@@ -518,7 +518,7 @@ def render_verify_txt(letters: Sequence[LetterReport], facts: _Facts) -> str:
         "  (macOS 上可用 shasum -a 256 -c SHA256SUMS。)",
         "",
         "第三步 核对根证书是本单位的根证书:",
-        f"{p}openssl x509 -in {CA_NAME} -noout -subject -fingerprint -sha256",
+        f"{p}openssl x509 -in {CA_NAME} -noout -nameopt utf8 -subject -fingerprint -sha256",
         f"  → 指纹应为 {_colon_hex(facts.ca_fingerprint)}",
         "  请把这个指纹与单位公布或存档的根证书指纹逐字核对;指纹不同,则整个归档不可信。",
         "",
@@ -567,7 +567,7 @@ def render_verify_txt(letters: Sequence[LetterReport], facts: _Facts) -> str:
         command, who = _signature_commands(example, facts.crls)[0]
         lines.append(f"    {command}")
         lines.append(
-            f"  → 应显示“Verification successful”(这是 {who} 对 {example.doc_id} 的签名)。"
+            f"  → 应显示“CMS Verification successful”(这是 {who} 对 {example.doc_id} 的签名)。"
         )
     else:
         lines.append("    (本归档中没有签名文件)")
@@ -581,7 +581,8 @@ def render_verify_txt(letters: Sequence[LetterReport], facts: _Facts) -> str:
             f"    openssl cms -verify -binary -inform DER -content {shlex.quote(example.path)}"
             f" -in {shlex.quote(sig.path)} -CAfile {CA_NAME} -purpose any"
             f" -attime {_epoch(sig.recorded_at)} -out /dev/null -signer signer.pem",
-            "    openssl x509 -in signer.pem -noout -subject -serial -fingerprint -sha256",
+            "    openssl x509 -in signer.pem -noout -nameopt utf8"
+            " -subject -serial -fingerprint -sha256",
             f"  → 主题中 UID 应为 {sig.signer},指纹(去掉冒号、转小写)应为 {sig.cert_fingerprint}。",
         ]
     lines += [

@@ -70,6 +70,15 @@ def test_every_command_in_verify_txt_succeeds(archive: Path, tmp_path: Path) -> 
     assert joined.count("Verification successful") == 22
     fingerprint_line = next(line for line in text.splitlines() if "指纹应为" in line)
     assert fingerprint_line.split("指纹应为 ")[1] in joined
+    # What VERIFY.txt says each command prints is what openssl 3 prints (new-user report item 10).
+    for line in text.splitlines():
+        if "应显示“" in line:
+            assert line.split("应显示“")[1].split("”")[0] in joined, line
+    # Names in the subjects readable (-nameopt utf8), not escaped bytes like \E5\BA\86.
+    assert "O=庆城县人民检察院" in joined.replace(" = ", "=")
+    assert "\\E5" not in joined
+    assert "快得多" not in text
+    assert "应显示“CMS Verification successful”" in text
 
 
 def test_verify_sh_fails_on_a_tampered_letter(archive: Path, tmp_path: Path) -> None:
