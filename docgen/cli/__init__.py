@@ -12,6 +12,7 @@ import sys
 import click
 
 from docgen.cli.common import run_cli
+from docgen.cli.usage_text import VERSION_OPTION_TEXT, chinese_help_options
 
 # (module, attribute) of every top-level command, in the order --help lists them.
 COMMANDS: list[tuple[str, str]] = [
@@ -39,7 +40,9 @@ COMMANDS: list[tuple[str, str]] = [
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.version_option(package_name="docgen", message="docgen %(version)s")
+@click.version_option(
+    package_name="docgen", message="docgen %(version)s", help=VERSION_OPTION_TEXT
+)
 def cli() -> None:
     """docgen:党风廉政建设责任书、承诺书的生成、数字签名、登记、验证与归档。
 
@@ -52,6 +55,7 @@ def cli() -> None:
 
 for _module, _attr in COMMANDS:
     cli.add_command(getattr(importlib.import_module(_module), _attr))
+chinese_help_options(cli)
 
 
 def main() -> None:

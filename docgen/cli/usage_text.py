@@ -73,3 +73,28 @@ def chinese_usage(exc: click.UsageError) -> str:
     if exc.message == "Missing command.":
         return f"{command} 后面需要一个子命令。{see}"
     return f"命令行有误:{exc.message}。{see}"
+
+
+HELP_OPTION_TEXT = "显示本帮助并退出"
+VERSION_OPTION_TEXT = "显示版本号并退出"
+
+
+def chinese_help_options(command: click.Command) -> None:
+    """Describe ``--help`` in Chinese on ``command`` and every command under it.
+
+    Click makes the help option itself, lazily, with the English "Show this message and exit.";
+    wrapping each command's ``get_help_option`` rewords the option Click makes (and caches), so
+    commands need no class or decorator of their own and new ones are covered by the walk.
+    """
+    make = command.get_help_option
+
+    def get_help_option(ctx: click.Context) -> click.Option | None:
+        option = make(ctx)
+        if option is not None:
+            option.help = HELP_OPTION_TEXT
+        return option
+
+    setattr(command, "get_help_option", get_help_option)  # noqa: B010 (an instance's method)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            chinese_help_options(sub)
