@@ -30,6 +30,7 @@ from docgen.core.errors import DocgenError, Location
 from docgen.roster.names import resolve_person
 from docgen.signing.activation import activate
 from docgen.signing.handwriting import save_handwriting
+from docgen.signing.pdf_import import MAX_PDF_BYTES
 from docgen.signing.signature_import import ImportOutcome, import_signatures
 from docgen.web.auth_routes import field, secret_field, web_passphrase
 from docgen.web.pages import now, render, roster, workspace
@@ -38,6 +39,7 @@ from docgen.web.signer_routes import SIGNING_QUEUE
 
 MAX_HANDWRITING = 512 * 1024  # the PNG as a data: URL
 MAX_SIGNATURE = 256 * 1024  # a detached CAdES .p7s is a few KiB
+MAX_SIGNED_PDF = MAX_PDF_BYTES  # a signed PDF (%PDF-): the limit sign import itself applies
 MAX_FILES = 20
 _PNG_URL = "data:image/png;base64,"
 
@@ -142,20 +144,22 @@ async def upload_submit(request: Request) -> Response:
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
     error = ""
     if not uploads or all(not f.filename for f in uploads):
-        error = "请选择要上传的签名文件(.p7s)"
+        error = "请选择要上传的签名文件(.p7s)或签名的 PDF"
     elif len(uploads) > MAX_FILES:
         error = f"一次最多上传 {MAX_FILES} 个文件"
     if error:
         return render(request, "upload.html", {"error": error, "results": ()}, status=400)
     named: list[tuple[str, bytes]] = []
     for upload in uploads:
-        data = await upload.read(MAX_SIGNATURE + 1)
+        head = await upload.read(5)
+        limit = MAX_SIGNED_PDF if head == b"%PDF-" else MAX_SIGNATURE
+        data = head + await upload.read(limit + 1 - len(head))
         await upload.close()
-        if len(data) > MAX_SIGNATURE:
+        if len(data) > limit:
             return render(
                 request,
                 "upload.html",
-                {"error": f"文件“{upload.filename}”过大,不是签名文件", "results": ()},
+                {"error": f"文件“{upload.filename}”过大,不是签名文件或签名的 PDF", "results": ()},
                 status=413,
             )
         named.append((upload.filename or "(无名)", data))
