@@ -79,11 +79,15 @@ def test_passphrase_from_a_pipe_without_getpass_warning(ws: Path) -> None:
     assert (ws / "keys" / "ca" / "ca.key").exists()
 
 
-def test_end_of_input_at_a_prompt_is_a_chinese_cancel(ws: Path) -> None:
+def test_end_of_input_at_a_prompt_says_how_to_give_the_passphrase(ws: Path) -> None:
+    """No terminal and nothing piped in: not a bare "已取消。" (new-user report item 6) but how
+    to give the CA passphrase, as a usage error."""
     done = run_in_process(["keys", "init-ca"], ws, "")
-    assert done.returncode == 1
-    assert done.stderr.strip().endswith("已取消。")
-    assert "Aborted" not in done.stderr
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("错误:") and "DOCGEN_CA_PASSPHRASE" in last
+    assert "--ca-passphrase-file" in last
+    assert "Aborted" not in done.stderr and "已取消" not in done.stderr
 
 
 def test_several_people_issued_at_one_sitting_each_type_their_own_passphrase(ws: Path) -> None:
