@@ -62,7 +62,7 @@ def _say_sheets(sheets: list[ActivationSheet], path: Path) -> None:
     for sheet in sheets:
         echo(f"  {sheet.person_id}  {sheet.name}  序列号 {sheet.certificate_serial}  待本人激活")
     echo(f"激活单(含激活码,权限 600,请打印后分别交给本人,然后删除文件):{path}")
-    echo("本人激活:docgen keys activate --person 编号,或在签署页面(docgen serve)首次登录。")
+    echo("本人激活:docgen keys activate --person 编号,或在签署页面(docgen serve)点“首次激活”。")
 
 
 def issue_with_codes(

@@ -193,7 +193,7 @@ def require_active(ws_keys_dir: Path, person_id: str, *, doing: str = "签名") 
             f"人员 {person_id} 的密钥尚未激活(仍由激活码加密),不能{doing}",
             location=Location(file=str(marker)),
             hint=f"请本人用激活单上的激活码设置 PIN:docgen keys activate --person {person_id}"
-            ",或在签署页面首次登录时设置",
+            ",或在签署页面点“首次激活”设置",
         )
 
 
