@@ -64,7 +64,8 @@ def _page(document: DocxDocument, sheet: ActivationSheet, institution: str, url:
     _line(document, f"证书序列号:{sheet.certificate_serial}", 12)
     _line(document, f"签发时间:{beijing_time(sheet.issued_at)}", 12)
     _line(document, "使用方法:", 15)
-    _line(document, f"1. 在浏览器中打开签署页面:{url},在办公室电脑上为 {LOCAL_URL};"
+    local = "" if url == LOCAL_URL else f",在办公室电脑上为 {LOCAL_URL}"
+    _line(document, f"1. 在浏览器中打开签署页面:{url}{local};"
                     "点击“首次激活”;或在办公室电脑上运行下面这条命令:", 15)  # fmt: skip
     # The command on a paragraph of its own, small enough never to break ("--" / "person").
     _line(document, f"docgen keys activate --person {sheet.person_id}", 13, font=_CODE_FONT)

@@ -8,14 +8,18 @@ LibreOffice renders from it, read back with pdftotext — what a printer would p
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from docx import Document
 
 from docgen.letters.soffice import Converter, find_soffice
+from docgen.signing.activation import ActivationSheet
+from docgen.signing.activation_sheet import LOCAL_URL, sheets_docx
 from tests.helpers import run_docgen
 from tests.signing.keys_workspace import CA_SECRET, build_unissued, env, sheet_codes
 
@@ -72,3 +76,15 @@ def test_code_and_command_stay_on_one_line_when_printed(sheets: Path, tmp_path: 
     for person, code in codes.items():
         assert code in printed, (code, printed)
         assert f"docgen keys activate --person {person}" in printed, printed
+
+
+def test_the_demo_s_local_address_is_not_said_twice() -> None:
+    """The demo hands out sheets with the local address itself: said once, not "X,在办公室
+    电脑上为 X"."""
+    sheet = ActivationSheet(
+        person_id="P001", name="张明远", title="", code="ABCD-EFGH-JKLM-NPQR-STUV",
+        certificate_serial="1f", issued_at=datetime(2027, 1, 4, 9, tzinfo=UTC),
+    )  # fmt: skip
+    data = sheets_docx([sheet], institution="庆城县人民检察院", url=LOCAL_URL)
+    text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+    assert text.count(LOCAL_URL) == 1
