@@ -413,7 +413,8 @@ def _derived_checks(
                     f"{member} 与归档内容一致",
                     False,
                     f"{member} 与按已验证内容重新生成的不同(第 {_first_difference(actual, data)}"
-                    " 字节起),文件被改动过",
+                    " 字节起):文件被改动过,或归档由另一版本的 docgen 生成——请勿照它操作,"
+                    "文书本身以本次逐份核验的结果为准",
                     member,
                 )
             )
