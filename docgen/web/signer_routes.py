@@ -47,7 +47,12 @@ async def waiting_list(request: Request) -> Response:
     _session, person_id = require_signer(request)
     ws = workspace(request)
     plan = await run_in_threadpool(awaiting, ws, person_id, ws.config.default_year)
-    return render(request, "sign_list.html", {"waiting": plan.waiting, "signed": plan.signed})
+    activated = request.query_params.get("activated") == "1"
+    return render(
+        request,
+        "sign_list.html",
+        {"waiting": plan.waiting, "signed": plan.signed, "activated": activated},
+    )
 
 
 def require_viewer(request: Request, letter: LetterState) -> Session:

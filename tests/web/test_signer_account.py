@@ -55,7 +55,9 @@ def test_first_activation_sets_the_persons_own_pin(web_ws: Workspace) -> None:
     assert done.status_code == 303 and done.headers["location"].startswith("/sign")
     assert not is_pending(web_ws, "P003")
     assert [r["person"] for r in registered(web_ws, "key_activated")] == ["P003"]
-    assert client.get("/sign").status_code == 200  # logged in as P003
+    assert "激活成功" in client.get(done.headers["location"]).text  # item 15 of report_NU
+    plain = client.get("/sign")
+    assert plain.status_code == 200 and "激活成功" not in plain.text  # logged in as P003
     # the code works once; the old passphrase opens nothing; the new PIN logs in
     again = activate(client_for(web_ws), "P003", sheet.code, NEW_PIN)
     assert again.status_code == 400 and "只能使用一次" in again.text
@@ -158,3 +160,19 @@ def test_upload_takes_only_my_own_signatures(web_ws: Workspace, tmp_path: Path) 
     refused = _upload(client, [("p001.p7s", p7s)])
     assert refused.status_code == 422 and "只能导入本人的签名" in refused.text
     assert signatures_of(web_ws, LETTER) == set()
+
+
+def test_slow_forms_announce_that_they_are_working_and_activation_says_it_succeeded(
+    web_ws: Workspace,
+) -> None:
+    """New-user report items 4 and 15: 签署, 激活 and 面对面签订 take seconds (scrypt); their
+    forms carry the message docgen.js shows while the button is held disabled (no inline
+    script: the CSP forbids it), and the list after activation says 激活成功."""
+    from web_support import Clock, client_for
+
+    client = client_for(web_ws, Clock(GENERATED_AT))
+    activate = client.get("/activate").text
+    assert 'data-busy="正在激活,请稍候……"' in activate
+    script = client.get("/static/docgen.js").text
+    assert "form[data-busy]" in script and "<script>" not in activate.split("</main>")[0]
+    assert "激活成功" not in client.get("/login").text

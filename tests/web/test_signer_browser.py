@@ -94,6 +94,7 @@ def test_activation_then_signing_my_letter(web_ws: Workspace, page) -> None:  # 
     page.fill("#pin2", NEW_PIN)
     page.click("form[action='/activate'] button")
     page.wait_for_url("**/sign?activated=1")
+    assert "激活成功" in page.inner_text("main")  # new-user report item 15
     assert not is_pending(web_ws, "P003")
     assert "待我签署" in page.inner_text("h1")
 

@@ -1,8 +1,32 @@
 /* docgen 签署页面: the only script, written here (no CDN, no inline script: the CSP forbids it).
    1. 「签署」 stays disabled until 「我已阅读全文」 is ticked (the server checks it again).
-   2. The handwriting canvas: draw with mouse or finger, then the PNG goes into a hidden field. */
+   2. The handwriting canvas: draw with mouse or finger, then the PNG goes into a hidden field.
+   3. Slow forms (签署, 激活, 面对面签订: seconds of scrypt) carry data-busy: on submit the
+      button is disabled and the message shown, so nobody thinks it hung or clicks again. */
 (function () {
   "use strict";
+  document.querySelectorAll("form[data-busy]").forEach(function (form) {
+    var note = document.createElement("p");
+    note.className = "hint busy-note";
+    note.setAttribute("role", "status");
+    form.appendChild(note);
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent === "1") { event.preventDefault(); return; }
+      form.dataset.sent = "1";
+      note.textContent = form.getAttribute("data-busy");
+      form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) {
+        window.setTimeout(function () { b.disabled = true; }, 0);
+      });
+    });
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }  /* back to a page from the cache: usable again */
+    document.querySelectorAll("form[data-busy]").forEach(function (form) {
+      form.dataset.sent = "";
+      form.querySelectorAll(".busy-note").forEach(function (n) { n.textContent = ""; });
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+    });
+  });
   document.querySelectorAll("form.sign-form").forEach(function (form) {
     var box = form.querySelector(".read-box");
     var button = form.querySelector(".sign-button");
