@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
 
@@ -59,6 +62,10 @@ print(small.peak_kib // 1024, big.peak_kib // 1024)
     assert 75 <= big < 120
 
 
+@pytest.mark.skipif(
+    os.environ.get("DOCGEN_LONG_TESTS") != "1",
+    reason="长跑:设置 DOCGEN_LONG_TESTS=1 才运行 bench_commands.py 的冒烟测试(约 45 秒)",
+)
 def test_bench_commands_prints_its_table_for_a_small_roster(tmp_path: Path) -> None:
     """benchmarks/bench_commands.py: every command it times succeeds on a small signed year."""
     script = BENCH.parent / "bench_commands.py"

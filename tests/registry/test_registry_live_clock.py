@@ -133,8 +133,14 @@ def copy_sqlite(sqlite_template: Path, tmp_path: Path) -> Callable[[], Path]:
 
     return copy
 
+# 32 signers take about 40 s each here; CI runs the 8-signer cases (DOCGEN_LONG_TESTS=1 runs all).
+LONG_ONLY = pytest.mark.skipif(
+    os.environ.get("DOCGEN_LONG_TESTS") != "1",
+    reason="长跑:设置 DOCGEN_LONG_TESTS=1 才运行 32 人同时签名(CI 运行 8 人)",
+)
 
-@pytest.mark.parametrize("count", [8, pytest.param(32, marks=pytest.mark.slow)])
+
+@pytest.mark.parametrize("count", [8, pytest.param(32, marks=[pytest.mark.slow, LONG_ONLY])])
 def test_concurrent_signers_with_the_real_clock_sqlite(
     copy_sqlite: Callable[[], Path], count: int
 ) -> None:
@@ -161,7 +167,7 @@ def postgres_workspaces(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("count", [8, pytest.param(32, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("count", [8, pytest.param(32, marks=[pytest.mark.slow, LONG_ONLY])])
 def test_concurrent_signers_with_the_server_clock_postgres(
     postgres_workspaces: Callable[[], tuple[Path, str]], count: int
 ) -> None:
