@@ -20,9 +20,9 @@ from docgen.core.errors import DocgenError, Location
 from docgen.records.reading import awaiting
 from docgen.roster.names import resolve_person
 from docgen.web.auth_routes import failure_status, field
-from docgen.web.pages import now, render, roster, workspace
+from docgen.web.pages import render, roster, workspace
 from docgen.web.security import read_form, require_role
-from docgen.web.signer_routes import letter_context, load_letter, read_and_pin, sign_one
+from docgen.web.signer_routes import letter_context, load_letter, read_and_pin, sign_if_read
 
 
 async def f2f_index(request: Request) -> Response:
@@ -67,16 +67,7 @@ async def f2f_sign(request: Request) -> Response:
     letter, year = await run_in_threadpool(load_letter, request, doc_id)
     if person_id not in letter.party_ids().values():
         raise HTTPException(403, "此人不是这份文书的签署方")
-    error: DocgenError | None = None
-    if not has_read:
-        error = DocgenError("请先阅读全文,并勾选「我已阅读全文」", hint="阅读完每一页后再签署")
-    else:
-        try:
-            await run_in_threadpool(
-                sign_one, workspace(request), person_id, pin, doc_id, year, now(request)
-            )
-        except DocgenError as exc:
-            error = exc
+    error = await sign_if_read(request, person_id, doc_id, year, has_read=has_read, pin=pin)
     if error is None:
         return RedirectResponse(f"/f2f/{doc_id}?signed={person_id}", status_code=303)
     context = await run_in_threadpool(_context, request, doc_id)

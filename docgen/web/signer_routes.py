@@ -171,6 +171,22 @@ def read_and_pin(form: FormData) -> tuple[bool, str]:
     return form.get("read") == "yes", secret_field(form, "pin")
 
 
+async def sign_if_read(
+    request: Request, person_id: str, doc_id: str, year: int, *, has_read: bool, pin: str
+) -> DocgenError | None:
+    """Sign ``doc_id`` as ``person_id`` once they ticked 「我已阅读全文」 (the signer's own page and
+    面对面签订 alike); the error to show, or None when signed."""
+    if not has_read:
+        return DocgenError("请先阅读全文,并勾选「我已阅读全文」", hint="阅读完每一页后再签署")
+    try:
+        await run_in_threadpool(
+            sign_one, workspace(request), person_id, pin, doc_id, year, now(request)
+        )
+    except DocgenError as exc:
+        return exc
+    return None
+
+
 async def sign_letter(request: Request) -> Response:
     doc_id = request.path_params["doc_id"]
     form = await read_form(request)
@@ -178,16 +194,7 @@ async def sign_letter(request: Request) -> Response:
     has_read, pin = read_and_pin(form)
     letter, year = await run_in_threadpool(load_letter, request, doc_id)
     require_viewer(request, letter)
-    error: DocgenError | None = None
-    if not has_read:
-        error = DocgenError("请先阅读全文,并勾选「我已阅读全文」", hint="阅读完每一页后再签署")
-    else:
-        try:
-            await run_in_threadpool(
-                sign_one, workspace(request), person_id, pin, doc_id, year, now(request)
-            )
-        except DocgenError as exc:
-            error = exc
+    error = await sign_if_read(request, person_id, doc_id, year, has_read=has_read, pin=pin)
     if error is None:
         return RedirectResponse(f"/sign/{doc_id}?signed=1", status_code=303)
     context = await run_in_threadpool(letter_context, request, doc_id)
