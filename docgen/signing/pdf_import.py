@@ -37,8 +37,9 @@ with warnings.catch_warnings():
 MAX_PDF_BYTES = 64 << 20  # a letter's PDF is a few hundred KB
 
 
-class PdfRefused(Exception):
-    """Why a PDF cannot be imported (Chinese), with what was learned of it."""
+class ImportRefused(Exception):
+    """Why a file (a .p7s or a signed PDF) cannot be imported (Chinese), with what was learned
+    of it."""
 
     def __init__(self, reason: str, doc_id: str | None = None, person: str | None = None):
         super().__init__(reason)
@@ -67,7 +68,7 @@ def find_base(data: bytes, letters: list[LetterPdf]) -> LetterPdf:
             hashed[size] = hashlib.sha256(data[:size]).hexdigest()
         if hashed[size] == sha:
             return letter
-    raise PdfRefused(
+    raise ImportRefused(
         "PDF 不是在登记的某份文书 PDF(转换件或对方已签的 PDF)之后追加签名而成"
         "(PDF 被改动过、不是本单位的文书,或签名时用的不是最新的 PDF)"
     )
@@ -79,15 +80,15 @@ def _new_signature(data: bytes, doc_id: str) -> tuple[x509.Certificate, datetime
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
         if not signatures:
-            raise PdfRefused("PDF 中没有签名", doc_id)
+            raise ImportRefused("PDF 中没有签名", doc_id)
         last = signatures[-1]
         cert = x509.load_der_x509_certificate(last.signer_cert.dump())
         claimed = last.self_reported_timestamp
         field = str(last.field_name)
     except (PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise PdfRefused(f"PDF 中的签名无法读取({type(exc).__name__})", doc_id) from exc
+        raise ImportRefused(f"PDF 中的签名无法读取({type(exc).__name__})", doc_id) from exc
     if claimed is None:
-        raise PdfRefused("PDF 签名没有签名时间", doc_id)
+        raise ImportRefused("PDF 签名没有签名时间", doc_id)
     return cert, claimed, field
 
 
@@ -110,32 +111,32 @@ def check_pdf(
     signer = person_id_of(cert)
     parties = {p.person_id: p.party for p in letter_parties(letter.document).values()}
     if signer is None or signer not in parties:
-        raise PdfRefused(f"PDF 签名人 {signer} 不是文书 {doc_id} 的签订方", doc_id, signer)
+        raise ImportRefused(f"PDF 签名人 {signer} 不是文书 {doc_id} 的签订方", doc_id, signer)
     party = parties[signer]
     if field != field_name(party):
-        raise PdfRefused(f"PDF 签名域 {field} 不是{signer}应签的签名域", doc_id, signer)
+        raise ImportRefused(f"PDF 签名域 {field} 不是{signer}应签的签名域", doc_id, signer)
     if letter.signed_by(signer):
-        raise PdfRefused(f"{signer} 已签署过文书 {doc_id} 的 PDF,不重复登记", doc_id, signer)
+        raise ImportRefused(f"{signer} 已签署过文书 {doc_id} 的 PDF,不重复登记", doc_id, signer)
     cert_fp = fingerprint(cert)
     if (signer, cert_fp) not in certificates:
-        raise PdfRefused(f"PDF 签名证书未在登记簿中登记为 {signer} 的证书", doc_id, signer)
+        raise ImportRefused(f"PDF 签名证书未在登记簿中登记为 {signer} 的证书", doc_id, signer)
     hit = revoked(cert.serial_number)
     listed = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
     if hit is not None or listed is not None:
-        raise PdfRefused("PDF 签名证书已吊销,不能登记", doc_id, signer)
+        raise ImportRefused("PDF 签名证书已吊销,不能登记", doc_id, signer)
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-        raise PdfRefused(f"PDF 签名证书在登记时({iso_z(now)})不在有效期内", doc_id, signer)
+        raise ImportRefused(f"PDF 签名证书在登记时({iso_z(now)})不在有效期内", doc_id, signer)
     # Not before the PDF it signs was registered (the rendition, or the other party's PDF).
     base = letter.signatures[-1] if letter.signatures else letter.rendition
     base_time = datetime.fromisoformat(str(base["recorded_at"]).replace("Z", "+00:00"))
     if claimed < base_time:
-        raise PdfRefused(
+        raise ImportRefused(
             f"PDF 签名时间 {iso_z(claimed)} 早于所签 PDF 的登记时间 {iso_z(base_time)}",
             doc_id,
             signer,
         )
     if claimed > now + tolerance:
-        raise PdfRefused(
+        raise ImportRefused(
             f"PDF 签名时间 {iso_z(claimed)} 晚于登记(导入)时间 {iso_z(now)}"
             "(请检查签名所用电脑的时钟)",
             doc_id,
@@ -165,5 +166,5 @@ def check_pdf(
         crls=[crl],
     )
     if not verdict.ok:
-        raise PdfRefused(f"PDF 签名未通过核验:{verdict.detail}", doc_id, signer)
+        raise ImportRefused(f"PDF 签名未通过核验:{verdict.detail}", doc_id, signer)
     return PdfCandidate(letter, signer, party, data, record)

@@ -48,7 +48,7 @@ from docgen.records.state import LetterState, letters_state
 from docgen.registry import Registry, open_registry
 from docgen.signing.ca import load_ca_certificate
 from docgen.signing.cades_verify import MAX_SIGNATURE_BYTES, SignatureStatus, verify_detached
-from docgen.signing.pdf_import import MAX_PDF_BYTES, PdfRefused, check_pdf, find_base
+from docgen.signing.pdf_import import MAX_PDF_BYTES, ImportRefused, check_pdf, find_base
 from docgen.signing.pdf_sign import LetterPdf, letter_pdfs
 from docgen.signing.revocation_state import (
     CheckedCrl,
@@ -69,12 +69,6 @@ class ImportOutcome:
     person_id: str | None
     accepted: bool
     reason: str  # in Chinese
-
-
-class _Refused(Exception):
-    def __init__(self, reason: str, doc_id: str | None = None, person: str | None = None):
-        super().__init__(reason)
-        self.reason, self.doc_id, self.person = reason, doc_id, person
 
 
 @dataclass(frozen=True)
@@ -108,14 +102,14 @@ class _Context:
 def _read(path: Path) -> bytes:
     try:
         if not path.is_file():
-            raise _Refused("不是普通文件")
+            raise ImportRefused("不是普通文件")
         with path.open("rb") as head:
             limit = MAX_PDF_BYTES if head.read(5) == b"%PDF-" else MAX_SIGNATURE_BYTES
         if path.stat().st_size > limit:
-            raise _Refused(f"文件过大(上限 {MAX_SIGNATURE_BYTES} 字节),不是签名文件")
+            raise ImportRefused(f"文件过大(上限 {MAX_SIGNATURE_BYTES} 字节),不是签名文件")
         return path.read_bytes()
     except OSError as exc:
-        raise _Refused(f"无法读取文件({exc.strerror})") from exc
+        raise ImportRefused(f"无法读取文件({exc.strerror})") from exc
 
 
 def _signed_digest(p7s: bytes) -> tuple[str, bytes]:
@@ -134,8 +128,8 @@ def _signed_digest(p7s: bytes) -> tuple[str, bytes]:
             if attribute["type"].native == "message_digest":
                 return str(algorithm), bytes(attribute["values"][0].native)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise _Refused("不是分离式 CAdES 签名文件(CMS SignedData,.p7s)") from exc
-    raise _Refused("签名文件没有 messageDigest 签名属性,不是分离式 CAdES 签名")
+        raise ImportRefused("不是分离式 CAdES 签名文件(CMS SignedData,.p7s)") from exc
+    raise ImportRefused("签名文件没有 messageDigest 签名属性,不是分离式 CAdES 签名")
 
 
 def _find_letter(ctx: _Context, path: Path, p7s: bytes) -> tuple[str, int, str | None]:
@@ -145,19 +139,19 @@ def _find_letter(ctx: _Context, path: Path, p7s: bytes) -> tuple[str, int, str |
     named_doc = named.group("doc") if named else None
     named_signer = named.group("signer") if named else None
     if algorithm != "sha256":
-        raise _Refused(f"签名的摘要算法为 {algorithm},本单位文书的签名使用 SHA-256")
+        raise ImportRefused(f"签名的摘要算法为 {algorithm},本单位文书的签名使用 SHA-256")
     found = ctx.by_sha.get(digest.hex(), [])
     if named_doc is not None and named_doc in ctx.doc_ids:
         match = [(d, y) for d, y in found if d == named_doc]
         if not match:
-            raise _Refused(
+            raise ImportRefused(
                 f"签名所针对的内容与登记的文书 {named_doc} 不一致(签名时文书已被改动,"
                 "或不是这份文书的签名)",
                 named_doc,
             )
         return match[0][0], match[0][1], named_signer
     if not found:
-        raise _Refused(
+        raise ImportRefused(
             "签名所针对的内容与登记簿中的任何文书都不一致(文书被改动过,或不是本单位的文书)"
         )
     doc_id, year = found[-1]
@@ -170,7 +164,7 @@ def _letter_time(record: dict[str, Any], doc_id: str) -> datetime:
         return datetime.fromisoformat(str(record["recorded_at"]).replace("Z", "+00:00"))
     except (KeyError, ValueError) as exc:
         reason = f"文书 {doc_id} 的登记记录没有可用的登记时间,无法判断签名时间"
-        raise _Refused(reason, doc_id) from exc
+        raise ImportRefused(reason, doc_id) from exc
 
 
 def _failed(status: SignatureStatus) -> list[str]:
@@ -180,24 +174,21 @@ def _failed(status: SignatureStatus) -> list[str]:
 def _check_pdf(ctx: _Context, data: bytes) -> _Accepted:
     if ctx.pdfs is None:
         ctx.pdfs = list(letter_pdfs(ctx.registry, sorted(ctx.doc_ids)).values())
-    try:
-        base = find_base(data, ctx.pdfs)
-        letter = letters_state(ctx.registry, [base.doc_id], int(base.document["year"]))
-        state = letter.letters[base.doc_id]
-        if state.voided:
-            raise PdfRefused(f"文书 {base.doc_id} 已作废,不能再登记签名", base.doc_id)
-        done = check_pdf(
-            data, base, now=ctx.now, tolerance=ctx.tolerance, ca_cert=ctx.ca_cert,
-            crl=ctx.crl.crl, certificates=ctx.certificates, revoked=ctx.registered.revocation,
-        )  # fmt: skip
-    except PdfRefused as refused:
-        raise _Refused(refused.reason, refused.doc_id, refused.person) from refused
+    base = find_base(data, ctx.pdfs)
+    letter = letters_state(ctx.registry, [base.doc_id], int(base.document["year"]))
+    state = letter.letters[base.doc_id]
+    if state.voided:
+        raise ImportRefused(f"文书 {base.doc_id} 已作废,不能再登记签名", base.doc_id)
+    done = check_pdf(
+        data, base, now=ctx.now, tolerance=ctx.tolerance, ca_cert=ctx.ca_cert,
+        crl=ctx.crl.crl, certificates=ctx.certificates, revoked=ctx.registered.revocation,
+    )  # fmt: skip
     if ctx.only_signer is not None and done.signer != ctx.only_signer:
         reason = f"签名人为 {done.signer},不是当前登录的 {ctx.only_signer}:只能导入本人的签名"
-        raise _Refused(reason, base.doc_id, done.signer)
+        raise ImportRefused(reason, base.doc_id, done.signer)
     if (base.doc_id, f"{done.signer}/pdf") in ctx.taken:
-        raise _Refused(f"{done.signer} 已签署过文书 {base.doc_id} 的 PDF,不重复登记", base.doc_id,
-                       done.signer)  # fmt: skip
+        reason = f"{done.signer} 已签署过文书 {base.doc_id} 的 PDF,不重复登记"
+        raise ImportRefused(reason, base.doc_id, done.signer)
     year = int(base.document["year"])
     target = ctx.ws.year_dir(year) / str(done.record["path"])
     return _Accepted(state, year, done.signer, done.party, target, data, done.record)
@@ -210,15 +201,15 @@ def _check(ctx: _Context, path: Path) -> _Accepted:
     doc_id, year, named_signer = _find_letter(ctx, path, p7s)
     letter = letters_state(ctx.registry, [doc_id], year).letters[doc_id]
     if letter.voided:
-        raise _Refused(f"文书 {doc_id} 已作废,不能再登记签名", doc_id)
+        raise ImportRefused(f"文书 {doc_id} 已作废,不能再登记签名", doc_id)
     year_dir = ctx.ws.year_dir(year)
     letter_path = year_dir / str(letter.record["path"])
     try:
         data = letter_path.read_bytes()
     except OSError as exc:
-        raise _Refused(f"找不到文书文件 {letter_path},无法核对签名", doc_id) from exc
+        raise ImportRefused(f"找不到文书文件 {letter_path},无法核对签名", doc_id) from exc
     if hashlib.sha256(data).hexdigest() != letter.record["sha256"]:
-        raise _Refused(f"本机的文书文件 {letter_path} 与登记内容不一致,无法核对签名", doc_id)
+        raise ImportRefused(f"本机的文书文件 {letter_path} 与登记内容不一致,无法核对签名", doc_id)
     registered_at = _letter_time(letter.record, doc_id)
     status = verify_detached(
         data, p7s, ca_cert=ctx.ca_cert, crl=ctx.crl.crl, at=ctx.now,
@@ -230,30 +221,30 @@ def _check(ctx: _Context, path: Path) -> _Accepted:
         hint = ""
         if any(f.startswith("签名时间") for f in failures):
             hint = "(签名时间须在文书登记之后、导入之前:请检查签名所用电脑的时钟,重新签名后导入)"
-        raise _Refused("签名未通过核验:" + ";".join(failures) + hint, doc_id, signer)
+        raise ImportRefused("签名未通过核验:" + ";".join(failures) + hint, doc_id, signer)
     assert signer is not None and status.cert_fingerprint is not None
     if ctx.only_signer is not None and signer != ctx.only_signer:
-        raise _Refused(
+        raise ImportRefused(
             f"签名人为 {signer},不是当前登录的 {ctx.only_signer}:只能导入本人的签名", doc_id, signer
         )
     if named_signer is not None and named_signer != signer:
-        raise _Refused(
+        raise ImportRefused(
             f"文件名表明签名人为 {named_signer},但签名证书属于 {signer}", doc_id, signer
         )
     parties = {pid: party for party, pid in letter.parties}
     if signer not in parties:
         names = "、".join(f"{p['name']}({p['id']})" for p in letter.record["parties"])
-        raise _Refused(f"签名人 {signer} 不是文书 {doc_id} 的签订方(签订方:{names})", doc_id,
+        raise ImportRefused(f"签名人 {signer} 不是文书 {doc_id} 的签订方(签订方:{names})", doc_id,
                        signer)  # fmt: skip
     if signer in letter.signatures or (doc_id, signer) in ctx.taken:
-        raise _Refused(f"{signer} 已签署过文书 {doc_id},不重复登记", doc_id, signer)
+        raise ImportRefused(f"{signer} 已签署过文书 {doc_id},不重复登记", doc_id, signer)
     if (signer, status.cert_fingerprint) not in ctx.certificates:
-        raise _Refused(f"签名证书(序列号 {status.cert_serial})未在登记簿中登记为 {signer} 的证书",
-                       doc_id, signer)  # fmt: skip
+        reason = f"签名证书(序列号 {status.cert_serial})未在登记簿中登记为 {signer} 的证书"
+        raise ImportRefused(reason, doc_id, signer)
     assert status.cert_serial is not None and status.signing_time is not None
     revoked = ctx.registered.revocation(int(status.cert_serial, 16))
     if revoked is not None:
-        raise _Refused(
+        raise ImportRefused(
             f"签名证书已于 {iso_z(revoked.revoked_at)} 吊销({revoked.reason.label})", doc_id, signer
         )
     record = {
@@ -312,7 +303,7 @@ def import_signatures(
         for number, path in enumerate(files):
             try:
                 done = _check(ctx, path)
-            except _Refused as refused:
+            except ImportRefused as refused:
                 outcomes[number] = ImportOutcome(path, refused.doc_id, refused.person, False,
                                                  refused.reason)  # fmt: skip
                 continue
